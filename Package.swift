@@ -1,0 +1,99 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "MemoryPlane",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "memoryplane", targets: ["memoryplane"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        /// Pure domain: resources, validation, slot math, catalogs, the error type.
+        .target(name: "Model"),
+        /// The schema as numbered SQL files, compiled into the binary.
+        .target(
+            name: "Migrations",
+            path: "migrations",
+            resources: [
+                .embedInCode("0001_initial.sql")
+            ]
+        ),
+        /// SQLite persistence of desired and observed state.
+        .target(
+            name: "Store",
+            dependencies: [
+                "Model", "Migrations",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        /// glibc's posix_spawn extensions (close inherited descriptors, change directory).
+        .target(name: "CSpawn"),
+        /// The data plane: RESP client, node processes, cluster operations.
+        .target(
+            name: "Engine",
+            dependencies: [
+                "Model", "CSpawn",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        /// The service layer, reconciler and supervisor: the only place that mutates state.
+        .target(
+            name: "Control",
+            dependencies: [
+                "Model", "Store", "Engine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        /// HTTP doors over the service layer.
+        .target(
+            name: "API",
+            dependencies: [
+                "Model", "Control",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        /// The executable: `serve` and client subcommands; the composition root.
+        .executableTarget(
+            name: "memoryplane",
+            dependencies: [
+                "API", "Control", "Store", "Engine", "Model",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "Engine", "Model",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Model", "Migrations"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Engine", "Model"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "Control", "Store", "Model",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

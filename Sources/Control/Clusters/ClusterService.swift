@@ -1,0 +1,150 @@
+import Logging
+import Model
+import Store
+
+/// Something that can be told a cluster's desired state changed, so it acts now rather than at
+/// its next periodic pass.
+public protocol ReconcileTrigger: Sendable {
+    func wake(cluster name: String)
+}
+
+/// The service layer for clusters: validates, records desired state with an event in one
+/// transaction, wakes the reconciler and returns. Both doors call only this.
+public struct ClusterService: Sendable {
+    public let configuration: ControlConfiguration
+    private let store: Store
+    private let trigger: any ReconcileTrigger
+    private let ports: PortAllocator
+    private let logger: Logger
+
+    /// The internal admin user every node has; only the control plane knows its password.
+    public static let adminUserName = "memoryplane-admin"
+
+    public init(configuration: ControlConfiguration, store: Store, trigger: any ReconcileTrigger, ports: PortAllocator? = nil, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.trigger = trigger
+        self.ports = ports ?? PortAllocator(range: configuration.nodePorts)
+        self.logger = logger
+    }
+
+    /// Records a new cluster in `creating`; the reconciler brings it up.
+    public func createCluster(_ request: CreateClusterRequest) throws -> ClusterView {
+        let spec = try ClusterSpec(validating: request, tlsSupported: false)
+        guard spec.aclName == "open-access" else {
+            throw MemoryDBError(.aclNotFound, "ACL '\(spec.aclName)' not found; the only ACL so far is 'open-access'.")
+        }
+        let defaultGroup = configuration.engineVersion.defaultParameterGroupName
+        let parameterGroup = spec.parameterGroupName ?? defaultGroup
+        guard parameterGroup == defaultGroup else {
+            throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(parameterGroup)' not found; the engine's group is '\(defaultGroup)'.")
+        }
+        let configuration = configuration
+        let ports = ports
+        let now = nowMilliseconds()
+        let password = Self.randomSecret()
+        let record = try store.createCluster(named: spec.name) { inUse in
+            let endpointPort: Int
+            var taken = inUse
+            if let requested = spec.port {
+                try ports.check(requested: requested, excluding: taken)
+                endpointPort = requested
+            } else {
+                endpointPort = try ports.allocate(1, excluding: taken)[0]
+            }
+            taken.insert(endpointPort)
+            let nodePorts = try ports.allocate(spec.totalNodes, excluding: taken)
+            let cluster = ClusterRecord(
+                name: spec.name, description: spec.description, status: .creating, nodeType: spec.nodeType.name,
+                engineVersion: configuration.engineVersion.engineVersion,
+                enginePatchVersion: configuration.engineVersion.patchVersion,
+                parameterGroupName: parameterGroup, aclName: spec.aclName, subnetGroupName: "default",
+                tlsEnabled: spec.tlsEnabled, numShards: spec.numShards, numReplicasPerShard: spec.numReplicasPerShard,
+                endpointPort: endpointPort, adminPassword: password, createdAt: now)
+            var nodes: [NodeRecord] = []
+            for shard in 1...spec.numShards {
+                for index in 1...spec.nodesPerShard {
+                    nodes.append(
+                        NodeRecord(
+                            name: ClusterTopology.nodeName(cluster: spec.name, shardIndex: shard, nodeIndex: index),
+                            clusterName: spec.name, shardIndex: shard, nodeIndex: index, port: nodePorts[nodes.count],
+                            availabilityZone: ClusterTopology.availabilityZone(
+                                shardIndex: shard, nodeIndex: index, zones: configuration.availabilityZones),
+                            status: .creating, role: index == 1 ? .primary : .replica, createdAt: now))
+                }
+            }
+            let arn = configuration.arn("cluster", spec.name)
+            return Store.NewCluster(
+                cluster: cluster, nodes: nodes,
+                tags: spec.tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) },
+                event: EventRecord(
+                    sourceName: spec.name, sourceType: "cluster",
+                    message: "Cluster created with \(spec.numShards) shard(s) of \(spec.nodesPerShard) node(s)", createdAt: now))
+        }
+        logger.info("cluster requested", metadata: ["cluster.name": "\(record.name)", "cluster.nodes": "\(spec.totalNodes)"])
+        trigger.wake(cluster: record.name)
+        return try view(of: record)
+    }
+
+    /// One cluster, or `ClusterNotFoundFault`.
+    public func describeCluster(_ rawName: String) throws -> ClusterView {
+        let name = rawName.lowercased()
+        guard let record = try store.cluster(named: name) else {
+            throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
+        }
+        return try view(of: record)
+    }
+
+    /// A page of clusters in name order; the token is the last name of the previous page.
+    public func listClusters(maxResults: Int?, nextToken: String?) throws -> (clusters: [ClusterView], nextToken: String?) {
+        let limit = maxResults ?? 100
+        guard (1...100).contains(limit) else {
+            throw MemoryDBError.invalid("maxResults must be between 1 and 100; got \(limit).")
+        }
+        let after = try nextToken.map { token throws(MemoryDBError) in try PageToken.decode(token) }
+        let records = try store.clusters(after: after, limit: limit + 1)
+        let page = Array(records.prefix(limit))
+        let views = try page.map { try view(of: $0) }
+        let token = records.count > limit ? page.last.map { PageToken.encode($0.name) } : nil
+        return (views, token)
+    }
+
+    /// Moves a cluster to `deleting`; the reconciler stops its nodes and removes it.
+    public func deleteCluster(_ rawName: String) throws -> ClusterView {
+        let name = rawName.lowercased()
+        let record = try store.markDeleting(
+            name, event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster deletion started", createdAt: nowMilliseconds()))
+        logger.info("cluster deletion requested", metadata: ["cluster.name": "\(name)"])
+        trigger.wake(cluster: name)
+        return try view(of: record)
+    }
+
+    /// Polls until the cluster leaves `creating`/`deleting` (or is gone) or the timeout passes;
+    /// returns the last view, or nil when the cluster no longer exists.
+    public func waitUntilSettled(_ name: String, timeout: Duration? = nil) async throws -> ClusterView? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + (timeout ?? configuration.waitTimeout)
+        while true {
+            guard let record = try store.cluster(named: name.lowercased()) else { return nil }
+            let settled = record.status != .creating && record.status != .deleting
+            if settled || clock.now >= deadline { return try view(of: record) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func view(of record: ClusterRecord) throws -> ClusterView {
+        let nodes = try store.nodes(ofCluster: record.name)
+        let tags = try store.tags(of: configuration.arn("cluster", record.name)).map { Tag(key: $0.key, value: $0.value) }
+        return ClusterView(cluster: record, nodes: nodes, tags: tags, configuration: configuration)
+    }
+
+    /// 32 random bytes as hex, from the system's cryptographically secure generator.
+    static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+    }
+}

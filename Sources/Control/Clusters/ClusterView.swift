@@ -1,0 +1,96 @@
+import Model
+import Store
+
+/// A cluster as the doors present it: the record plus shards, nodes and derived fields.
+///
+/// Doors only rename and reshape this; every value in it is decided here.
+public struct ClusterView: Sendable, Equatable {
+    public struct Endpoint: Sendable, Equatable {
+        public var address: String?
+        public var port: Int
+    }
+
+    public struct NodeView: Sendable, Equatable {
+        public var name: String
+        public var role: NodeRole
+        public var status: NodeStatus
+        public var availabilityZone: String
+        /// Milliseconds since 1970.
+        public var createTime: Int64
+        public var endpoint: Endpoint
+    }
+
+    public struct ShardView: Sendable, Equatable {
+        public var name: String
+        public var status: String
+        public var slots: String
+        public var nodes: [NodeView]
+    }
+
+    public var name: String
+    public var description: String?
+    public var status: ClusterStatus
+    public var numberOfShards: Int
+    public var shards: [ShardView]
+    public var availabilityMode: String
+    public var clusterEndpoint: Endpoint
+    public var nodeType: String
+    public var engine: String
+    public var engineVersion: String
+    public var enginePatchVersion: String
+    public var parameterGroupName: String
+    public var parameterGroupStatus: String
+    public var subnetGroupName: String
+    public var tlsEnabled: Bool
+    public var arn: String
+    public var aclName: String
+    public var snapshotRetentionLimit: Int
+    public var autoMinorVersionUpgrade: Bool
+    public var dataTiering: String
+    public var tags: [Tag]
+
+    init(cluster: ClusterRecord, nodes: [NodeRecord], tags: [Tag], configuration: ControlConfiguration) {
+        name = cluster.name
+        description = cluster.description
+        status = cluster.status
+        numberOfShards = cluster.numShards
+        let slots = SlotRange.evenSplit(shards: cluster.numShards)
+        let byShard = Dictionary(grouping: nodes, by: \.shardIndex)
+        shards = (1...cluster.numShards).map { index in
+            let shardNodes = byShard[index] ?? []
+            let status: String
+            switch cluster.status {
+            case .creating: status = shardNodes.allSatisfy { $0.status == .available } ? "available" : "creating"
+            case .deleting: status = "deleting"
+            default: status = "available"
+            }
+            return ShardView(
+                name: ClusterTopology.shardName(index),
+                status: status,
+                slots: slots[index - 1].description,
+                nodes: shardNodes.map { node in
+                    NodeView(
+                        name: node.name, role: node.role, status: node.status,
+                        availabilityZone: node.availabilityZone, createTime: node.createdAt,
+                        endpoint: Endpoint(address: "127.0.0.1", port: node.port))
+                })
+        }
+        availabilityMode = cluster.numReplicasPerShard > 0 ? "MultiAZ" : "SingleAZ"
+        // AWS reports no endpoint address until the cluster first becomes available.
+        clusterEndpoint = Endpoint(address: cluster.status == .creating ? nil : "127.0.0.1", port: cluster.endpointPort)
+        nodeType = cluster.nodeType
+        engine = "redis"
+        engineVersion = cluster.engineVersion
+        enginePatchVersion = cluster.enginePatchVersion
+        parameterGroupName = cluster.parameterGroupName
+        parameterGroupStatus = "in-sync"
+        subnetGroupName = cluster.subnetGroupName
+        tlsEnabled = cluster.tlsEnabled
+        arn = configuration.arn("cluster", cluster.name)
+        aclName = cluster.aclName
+        snapshotRetentionLimit = 0
+        autoMinorVersionUpgrade = true
+        dataTiering = "false"
+        self.tags = tags
+    }
+}

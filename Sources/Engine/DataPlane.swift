@@ -1,0 +1,70 @@
+import Model
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything the control plane does to data-plane processes, as a protocol so the reconciler's
+/// logic can be tested with a fake while integration tests use `LocalDataPlane` and real nodes.
+public protocol DataPlane: Sendable {
+    /// The PID of the node's running process, proven to be ours; nil when it is not running.
+    func runningNodePID(_ node: NodeSpec) -> Int32?
+    /// Renders the node's config and starts it; returns its PID.
+    func startNode(_ node: NodeSpec) async throws -> Int32
+    /// Stops the node's process (if it is ours and running) and keeps its files.
+    func stopNode(_ node: NodeSpec) async
+    /// Deletes the node's directory.
+    func removeNodeFiles(_ node: NodeSpec) throws
+    /// Reads the node's view of itself and its cluster; throws when it does not answer.
+    func observe(_ node: NodeSpec) async throws -> NodeObservation
+    /// Sets a fresh node's config epoch, so bootstrap needs no epoch-collision resolution.
+    func setConfigEpoch(_ node: NodeSpec, epoch: Int) async throws
+    /// Introduces `node` to `peer` (CLUSTER MEET).
+    func meet(_ node: NodeSpec, peer: NodeSpec) async throws
+    /// Assigns slots to a primary (CLUSTER ADDSLOTSRANGE).
+    func addSlots(_ node: NodeSpec, _ ranges: [SlotRange]) async throws
+    /// Makes `node` a replica of the primary with Redis id `primaryID` (CLUSTER REPLICATE).
+    func replicate(_ node: NodeSpec, primaryID: String) async throws
+
+    /// The PID of the cluster endpoint's running process, proven ours; nil when not running.
+    func runningEndpointPID(_ endpoint: EndpointSpec) -> Int32?
+    /// Writes the endpoint's backend list and starts it when it is not running.
+    func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32
+    /// Stops the endpoint's process and deletes the cluster's directory.
+    func removeEndpoint(_ endpoint: EndpointSpec) async throws
+}
+
+/// What the data plane needs to know to run one node.
+public struct NodeSpec: Sendable, Hashable {
+    public var name: String
+    public var port: Int
+    public var busPort: Int
+    public var maxmemoryBytes: Int64
+    public var admin: NodeCredentials
+    /// The PID recorded when the node was last started, tried first when looking for the process.
+    public var recordedPID: Int32?
+
+    public init(name: String, port: Int, busPort: Int, maxmemoryBytes: Int64, admin: NodeCredentials, recordedPID: Int32? = nil) {
+        self.name = name
+        self.port = port
+        self.busPort = busPort
+        self.maxmemoryBytes = maxmemoryBytes
+        self.admin = admin
+        self.recordedPID = recordedPID
+    }
+
+    public var address: NodeAddress { NodeAddress(port: port) }
+}
+
+/// A cluster's endpoint: a port that forwards each connection to whichever node answers.
+public struct EndpointSpec: Sendable, Hashable {
+    public var clusterName: String
+    public var port: Int
+    public var backendPorts: [Int]
+
+    public init(clusterName: String, port: Int, backendPorts: [Int]) {
+        self.clusterName = clusterName
+        self.port = port
+        self.backendPorts = backendPorts
+    }
+}

@@ -1,0 +1,92 @@
+import Model
+
+/// One line of `CLUSTER NODES`: how a node sees one member of its cluster.
+public struct ClusterNodesEntry: Sendable, Equatable {
+    public var id: String
+    public var host: String
+    public var port: Int
+    public var flags: Set<String>
+    /// The primary's id when this member is a replica.
+    public var primaryID: String?
+    public var configEpoch: Int
+    public var connected: Bool
+    /// Slots this member serves (open migrations `[slot->-id]` are not counted).
+    public var slots: [SlotRange]
+
+    public var isMyself: Bool { flags.contains("myself") }
+    public var isPrimary: Bool { flags.contains("master") }
+    public var isFailing: Bool { flags.contains("fail") || flags.contains("fail?") }
+    /// A member still in the handshake; its id is a temporary one.
+    public var inHandshake: Bool { flags.contains("handshake") || flags.contains("noaddr") }
+
+    /// Parses the whole reply of `CLUSTER NODES`; malformed lines are skipped.
+    public static func parse(_ text: String) -> [ClusterNodesEntry] {
+        text.split(separator: "\n").compactMap { parseLine(String($0)) }
+    }
+
+    static func parseLine(_ line: String) -> ClusterNodesEntry? {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard fields.count >= 8 else { return nil }
+        // "127.0.0.1:7000@17000" or "127.0.0.1:7000@17000,hostname"
+        let address = fields[1].split(separator: "@").first.map(String.init) ?? ""
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            return nil
+        }
+        var slots: [SlotRange] = []
+        for field in fields.dropFirst(8) where !field.hasPrefix("[") {
+            let bounds = field.split(separator: "-").compactMap { Int($0) }
+            if bounds.count == 1 {
+                slots.append(SlotRange(first: bounds[0], last: bounds[0]))
+            } else if bounds.count == 2, bounds[0] <= bounds[1] {
+                slots.append(SlotRange(first: bounds[0], last: bounds[1]))
+            }
+        }
+        return ClusterNodesEntry(
+            id: fields[0],
+            host: String(address[..<colon]),
+            port: port,
+            flags: Set(fields[2].split(separator: ",").map(String.init)),
+            primaryID: fields[3] == "-" ? nil : fields[3],
+            configEpoch: Int(fields[6]) ?? 0,
+            connected: fields[7] == "connected",
+            slots: slots
+        )
+    }
+}
+
+/// What one node reports about itself and its cluster, read in one pipelined exchange.
+public struct NodeObservation: Sendable, Equatable {
+    public var myID: String
+    public var members: [ClusterNodesEntry]
+    /// `cluster_state:ok` in CLUSTER INFO.
+    public var clusterStateOK: Bool
+    public var isPrimary: Bool
+    /// For a replica: `master_link_status:up` and the initial sync finished.
+    public var primaryLinkUp: Bool
+
+    public init(myID: String, members: [ClusterNodesEntry], clusterStateOK: Bool, isPrimary: Bool, primaryLinkUp: Bool) {
+        self.myID = myID
+        self.members = members
+        self.clusterStateOK = clusterStateOK
+        self.isPrimary = isPrimary
+        self.primaryLinkUp = primaryLinkUp
+    }
+
+    public var myself: ClusterNodesEntry? { members.first(where: \.isMyself) }
+    /// The ids of the other members this node has completed a handshake with.
+    public var knownPeerIDs: Set<String> {
+        Set(members.filter { !$0.isMyself && !$0.inHandshake }.map(\.id))
+    }
+    /// The primary this node replicates, if it is a replica.
+    public var primaryID: String? { myself?.primaryID }
+
+    /// Reads `key:value` fields from an INFO or CLUSTER INFO reply.
+    public static func infoFields(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            guard !line.hasPrefix("#"), let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        return fields
+    }
+}

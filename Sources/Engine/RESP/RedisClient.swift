@@ -1,0 +1,118 @@
+import NIOCore
+import NIOPosix
+
+/// Where and as whom the control plane talks to a node.
+public struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(host):\(port)" }
+}
+
+/// Credentials of the internal admin user, the only user the control plane uses on a node.
+public struct NodeCredentials: Sendable, Hashable {
+    public var user: String
+    public var password: String
+
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+}
+
+/// The node did not answer in time, or could not be reached at all.
+public struct NodeUnreachableError: Error, Sendable, CustomStringConvertible {
+    public let address: NodeAddress
+    public let reason: String
+    public var description: String { "node \(address) unreachable: \(reason)" }
+}
+
+/// Sends pipelined commands to one Redis node over a short-lived connection.
+///
+/// Control traffic is rare and small, so a connection per exchange keeps the client stateless:
+/// no pool to invalidate when a node restarts, and nothing to leak.
+public struct RedisClient: Sendable {
+    public var timeout: Duration
+    private let group: any EventLoopGroup
+
+    public init(timeout: Duration = .milliseconds(1500), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.timeout = timeout
+        self.group = group
+    }
+
+    /// Runs `commands` in one pipeline after authenticating, and returns one reply per command
+    /// (errors included as `.error` values; the AUTH reply is checked and not returned).
+    public func send(
+        _ commands: [[String]], to address: NodeAddress, as credentials: NodeCredentials?
+    ) async throws -> [RESPValue] {
+        let pipeline = (credentials.map { [["AUTH", $0.user, $0.password]] } ?? []) + commands
+        let replies = try await withDeadline(address: address) {
+            try await self.exchange(pipeline, with: address)
+        }
+        if credentials != nil {
+            if case .error(let message) = replies[0] {
+                throw RedisReplyError("AUTH as \(credentials!.user) failed: \(message)")
+            }
+            return Array(replies.dropFirst())
+        }
+        return replies
+    }
+
+    /// Sends one command and returns its reply, throwing the node's error.
+    public func command(_ command: String..., to address: NodeAddress, as credentials: NodeCredentials?) async throws -> RESPValue {
+        try await send([command], to: address, as: credentials)[0].orThrow()
+    }
+
+    private func exchange(_ commands: [[String]], with address: NodeAddress) async throws -> [RESPValue] {
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.milliseconds(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)))
+            .connect(host: address.host, port: address.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPValueDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RESPCommandEncoder()))
+                    return try NIOAsyncChannel<RESPValue, [String]>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            for command in commands { try await outbound.write(command) }
+            var replies: [RESPValue] = []
+            var iterator = inbound.makeAsyncIterator()
+            while replies.count < commands.count {
+                guard let reply = try await iterator.next() else {
+                    throw NodeUnreachableError(address: address, reason: "connection closed after \(replies.count) of \(commands.count) replies")
+                }
+                replies.append(reply)
+            }
+            return replies
+        }
+    }
+
+    /// Runs `body`, giving up after the client's timeout; cancelling the exchange closes its channel.
+    private func withDeadline<T: Sendable>(address: NodeAddress, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            do {
+                guard let first = try await group.next(), let value = first else {
+                    throw NodeUnreachableError(address: address, reason: "no reply within \(timeout)")
+                }
+                return value
+            } catch let error as NodeUnreachableError {
+                throw error
+            } catch let error as RedisReplyError {
+                throw error
+            } catch {
+                throw NodeUnreachableError(address: address, reason: "\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+/// A tag as AWS models it: a key of 1–128 characters and a value of at most 256.
+public struct Tag: Sendable, Hashable, Codable {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    /// Checks the tag limits AWS enforces, naming the offending tag.
+    public static func validate(_ tags: [Tag]) throws(MemoryDBError) {
+        guard tags.count <= 200 else {
+            throw MemoryDBError(.tagQuotaPerResourceExceeded, "tags: at most 200 tags per resource; got \(tags.count).")
+        }
+        var seen = Set<String>()
+        for tag in tags {
+            guard (1...128).contains(tag.key.count) else {
+                throw .invalid("tags: a tag key must be 1 to 128 characters; got \(tag.key.count).")
+            }
+            guard tag.value.count <= 256 else {
+                throw .invalid("tags: the value of tag '\(tag.key)' must be at most 256 characters.")
+            }
+            guard !tag.key.lowercased().hasPrefix("aws:") else {
+                throw .invalid("tags: tag keys must not begin with 'aws:' ('\(tag.key)').")
+            }
+            guard seen.insert(tag.key).inserted else {
+                throw .invalid("tags: the key '\(tag.key)' is given more than once.")
+            }
+        }
+    }
+}
+
+/// What a caller asks for when creating a cluster, before validation; every door builds one.
+public struct CreateClusterRequest: Sendable {
+    public var name: String
+    public var nodeType: String
+    public var numShards: Int?
+    public var numReplicasPerShard: Int?
+    public var aclName: String
+    public var tlsEnabled: Bool?
+    public var parameterGroupName: String?
+    public var description: String?
+    public var port: Int?
+    public var tags: [Tag]
+
+    public init(
+        name: String, nodeType: String, numShards: Int? = nil, numReplicasPerShard: Int? = nil,
+        aclName: String, tlsEnabled: Bool? = nil, parameterGroupName: String? = nil,
+        description: String? = nil, port: Int? = nil, tags: [Tag] = []
+    ) {
+        self.name = name
+        self.nodeType = nodeType
+        self.numShards = numShards
+        self.numReplicasPerShard = numReplicasPerShard
+        self.aclName = aclName
+        self.tlsEnabled = tlsEnabled
+        self.parameterGroupName = parameterGroupName
+        self.description = description
+        self.port = port
+        self.tags = tags
+    }
+}
+
+/// A create request that passed every rule that needs no stored state.
+public struct ClusterSpec: Sendable, Equatable {
+    public static let maxNodesPerCluster = 500
+    public static let maxShards = 500
+    public static let maxReplicasPerShard = 5
+    public static let maxDescriptionLength = 1024
+
+    public var name: String
+    public var nodeType: NodeType
+    public var numShards: Int
+    public var numReplicasPerShard: Int
+    public var aclName: String
+    public var tlsEnabled: Bool
+    public var parameterGroupName: String?
+    public var description: String?
+    public var port: Int?
+    public var tags: [Tag]
+
+    public var nodesPerShard: Int { 1 + numReplicasPerShard }
+    public var totalNodes: Int { numShards * nodesPerShard }
+
+    /// Applies MemoryDB's defaults and limits to a request.
+    ///
+    /// `tlsSupported` is false until encryption in transit exists: a request that needs TLS is
+    /// refused rather than quietly served in plaintext.
+    public init(validating request: CreateClusterRequest, tlsSupported: Bool) throws(MemoryDBError) {
+        name = try ResourceName.normalise(request.name, field: "name")
+        nodeType = try NodeType.named(request.nodeType)
+        if nodeType.requiresDataTiering {
+            throw MemoryDBError(
+                .invalidParameterCombination,
+                "nodeType '\(nodeType.name)' requires data tiering, which MemoryPlane does not support.")
+        }
+        numShards = request.numShards ?? 1
+        guard (1...Self.maxShards).contains(numShards) else {
+            throw .invalid("numShards must be between 1 and \(Self.maxShards); got \(numShards).")
+        }
+        numReplicasPerShard = request.numReplicasPerShard ?? 1
+        guard (0...Self.maxReplicasPerShard).contains(numReplicasPerShard) else {
+            throw .invalid("numReplicasPerShard must be between 0 and \(Self.maxReplicasPerShard); got \(numReplicasPerShard).")
+        }
+        guard numShards * (1 + numReplicasPerShard) <= Self.maxNodesPerCluster else {
+            throw MemoryDBError(
+                .nodeQuotaForClusterExceeded,
+                "numShards × (1 + numReplicasPerShard) = \(numShards * (1 + numReplicasPerShard)) nodes; a cluster may have at most \(Self.maxNodesPerCluster)."
+            )
+        }
+        aclName = try ResourceName.normalise(request.aclName, field: "aclName")
+        tlsEnabled = request.tlsEnabled ?? true
+        if !tlsEnabled && aclName != "open-access" {
+            throw MemoryDBError(
+                .invalidParameterCombination,
+                "tlsEnabled=false requires aclName 'open-access'; got '\(aclName)'.")
+        }
+        if tlsEnabled && !tlsSupported {
+            throw MemoryDBError(
+                .invalidParameterCombination,
+                "tlsEnabled: TLS clusters are not supported yet by MemoryPlane; pass \"tlsEnabled\": false with aclName 'open-access'."
+            )
+        }
+        if let group = request.parameterGroupName {
+            // Built-in group names contain a dot, so only case is normalised here; existence is
+            // checked against the stored groups by the service layer.
+            parameterGroupName = group.lowercased()
+        }
+        if let description = request.description, description.count > Self.maxDescriptionLength {
+            throw .invalid("description must be at most \(Self.maxDescriptionLength) characters; got \(description.count).")
+        }
+        self.description = request.description
+        if let port = request.port {
+            guard (1024...65535).contains(port) else {
+                throw .invalid("port must be between 1024 and 65535; got \(port).")
+            }
+        }
+        self.port = request.port
+        try Tag.validate(request.tags)
+        tags = request.tags
+    }
+}

@@ -1,0 +1,35 @@
+/// A contiguous range of Redis cluster hash slots, inclusive at both ends.
+public struct SlotRange: Sendable, Hashable, Codable, CustomStringConvertible {
+    public static let slotCount = 16384
+
+    public let first: Int
+    public let last: Int
+
+    public init(first: Int, last: Int) {
+        precondition(first <= last, "empty slot range")
+        self.first = first
+        self.last = last
+    }
+
+    public var count: Int { last - first + 1 }
+    /// "0-8191", the form MemoryDB reports in `Shard.Slots`.
+    public var description: String { "\(first)-\(last)" }
+
+    public func contains(_ slot: Int) -> Bool { slot >= first && slot <= last }
+
+    /// Splits all 16384 slots evenly and contiguously over `shards` shards, as MemoryDB does:
+    /// the first `16384 % shards` shards get one slot more (3 shards: 0-5461, 5462-10922, 10923-16383).
+    public static func evenSplit(shards: Int) -> [SlotRange] {
+        precondition(shards > 0 && shards <= slotCount)
+        let base = slotCount / shards
+        let extra = slotCount % shards
+        var ranges: [SlotRange] = []
+        var next = 0
+        for index in 0..<shards {
+            let size = base + (index < extra ? 1 : 0)
+            ranges.append(SlotRange(first: next, last: next + size - 1))
+            next += size
+        }
+        return ranges
+    }
+}

@@ -1,0 +1,42 @@
+/// A failure the API reports to a caller, named by one of the faults in AWS MemoryDB's model.
+///
+/// Every error that crosses a door is one of these, so REST and the AWS door render the same
+/// fault name and message; the door alone decides the HTTP status and the body shape.
+public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The fault's wire name, exactly as botocore's memorydb model spells it.
+    public struct Code: RawRepresentable, Sendable, Hashable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        public static let invalidParameterValue = Code(rawValue: "InvalidParameterValueException")
+        public static let invalidParameterCombination = Code(rawValue: "InvalidParameterCombinationException")
+        public static let clusterAlreadyExists = Code(rawValue: "ClusterAlreadyExistsFault")
+        public static let clusterNotFound = Code(rawValue: "ClusterNotFoundFault")
+        public static let invalidClusterState = Code(rawValue: "InvalidClusterStateFault")
+        public static let aclNotFound = Code(rawValue: "ACLNotFoundFault")
+        public static let parameterGroupNotFound = Code(rawValue: "ParameterGroupNotFoundFault")
+        public static let subnetGroupNotFound = Code(rawValue: "SubnetGroupNotFoundFault")
+        public static let insufficientClusterCapacity = Code(rawValue: "InsufficientClusterCapacityFault")
+        public static let nodeQuotaForClusterExceeded = Code(rawValue: "NodeQuotaForClusterExceededFault")
+        public static let shardsPerClusterQuotaExceeded = Code(rawValue: "ShardsPerClusterQuotaExceededFault")
+        public static let tagQuotaPerResourceExceeded = Code(rawValue: "TagQuotaPerResourceExceeded")
+        public static let apiCallRateExceeded = Code(rawValue: "APICallRateForCustomerExceededFault")
+        /// Not a modelled fault: the catch-all for bugs, rendered as a 500.
+        public static let internalFailure = Code(rawValue: "InternalFailure")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// Shorthand for the most common fault: a field whose value breaks a rule.
+    public static func invalid(_ message: String) -> MemoryDBError {
+        MemoryDBError(.invalidParameterValue, message)
+    }
+}

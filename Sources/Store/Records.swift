@@ -1,0 +1,160 @@
+import GRDB
+import Model
+
+/// A cluster as stored: what was asked for and the status the reconciler reports.
+public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "clusters"
+
+    public var name: String
+    public var description: String?
+    public var status: ClusterStatus
+    public var nodeType: String
+    public var engineVersion: String
+    public var enginePatchVersion: String
+    public var parameterGroupName: String
+    public var aclName: String
+    public var subnetGroupName: String
+    public var tlsEnabled: Bool
+    public var numShards: Int
+    public var numReplicasPerShard: Int
+    public var endpointPort: Int
+    public var adminPassword: String
+    /// Milliseconds since 1970.
+    public var createdAt: Int64
+
+    public enum CodingKeys: String, CodingKey {
+        case name, description, status
+        case nodeType = "node_type"
+        case engineVersion = "engine_version"
+        case enginePatchVersion = "engine_patch_version"
+        case parameterGroupName = "parameter_group_name"
+        case aclName = "acl_name"
+        case subnetGroupName = "subnet_group_name"
+        case tlsEnabled = "tls_enabled"
+        case numShards = "num_shards"
+        case numReplicasPerShard = "num_replicas_per_shard"
+        case endpointPort = "endpoint_port"
+        case adminPassword = "admin_password"
+        case createdAt = "created_at"
+    }
+
+    public init(
+        name: String, description: String?, status: ClusterStatus, nodeType: String,
+        engineVersion: String, enginePatchVersion: String, parameterGroupName: String,
+        aclName: String, subnetGroupName: String, tlsEnabled: Bool, numShards: Int,
+        numReplicasPerShard: Int, endpointPort: Int, adminPassword: String, createdAt: Int64
+    ) {
+        self.name = name
+        self.description = description
+        self.status = status
+        self.nodeType = nodeType
+        self.engineVersion = engineVersion
+        self.enginePatchVersion = enginePatchVersion
+        self.parameterGroupName = parameterGroupName
+        self.aclName = aclName
+        self.subnetGroupName = subnetGroupName
+        self.tlsEnabled = tlsEnabled
+        self.numShards = numShards
+        self.numReplicasPerShard = numReplicasPerShard
+        self.endpointPort = endpointPort
+        self.adminPassword = adminPassword
+        self.createdAt = createdAt
+    }
+}
+
+/// A data node as stored: its fixed identity (name, port, zone, Redis id) and last observed state.
+public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "nodes"
+
+    public var name: String
+    public var clusterName: String
+    /// 1-based; shard 1 is "0001".
+    public var shardIndex: Int
+    /// 1-based; node 1 of a shard starts as its primary.
+    public var nodeIndex: Int
+    public var port: Int
+    public var availabilityZone: String
+    public var status: NodeStatus
+    public var role: NodeRole
+    public var redisNodeID: String?
+    public var pid: Int32?
+    public var createdAt: Int64
+
+    public enum CodingKeys: String, CodingKey {
+        case name, port, status, role, pid
+        case clusterName = "cluster_name"
+        case shardIndex = "shard_index"
+        case nodeIndex = "node_index"
+        case availabilityZone = "availability_zone"
+        case redisNodeID = "redis_node_id"
+        case createdAt = "created_at"
+    }
+
+    public init(
+        name: String, clusterName: String, shardIndex: Int, nodeIndex: Int, port: Int,
+        availabilityZone: String, status: NodeStatus, role: NodeRole, redisNodeID: String? = nil,
+        pid: Int32? = nil, createdAt: Int64
+    ) {
+        self.name = name
+        self.clusterName = clusterName
+        self.shardIndex = shardIndex
+        self.nodeIndex = nodeIndex
+        self.port = port
+        self.availabilityZone = availabilityZone
+        self.status = status
+        self.role = role
+        self.redisNodeID = redisNodeID
+        self.pid = pid
+        self.createdAt = createdAt
+    }
+
+    /// The cluster bus port: the client port + 10000, as Redis does by default.
+    public var busPort: Int { port + 10000 }
+}
+
+/// Something that happened to a resource, as DescribeEvents reports it.
+public struct EventRecord: Sendable, Codable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "events"
+
+    public var id: Int64?
+    public var sourceName: String
+    public var sourceType: String
+    public var message: String
+    public var createdAt: Int64
+
+    public enum CodingKeys: String, CodingKey {
+        case id, message
+        case sourceName = "source_name"
+        case sourceType = "source_type"
+        case createdAt = "created_at"
+    }
+
+    public init(sourceName: String, sourceType: String, message: String, createdAt: Int64) {
+        self.sourceName = sourceName
+        self.sourceType = sourceType
+        self.message = message
+        self.createdAt = createdAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A tag on a resource, keyed by the resource's ARN.
+public struct TagRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "tags"
+
+    public var resourceArn: String
+    public var key: String
+    public var value: String
+
+    public enum CodingKeys: String, CodingKey {
+        case key, value
+        case resourceArn = "resource_arn"
+    }
+
+    public init(resourceArn: String, key: String, value: String) {
+        self.resourceArn = resourceArn
+        self.key = key
+        self.value = value
+    }
+}

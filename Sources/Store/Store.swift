@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import Migrations
+import Model
+
+/// The control plane's state in SQLite: one writer, WAL, migrations applied at start-up.
+///
+/// Every mutation is one transaction, so a crash leaves either the whole change or none of it.
+public struct Store: Sendable {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database file, in WAL mode with a busy timeout.
+    public static func open(path: String) throws -> Store {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        return try Store(writer: pool)
+    }
+
+    /// A private in-memory database, for tests.
+    public static func inMemory() throws -> Store {
+        try Store(writer: DatabaseQueue())
+    }
+
+    init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        var migrator = DatabaseMigrator()
+        for migration in Migrations.all {
+            migrator.registerMigration(migration.identifier) { db in
+                try db.execute(sql: migration.sql)
+            }
+        }
+        try migrator.migrate(writer)
+    }
+
+    /// The identifiers of the migrations applied to this database, in order.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { db in try DatabaseMigrator().appliedIdentifiers(db).sorted() }
+    }
+
+    // MARK: Clusters
+
+    /// What a new cluster consists of, decided inside the write transaction so port choices
+    /// and name checks cannot race another creation.
+    public struct NewCluster: Sendable {
+        public var cluster: ClusterRecord
+        public var nodes: [NodeRecord]
+        public var tags: [TagRecord]
+        public var event: EventRecord
+
+        public init(cluster: ClusterRecord, nodes: [NodeRecord], tags: [TagRecord], event: EventRecord) {
+            self.cluster = cluster
+            self.nodes = nodes
+            self.tags = tags
+            self.event = event
+        }
+    }
+
+    /// Inserts a cluster with its nodes, tags and creation event in one transaction.
+    ///
+    /// `build` receives the ports already taken by any cluster or node.
+    public func createCluster(
+        named name: String,
+        _ build: @Sendable (_ portsInUse: Set<Int>) throws -> NewCluster
+    ) throws -> ClusterRecord {
+        do {
+            return try writer.write { db in
+                if try ClusterRecord.fetchOne(db, key: name) != nil {
+                    throw MemoryDBError(.clusterAlreadyExists, "A cluster named '\(name)' already exists.")
+                }
+                let nodePorts = try Int.fetchAll(db, sql: "SELECT port FROM nodes")
+                let endpointPorts = try Int.fetchAll(db, sql: "SELECT endpoint_port FROM clusters")
+                let new = try build(Set(nodePorts + endpointPorts))
+                try new.cluster.insert(db)
+                for node in new.nodes { try node.insert(db) }
+                for tag in new.tags { try tag.insert(db) }
+                var event = new.event
+                try event.insert(db)
+                return new.cluster
+            }
+        } catch let error as MemoryDBError {
+            throw error
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        {
+            throw MemoryDBError(.clusterAlreadyExists, "A cluster named '\(name)' already exists, or its port is taken.")
+        }
+    }
+
+    public func cluster(named name: String) throws -> ClusterRecord? {
+        try writer.read { db in try ClusterRecord.fetchOne(db, key: name) }
+    }
+
+    /// Clusters in name order, starting after `name` (exclusive), at most `limit`.
+    public func clusters(after name: String?, limit: Int) throws -> [ClusterRecord] {
+        try writer.read { db in
+            var request = ClusterRecord.order(Column("name"))
+            if let name { request = request.filter(Column("name") > name) }
+            return try request.limit(limit).fetchAll(db)
+        }
+    }
+
+    public func clusterNames() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM clusters ORDER BY name") }
+    }
+
+    /// Moves a cluster to `deleting` with an event; refuses when it is already being deleted.
+    public func markDeleting(_ name: String, event: EventRecord) throws -> ClusterRecord {
+        try writer.write { db in
+            guard var cluster = try ClusterRecord.fetchOne(db, key: name) else {
+                throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
+            }
+            guard cluster.status != .deleting else {
+                throw MemoryDBError(.invalidClusterState, "Cluster '\(name)' is already being deleted.")
+            }
+            cluster.status = .deleting
+            try cluster.update(db)
+            try db.execute(sql: "UPDATE nodes SET status = ? WHERE cluster_name = ?", arguments: [NodeStatus.deleting.rawValue, name])
+            var event = event
+            try event.insert(db)
+            return cluster
+        }
+    }
+
+    /// Sets a cluster's status, with an event when one is given.
+    public func setClusterStatus(_ name: String, to status: ClusterStatus, event: EventRecord?) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE clusters SET status = ? WHERE name = ?", arguments: [status.rawValue, name])
+            if var event { try event.insert(db) }
+        }
+    }
+
+    /// Removes a cluster, its nodes and its tags for good, recording a final event.
+    public func removeCluster(_ name: String, arn: String, event: EventRecord) throws {
+        try writer.write { db in
+            _ = try ClusterRecord.deleteOne(db, key: name)
+            try db.execute(sql: "DELETE FROM tags WHERE resource_arn = ?", arguments: [arn])
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    // MARK: Nodes
+
+    public func nodes(ofCluster name: String) throws -> [NodeRecord] {
+        try writer.read { db in
+            try NodeRecord.filter(Column("cluster_name") == name)
+                .order(Column("shard_index"), Column("node_index")).fetchAll(db)
+        }
+    }
+
+    public func nodes(ofClusters names: [String]) throws -> [String: [NodeRecord]] {
+        try writer.read { db in
+            let nodes = try NodeRecord.filter(names.contains(Column("cluster_name")))
+                .order(Column("shard_index"), Column("node_index")).fetchAll(db)
+            return Dictionary(grouping: nodes, by: \.clusterName)
+        }
+    }
+
+    public func allNodes() throws -> [NodeRecord] {
+        try writer.read { db in try NodeRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    /// Saves what the reconciler learned about nodes (pid, Redis id, role, status), with events.
+    public func saveNodes(_ nodes: [NodeRecord], events: [EventRecord] = []) throws {
+        guard !nodes.isEmpty || !events.isEmpty else { return }
+        try writer.write { db in
+            for node in nodes {
+                // A node whose cluster was removed meanwhile is simply gone.
+                try db.execute(
+                    sql: "UPDATE nodes SET status = ?, role = ?, redis_node_id = ?, pid = ? WHERE name = ?",
+                    arguments: [node.status.rawValue, node.role.rawValue, node.redisNodeID, node.pid, node.name])
+            }
+            for var event in events { try event.insert(db) }
+        }
+    }
+
+    // MARK: Events and tags
+
+    public func addEvent(_ event: EventRecord) throws {
+        try writer.write { db in
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    /// Events newest first, optionally for one source.
+    public func events(sourceName: String? = nil, since: Int64 = 0, limit: Int = 100) throws -> [EventRecord] {
+        try writer.read { db in
+            var request = EventRecord.filter(Column("created_at") >= since)
+            if let sourceName { request = request.filter(Column("source_name") == sourceName) }
+            return try request.order(Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func tags(of arn: String) throws -> [TagRecord] {
+        try writer.read { db in
+            try TagRecord.filter(Column("resource_arn") == arn).order(Column("key")).fetchAll(db)
+        }
+    }
+}

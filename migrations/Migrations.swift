@@ -1,0 +1,13 @@
+/// The schema, as numbered SQL files compiled into the binary so the executable needs no files
+/// beside it. Forward-only: a landed file is never edited; a change is a new file.
+public enum Migrations {
+    /// Every migration in the order it is applied; the identifier is the file name.
+    public static let all: [(identifier: String, sql: String)] = [
+        ("0001_initial", sql(PackageResources._001_initial_sql))
+    ]
+
+    /// The names of the files this list registers, so a test can prove none is forgotten.
+    public static var fileNames: [String] { all.map { $0.identifier + ".sql" } }
+
+    private static func sql(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+}
