@@ -1,0 +1,149 @@
+import Engine
+import Logging
+import Model
+import Store
+
+/// One reconciliation pass for one cluster: observe the data plane, plan with the pure
+/// `ClusterPlanner`, act with idempotent steps. A crash between any two steps is harmless: the
+/// next pass observes where things stand and carries on from there.
+public struct ClusterReconciler: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// The cluster no longer exists; stop reconciling it.
+        case gone
+        /// Everything is as desired; look again after the supervision interval.
+        case settled
+        /// Steps were taken or are pending; look again soon.
+        case progressing
+    }
+
+    let store: Store
+    let dataPlane: any DataPlane
+    let configuration: ControlConfiguration
+    let logger: Logger
+
+    public init(store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.dataPlane = dataPlane
+        self.logger = logger
+    }
+
+    public func reconcile(_ name: String) async throws -> Outcome {
+        guard let cluster = try store.cluster(named: name) else { return .gone }
+        let records = try store.nodes(ofCluster: name)
+        let observed = await observe(cluster, records)
+        let plan = ClusterPlanner.plan(observed)
+        let now = nowMilliseconds()
+        try store.saveNodes(
+            plan.nodeUpdates,
+            events: plan.events.map { EventRecord(sourceName: name, sourceType: "node", message: $0, createdAt: now) })
+        for event in plan.events {
+            logger.warning("\(event)", metadata: ["cluster.name": "\(name)"])
+        }
+        if plan.settled { return .settled }
+        let nodes = Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.record.name, $0.record) })
+        let stops = plan.actions.compactMap { action -> String? in
+            if case .stopNode(let name) = action { return name }
+            return nil
+        }
+        if !stops.isEmpty { await stopAll(stops, cluster: cluster, nodes: nodes) }
+        for action in plan.actions {
+            do {
+                if try await act(action, cluster: cluster, nodes: nodes) == .gone { return .gone }
+            } catch {
+                // Transient by nature (a node still starting, a port briefly busy): the next
+                // pass observes again and retries.
+                logger.debug("reconcile step failed", metadata: ["cluster.name": "\(name)", "step": "\(action)", "error": "\(error)"])
+                return .progressing
+            }
+        }
+        return .progressing
+    }
+
+    // MARK: Observe
+
+    func observe(_ cluster: ClusterRecord, _ records: [NodeRecord]) async -> ObservedCluster {
+        let specs = records.map { Self.spec(of: $0, in: cluster) }
+        let dataPlane = dataPlane
+        let nodes = await withTaskGroup(of: (Int, ObservedNode).self) { group in
+            for (index, record) in records.enumerated() {
+                let spec = specs[index]
+                group.addTask {
+                    let pid = dataPlane.runningNodePID(spec)
+                    var report: NodeObservation?
+                    if pid != nil { report = try? await dataPlane.observe(spec) }
+                    return (index, ObservedNode(record: record, pid: pid, report: report))
+                }
+            }
+            var results = [ObservedNode?](repeating: nil, count: records.count)
+            for await (index, node) in group { results[index] = node }
+            return results.compactMap { $0 }
+        }
+        let endpointRunning = dataPlane.runningEndpointPID(Self.endpoint(of: cluster, records)) != nil
+        return ObservedCluster(cluster: cluster, nodes: nodes, endpointRunning: endpointRunning)
+    }
+
+    // MARK: Act
+
+    private func act(_ action: ReconcileAction, cluster: ClusterRecord, nodes: [String: NodeRecord]) async throws -> Outcome {
+        func spec(_ name: String) -> NodeSpec { Self.spec(of: nodes[name]!, in: cluster) }
+        switch action {
+        case .startEndpoint:
+            _ = try await dataPlane.startEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
+        case .startNode(let name):
+            let pid = try await dataPlane.startNode(spec(name))
+            var record = nodes[name]!
+            record.pid = pid
+            try store.saveNodes([record])
+        case .stopNode:
+            // Stops are gathered so a deletion stops all nodes at once.
+            break
+        case .removeCluster:
+            try await dataPlane.removeEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
+            for record in nodes.values { try dataPlane.removeNodeFiles(Self.spec(of: record, in: cluster)) }
+            try store.removeCluster(
+                cluster.name, arn: configuration.arn("cluster", cluster.name),
+                event: EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster deleted", createdAt: nowMilliseconds()))
+            logger.info("cluster deleted", metadata: ["cluster.name": "\(cluster.name)"])
+            return .gone
+        case .setConfigEpoch(let name, let epoch):
+            try await dataPlane.setConfigEpoch(spec(name), epoch: epoch)
+        case .meet(let name, let peers):
+            for peer in peers { try await dataPlane.meet(spec(name), peer: spec(peer)) }
+        case .addSlots(let name, let ranges):
+            try await dataPlane.addSlots(spec(name), ranges)
+        case .replicate(let name, let primaryID):
+            try await dataPlane.replicate(spec(name), primaryID: primaryID)
+        case .markAvailable:
+            let elapsed = Double(nowMilliseconds() - cluster.createdAt) / 1000
+            try store.setClusterStatus(
+                cluster.name, to: .available,
+                event: EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster is available", createdAt: nowMilliseconds()))
+            logger.info("cluster available", metadata: ["cluster.name": "\(cluster.name)", "cluster.seconds_to_available": "\(elapsed)"])
+        }
+        return .progressing
+    }
+
+    /// Stops every node named by a `stopNode` step, all at once.
+    func stopAll(_ names: [String], cluster: ClusterRecord, nodes: [String: NodeRecord]) async {
+        let dataPlane = dataPlane
+        await withTaskGroup(of: Void.self) { group in
+            for name in names {
+                let spec = Self.spec(of: nodes[name]!, in: cluster)
+                group.addTask { await dataPlane.stopNode(spec) }
+            }
+        }
+    }
+
+    static func spec(of node: NodeRecord, in cluster: ClusterRecord) -> NodeSpec {
+        NodeSpec(
+            name: node.name, port: node.port, busPort: node.busPort,
+            maxmemoryBytes: (NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 1 << 30),
+            admin: NodeCredentials(user: ClusterService.adminUserName, password: cluster.adminPassword),
+            recordedPID: node.pid)
+    }
+
+    static func endpoint(of cluster: ClusterRecord, _ nodes: [NodeRecord]) -> EndpointSpec {
+        EndpointSpec(clusterName: cluster.name, port: cluster.endpointPort, backendPorts: nodes.sorted { $0.name < $1.name }.map(\.port))
+    }
+}

@@ -1,0 +1,96 @@
+import Engine
+import Logging
+import ServiceLifecycle
+import Store
+import Synchronization
+
+/// Runs a reconcile loop per cluster, concurrently, for as long as the server runs.
+///
+/// Each loop is level-triggered: it looks at the cluster again after every step, soon while
+/// work is in progress and every `supervisionInterval` once settled, which is how a killed node
+/// is noticed and restarted. A wake-up (a new request) cuts the wait short. One slow cluster
+/// never delays another: each has its own task.
+public final class ReconcilerService: Service, ReconcileTrigger {
+    private let store: Store
+    private let reconciler: ClusterReconciler
+    private let logger: Logger
+    public let supervisionInterval: Duration
+    public let progressInterval: Duration
+    private let state = Mutex(State())
+
+    private struct State {
+        var running: Set<String> = []
+        var woken: Set<String> = []
+        var discoveryWoken = false
+    }
+
+    public init(
+        store: Store, reconciler: ClusterReconciler, logger: Logger,
+        supervisionInterval: Duration = .milliseconds(250), progressInterval: Duration = .milliseconds(30)
+    ) {
+        self.store = store
+        self.reconciler = reconciler
+        self.logger = logger
+        self.supervisionInterval = supervisionInterval
+        self.progressInterval = progressInterval
+    }
+
+    public func wake(cluster name: String) {
+        state.withLock {
+            $0.woken.insert(name)
+            $0.discoveryWoken = true
+        }
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    do {
+                        for name in try self.store.clusterNames() where self.claim(name) {
+                            group.addTask { await self.loop(name) }
+                        }
+                    } catch {
+                        self.logger.error("cannot list clusters", metadata: ["error": "\(error)"])
+                    }
+                    await self.pause(.seconds(1)) { state in
+                        defer { state.discoveryWoken = false }
+                        return state.discoveryWoken
+                    }
+                }
+            }
+        }
+    }
+
+    private func claim(_ name: String) -> Bool {
+        state.withLock { $0.running.insert(name).inserted }
+    }
+
+    private func loop(_ name: String) async {
+        defer { state.withLock { _ = $0.running.remove(name) } }
+        while !Task.isCancelled {
+            let outcome: ClusterReconciler.Outcome
+            do {
+                outcome = try await reconciler.reconcile(name)
+            } catch {
+                logger.error("reconcile pass failed", metadata: ["cluster.name": "\(name)", "error": "\(error)"])
+                outcome = .progressing
+            }
+            switch outcome {
+            case .gone: return
+            case .settled: await pause(supervisionInterval) { $0.woken.remove(name) != nil }
+            case .progressing: await pause(progressInterval) { $0.woken.remove(name) != nil }
+            }
+        }
+    }
+
+    /// Sleeps up to `interval`, returning early when `woken` says a wake-up arrived.
+    private func pause(_ interval: Duration, woken: @escaping @Sendable (inout State) -> Bool) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + interval
+        while clock.now < deadline && !Task.isCancelled {
+            if state.withLock({ woken(&$0) }) { return }
+            try? await Task.sleep(for: min(.milliseconds(10), deadline - clock.now))
+        }
+    }
+}
