@@ -175,6 +175,13 @@ public struct Store: Sendable {
         }
     }
 
+    /// Records the PID of a node just started, so a restarted control plane adopts it.
+    public func setNodePID(_ name: String, _ pid: Int32) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE nodes SET pid = ? WHERE name = ?", arguments: [pid, name])
+        }
+    }
+
     // MARK: Events and tags
 
     public func addEvent(_ event: EventRecord) throws {

@@ -92,9 +92,7 @@ public struct ClusterReconciler: Sendable {
             _ = try await dataPlane.startEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
         case .startNode(let name):
             let pid = try await dataPlane.startNode(spec(name))
-            var record = nodes[name]!
-            record.pid = pid
-            try store.saveNodes([record])
+            try store.setNodePID(name, pid)
         case .stopNode:
             // Stops are gathered so a deletion stops all nodes at once.
             break

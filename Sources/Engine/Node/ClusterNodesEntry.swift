@@ -21,7 +21,7 @@ public struct ClusterNodesEntry: Sendable, Equatable {
 
     /// Parses the whole reply of `CLUSTER NODES`; malformed lines are skipped.
     public static func parse(_ text: String) -> [ClusterNodesEntry] {
-        text.split(separator: "\n").compactMap { parseLine(String($0)) }
+        text.split(whereSeparator: \.isNewline).compactMap { parseLine(String($0)) }
     }
 
     static func parseLine(_ line: String) -> ClusterNodesEntry? {
@@ -83,7 +83,7 @@ public struct NodeObservation: Sendable, Equatable {
     /// Reads `key:value` fields from an INFO or CLUSTER INFO reply.
     public static func infoFields(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: \.isNewline) {
             guard !line.hasPrefix("#"), let colon = line.firstIndex(of: ":") else { continue }
             fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
         }

@@ -1,0 +1,181 @@
+import Control
+import Foundation
+import Hummingbird
+import Model
+
+/// REST `/v1/clusters`: translates JSON to service calls and views back to JSON.
+struct ClusterController {
+    let service: ClusterService
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.post("clusters", use: create)
+        group.get("clusters", use: list)
+        group.get("clusters/:name", use: get)
+        group.delete("clusters/:name", use: delete)
+    }
+
+    struct CreateBody: Decodable {
+        struct TagBody: Decodable {
+            var key: String
+            var value: String
+        }
+        var name: String
+        var nodeType: String
+        var numShards: Int?
+        var numReplicasPerShard: Int?
+        var aclName: String
+        var tlsEnabled: Bool?
+        var parameterGroupName: String?
+        var description: String?
+        var port: Int?
+        var tags: [TagBody]?
+
+        static let fields: Set<String> = [
+            "name", "nodeType", "numShards", "numReplicasPerShard", "aclName", "tlsEnabled",
+            "parameterGroupName", "description", "port", "tags",
+        ]
+    }
+
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
+        let created = try service.createCluster(
+            CreateClusterRequest(
+                name: body.name, nodeType: body.nodeType, numShards: body.numShards,
+                numReplicasPerShard: body.numReplicasPerShard, aclName: body.aclName, tlsEnabled: body.tlsEnabled,
+                parameterGroupName: body.parameterGroupName, description: body.description, port: body.port,
+                tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) }))
+        if try wantsWait(request) {
+            let settled = try await service.waitUntilSettled(created.name) ?? created
+            return try JSONBody.response(RESTCluster(settled), status: settled.status == .available ? .created : .accepted)
+        }
+        return try JSONBody.response(RESTCluster(created), status: .accepted)
+    }
+
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let maxResults = try request.uri.queryParameters.get("maxResults").map { text throws -> Int in
+            guard let value = Int(text) else { throw MemoryDBError.invalid("maxResults must be an integer; got '\(text)'.") }
+            return value
+        }
+        let page = try service.listClusters(maxResults: maxResults, nextToken: request.uri.queryParameters.get("nextToken"))
+        return try JSONBody.response(RESTClusterList(clusters: page.clusters.map(RESTCluster.init), nextToken: page.nextToken))
+    }
+
+    @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try JSONBody.response(RESTCluster(service.describeCluster(context.parameters.require("name"))))
+    }
+
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let deleting = try service.deleteCluster(context.parameters.require("name"))
+        if try wantsWait(request) {
+            guard let remaining = try await service.waitUntilSettled(deleting.name) else {
+                return Response(status: .noContent)
+            }
+            return try JSONBody.response(RESTCluster(remaining), status: .accepted)
+        }
+        return try JSONBody.response(RESTCluster(deleting), status: .accepted)
+    }
+
+    private func wantsWait(_ request: Request) throws -> Bool {
+        switch request.uri.queryParameters.get("wait") {
+        case nil, "false": return false
+        case "true": return true
+        case let other?: throw MemoryDBError.invalid("wait must be true or false; got '\(other)'.")
+        }
+    }
+}
+
+/// The REST shape of a cluster: AWS member names in lowerCamelCase, the resource's own name as `name`.
+struct RESTCluster: Encodable {
+    struct Endpoint: Encodable {
+        var address: String?
+        var port: Int
+    }
+    struct Node: Encodable {
+        var name: String
+        var role: String
+        var status: String
+        var availabilityZone: String
+        var createTime: String
+        var endpoint: Endpoint
+    }
+    struct Shard: Encodable {
+        var name: String
+        var status: String
+        var slots: String
+        var numberOfNodes: Int
+        var nodes: [Node]
+    }
+    struct TagBody: Encodable {
+        var key: String
+        var value: String
+    }
+
+    var name: String
+    var description: String?
+    var status: String
+    var numberOfShards: Int
+    var shards: [Shard]
+    var availabilityMode: String
+    var clusterEndpoint: Endpoint
+    var nodeType: String
+    var engine: String
+    var engineVersion: String
+    var enginePatchVersion: String
+    var parameterGroupName: String
+    var parameterGroupStatus: String
+    var subnetGroupName: String
+    var tlsEnabled: Bool
+    var arn: String
+    var aclName: String
+    var snapshotRetentionLimit: Int
+    var autoMinorVersionUpgrade: Bool
+    var dataTiering: String
+    var tags: [TagBody]
+
+    init(_ view: ClusterView) {
+        name = view.name
+        description = view.description
+        status = view.status.rawValue
+        numberOfShards = view.numberOfShards
+        shards = view.shards.map { shard in
+            Shard(
+                name: shard.name, status: shard.status, slots: shard.slots, numberOfNodes: shard.nodes.count,
+                nodes: shard.nodes.map { node in
+                    Node(
+                        name: node.name, role: node.role.rawValue, status: node.status.rawValue,
+                        availabilityZone: node.availabilityZone, createTime: RESTTime.iso8601(node.createTime),
+                        endpoint: Endpoint(address: node.endpoint.address, port: node.endpoint.port))
+                })
+        }
+        availabilityMode = view.availabilityMode
+        clusterEndpoint = Endpoint(address: view.clusterEndpoint.address, port: view.clusterEndpoint.port)
+        nodeType = view.nodeType
+        engine = view.engine
+        engineVersion = view.engineVersion
+        enginePatchVersion = view.enginePatchVersion
+        parameterGroupName = view.parameterGroupName
+        parameterGroupStatus = view.parameterGroupStatus
+        subnetGroupName = view.subnetGroupName
+        tlsEnabled = view.tlsEnabled
+        arn = view.arn
+        aclName = view.aclName
+        snapshotRetentionLimit = view.snapshotRetentionLimit
+        autoMinorVersionUpgrade = view.autoMinorVersionUpgrade
+        dataTiering = view.dataTiering
+        tags = view.tags.map { TagBody(key: $0.key, value: $0.value) }
+    }
+}
+
+struct RESTClusterList: Encodable {
+    var clusters: [RESTCluster]
+    var nextToken: String?
+}
+
+/// REST timestamps: ISO-8601 with milliseconds, UTC.
+enum RESTTime {
+    static func iso8601(_ milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}

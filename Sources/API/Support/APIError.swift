@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import Logging
+import Model
+
+/// Failures that belong to HTTP itself rather than to MemoryDB: size, routing, credentials.
+/// They render with a modelled fault name, as every error does.
+enum APIError: Error {
+    case bodyTooLarge(limit: Int)
+    case unauthenticated(String)
+}
+
+/// Renders every error as `{"error": {"code", "message"}}` with a fitting status.
+///
+/// Domain errors map by fault; Hummingbird's own (no such route, bad method) keep their status;
+/// anything else is a bug, logged with detail and answered as a 500 without internals.
+struct RESTErrorMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as MemoryDBError {
+            return Self.render(status: Self.status(for: error.code), code: error.code.rawValue, message: error.message)
+        } catch let error as APIError {
+            switch error {
+            case .bodyTooLarge(let limit):
+                return Self.render(status: .contentTooLarge, code: MemoryDBError.Code.invalidParameterValue.rawValue, message: "The request body is larger than \(limit) bytes.")
+            case .unauthenticated(let message):
+                var response = Self.render(status: .unauthorized, code: "InvalidCredentialsException", message: message)
+                response.headers[.wwwAuthenticate] = "Basic realm=\"memoryplane\""
+                return response
+            }
+        } catch let error as HTTPError {
+            let message: String
+            switch error.status {
+            case .notFound: message = "No route \(request.method) \(request.uri.path)."
+            case .methodNotAllowed: message = "\(request.method) is not allowed on \(request.uri.path)."
+            case .contentTooLarge: message = "The request body is too large."
+            default: message = error.body ?? error.status.reasonPhrase
+            }
+            return Self.render(status: error.status, code: MemoryDBError.Code.invalidParameterValue.rawValue, message: message)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
+            return Self.render(status: .internalServerError, code: MemoryDBError.Code.internalFailure.rawValue, message: "Internal error; see the server log.")
+        }
+    }
+
+    static func status(for code: MemoryDBError.Code) -> HTTPResponse.Status {
+        let name = code.rawValue
+        if name.hasSuffix("NotFoundFault") { return .notFound }
+        if name.hasSuffix("AlreadyExistsFault") || name.hasPrefix("Invalid") && name.hasSuffix("StateFault") { return .conflict }
+        switch code {
+        case .insufficientClusterCapacity: return .serviceUnavailable
+        case .apiCallRateExceeded: return .tooManyRequests
+        case .internalFailure: return .internalServerError
+        default: return .badRequest
+        }
+    }
+
+    static func render(status: HTTPResponse.Status, code: String, message: String) -> Response {
+        let body = ["error": ["code": code, "message": message]]
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        var buffer = ByteBuffer()
+        buffer.writeBytes(data)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+}

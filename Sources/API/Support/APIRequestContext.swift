@@ -1,0 +1,12 @@
+import Hummingbird
+
+/// The request context of every door; bounds request bodies at 1 MiB (MemoryDB requests are tiny).
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    public var maxUploadSize: Int { 1024 * 1024 }
+}

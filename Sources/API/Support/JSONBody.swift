@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import Model
+
+/// Reads request bodies strictly: valid JSON, an object, known fields only, right types.
+///
+/// An unknown field is refused rather than ignored, so a typo ("numShard") never silently
+/// creates something other than what the caller meant.
+enum JSONBody {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: APIRequestContext, allowedFields: Set<String>) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.bodyTooLarge(limit: context.maxUploadSize)
+        }
+        let data = Data(buffer: buffer)
+        guard !data.isEmpty else { throw MemoryDBError.invalid("The request body is empty; send a JSON object.") }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw MemoryDBError.invalid("The request body is not valid JSON.")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw MemoryDBError.invalid("The request body must be a JSON object.")
+        }
+        if let unknown = fields.keys.sorted().first(where: { !allowedFields.contains($0) }) {
+            throw MemoryDBError.invalid("Unknown field '\(unknown)'; allowed fields are \(allowedFields.sorted().joined(separator: ", ")).")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw MemoryDBError.invalid(describe(error))
+        }
+    }
+
+    /// Turns a decoding error into a sentence naming the field.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            var text = ""
+            for key in codingPath {
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += text.isEmpty ? key.stringValue : "." + key.stringValue
+                }
+            }
+            return text
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = path(context.codingPath)
+            return "Missing required field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)'."
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return "Field '\(path(context.codingPath))' must be \(typeName(type))."
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            return field.isEmpty ? "The request body is not valid JSON." : "Field '\(field)' has an invalid value."
+        @unknown default:
+            return "The request body could not be read."
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type: return "an integer"
+        case is Bool.Type: return "a boolean (true or false)"
+        case is String.Type: return "a string"
+        case is [Any].Type: return "an array"
+        default:
+            let name = String(describing: type)
+            return name.hasPrefix("Array") ? "an array" : name.contains("Dictionary") ? "an object" : "a \(name)"
+        }
+    }
+
+    /// A JSON response with sorted keys, so output is stable for people and tests.
+    static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var buffer = ByteBuffer()
+        buffer.writeBytes(try encoder.encode(value))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+}

@@ -1,0 +1,153 @@
+import API
+import ArgumentParser
+import Control
+import Engine
+import Foundation
+import Hummingbird
+import Logging
+import Model
+import Store
+
+/// `memoryplane serve`: the API, the reconciler and the supervisor over one data directory.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the control plane API and supervise the data nodes."
+    )
+
+    enum AuthMode: String, ExpressibleByArgument, CaseIterable {
+        /// HTTP Basic with the admin key pair from `<data-dir>/credentials`.
+        case key
+        /// No authentication; refused unless the server listens on loopback only.
+        case none
+    }
+
+    @Option(help: "Address to listen on. Loopback by default: the API is private unless you say otherwise.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8080
+
+    @Option(help: "Directory for the database, credentials and node files.")
+    var dataDir = "./.memoryplane"
+
+    @Option(help: "Ports for data nodes and cluster endpoints, START-END; a node's cluster bus port is its port + 10000.")
+    var nodePortRange = "7000-7999"
+
+    @Option(help: "The redis-server executable (default: redis-server found on PATH).")
+    var enginePath: String?
+
+    @Option(help: "Authentication: 'key' (the admin key pair in <data-dir>/credentials) or 'none' (loopback only).")
+    var auth: AuthMode = .key
+
+    @Option(help: "Region used in ARNs and availability zone names.")
+    var region = "us-east-1"
+
+    @Option(help: "12-digit account id used in ARNs.")
+    var accountId = "000000000000"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        _ = try portRange()
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535; got \(port).") }
+        if auth == .none && !Self.isLoopback(host) {
+            throw ValidationError("--auth none is only allowed when --host is a loopback address (127.0.0.1, ::1, localhost); got '\(host)'.")
+        }
+        guard accountId.count == 12, accountId.allSatisfy(\.isNumber) else {
+            throw ValidationError("--account-id must be 12 digits; got '\(accountId)'.")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
+        }
+    }
+
+    func portRange() throws -> ClosedRange<Int> {
+        let parts = nodePortRange.split(separator: "-").map { Int($0) }
+        guard parts.count == 2, let start = parts[0], let end = parts[1], start <= end else {
+            throw ValidationError("--node-port-range must be START-END, e.g. 7000-7999; got '\(nodePortRange)'.")
+        }
+        guard start >= 1024, end + 10000 <= 65535 else {
+            throw ValidationError("--node-port-range must lie within 1024-55535 so that bus ports (port + 10000) exist; got '\(nodePortRange)'.")
+        }
+        return start...end
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "memoryplane")
+
+        let dataDirectory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        try LocalDataPlane.makePrivateDirectory(dataDirectory)
+        let engine = try resolveEngine()
+        let engineVersion = try EngineProbe.version(of: engine)
+        let store = try Store.open(path: "\(dataDirectory)/memoryplane.sqlite")
+        chmod("\(dataDirectory)/memoryplane.sqlite", 0o600)
+
+        var accessKey: AccessKey?
+        let credentialsPath = "\(dataDirectory)/credentials"
+        if auth == .key {
+            let (key, created) = try AccessKey.loadOrCreate(at: credentialsPath)
+            accessKey = key
+            logger.notice(
+                created ? "created admin credentials" : "using admin credentials",
+                metadata: ["credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)", "credentials.access_key_id": "\(key.id)"])
+        } else {
+            logger.warning("authentication is off (--auth none); the API is open to anyone on this machine")
+        }
+
+        let configuration = ControlConfiguration(
+            region: region, accountID: accountId, nodePorts: try portRange(), engineVersion: engineVersion)
+        let dataPlane = LocalDataPlane(
+            dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger)
+        let reconciler = ReconcilerService(
+            store: store, reconciler: ClusterReconciler(store: store, dataPlane: dataPlane, configuration: configuration, logger: logger),
+            logger: logger)
+        let services = APIServices(
+            clusters: ClusterService(configuration: configuration, store: store, trigger: reconciler, logger: logger),
+            events: EventService(store: store),
+            accessKey: accessKey,
+            credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.")
+        let app = Application(
+            router: buildRouter(services),
+            configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane"),
+            services: [reconciler],
+            logger: logger)
+        logger.notice(
+            "memoryplane serving",
+            metadata: [
+                "http.address": "\(host):\(port)", "data_dir": "\(dataDirectory)", "engine.path": "\(engine)",
+                "engine.version": "\(engineVersion.patchVersion)", "auth": "\(auth.rawValue)",
+            ])
+        try await app.runService()
+        logger.notice("memoryplane stopped; data nodes keep running")
+    }
+
+    func resolveEngine() throws -> String {
+        if let enginePath {
+            guard FileManager.default.isExecutableFile(atPath: enginePath) else {
+                throw ValidationError("--engine-path \(enginePath) is not an executable file.")
+            }
+            return enginePath
+        }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/redis-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw ValidationError("redis-server was not found on PATH; install it (apt-get install redis-server) or pass --engine-path.")
+    }
+
+    static func ownExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
