@@ -1,0 +1,42 @@
+import Engine
+import Model
+import Testing
+
+@Suite struct ClusterNodesEntryTests {
+    let sample = """
+        af27bc1344ca3a5df85f321d05991b2350d85a9b 127.0.0.1:7002@17002 slave,nofailover 4c43ee8fa2199e465b3e42e7080c840a8410ec50 0 1795716554592 1 connected
+        35b92bba6532b27d28c58202d19d14b43ce678a7 127.0.0.1:7003@17003 master,nofailover - 0 1795716555397 3 connected 8192-16383
+        4c43ee8fa2199e465b3e42e7080c840a8410ec50 127.0.0.1:7001@17001,host myself,master - 0 1795716555000 1 connected 0-8190 8191 [8191->-35b92bba6532b27d28c58202d19d14b43ce678a7]
+        e0a0 127.0.0.1:7009@17009 handshake - 0 0 0 disconnected
+        garbage line
+
+        """
+
+    @Test func parsesMembersSlotsAndRoles() throws {
+        let entries = ClusterNodesEntry.parse(sample)
+        #expect(entries.count == 4)
+        let myself = try #require(entries.first { $0.isMyself })
+        #expect(myself.port == 7001)
+        #expect(myself.host == "127.0.0.1")
+        #expect(myself.slots == [SlotRange(first: 0, last: 8190), SlotRange(first: 8191, last: 8191)])
+        let replica = entries[0]
+        #expect(!replica.isPrimary)
+        #expect(replica.primaryID == "4c43ee8fa2199e465b3e42e7080c840a8410ec50")
+        #expect(entries[1].configEpoch == 3)
+        #expect(entries[3].inHandshake)
+        #expect(!entries[3].connected)
+    }
+
+    @Test func observationKnowsPeersButNotHandshakes() {
+        let observation = NodeObservation(
+            myID: "4c43ee8fa2199e465b3e42e7080c840a8410ec50", members: ClusterNodesEntry.parse(sample),
+            clusterStateOK: true, isPrimary: true, primaryLinkUp: false)
+        #expect(observation.knownPeerIDs == ["af27bc1344ca3a5df85f321d05991b2350d85a9b", "35b92bba6532b27d28c58202d19d14b43ce678a7"])
+    }
+
+    @Test func infoFieldsReadCRLFReplies() {
+        let fields = NodeObservation.infoFields("# Replication\r\nrole:slave\r\nmaster_link_status:up\r\n")
+        #expect(fields["role"] == "slave")
+        #expect(fields["master_link_status"] == "up")
+    }
+}
