@@ -13,6 +13,17 @@ public struct ClusterNodesEntry: Sendable, Equatable {
     /// Slots this member serves (open migrations `[slot->-id]` are not counted).
     public var slots: [SlotRange]
 
+    public init(id: String, host: String, port: Int, flags: Set<String>, primaryID: String?, configEpoch: Int, connected: Bool, slots: [SlotRange]) {
+        self.id = id
+        self.host = host
+        self.port = port
+        self.flags = flags
+        self.primaryID = primaryID
+        self.configEpoch = configEpoch
+        self.connected = connected
+        self.slots = slots
+    }
+
     public var isMyself: Bool { flags.contains("myself") }
     public var isPrimary: Bool { flags.contains("master") }
     public var isFailing: Bool { flags.contains("fail") || flags.contains("fail?") }

@@ -1,0 +1,97 @@
+import Control
+import Model
+import Store
+import Synchronization
+import Logging
+import Testing
+
+/// Records wake-ups instead of reconciling: the service's job ends at the desired state.
+final class RecordingTrigger: ReconcileTrigger {
+    let woken = Mutex<[String]>([])
+    func wake(cluster name: String) { woken.withLock { $0.append(name) } }
+}
+
+@Suite struct ClusterServiceTests {
+    let store: Store
+    let trigger = RecordingTrigger()
+    let service: ClusterService
+
+    init() throws {
+        store = try Store.inMemory()
+        let configuration = ControlConfiguration(nodePorts: 7000...7009, engineVersion: EngineVersion(major: 7, minor: 0, patch: 15))
+        service = ClusterService(
+            configuration: configuration, store: store, trigger: trigger,
+            ports: PortAllocator(range: 7000...7009, isBindable: { $0 != 7001 }), logger: Logger(label: "test"))
+    }
+
+    func request(_ name: String = "Demo", shards: Int = 2, replicas: Int = 1) -> CreateClusterRequest {
+        CreateClusterRequest(name: name, nodeType: "db.t4g.small", numShards: shards, numReplicasPerShard: replicas, aclName: "open-access", tlsEnabled: false, tags: [Tag(key: "team", value: "cache")])
+    }
+
+    @Test func createRecordsDesiredStateAndWakesTheReconciler() throws {
+        let view = try service.createCluster(request())
+        #expect(view.name == "demo")
+        #expect(view.status == .creating)
+        #expect(view.clusterEndpoint.address == nil)
+        #expect(view.clusterEndpoint.port == 7000)
+        #expect(view.arn == "arn:aws:memorydb:us-east-1:000000000000:cluster/demo")
+        #expect(view.availabilityMode == "MultiAZ")
+        #expect(view.shards.map(\.name) == ["0001", "0002"])
+        #expect(view.shards.map(\.slots) == ["0-8191", "8192-16383"])
+        #expect(view.shards.flatMap(\.nodes).map(\.name) == ["demo-0001-001", "demo-0001-002", "demo-0002-001", "demo-0002-002"])
+        // 7001 is busy on the machine; the allocator skips it.
+        #expect(view.shards.flatMap(\.nodes).map(\.endpoint.port) == [7002, 7003, 7004, 7005])
+        #expect(view.shards.flatMap(\.nodes).map(\.availabilityZone) == ["us-east-1a", "us-east-1b", "us-east-1b", "us-east-1c"])
+        #expect(view.tags == [Tag(key: "team", value: "cache")])
+        #expect(trigger.woken.withLock { $0 } == ["demo"])
+    }
+
+    @Test func faultsForDuplicatesUnknownACLsGroupsAndCapacity() throws {
+        _ = try service.createCluster(request())
+        #expect(throws: MemoryDBError.self) { try service.createCluster(request("DEMO")) }
+        var acl = request("b")
+        acl.aclName = "nope"
+        acl.tlsEnabled = true
+        #expect(throws: MemoryDBError.self) { try service.createCluster(acl) }
+        var group = request("c")
+        group.parameterGroupName = "custom"
+        do {
+            _ = try service.createCluster(group)
+            Issue.record("expected ParameterGroupNotFoundFault")
+        } catch let error as MemoryDBError {
+            #expect(error.code == .parameterGroupNotFound)
+        }
+        do {
+            _ = try service.createCluster(request("d", shards: 3, replicas: 1))
+            Issue.record("expected InsufficientClusterCapacityFault")
+        } catch let error as MemoryDBError {
+            #expect(error.code == .insufficientClusterCapacity)
+        }
+        #expect(try store.clusterNames() == ["demo"])
+    }
+
+    @Test func paginationIsStableAndTokensAreChecked() throws {
+        let service = ClusterService(
+            configuration: ControlConfiguration(nodePorts: 7000...7999, engineVersion: EngineVersion(major: 7, minor: 0, patch: 15)),
+            store: store, trigger: trigger, ports: PortAllocator(range: 7000...7999, isBindable: { _ in true }), logger: Logger(label: "test"))
+        for name in ["c", "a", "b"] { _ = try service.createCluster(request(name, shards: 1, replicas: 0)) }
+        let first = try service.listClusters(maxResults: 2, nextToken: nil)
+        #expect(first.clusters.map(\.name) == ["a", "b"])
+        let second = try service.listClusters(maxResults: 2, nextToken: first.nextToken)
+        #expect(second.clusters.map(\.name) == ["c"])
+        #expect(second.nextToken == nil)
+        #expect(throws: MemoryDBError.self) { try service.listClusters(maxResults: 0, nextToken: nil) }
+        #expect(throws: MemoryDBError.self) { try service.listClusters(maxResults: nil, nextToken: "garbage") }
+    }
+
+    @Test func deleteMarksDeletingOnceAndUnknownIsNotFound() throws {
+        _ = try service.createCluster(request())
+        #expect(try service.deleteCluster("DEMO").status == .deleting)
+        #expect(throws: MemoryDBError.self) { try service.deleteCluster("demo") }
+        do {
+            _ = try service.describeCluster("missing")
+        } catch let error as MemoryDBError {
+            #expect(error.code == .clusterNotFound)
+        }
+    }
+}
