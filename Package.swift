@@ -86,6 +86,7 @@ let package = Package(
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Model", "Migrations"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Engine", "Model"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Control", "Store", "Engine", "Model"]),
         .testTarget(
             name: "APITests",
             dependencies: [

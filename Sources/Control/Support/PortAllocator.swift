@@ -43,11 +43,14 @@ public struct PortAllocator: Sendable {
         }
     }
 
-    /// Binds and closes a TCP socket on 127.0.0.1:port.
+    /// Binds and closes a TCP socket on 127.0.0.1:port with SO_REUSEADDR, as redis-server
+    /// binds: connections of a stopped node lingering in TIME_WAIT do not make its port busy.
     public static func canBindLoopback(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
