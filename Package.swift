@@ -93,6 +93,7 @@ let package = Package(
                 "API", "Control", "Store", "Model",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],

@@ -37,6 +37,7 @@ struct ClusterController {
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let wait = try wantsWait(request)
         let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
         let created = try service.createCluster(
             CreateClusterRequest(
@@ -44,7 +45,7 @@ struct ClusterController {
                 numReplicasPerShard: body.numReplicasPerShard, aclName: body.aclName, tlsEnabled: body.tlsEnabled,
                 parameterGroupName: body.parameterGroupName, description: body.description, port: body.port,
                 tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) }))
-        if try wantsWait(request) {
+        if wait {
             let settled = try await service.waitUntilSettled(created.name) ?? created
             return try JSONBody.response(RESTCluster(settled), status: settled.status == .available ? .created : .accepted)
         }
@@ -65,8 +66,9 @@ struct ClusterController {
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let wait = try wantsWait(request)
         let deleting = try service.deleteCluster(context.parameters.require("name"))
-        if try wantsWait(request) {
+        if wait {
             guard let remaining = try await service.waitUntilSettled(deleting.name) else {
                 return Response(status: .noContent)
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Model
+import NIOCore
 
 /// Reads request bodies strictly: valid JSON, an object, known fields only, right types.
 ///
@@ -11,14 +12,14 @@ enum JSONBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw APIError.bodyTooLarge(limit: context.maxUploadSize)
         }
         let data = Data(buffer: buffer)
         guard !data.isEmpty else { throw MemoryDBError.invalid("The request body is empty; send a JSON object.") }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [])
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             throw MemoryDBError.invalid("The request body is not valid JSON.")
         }
@@ -31,8 +32,19 @@ enum JSONBody {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                let field = fields.keys.sorted().first(where: { isFractional(fields[$0]) })
+            {
+                // Foundation reports a fraction where an integer belongs as corrupt JSON, without a path.
+                throw MemoryDBError.invalid("Field '\(field)' must be an integer.")
+            }
             throw MemoryDBError.invalid(describe(error))
         }
+    }
+
+    private static func isFractional(_ value: Any?) -> Bool {
+        guard let number = value as? NSNumber, !(value is Bool) else { return false }
+        return number.doubleValue.rounded() != number.doubleValue || number.doubleValue.magnitude > Double(Int.max)
     }
 
     /// Turns a decoding error into a sentence naming the field.
