@@ -59,8 +59,9 @@ struct RESTErrorMiddleware: RouterMiddleware {
     }
 
     static func render(status: HTTPResponse.Status, code: String, message: String) -> Response {
-        let body = ["error": ["code": code, "message": message]]
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(["error": ["code": code, "message": message]])) ?? Data()
         var buffer = ByteBuffer()
         buffer.writeBytes(data)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))

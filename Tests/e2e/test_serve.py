@@ -1,0 +1,51 @@
+"""`serve` itself: credentials on by default, kept private, refused when wrong."""
+import os
+import stat
+import subprocess
+
+import requests
+
+from memoryplane import BINARY
+
+
+def test_credentials_are_created_private_and_required(server):
+    mode = stat.S_IMODE(os.stat(os.path.join(server.data_dir, "credentials")).st_mode)
+    assert mode == 0o600
+    assert stat.S_IMODE(os.stat(server.data_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(os.path.join(server.data_dir, "memoryplane.sqlite")).st_mode) == 0o600
+    key, secret = server.credentials
+    assert secret not in server.read_log()
+    assert requests.get(server.url + "/health", timeout=5).status_code == 200
+    anonymous = requests.get(server.url + "/v1/clusters", timeout=5)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "InvalidCredentialsException"
+    assert "credentials" in anonymous.json()["error"]["message"]
+    assert requests.get(server.url + "/v1/clusters", auth=(key, "wrong"), timeout=5).status_code == 401
+    assert requests.get(server.url + "/v1/clusters", auth=(key, secret), timeout=5).status_code == 200
+
+
+def test_restart_keeps_the_same_credentials(make_server):
+    first = make_server().start()
+    keys = first.credentials
+    first.kill()
+    first.start()
+    assert first.credentials == keys
+
+
+def test_auth_none_is_refused_off_loopback():
+    result = subprocess.run([BINARY, "serve", "--host", "0.0.0.0", "--auth", "none", "--data-dir", "/nonexistent"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "loopback" in result.stderr
+
+
+def test_bad_flags_are_refused_with_a_reason():
+    for args, fragment in [(["--node-port-range", "9000-8000"], "node-port-range"),
+                           (["--node-port-range", "60000-60010"], "bus ports"),
+                           (["--account-id", "12"], "account-id"),
+                           (["--engine-path", "/nonexistent/redis"], "engine-path")]:
+        result = subprocess.run([BINARY, "serve", "--data-dir", "/tmp/mp-never-created", *args],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0, args
+        assert fragment in result.stderr, (args, result.stderr)
+    assert not os.path.exists("/tmp/mp-never-created") or os.listdir("/tmp/mp-never-created") == []

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what MemoryPlane needs on a fresh Debian machine: redis-server and redis-tools (the data
+# plane and its CLI), libsqlite3-dev (GRDB links the system SQLite), and with --test the Python
+# packages the end-to-end suite uses. As root it installs; otherwise it prints the command to run.
+set -euo pipefail
+
+missing_debs=()
+command -v redis-server >/dev/null 2>&1 || missing_debs+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing_debs+=(redis-tools)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing_debs+=(libsqlite3-dev)
+
+if [ ${#missing_debs[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "installing ${missing_debs[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_debs[@]}" >/dev/null
+    else
+        echo "missing system packages; run: sudo apt-get install -y ${missing_debs[*]}" >&2
+        exit 1
+    fi
+fi
+
+if [ "${1:-}" = "--test" ]; then
+    if ! python3 -c "import pytest, requests" >/dev/null 2>&1; then
+        echo "installing Python test packages"
+        python3 -m pip install -q pytest requests
+    fi
+fi
