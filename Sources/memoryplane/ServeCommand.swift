@@ -87,10 +87,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "memoryplane")
 
-        let dataDirectory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
-        try LocalDataPlane.makePrivateDirectory(dataDirectory)
+        // Everything that can be refused is checked before anything is written.
         let engine = try resolveEngine()
         let engineVersion = try EngineProbe.version(of: engine)
+        let dataDirectory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        try LocalDataPlane.makePrivateDirectory(dataDirectory)
         let store = try Store.open(path: "\(dataDirectory)/memoryplane.sqlite")
         chmod("\(dataDirectory)/memoryplane.sqlite", 0o600)
 

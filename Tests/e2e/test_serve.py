@@ -48,4 +48,4 @@ def test_bad_flags_are_refused_with_a_reason():
                                 capture_output=True, text=True, timeout=30)
         assert result.returncode != 0, args
         assert fragment in result.stderr, (args, result.stderr)
-    assert not os.path.exists("/tmp/mp-never-created") or os.listdir("/tmp/mp-never-created") == []
+    assert not os.path.exists("/tmp/mp-never-created"), "a refused start must not create the data directory"

@@ -48,6 +48,7 @@ public struct ClusterReconciler: Sendable {
         }
         if !stops.isEmpty { await stopAll(stops, cluster: cluster, nodes: nodes) }
         for action in plan.actions {
+            logger.debug("reconcile step", metadata: ["cluster.name": "\(name)", "step": "\(action)"])
             do {
                 if try await act(action, cluster: cluster, nodes: nodes) == .gone { return .gone }
             } catch {
