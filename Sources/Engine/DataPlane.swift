@@ -30,6 +30,8 @@ public protocol DataPlane: Sendable {
     func runningEndpointPID(_ endpoint: EndpointSpec) -> Int32?
     /// Writes the endpoint's backend list and starts it when it is not running.
     func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32
+    /// Whether a PING sent through the endpoint comes back PONG.
+    func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool
     /// Stops the endpoint's process and deletes the cluster's directory.
     func removeEndpoint(_ endpoint: EndpointSpec) async throws
 }

@@ -115,10 +115,15 @@ public struct LocalDataPlane: DataPlane {
 
     public func runningEndpointPID(_ endpoint: EndpointSpec) -> Int32? {
         let directory = clusterDirectory(endpoint.clusterName)
-        guard let text = try? String(contentsOfFile: "\(directory)/endpoint.pid", encoding: .utf8),
-            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        else { return nil }
-        return ProcessControl.owns(pid, executableName: proxyName, workingDirectory: directory) ? pid : nil
+        if let text = try? String(contentsOfFile: "\(directory)/endpoint.pid", encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            ProcessControl.owns(pid, executableName: proxyName, workingDirectory: directory)
+        {
+            return pid
+        }
+        // A crash between spawning and writing the pid file leaves only the process.
+        guard FileManager.default.fileExists(atPath: directory) else { return nil }
+        return ProcessControl.findProcess(executableName: proxyName, workingDirectory: directory)
     }
 
     public func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32 {
@@ -135,6 +140,11 @@ public struct LocalDataPlane: DataPlane {
             "started cluster endpoint",
             metadata: ["cluster.name": "\(endpoint.clusterName)", "endpoint.pid": "\(pid)", "endpoint.port": "\(endpoint.port)"])
         return pid
+    }
+
+    public func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool {
+        let reply = try? await client.command("PING", to: NodeAddress(port: endpoint.port), as: credentials)
+        return reply?.string == "PONG"
     }
 
     public func removeEndpoint(_ endpoint: EndpointSpec) async throws {

@@ -172,3 +172,13 @@ struct PlannerFixture {
         #expect(ClusterPlanner.plan(observed).actions.contains(.addSlots("demo-0001-001", [SlotRange(first: 100, last: 199)])))
     }
 }
+
+@Suite struct EndpointReadinessTests {
+    @Test func aClusterIsNotAvailableUntilItsEndpointAnswers() {
+        var observed = PlannerFixture().formed()
+        observed.endpointAnswers = false
+        #expect(!ClusterPlanner.plan(observed).actions.contains(.markAvailable))
+        observed.endpointAnswers = true
+        #expect(ClusterPlanner.plan(observed).actions == [.markAvailable])
+    }
+}

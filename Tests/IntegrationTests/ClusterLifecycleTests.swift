@@ -11,7 +11,7 @@ import Glibc
 /// The cluster lifecycle against real `redis-server` nodes: create, serve, survive a killed
 /// node and a crashed control plane, delete without leaving anything behind.
 @Suite(.serialized) struct ClusterLifecycleTests {
-    let client = RedisClient(timeout: .seconds(2))
+    let client = RedisClient(timeout: .seconds(5))
 
     /// The port of the primary serving `key`, found by asking the cluster endpoint.
     func primaryPort(for key: String, endpoint: Int) async throws -> Int {

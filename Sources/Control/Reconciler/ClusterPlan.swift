@@ -7,11 +7,15 @@ public struct ObservedCluster: Sendable {
     public var cluster: ClusterRecord
     public var nodes: [ObservedNode]
     public var endpointRunning: Bool
+    /// Whether a command sent through the endpoint got its reply: a cluster is not reported
+    /// available before clients can reach it the way the API tells them to.
+    public var endpointAnswers: Bool
 
-    public init(cluster: ClusterRecord, nodes: [ObservedNode], endpointRunning: Bool) {
+    public init(cluster: ClusterRecord, nodes: [ObservedNode], endpointRunning: Bool, endpointAnswers: Bool? = nil) {
         self.cluster = cluster
         self.nodes = nodes
         self.endpointRunning = endpointRunning
+        self.endpointAnswers = endpointAnswers ?? endpointRunning
     }
 }
 
@@ -69,7 +73,7 @@ public enum ClusterPlanner {
         let reports = observed.nodes.compactMap(\.report)
         guard reports.count == observed.nodes.count else { return plan }
         planBootstrap(observed, into: &plan)
-        if plan.actions.isEmpty && isReady(observed) {
+        if plan.actions.isEmpty && isReady(observed) && observed.endpointAnswers {
             if observed.cluster.status == .creating {
                 plan.actions.append(.markAvailable)
             } else {

@@ -20,10 +20,12 @@ public struct ClusterReconciler: Sendable {
     let dataPlane: any DataPlane
     let configuration: ControlConfiguration
     let logger: Logger
+    let backoff: StartBackoff
 
-    public init(store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, logger: Logger) {
+    public init(store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, logger: Logger, backoff: StartBackoff = StartBackoff()) {
         self.store = store
         self.configuration = configuration
+        self.backoff = backoff
         self.dataPlane = dataPlane
         self.logger = logger
     }
@@ -39,6 +41,9 @@ public struct ClusterReconciler: Sendable {
             events: plan.events.map { EventRecord(sourceName: name, sourceType: "node", message: $0, createdAt: now) })
         for event in plan.events {
             logger.warning("\(event)", metadata: ["cluster.name": "\(name)"])
+        }
+        for node in observed.nodes where node.report != nil {
+            backoff.reset(node.record.name)
         }
         if plan.settled { return .settled }
         let nodes = Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.record.name, $0.record) })
@@ -80,8 +85,14 @@ public struct ClusterReconciler: Sendable {
             for await (index, node) in group { results[index] = node }
             return results.compactMap { $0 }
         }
-        let endpointRunning = dataPlane.runningEndpointPID(Self.endpoint(of: cluster, records)) != nil
-        return ObservedCluster(cluster: cluster, nodes: nodes, endpointRunning: endpointRunning)
+        let endpoint = Self.endpoint(of: cluster, records)
+        let endpointRunning = dataPlane.runningEndpointPID(endpoint) != nil
+        // Once available, the process check suffices; before, prove the endpoint forwards.
+        var endpointAnswers = endpointRunning
+        if endpointRunning && cluster.status == .creating {
+            endpointAnswers = await dataPlane.endpointAnswers(endpoint, as: Self.adminCredentials(of: cluster))
+        }
+        return ObservedCluster(cluster: cluster, nodes: nodes, endpointRunning: endpointRunning, endpointAnswers: endpointAnswers)
     }
 
     // MARK: Act
@@ -92,6 +103,13 @@ public struct ClusterReconciler: Sendable {
         case .startEndpoint:
             _ = try await dataPlane.startEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
         case .startNode(let name):
+            guard backoff.mayStart(name) else { return .progressing }
+            let attempts = backoff.recordStart(name)
+            if attempts == 4 {
+                let message = "Node \(name) failed to start 3 times in a row; retrying with longer pauses (see \(name)/redis.log)"
+                try store.addEvent(EventRecord(sourceName: cluster.name, sourceType: "node", message: message, createdAt: nowMilliseconds()))
+                logger.error("\(message)", metadata: ["cluster.name": "\(cluster.name)", "node.name": "\(name)"])
+            }
             let pid = try await dataPlane.startNode(spec(name))
             try store.setNodePID(name, pid)
         case .stopNode:
@@ -138,8 +156,12 @@ public struct ClusterReconciler: Sendable {
         NodeSpec(
             name: node.name, port: node.port, busPort: node.busPort,
             maxmemoryBytes: (NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 1 << 30),
-            admin: NodeCredentials(user: ClusterService.adminUserName, password: cluster.adminPassword),
+            admin: adminCredentials(of: cluster),
             recordedPID: node.pid)
+    }
+
+    static func adminCredentials(of cluster: ClusterRecord) -> NodeCredentials {
+        NodeCredentials(user: ClusterService.adminUserName, password: cluster.adminPassword)
     }
 
     static func endpoint(of cluster: ClusterRecord, _ nodes: [NodeRecord]) -> EndpointSpec {

@@ -1,0 +1,46 @@
+import Synchronization
+
+/// Spaces out restarts of a process that keeps dying, so a node that cannot start (its port
+/// taken by a stranger, a broken disk) is retried with growing pauses instead of in a tight loop.
+///
+/// In memory only: after a control-plane restart every node gets a fresh first attempt.
+public final class StartBackoff: Sendable {
+    private struct Attempts {
+        var count: Int
+        var notBefore: ContinuousClock.Instant
+    }
+
+    private let state = Mutex<[String: Attempts]>([:])
+    private let initial: Duration
+    private let maximum: Duration
+
+    public init(initial: Duration = .milliseconds(200), maximum: Duration = .seconds(5)) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    /// Whether `name` may be started now.
+    public func mayStart(_ name: String, now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { attempts in
+            guard let entry = attempts[name] else { return true }
+            return now >= entry.notBefore
+        }
+    }
+
+    /// Records a start and returns how many starts in a row there have been without recovery.
+    @discardableResult
+    public func recordStart(_ name: String, now: ContinuousClock.Instant = .now) -> Int {
+        state.withLock { attempts in
+            let count = (attempts[name]?.count ?? 0) + 1
+            var pause = initial
+            for _ in 1..<count where pause < maximum { pause = pause * 2 }
+            attempts[name] = Attempts(count: count, notBefore: now + min(pause, maximum))
+            return count
+        }
+    }
+
+    /// Forgets a process that is healthy again.
+    public func reset(_ name: String) {
+        state.withLock { _ = $0.removeValue(forKey: name) }
+    }
+}
