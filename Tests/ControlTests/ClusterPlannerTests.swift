@@ -102,6 +102,21 @@ struct PlannerFixture {
         #expect(!ClusterPlanner.plan(observed).actions.contains(.replicate("demo-0001-002", primaryID: "P")))
     }
 
+    @Test func aNodeThatMissedAPrimarysSlotsHearsThemByAFreshMeet() {
+        var observed = fixture.formed()
+        // The replica knows the primary but has not yet learned which slots it serves.
+        let primaryEntry = observed.nodes[1].report!.members.firstIndex { $0.id == "P" }!
+        observed.nodes[1].report!.members[primaryEntry].slots = []
+        observed.nodes[1].report!.clusterStateOK = false
+        #expect(ClusterPlanner.plan(observed).actions == [.meet("demo-0001-001", peers: ["demo-0001-002"])])
+        // Not while that meet's handshake is still open, and never once the cluster is available.
+        var handshaking = observed
+        handshaking.nodes[0].report!.members.append(PlannerFixture.entry("tmp", port: 7002, flags: ["handshake"]))
+        #expect(ClusterPlanner.plan(handshaking).actions.isEmpty)
+        observed.cluster.status = .available
+        #expect(ClusterPlanner.plan(observed).actions.isEmpty)
+    }
+
     @Test func handshakeInProgressIsNotMetAgain() {
         var observed = fixture.fresh()
         observed.nodes[0].report!.members.append(PlannerFixture.entry("tmp", port: 7002, flags: ["handshake"]))

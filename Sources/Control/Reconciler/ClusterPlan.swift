@@ -144,6 +144,22 @@ public enum ClusterPlanner {
             }
             if !peers.isEmpty { plan.actions.append(.meet(node.record.name, peers: peers.map(\.record.name))) }
         }
+        // While creating: a node that knows a primary but not yet the slots it serves hears them
+        // at once from a fresh MEET (Redis applies the slot claims of any known sender) instead of
+        // waiting a second or more for gossip. Once available, gossip alone keeps views in step.
+        if observed.cluster.status == .creating {
+            for primary in nodes {
+                guard let report = primary.report, report.isPrimary, let slots = report.myself?.slots, !slots.isEmpty else { continue }
+                let handshaking = Set(report.members.filter(\.inHandshake).map(\.port))
+                let behind = nodes.filter { node in
+                    guard node.record.name != primary.record.name, let view = node.report,
+                        let entry = view.members.first(where: { $0.id == report.myID })
+                    else { return false }
+                    return entry.slots != slots && !handshaking.contains(node.record.port)
+                }
+                if !behind.isEmpty { plan.actions.append(.meet(primary.record.name, peers: behind.map(\.record.name))) }
+            }
+        }
         // Slots no member of the cluster serves go to their shard's primary.
         let claimed = claimedSlots(observed)
         let desired = SlotRange.evenSplit(shards: observed.cluster.numShards)
