@@ -25,7 +25,14 @@ final class DataPlaneHarness: @unchecked Sendable {
     private(set) var service: ClusterService!
     private(set) var reconciler: ReconcilerService!
 
-    static let enginePath = "/usr/bin/redis-server"
+    /// `redis-server` from PATH, as `serve` finds it.
+    static let enginePath: String = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/redis-server") {
+            return "\(directory)/redis-server"
+        }
+        return "/usr/bin/redis-server"
+    }()
 
     /// The `memoryplane` executable built beside the test bundle; it serves cluster endpoints.
     static var proxyExecutable: String {
