@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         /// Pure domain: resources, validation, slot math, catalogs, the error type.
@@ -23,7 +25,8 @@ let package = Package(
             name: "Migrations",
             path: "migrations",
             resources: [
-                .embedInCode("0001_initial.sql")
+                .embedInCode("0001_initial.sql"),
+                .embedInCode("0002_cluster_windows.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.
@@ -61,6 +64,9 @@ let package = Package(
             dependencies: [
                 "Model", "Control",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         /// The executable: `serve` and client subcommands; the composition root.

@@ -3,7 +3,8 @@
 public enum Migrations {
     /// Every migration in the order it is applied; the identifier is the file name.
     public static let all: [(identifier: String, sql: String)] = [
-        ("0001_initial", sql(PackageResources._001_initial_sql))
+        ("0001_initial", sql(PackageResources._001_initial_sql)),
+        ("0002_cluster_windows", sql(PackageResources._002_cluster_windows_sql)),
     ]
 
     /// The names of the files this list registers, so a test can prove none is forgotten.

@@ -6,29 +6,38 @@ import Logging
 public struct APIServices: Sendable {
     public var clusters: ClusterService
     public var events: EventService
+    public var tags: TagService
+    public var catalog: CatalogService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// Where callers find the keys, said in every 401.
     public var credentialsHint: String
 
-    public init(clusters: ClusterService, events: EventService, accessKey: AccessKey?, credentialsHint: String) {
+    public init(
+        clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService, accessKey: AccessKey?,
+        credentialsHint: String
+    ) {
         self.clusters = clusters
         self.events = events
+        self.tags = tags
+        self.catalog = catalog
         self.accessKey = accessKey
         self.credentialsHint = credentialsHint
     }
 }
 
-/// Builds the router of every door over the same services.
+/// Builds the router of every door over the same services: the AWS JSON 1.1 door at `POST /`,
+/// REST under `/v1`, and `/health`.
 public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RESTErrorMiddleware())
     router.get("/health") { _, _ in
         try JSONBody.response(["status": "ok"])
     }
+    AWSDoor(services: services).addRoutes(to: router)
     let v1 = router.group("v1")
     if let key = services.accessKey {
-        v1.add(middleware: BasicAuthMiddleware(key: key, hint: services.credentialsHint))
+        v1.add(middleware: RESTAuthMiddleware(key: key, hint: services.credentialsHint))
     }
     ClusterController(service: services.clusters).addRoutes(to: v1)
     EventController(service: services.events).addRoutes(to: v1)

@@ -21,6 +21,11 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var adminPassword: String
     /// Milliseconds since 1970.
     public var createdAt: Int64
+    /// `ddd:hh24:mi-ddd:hh24:mi`, UTC.
+    public var maintenanceWindow: String
+    /// `hh24:mi-hh24:mi`, UTC.
+    public var snapshotWindow: String
+    public var autoMinorVersionUpgrade: Bool
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -36,13 +41,18 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case endpointPort = "endpoint_port"
         case adminPassword = "admin_password"
         case createdAt = "created_at"
+        case maintenanceWindow = "maintenance_window"
+        case snapshotWindow = "snapshot_window"
+        case autoMinorVersionUpgrade = "auto_minor_version_upgrade"
     }
 
     public init(
         name: String, description: String?, status: ClusterStatus, nodeType: String,
         engineVersion: String, enginePatchVersion: String, parameterGroupName: String,
         aclName: String, subnetGroupName: String, tlsEnabled: Bool, numShards: Int,
-        numReplicasPerShard: Int, endpointPort: Int, adminPassword: String, createdAt: Int64
+        numReplicasPerShard: Int, endpointPort: Int, adminPassword: String, createdAt: Int64,
+        maintenanceWindow: String = "sun:23:00-mon:01:30", snapshotWindow: String = "05:00-06:00",
+        autoMinorVersionUpgrade: Bool = true
     ) {
         self.name = name
         self.description = description
@@ -59,6 +69,9 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         self.endpointPort = endpointPort
         self.adminPassword = adminPassword
         self.createdAt = createdAt
+        self.maintenanceWindow = maintenanceWindow
+        self.snapshotWindow = snapshotWindow
+        self.autoMinorVersionUpgrade = autoMinorVersionUpgrade
     }
 }
 

@@ -200,6 +200,65 @@ public struct Store: Sendable {
         }
     }
 
+    /// Replaces a cluster's description, with an event.
+    public func updateClusterDescription(_ name: String, to description: String?, event: EventRecord) throws -> ClusterRecord {
+        try writer.write { db in
+            guard var cluster = try ClusterRecord.fetchOne(db, key: name) else {
+                throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
+            }
+            guard cluster.status != .deleting else {
+                throw MemoryDBError(.invalidClusterState, "Cluster '\(name)' is being deleted.")
+            }
+            cluster.description = description
+            try cluster.update(db)
+            var event = event
+            try event.insert(db)
+            return cluster
+        }
+    }
+
+    /// Adds or overwrites tags, refusing to go over `limit` tags in all; returns the full set.
+    public func addTags(_ tags: [TagRecord], to arn: String, limit: Int) throws -> [TagRecord] {
+        try writer.write { db in
+            for tag in tags { try tag.save(db) }
+            let all = try TagRecord.filter(Column("resource_arn") == arn).order(Column("key")).fetchAll(db)
+            guard all.count <= limit else {
+                throw MemoryDBError(.tagQuotaPerResourceExceeded, "A resource may have at most \(limit) tags; this would make \(all.count).")
+            }
+            return all
+        }
+    }
+
+    /// Removes tags by key; every key must exist. Returns the remaining set.
+    public func removeTags(_ keys: [String], from arn: String) throws -> [TagRecord] {
+        try writer.write { db in
+            for key in keys {
+                let deleted = try TagRecord.deleteOne(db, key: ["resource_arn": arn, "key": key])
+                guard deleted else {
+                    throw MemoryDBError(.tagNotFound, "The resource has no tag with key '\(key)'.")
+                }
+            }
+            return try TagRecord.filter(Column("resource_arn") == arn).order(Column("key")).fetchAll(db)
+        }
+    }
+
+    /// Names of the clusters using an ACL.
+    public func clusterNames(usingACL acl: String) throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM clusters WHERE acl_name = ? ORDER BY name", arguments: [acl])
+        }
+    }
+
+    /// Events in a time window (milliseconds), oldest first, optionally for one source or type.
+    public func events(sourceName: String?, sourceType: String?, from start: Int64, to end: Int64) throws -> [EventRecord] {
+        try writer.read { db in
+            var request = EventRecord.filter(Column("created_at") >= start && Column("created_at") <= end)
+            if let sourceName { request = request.filter(Column("source_name") == sourceName) }
+            if let sourceType { request = request.filter(Column("source_type") == sourceType) }
+            return try request.order(Column("id")).fetchAll(db)
+        }
+    }
+
     public func tags(of arn: String) throws -> [TagRecord] {
         try writer.read { db in
             try TagRecord.filter(Column("resource_arn") == arn).order(Column("key")).fetchAll(db)

@@ -117,6 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
         let services = APIServices(
             clusters: ClusterService(configuration: configuration, store: store, trigger: reconciler, logger: logger),
             events: EventService(store: store),
+            tags: TagService(store: store, configuration: configuration),
+            catalog: CatalogService(store: store, configuration: configuration),
             accessKey: accessKey,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.")
         let app = Application(

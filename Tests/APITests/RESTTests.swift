@@ -25,7 +25,10 @@ struct RESTFixture {
         let clusters = ClusterService(
             configuration: configuration, store: store, trigger: NoReconciler(),
             ports: PortAllocator(range: 7000...7999, isBindable: { _ in true }), logger: Logger(label: "test"))
-        router = buildRouter(APIServices(clusters: clusters, events: EventService(store: store), accessKey: accessKey, credentialsHint: "see credentials"))
+        router = buildRouter(
+            APIServices(
+                clusters: clusters, events: EventService(store: store), tags: TagService(store: store, configuration: configuration),
+                catalog: CatalogService(store: store, configuration: configuration), accessKey: accessKey, credentialsHint: "see credentials"))
     }
 
     static let valid = #"{"name":"Demo","nodeType":"db.t4g.small","numShards":2,"numReplicasPerShard":1,"aclName":"open-access","tlsEnabled":false,"tags":[{"key":"team","value":"cache"}]}"#

@@ -43,7 +43,7 @@ enum JSONBody {
     }
 
     private static func isFractional(_ value: Any?) -> Bool {
-        guard let number = value as? NSNumber, !(value is Bool) else { return false }
+        guard let value, let number = JSONNumbers.number(value) else { return false }
         return number.doubleValue.rounded() != number.doubleValue || number.doubleValue.magnitude > Double(Int.max)
     }
 

@@ -34,6 +34,12 @@ public struct ClusterService: Sendable {
         guard spec.aclName == "open-access" else {
             throw MemoryDBError(.aclNotFound, "ACL '\(spec.aclName)' not found; the only ACL so far is 'open-access'.")
         }
+        if let version = request.engineVersion {
+            let installed = configuration.engineVersion
+            guard version == installed.engineVersion || version == String(installed.major) || version == installed.patchVersion else {
+                throw MemoryDBError.invalid("engineVersion '\(version)' is not installed; this server runs Redis \(installed.patchVersion) (engineVersion \(installed.engineVersion)).")
+            }
+        }
         let defaultGroup = configuration.engineVersion.defaultParameterGroupName
         let parameterGroup = spec.parameterGroupName ?? defaultGroup
         guard parameterGroup == defaultGroup else {
@@ -60,7 +66,9 @@ public struct ClusterService: Sendable {
                 enginePatchVersion: configuration.engineVersion.patchVersion,
                 parameterGroupName: parameterGroup, aclName: spec.aclName, subnetGroupName: "default",
                 tlsEnabled: spec.tlsEnabled, numShards: spec.numShards, numReplicasPerShard: spec.numReplicasPerShard,
-                endpointPort: endpointPort, adminPassword: password, createdAt: now)
+                endpointPort: endpointPort, adminPassword: password, createdAt: now,
+                maintenanceWindow: spec.maintenanceWindow, snapshotWindow: spec.snapshotWindow,
+                autoMinorVersionUpgrade: spec.autoMinorVersionUpgrade)
             var nodes: [NodeRecord] = []
             for shard in 1...spec.numShards {
                 for index in 1...spec.nodesPerShard {
@@ -107,6 +115,28 @@ public struct ClusterService: Sendable {
         let views = try page.map { try view(of: $0) }
         let token = records.count > limit ? page.last.map { PageToken.encode($0.name) } : nil
         return (views, token)
+    }
+
+    /// Changes what can be changed on a running cluster: so far its description. Anything else
+    /// a caller asks for is refused by name, never ignored.
+    public func updateCluster(_ rawName: String, description: String?, unsupportedFields: [String]) throws -> ClusterView {
+        let name = rawName.lowercased()
+        guard try store.cluster(named: name) != nil else {
+            throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
+        }
+        if let field = unsupportedFields.first {
+            throw MemoryDBError(.invalidParameterCombination, "\(field) cannot be changed by MemoryPlane yet; only Description can.")
+        }
+        guard let description else {
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description.")
+        }
+        guard description.count <= ClusterSpec.maxDescriptionLength else {
+            throw MemoryDBError.invalid("description must be at most \(ClusterSpec.maxDescriptionLength) characters; got \(description.count).")
+        }
+        let record = try store.updateClusterDescription(
+            name, to: description,
+            event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster description updated", createdAt: nowMilliseconds()))
+        return try view(of: record)
     }
 
     /// Moves a cluster to `deleting`; the reconciler stops its nodes and removes it.

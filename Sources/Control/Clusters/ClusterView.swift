@@ -47,6 +47,8 @@ public struct ClusterView: Sendable, Equatable {
     public var snapshotRetentionLimit: Int
     public var autoMinorVersionUpgrade: Bool
     public var dataTiering: String
+    public var maintenanceWindow: String
+    public var snapshotWindow: String
     public var tags: [Tag]
 
     init(cluster: ClusterRecord, nodes: [NodeRecord], tags: [Tag], configuration: ControlConfiguration) {
@@ -89,8 +91,10 @@ public struct ClusterView: Sendable, Equatable {
         arn = configuration.arn("cluster", cluster.name)
         aclName = cluster.aclName
         snapshotRetentionLimit = 0
-        autoMinorVersionUpgrade = true
+        autoMinorVersionUpgrade = cluster.autoMinorVersionUpgrade
         dataTiering = "false"
+        maintenanceWindow = cluster.maintenanceWindow
+        snapshotWindow = cluster.snapshotWindow
         self.tags = tags
     }
 }

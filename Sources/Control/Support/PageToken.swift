@@ -9,7 +9,7 @@ enum PageToken {
 
     static func decode(_ token: String) throws(MemoryDBError) -> String {
         guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8), text.hasPrefix("v1:") else {
-            throw .invalid("nextToken is not a token this server issued.")
+            throw .invalid("nextToken (NextToken) is not a token this server issued.")
         }
         return String(text.dropFirst(3))
     }

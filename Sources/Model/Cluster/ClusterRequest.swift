@@ -43,6 +43,17 @@ public struct CreateClusterRequest: Sendable {
     public var description: String?
     public var port: Int?
     public var tags: [Tag]
+    public var subnetGroupName: String?
+    public var maintenanceWindow: String?
+    public var snapshotWindow: String?
+    public var snapshotRetentionLimit: Int?
+    public var engine: String?
+    public var engineVersion: String?
+    public var autoMinorVersionUpgrade: Bool?
+    public var dataTiering: Bool?
+    /// Fields a door received that MemoryPlane cannot honour yet (security groups, KMS keys,
+    /// SNS topics, seeding from snapshots, IPv6...), by their wire names; each is refused.
+    public var unsupportedFields: [String] = []
 
     public init(
         name: String, nodeType: String, numShards: Int? = nil, numReplicasPerShard: Int? = nil,
@@ -79,6 +90,9 @@ public struct ClusterSpec: Sendable, Equatable {
     public var description: String?
     public var port: Int?
     public var tags: [Tag]
+    public var maintenanceWindow: String
+    public var snapshotWindow: String
+    public var autoMinorVersionUpgrade: Bool
 
     public var nodesPerShard: Int { 1 + numReplicasPerShard }
     public var totalNodes: Int { numShards * nodesPerShard }
@@ -119,7 +133,7 @@ public struct ClusterSpec: Sendable, Equatable {
         if tlsEnabled && !tlsSupported {
             throw MemoryDBError(
                 .invalidParameterCombination,
-                "tlsEnabled: TLS clusters are not supported yet by MemoryPlane; pass \"tlsEnabled\": false with aclName 'open-access'."
+                "tlsEnabled: TLS clusters are not supported yet by MemoryPlane; turn TLS off (tlsEnabled false, TLSEnabled false, --no-tls-enabled) and use ACL 'open-access'."
             )
         }
         if let group = request.parameterGroupName {
@@ -139,5 +153,31 @@ public struct ClusterSpec: Sendable, Equatable {
         self.port = request.port
         try Tag.validate(request.tags)
         tags = request.tags
+        if let field = request.unsupportedFields.first {
+            throw MemoryDBError(.invalidParameterCombination, "\(field) is not supported by MemoryPlane yet; leave it out.")
+        }
+        if let group = request.subnetGroupName, group.lowercased() != BuiltinResources.defaultSubnetGroupName {
+            throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(group)' not found; the only subnet group so far is 'default'.")
+        }
+        if let engine = request.engine, engine.lowercased() != "redis" {
+            throw .invalid("engine '\(engine)' is not installed; MemoryPlane runs redis.")
+        }
+        if let limit = request.snapshotRetentionLimit {
+            guard (0...35).contains(limit) else {
+                throw .invalid("snapshotRetentionLimit must be between 0 and 35 days; got \(limit).")
+            }
+            guard limit == 0 else {
+                throw MemoryDBError(.invalidParameterCombination, "snapshotRetentionLimit: automatic snapshots are not supported by MemoryPlane yet; use 0.")
+            }
+        }
+        if request.dataTiering == true {
+            throw MemoryDBError(.invalidParameterCombination, "dataTiering is not supported by MemoryPlane; leave it false.")
+        }
+        maintenanceWindow = try request.maintenanceWindow.map { text throws(MemoryDBError) in try Windows.validateMaintenance(text) } ?? "sun:23:00-mon:01:30"
+        snapshotWindow = try request.snapshotWindow.map { text throws(MemoryDBError) in try Windows.validateSnapshot(text) } ?? "05:00-06:00"
+        if Windows.overlap(maintenance: maintenanceWindow, snapshot: snapshotWindow) {
+            throw MemoryDBError(.invalidParameterCombination, "maintenanceWindow \(maintenanceWindow) and snapshotWindow \(snapshotWindow) overlap; choose windows apart.")
+        }
+        autoMinorVersionUpgrade = request.autoMinorVersionUpgrade ?? true
     }
 }

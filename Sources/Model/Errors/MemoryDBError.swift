@@ -20,6 +20,11 @@ public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible
         public static let nodeQuotaForClusterExceeded = Code(rawValue: "NodeQuotaForClusterExceededFault")
         public static let shardsPerClusterQuotaExceeded = Code(rawValue: "ShardsPerClusterQuotaExceededFault")
         public static let tagQuotaPerResourceExceeded = Code(rawValue: "TagQuotaPerResourceExceeded")
+        public static let invalidARN = Code(rawValue: "InvalidARNFault")
+        public static let tagNotFound = Code(rawValue: "TagNotFoundFault")
+        public static let userNotFound = Code(rawValue: "UserNotFoundFault")
+        public static let snapshotNotFound = Code(rawValue: "SnapshotNotFoundFault")
+        public static let invalidCredentials = Code(rawValue: "InvalidCredentialsException")
         public static let apiCallRateExceeded = Code(rawValue: "APICallRateForCustomerExceededFault")
         /// Not a modelled fault: the catch-all for bugs, rendered as a 500.
         public static let internalFailure = Code(rawValue: "InternalFailure")

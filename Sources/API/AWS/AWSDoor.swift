@@ -1,0 +1,86 @@
+import Control
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Model
+import NIOCore
+
+/// The AWS MemoryDB JSON 1.1 protocol: `POST /` with `X-Amz-Target: AmazonMemoryDB.<Operation>`,
+/// so the AWS CLI, boto3 and Terraform work with `--endpoint-url`.
+///
+/// Errors are rendered here, as AWS does: HTTP 400 (403 for authentication) with
+/// `{"__type": "<Fault>", "message": ...}` and the `x-amzn-ErrorType` header.
+struct AWSDoor {
+    static let targetPrefix = "AmazonMemoryDB."
+    let services: APIServices
+    let operations: [String: (members: Set<String>, handler: AWSOperations.Handler)]
+
+    init(services: APIServices) {
+        self.services = services
+        operations = AWSOperations(services: services).table
+    }
+
+    func addRoutes(to router: Router<APIRequestContext>) {
+        router.post("/") { request, context in
+            await self.handle(request, context: context)
+        }
+    }
+
+    func handle(_ request: Request, context: APIRequestContext) async -> Response {
+        var request = request
+        let target = request.headers[HTTPField.Name("X-Amz-Target")!] ?? ""
+        do {
+            let body = try await SigV4Request.collectBody(&request, context: context)
+            if let key = services.accessKey {
+                do {
+                    try SigV4Verifier(key: key).verify(SigV4Request.parts(of: request, body: body))
+                } catch {
+                    return Self.error(status: .forbidden, type: error.code.rawValue, message: error.message)
+                }
+            }
+            guard target.hasPrefix(Self.targetPrefix) else {
+                return Self.error(
+                    status: .badRequest, type: "UnknownOperationException",
+                    message: "X-Amz-Target must be AmazonMemoryDB.<Operation>; got '\(target)'.")
+            }
+            let name = String(target.dropFirst(Self.targetPrefix.count))
+            guard let operation = operations[name] else {
+                if AWSOperations.notYetSupported.contains(name) {
+                    throw MemoryDBError(.invalidParameterCombination, "MemoryPlane does not support \(name) yet.")
+                }
+                return Self.error(status: .badRequest, type: "UnknownOperationException", message: "Unknown operation \(name).")
+            }
+            let input = try AWSInput(operation: name, body: Data(buffer: body), allowed: operation.members)
+            let output = try await operation.handler(input)
+            return try Self.json(output, status: .ok)
+        } catch let error as MemoryDBError {
+            if error.code == .internalFailure {
+                return Self.error(status: .internalServerError, type: error.code.rawValue, message: error.message)
+            }
+            return Self.error(status: .badRequest, type: error.code.rawValue, message: error.message)
+        } catch APIError.bodyTooLarge(let limit) {
+            return Self.error(status: .contentTooLarge, type: MemoryDBError.Code.invalidParameterValue.rawValue, message: "The request body is larger than \(limit) bytes.")
+        } catch {
+            context.logger.error("unhandled error on the AWS door", metadata: ["error": "\(error)", "aws.operation": "\(target)"])
+            return Self.error(status: .internalServerError, type: "InternalFailure", message: "Internal error; see the server log.")
+        }
+    }
+
+    static let contentType = "application/x-amz-json-1.1"
+
+    static func json(_ value: AWSJSON, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var buffer = ByteBuffer()
+        buffer.writeBytes(try encoder.encode(value))
+        return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: buffer))
+    }
+
+    static func error(status: HTTPResponse.Status, type: String, message: String) -> Response {
+        var response = (try? json(.object(["__type": .string(type), "message": .string(message)]), status: status))
+            ?? Response(status: .internalServerError)
+        response.headers[HTTPField.Name("x-amzn-ErrorType")!] = type
+        return response
+    }
+}

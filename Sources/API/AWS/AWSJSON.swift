@@ -1,0 +1,128 @@
+import Foundation
+import Model
+
+/// A JSON value for the AWS door's responses, built shape by shape from botocore's model.
+indirect enum AWSJSON: Encodable, Equatable {
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case array([AWSJSON])
+    case object([String: AWSJSON])
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// An object without the members whose value is absent.
+    static func object(_ members: [String: AWSJSON?]) -> AWSJSON {
+        .object(members.compactMapValues { $0 })
+    }
+
+    /// AWS timestamps on the JSON protocol: seconds since 1970 as a number.
+    static func timestamp(milliseconds: Int64) -> AWSJSON {
+        .double(Double(milliseconds) / 1000)
+    }
+
+    static func strings(_ values: [String]) -> AWSJSON { .array(values.map(AWSJSON.string)) }
+}
+
+/// A request body of the AWS door, read strictly: known members only, right types, and an
+/// error that names the member otherwise.
+struct AWSInput {
+    let operation: String
+    private let members: [String: Any]
+
+    init(operation: String, body: Data, allowed: Set<String>) throws {
+        self.operation = operation
+        if body.isEmpty || body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            members = [:]
+            return
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) else {
+            throw MemoryDBError.invalid("The request body is not valid JSON.")
+        }
+        guard let members = object as? [String: Any] else {
+            throw MemoryDBError.invalid("The request body must be a JSON object.")
+        }
+        if let unknown = members.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw MemoryDBError.invalid("\(operation) has no parameter '\(unknown)'; it accepts \(allowed.sorted().joined(separator: ", ")).")
+        }
+        self.members = members.filter { !($0.value is NSNull) }
+    }
+
+    func has(_ name: String) -> Bool { members[name] != nil }
+
+    func string(_ name: String) throws -> String? {
+        guard let value = members[name] else { return nil }
+        guard let text = value as? String else { throw MemoryDBError.invalid("\(name) must be a string.") }
+        return text
+    }
+
+    func requiredString(_ name: String) throws -> String {
+        guard let value = try string(name) else { throw MemoryDBError.invalid("\(name) is required.") }
+        return value
+    }
+
+    func int(_ name: String) throws -> Int? {
+        guard let value = members[name] else { return nil }
+        guard let number = JSONNumbers.number(value), let integer = Int(exactly: number.doubleValue)
+        else { throw MemoryDBError.invalid("\(name) must be an integer.") }
+        return integer
+    }
+
+    func double(_ name: String) throws -> Double? {
+        guard let value = members[name] else { return nil }
+        guard let number = JSONNumbers.number(value) else { throw MemoryDBError.invalid("\(name) must be a timestamp in seconds.") }
+        return number.doubleValue
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let value = members[name] else { return nil }
+        guard JSONNumbers.isBool(value), let flag = value as? Bool else { throw MemoryDBError.invalid("\(name) must be a boolean.") }
+        return flag
+    }
+
+    func strings(_ name: String) throws -> [String]? {
+        guard let value = members[name] else { return nil }
+        guard let list = value as? [Any], let strings = list as? [String], strings.count == list.count else {
+            throw MemoryDBError.invalid("\(name) must be a list of strings.")
+        }
+        return strings
+    }
+
+    func tags(_ name: String) throws -> [Tag]? {
+        guard let value = members[name] else { return nil }
+        guard let list = value as? [Any] else { throw MemoryDBError.invalid("\(name) must be a list of {Key, Value}.") }
+        return try list.enumerated().map { index, item in
+            guard let tag = item as? [String: Any], let key = tag["Key"] as? String else {
+                throw MemoryDBError.invalid("\(name)[\(index)] must have a string Key.")
+            }
+            guard Set(tag.keys).isSubset(of: ["Key", "Value"]) else {
+                throw MemoryDBError.invalid("\(name)[\(index)] may have only Key and Value.")
+            }
+            let tagValue = tag["Value"] ?? ""
+            guard let text = tagValue as? String else { throw MemoryDBError.invalid("\(name)[\(index)].Value must be a string.") }
+            return Tag(key: key, value: text)
+        }
+    }
+
+    func filters(_ name: String) throws -> [(name: String, values: [String])] {
+        guard let value = members[name] else { return [] }
+        guard let list = value as? [Any] else { throw MemoryDBError.invalid("\(name) must be a list of {Name, Values}.") }
+        return try list.enumerated().map { index, item in
+            guard let filter = item as? [String: Any], let filterName = filter["Name"] as? String,
+                let values = filter["Values"] as? [String]
+            else { throw MemoryDBError.invalid("\(name)[\(index)] must have a string Name and a list of string Values.") }
+            return (filterName, values)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Control
+import Model
+
+/// The AWS MemoryDB operations MemoryPlane serves: each reads its input, calls the service
+/// layer and renders the output shape. No business logic lives here.
+struct AWSOperations: Sendable {
+    let services: APIServices
+
+    typealias Handler = @Sendable (AWSInput) async throws -> AWSJSON
+
+    /// Operation name → (members botocore may send, handler).
+    var table: [String: (members: Set<String>, handler: Handler)] {
+        [
+            "CreateCluster": (Self.createClusterMembers, createCluster),
+            "DescribeClusters": (["ClusterName", "MaxResults", "NextToken", "ShowShardDetails"], describeClusters),
+            "UpdateCluster": (Self.updateClusterMembers, updateCluster),
+            "DeleteCluster": (["ClusterName", "MultiRegionClusterName", "FinalSnapshotName"], deleteCluster),
+            "TagResource": (["ResourceArn", "Tags"], tagResource),
+            "UntagResource": (["ResourceArn", "TagKeys"], untagResource),
+            "ListTags": (["ResourceArn"], listTags),
+            "DescribeUsers": (["UserName", "Filters", "MaxResults", "NextToken"], describeUsers),
+            "DescribeACLs": (["ACLName", "MaxResults", "NextToken"], describeACLs),
+            "DescribeSubnetGroups": (["SubnetGroupName", "MaxResults", "NextToken"], describeSubnetGroups),
+            "DescribeParameterGroups": (["ParameterGroupName", "MaxResults", "NextToken"], describeParameterGroups),
+            "DescribeParameters": (["ParameterGroupName", "MaxResults", "NextToken"], describeParameters),
+            "DescribeEngineVersions": (
+                ["Engine", "EngineVersion", "ParameterGroupFamily", "MaxResults", "NextToken", "DefaultOnly"], describeEngineVersions
+            ),
+            "DescribeEvents": (["SourceName", "SourceType", "StartTime", "EndTime", "Duration", "MaxResults", "NextToken"], describeEvents),
+            "DescribeServiceUpdates": (["ServiceUpdateName", "ClusterNames", "Status", "MaxResults", "NextToken"], describeServiceUpdates),
+            "DeleteUser": (["UserName"], { input in try services.catalog.deleteUser(try input.requiredString("UserName")) }),
+            "DeleteACL": (["ACLName"], { input in try services.catalog.deleteACL(try input.requiredString("ACLName")) }),
+            "DeleteParameterGroup": (
+                ["ParameterGroupName"], { input in try services.catalog.deleteParameterGroup(try input.requiredString("ParameterGroupName")) }
+            ),
+            "DeleteSubnetGroup": (
+                ["SubnetGroupName"], { input in try services.catalog.deleteSubnetGroup(try input.requiredString("SubnetGroupName")) }
+            ),
+        ]
+    }
+
+    /// The rest of the 45 operations of API version 2021-01-01: answered with a clear refusal.
+    static let notYetSupported: Set<String> = [
+        "BatchUpdateCluster", "CopySnapshot", "CreateACL", "CreateMultiRegionCluster", "CreateParameterGroup", "CreateSnapshot",
+        "CreateSubnetGroup", "CreateUser", "DeleteMultiRegionCluster", "DeleteSnapshot", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
+        "DescribeMultiRegionParameters", "DescribeReservedNodes", "DescribeReservedNodesOfferings", "DescribeSnapshots",
+        "FailoverShard", "ListAllowedMultiRegionClusterUpdates", "ListAllowedNodeTypeUpdates", "PurchaseReservedNodesOffering",
+        "ResetParameterGroup", "UpdateACL", "UpdateMultiRegionCluster", "UpdateParameterGroup", "UpdateSubnetGroup", "UpdateUser",
+    ]
+
+    static let createClusterMembers: Set<String> = [
+        "ClusterName", "NodeType", "MultiRegionClusterName", "ParameterGroupName", "Description", "NumShards", "NumReplicasPerShard",
+        "SubnetGroupName", "SecurityGroupIds", "MaintenanceWindow", "Port", "SnsTopicArn", "TLSEnabled", "KmsKeyId", "SnapshotArns",
+        "SnapshotName", "SnapshotRetentionLimit", "Tags", "SnapshotWindow", "ACLName", "Engine", "EngineVersion",
+        "AutoMinorVersionUpgrade", "DataTiering", "NetworkType", "IpDiscovery",
+    ]
+
+    static let updateClusterMembers: Set<String> = [
+        "ClusterName", "Description", "SecurityGroupIds", "MaintenanceWindow", "SnsTopicArn", "SnsTopicStatus", "ParameterGroupName",
+        "SnapshotWindow", "SnapshotRetentionLimit", "NodeType", "Engine", "EngineVersion", "ReplicaConfiguration",
+        "ShardConfiguration", "ACLName", "IpDiscovery",
+    ]
+
+    // MARK: Clusters
+
+    func createCluster(_ input: AWSInput) async throws -> AWSJSON {
+        var request = CreateClusterRequest(
+            name: try input.requiredString("ClusterName"), nodeType: try input.requiredString("NodeType"),
+            numShards: try input.int("NumShards"), numReplicasPerShard: try input.int("NumReplicasPerShard"),
+            aclName: try input.requiredString("ACLName"), tlsEnabled: try input.bool("TLSEnabled"),
+            parameterGroupName: try input.string("ParameterGroupName"), description: try input.string("Description"),
+            port: try input.int("Port"), tags: try input.tags("Tags") ?? [])
+        request.subnetGroupName = try input.string("SubnetGroupName")
+        request.maintenanceWindow = try input.string("MaintenanceWindow")
+        request.snapshotWindow = try input.string("SnapshotWindow")
+        request.snapshotRetentionLimit = try input.int("SnapshotRetentionLimit")
+        request.engine = try input.string("Engine")
+        request.engineVersion = try input.string("EngineVersion")
+        request.autoMinorVersionUpgrade = try input.bool("AutoMinorVersionUpgrade")
+        request.dataTiering = try input.bool("DataTiering")
+        var unsupported = ["MultiRegionClusterName", "SecurityGroupIds", "SnsTopicArn", "KmsKeyId", "SnapshotArns", "SnapshotName"]
+            .filter(input.has)
+        if let network = try input.string("NetworkType"), network != "ipv4" { unsupported.append("NetworkType \(network)") }
+        if let discovery = try input.string("IpDiscovery"), discovery != "ipv4" { unsupported.append("IpDiscovery \(discovery)") }
+        request.unsupportedFields = unsupported
+        let cluster = try services.clusters.createCluster(request)
+        return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
+    }
+
+    func describeClusters(_ input: AWSInput) async throws -> AWSJSON {
+        let showShards = try input.bool("ShowShardDetails") ?? false
+        if let name = try input.string("ClusterName") {
+            _ = try input.int("MaxResults")
+            let cluster = try services.clusters.describeCluster(name)
+            return AWSShapes.page("Clusters", [AWSShapes.cluster(cluster, showShardDetails: showShards)], nextToken: nil)
+        }
+        let page = try services.clusters.listClusters(maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("Clusters", page.clusters.map { AWSShapes.cluster($0, showShardDetails: showShards) }, nextToken: page.nextToken)
+    }
+
+    func updateCluster(_ input: AWSInput) async throws -> AWSJSON {
+        let unsupported = Self.updateClusterMembers.subtracting(["ClusterName", "Description"]).sorted().filter(input.has)
+        let cluster = try services.clusters.updateCluster(
+            try input.requiredString("ClusterName"), description: try input.string("Description"), unsupportedFields: unsupported)
+        return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
+    }
+
+    func deleteCluster(_ input: AWSInput) async throws -> AWSJSON {
+        if input.has("FinalSnapshotName") {
+            throw MemoryDBError(.invalidParameterCombination, "FinalSnapshotName: snapshots are not supported by MemoryPlane yet; leave it out.")
+        }
+        if input.has("MultiRegionClusterName") {
+            throw MemoryDBError(.invalidParameterCombination, "MultiRegionClusterName: multi-Region clusters are not supported by MemoryPlane.")
+        }
+        let cluster = try services.clusters.deleteCluster(try input.requiredString("ClusterName"))
+        return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
+    }
+
+    // MARK: Tags
+
+    func tagResource(_ input: AWSInput) async throws -> AWSJSON {
+        let tags = try services.tags.tagResource(try input.requiredString("ResourceArn"), tags: try input.tags("Tags") ?? [])
+        return .object(["TagList": AWSShapes.tagList(tags)])
+    }
+
+    func untagResource(_ input: AWSInput) async throws -> AWSJSON {
+        let tags = try services.tags.untagResource(try input.requiredString("ResourceArn"), keys: try input.strings("TagKeys") ?? [])
+        return .object(["TagList": AWSShapes.tagList(tags)])
+    }
+
+    func listTags(_ input: AWSInput) async throws -> AWSJSON {
+        .object(["TagList": AWSShapes.tagList(try services.tags.listTags(try input.requiredString("ResourceArn")))])
+    }
+
+    // MARK: Built-in objects
+
+    func describeUsers(_ input: AWSInput) async throws -> AWSJSON {
+        let page = try services.catalog.describeUsers(
+            name: try input.string("UserName"), filters: try input.filters("Filters"),
+            maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("Users", page.items.map(AWSShapes.user), nextToken: page.nextToken)
+    }
+
+    func describeACLs(_ input: AWSInput) async throws -> AWSJSON {
+        let page = try services.catalog.describeACLs(
+            name: try input.string("ACLName"), maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("ACLs", page.items.map(AWSShapes.acl), nextToken: page.nextToken)
+    }
+
+    func describeSubnetGroups(_ input: AWSInput) async throws -> AWSJSON {
+        let page = try services.catalog.describeSubnetGroups(
+            name: try input.string("SubnetGroupName"), maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("SubnetGroups", page.items.map(AWSShapes.subnetGroup), nextToken: page.nextToken)
+    }
+
+    func describeParameterGroups(_ input: AWSInput) async throws -> AWSJSON {
+        let page = try services.catalog.describeParameterGroups(
+            name: try input.string("ParameterGroupName"), maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("ParameterGroups", page.items.map(AWSShapes.parameterGroup), nextToken: page.nextToken)
+    }
+
+    func describeParameters(_ input: AWSInput) async throws -> AWSJSON {
+        let page = try services.catalog.describeParameters(
+            group: try input.requiredString("ParameterGroupName"), maxResults: try input.int("MaxResults"),
+            nextToken: try input.string("NextToken"))
+        return AWSShapes.page("Parameters", page.items.map(AWSShapes.parameter), nextToken: page.nextToken)
+    }
+
+    func describeEngineVersions(_ input: AWSInput) async throws -> AWSJSON {
+        // Only one version is installed, so it is also the default: DefaultOnly changes nothing.
+        _ = try input.bool("DefaultOnly")
+        let page = try services.catalog.describeEngineVersions(
+            engine: try input.string("Engine"), engineVersion: try input.string("EngineVersion"),
+            family: try input.string("ParameterGroupFamily"), maxResults: try input.int("MaxResults"),
+            nextToken: try input.string("NextToken"))
+        return AWSShapes.page("EngineVersions", page.items.map(AWSShapes.engineVersion), nextToken: page.nextToken)
+    }
+
+    func describeEvents(_ input: AWSInput) async throws -> AWSJSON {
+        let page = try services.events.describeEvents(
+            sourceName: try input.string("SourceName"), sourceType: try input.string("SourceType"),
+            startTime: try input.double("StartTime"), endTime: try input.double("EndTime"), duration: try input.int("Duration"),
+            maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("Events", page.items.map(AWSShapes.event), nextToken: page.nextToken)
+    }
+
+    func describeServiceUpdates(_ input: AWSInput) async throws -> AWSJSON {
+        // MemoryPlane ships no service updates: the engine is whatever redis-server is installed.
+        _ = try Pagination.page([String](), key: { $0 }, maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        _ = try input.strings("ClusterNames")
+        _ = try input.strings("Status")
+        _ = try input.string("ServiceUpdateName")
+        return AWSShapes.page("ServiceUpdates", [], nextToken: nil)
+    }
+}

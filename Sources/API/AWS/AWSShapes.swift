@@ -1,0 +1,139 @@
+import Control
+import Model
+
+/// Views rendered as botocore's memorydb shapes: PascalCase members, epoch-second timestamps.
+enum AWSShapes {
+    static func cluster(_ view: ClusterView, showShardDetails: Bool) -> AWSJSON {
+        .object([
+            "Name": .string(view.name),
+            "Description": view.description.map(AWSJSON.string),
+            "Status": .string(view.status.rawValue),
+            "NumberOfShards": .int(view.numberOfShards),
+            "Shards": showShardDetails ? .array(view.shards.map(shard)) : nil,
+            "AvailabilityMode": .string(view.availabilityMode),
+            "ClusterEndpoint": endpoint(view.clusterEndpoint),
+            "NodeType": .string(view.nodeType),
+            "Engine": .string(view.engine),
+            "EngineVersion": .string(view.engineVersion),
+            "EnginePatchVersion": .string(view.enginePatchVersion),
+            "ParameterGroupName": .string(view.parameterGroupName),
+            "ParameterGroupStatus": .string(view.parameterGroupStatus),
+            "SecurityGroups": .array([]),
+            "SubnetGroupName": .string(view.subnetGroupName),
+            "TLSEnabled": .bool(view.tlsEnabled),
+            "ARN": .string(view.arn),
+            "SnapshotRetentionLimit": .int(view.snapshotRetentionLimit),
+            "MaintenanceWindow": .string(view.maintenanceWindow),
+            "SnapshotWindow": .string(view.snapshotWindow),
+            "ACLName": .string(view.aclName),
+            "AutoMinorVersionUpgrade": .bool(view.autoMinorVersionUpgrade),
+            "DataTiering": .string(view.dataTiering),
+            "NetworkType": .string("ipv4"),
+            "IpDiscovery": .string("ipv4"),
+        ])
+    }
+
+    static func shard(_ shard: ClusterView.ShardView) -> AWSJSON {
+        .object([
+            "Name": .string(shard.name),
+            "Status": .string(shard.status),
+            "Slots": .string(shard.slots),
+            "NumberOfNodes": .int(shard.nodes.count),
+            "Nodes": .array(shard.nodes.map { node in
+                .object([
+                    "Name": .string(node.name),
+                    "Status": .string(node.status.rawValue),
+                    "AvailabilityZone": .string(node.availabilityZone),
+                    "CreateTime": .timestamp(milliseconds: node.createTime),
+                    "Endpoint": endpoint(node.endpoint),
+                ])
+            }),
+        ])
+    }
+
+    static func endpoint(_ endpoint: ClusterView.Endpoint) -> AWSJSON {
+        .object(["Address": endpoint.address.map(AWSJSON.string), "Port": .int(endpoint.port)])
+    }
+
+    static func tagList(_ tags: [Tag]) -> AWSJSON {
+        .array(tags.map { .object(["Key": .string($0.key), "Value": .string($0.value)]) })
+    }
+
+    static func user(_ user: UserView) -> AWSJSON {
+        .object([
+            "Name": .string(user.name),
+            "Status": .string(user.status),
+            "AccessString": .string(user.accessString),
+            "ACLNames": .strings(user.aclNames),
+            "MinimumEngineVersion": .string(user.minimumEngineVersion),
+            "Authentication": .object(["Type": .string(user.authenticationType), "PasswordCount": user.passwordCount.map(AWSJSON.int)]),
+            "ARN": .string(user.arn),
+        ])
+    }
+
+    static func acl(_ acl: ACLView) -> AWSJSON {
+        .object([
+            "Name": .string(acl.name),
+            "Status": .string(acl.status),
+            "UserNames": .strings(acl.userNames),
+            "MinimumEngineVersion": .string(acl.minimumEngineVersion),
+            "Clusters": .strings(acl.clusters),
+            "ARN": .string(acl.arn),
+        ])
+    }
+
+    static func subnetGroup(_ group: SubnetGroupView) -> AWSJSON {
+        .object([
+            "Name": .string(group.name),
+            "Description": .string(group.description),
+            "VpcId": .string(group.vpcID),
+            "Subnets": .array(group.subnets.map { subnet in
+                .object([
+                    "Identifier": .string(subnet.identifier),
+                    "AvailabilityZone": .object(["Name": .string(subnet.availabilityZone)]),
+                    "SupportedNetworkTypes": .strings(["ipv4"]),
+                ])
+            }),
+            "ARN": .string(group.arn),
+            "SupportedNetworkTypes": .strings(["ipv4"]),
+        ])
+    }
+
+    static func parameterGroup(_ group: ParameterGroupView) -> AWSJSON {
+        .object(["Name": .string(group.name), "Family": .string(group.family), "Description": .string(group.description), "ARN": .string(group.arn)])
+    }
+
+    static func parameter(_ parameter: ParameterDefinition) -> AWSJSON {
+        .object([
+            "Name": .string(parameter.name),
+            "Value": .string(parameter.defaultValue),
+            "Description": .string(parameter.description),
+            "DataType": .string(parameter.dataType.rawValue),
+            "AllowedValues": .string(parameter.allowedValues),
+            "MinimumEngineVersion": .string(parameter.minimumEngineVersion),
+        ])
+    }
+
+    static func engineVersion(_ version: EngineVersionView) -> AWSJSON {
+        .object([
+            "Engine": .string(version.engine),
+            "EngineVersion": .string(version.engineVersion),
+            "EnginePatchVersion": .string(version.enginePatchVersion),
+            "ParameterGroupFamily": .string(version.parameterGroupFamily),
+        ])
+    }
+
+    static func event(_ event: EventView) -> AWSJSON {
+        .object([
+            "SourceName": .string(event.sourceName),
+            "SourceType": .string(event.sourceType),
+            "Message": .string(event.message),
+            "Date": .timestamp(milliseconds: event.date),
+        ])
+    }
+
+    /// A page: the list under its member name, and NextToken when more follow.
+    static func page(_ member: String, _ items: [AWSJSON], nextToken: String?) -> AWSJSON {
+        .object([member: .array(items), "NextToken": nextToken.map(AWSJSON.string)])
+    }
+}

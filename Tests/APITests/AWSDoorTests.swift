@@ -1,0 +1,57 @@
+import API
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The AWS door's routing and error shapes, without a data plane (authentication off).
+@Suite struct AWSDoorTests {
+    func call(_ client: some TestClientProtocol, _ operation: String, _ body: String = "{}") async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
+        try await client.execute(
+            uri: "/", method: .post,
+            headers: [HTTPField.Name("X-Amz-Target")!: "AmazonMemoryDB.\(operation)", .contentType: "application/x-amz-json-1.1"],
+            body: ByteBuffer(string: body)
+        ) { response in
+            (response.status, json(response.body), response.headers)
+        }
+    }
+
+    @Test func createDescribeAndFaultsSpeakAWSShapes() async throws {
+        let fixture = try RESTFixture()
+        let app = Application(router: fixture.router)
+        try await app.test(.router) { client in
+            let (status, created, headers) = try await call(
+                client, "CreateCluster",
+                #"{"ClusterName":"Demo","NodeType":"db.t4g.small","ACLName":"open-access","TLSEnabled":false,"NumShards":2}"#)
+            #expect(status == .ok)
+            #expect(headers[.contentType] == "application/x-amz-json-1.1")
+            let cluster = created["Cluster"] as? [String: Any] ?? [:]
+            #expect(cluster["Name"] as? String == "demo")
+            #expect(cluster["Status"] as? String == "creating")
+            #expect(cluster["DataTiering"] as? String == "false")
+            #expect(cluster["Shards"] == nil)
+
+            let (_, described, _) = try await call(client, "DescribeClusters", #"{"ShowShardDetails":true}"#)
+            let shards = ((described["Clusters"] as? [[String: Any]])?.first?["Shards"] as? [[String: Any]]) ?? []
+            #expect(shards.map { $0["Slots"] as? String } == ["0-8191", "8192-16383"])
+            let node = (shards.first?["Nodes"] as? [[String: Any]])?.first
+            #expect(node?["CreateTime"] is Double)
+
+            let (missingStatus, missing, missingHeaders) = try await call(client, "DescribeClusters", #"{"ClusterName":"nope"}"#)
+            #expect(missingStatus == .badRequest)
+            #expect(missing["__type"] as? String == "ClusterNotFoundFault")
+            #expect(missingHeaders[HTTPField.Name("x-amzn-ErrorType")!] == "ClusterNotFoundFault")
+
+            let (_, unknown, _) = try await call(client, "Frobnicate")
+            #expect(unknown["__type"] as? String == "UnknownOperationException")
+            let (_, unsupported, _) = try await call(client, "CreateUser", #"{"UserName":"u"}"#)
+            #expect((unsupported["message"] as? String)?.contains("does not support CreateUser") == true)
+            let (_, openAccess, _) = try await call(client, "DeleteACL", #"{"ACLName":"open-access"}"#)
+            #expect(openAccess["__type"] as? String == "InvalidParameterValueException")
+            #expect(openAccess["message"] as? String == "open-access ACL can't be deleted.")
+            let (_, typed, _) = try await call(client, "DescribeClusters", #"{"MaxResults":true}"#)
+            #expect((typed["message"] as? String)?.contains("MaxResults must be an integer") == true)
+        }
+    }
+}

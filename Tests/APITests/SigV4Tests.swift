@@ -1,0 +1,71 @@
+@testable import API
+import Control
+import Foundation
+import Testing
+
+/// Signatures made by botocore's SigV4Auth, checked by our verifier.
+@Suite struct SigV4Tests {
+    let key = AccessKey(id: "AKMPTESTKEY", secret: "secret/with+chars")
+    let signedAt = SigV4Verifier.parseAmzDate("20261126T183757Z")!
+
+    func request(signature: String = "454a0fa3060a8c1b805d42d5971e8b0fd0479e7ebe16ce4b6e4c5c262f886931", body: String = #"{"ShowShardDetails": true}"#, keyID: String = "AKMPTESTKEY", date: String = "20261126T183757Z") -> SigV4Verifier.Request {
+        SigV4Verifier.Request(
+            method: "POST", path: "/", query: "",
+            headers: [
+                "content-type": "application/x-amz-json-1.1",
+                "x-amz-target": "AmazonMemoryDB.DescribeClusters",
+                "x-amz-date": date,
+                "host": "127.0.0.1:8080",
+                "authorization": "AWS4-HMAC-SHA256 Credential=\(keyID)/20261126/us-east-1/memorydb/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=\(signature)",
+            ],
+            body: Array(body.utf8))
+    }
+
+    func failure(_ request: SigV4Verifier.Request, now: Date? = nil) -> SigV4Failure? {
+        do {
+            try SigV4Verifier(key: key).verify(request, now: now ?? signedAt)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func acceptsBotocoresSignature() {
+        #expect(failure(request()) == nil)
+        #expect(failure(request(), now: signedAt.addingTimeInterval(14 * 60)) == nil)
+    }
+
+    @Test func refusesATamperedBodyOrSignature() {
+        #expect(failure(request(body: #"{"ShowShardDetails": false}"#))?.code == .invalidSignature)
+        #expect(failure(request(signature: String(repeating: "0", count: 64)))?.code == .invalidSignature)
+    }
+
+    @Test func unknownKeysAreUnrecognized() {
+        #expect(failure(request(keyID: "AKMPOTHER"))?.code == .unrecognizedClient)
+    }
+
+    @Test func staleOrFutureSignaturesExpire() {
+        let stale = failure(request(), now: signedAt.addingTimeInterval(16 * 60))
+        #expect(stale?.code == .invalidSignature)
+        #expect(stale?.message.contains("expired") == true)
+        #expect(failure(request(), now: signedAt.addingTimeInterval(-16 * 60))?.code == .invalidSignature)
+    }
+
+    @Test func missingOrMalformedAuthorizationIsRefused() {
+        var unsigned = request()
+        unsigned.headers["authorization"] = nil
+        #expect(failure(unsigned)?.code == .invalidSignature)
+        var garbage = request()
+        garbage.headers["authorization"] = "AWS4-HMAC-SHA256 nonsense"
+        #expect(failure(garbage)?.code == .invalidSignature)
+        var wrongService = request()
+        wrongService.headers["authorization"] = wrongService.headers["authorization"]!.replacingOccurrences(of: "/memorydb/", with: "/s3/")
+        #expect(failure(wrongService)?.message.contains("memorydb") == true)
+    }
+
+    @Test func canonicalQueryIsSortedAndEncoded() {
+        #expect(SigV4Verifier.canonicalQuery("b=2&a=1&a=0&c=x%20y") == "a=0&a=1&b=2&c=x%20y")
+        #expect(SigV4Verifier.canonicalPath("/v1/clusters/demo") == "/v1/clusters/demo")
+        #expect(SigV4Verifier.canonicalPath("") == "/")
+    }
+}
