@@ -31,10 +31,15 @@ swift-test:
 e2e-test:
 	python3 -m pytest -q Tests/e2e
 
-## Time to `available` for 1x0, 2x1 and 3x1 clusters beside `redis-cli --cluster create`.
-bench: build
+## Benchmarks on a release build, each beside its baseline measured in the same run:
+## time to `available` (vs redis-cli --cluster create) and AWS-door throughput (vs moto_server).
+bench: deps
 	@scripts/install-deps.sh --test
-	python3 benchmarks/cluster_create.py --binary $(BIN)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk: sudo apt-get install -y wrk"; exit 1; }
+	@python3 -c "import moto.server" 2>/dev/null || python3 -m pip install -q "moto[server]"
+	$(SWIFT) build -c release --product memoryplane
+	python3 benchmarks/cluster_create.py --binary .build/release/memoryplane
+	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/aws_door_throughput.py
 
 clean:
 	rm -rf .build

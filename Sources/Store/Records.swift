@@ -46,6 +46,28 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case autoMinorVersionUpgrade = "auto_minor_version_upgrade"
     }
 
+    /// Decodes a row by column name; faster than the Codable path on every Describe call.
+    public init(row: Row) throws {
+        name = row["name"]
+        description = row["description"]
+        status = ClusterStatus(rawValue: row["status"]) ?? .creating
+        nodeType = row["node_type"]
+        engineVersion = row["engine_version"]
+        enginePatchVersion = row["engine_patch_version"]
+        parameterGroupName = row["parameter_group_name"]
+        aclName = row["acl_name"]
+        subnetGroupName = row["subnet_group_name"]
+        tlsEnabled = row["tls_enabled"]
+        numShards = row["num_shards"]
+        numReplicasPerShard = row["num_replicas_per_shard"]
+        endpointPort = row["endpoint_port"]
+        adminPassword = row["admin_password"]
+        createdAt = row["created_at"]
+        maintenanceWindow = row["maintenance_window"]
+        snapshotWindow = row["snapshot_window"]
+        autoMinorVersionUpgrade = row["auto_minor_version_upgrade"]
+    }
+
     public init(
         name: String, description: String?, status: ClusterStatus, nodeType: String,
         engineVersion: String, enginePatchVersion: String, parameterGroupName: String,
@@ -101,6 +123,21 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
         case availabilityZone = "availability_zone"
         case redisNodeID = "redis_node_id"
         case createdAt = "created_at"
+    }
+
+    /// Decodes a row by column name; faster than the Codable path on every Describe call.
+    public init(row: Row) throws {
+        name = row["name"]
+        clusterName = row["cluster_name"]
+        shardIndex = row["shard_index"]
+        nodeIndex = row["node_index"]
+        port = row["port"]
+        availabilityZone = row["availability_zone"]
+        status = NodeStatus(rawValue: row["status"]) ?? .creating
+        role = NodeRole(rawValue: row["role"]) ?? .replica
+        redisNodeID = row["redis_node_id"]
+        pid = row["pid"]
+        createdAt = row["created_at"]
     }
 
     public init(
@@ -163,6 +200,12 @@ public struct TagRecord: Sendable, Codable, Equatable, FetchableRecord, Persista
     public enum CodingKeys: String, CodingKey {
         case key, value
         case resourceArn = "resource_arn"
+    }
+
+    public init(row: Row) throws {
+        resourceArn = row["resource_arn"]
+        key = row["key"]
+        value = row["value"]
     }
 
     public init(resourceArn: String, key: String, value: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import Migrations
 import Model
@@ -8,6 +9,8 @@ import Model
 /// Every mutation is one transaction, so a crash leaves either the whole change or none of it.
 public struct Store: Sendable {
     private let writer: any DatabaseWriter
+    /// Recent cluster reads, valid until the next write: Describe calls far outnumber changes.
+    private let readCache = ClusterReadCache()
 
     /// Opens (creating if needed) the database file, in WAL mode with a busy timeout.
     public static func open(path: String) throws -> Store {
@@ -38,6 +41,12 @@ public struct Store: Sendable {
         try writer.read { db in try DatabaseMigrator().appliedIdentifiers(db).sorted() }
     }
 
+    /// Runs a write transaction and invalidates cached reads once it has committed.
+    private func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        defer { readCache.invalidate() }
+        return try writer.write(updates)
+    }
+
     // MARK: Clusters
 
     /// What a new cluster consists of, decided inside the write transaction so port choices
@@ -64,7 +73,7 @@ public struct Store: Sendable {
         _ build: @Sendable (_ portsInUse: Set<Int>) throws -> NewCluster
     ) throws -> ClusterRecord {
         do {
-            return try writer.write { db in
+            return try write { db in
                 if try ClusterRecord.fetchOne(db, key: name) != nil {
                     throw MemoryDBError(.clusterAlreadyExists, "A cluster named '\(name)' already exists.")
                 }
@@ -100,13 +109,55 @@ public struct Store: Sendable {
         }
     }
 
+    /// A cluster with its nodes and tags, read together.
+    public struct ClusterDetails: Sendable {
+        public var cluster: ClusterRecord
+        public var nodes: [NodeRecord]
+        public var tags: [TagRecord]
+    }
+
+    /// One cluster with its nodes and tags in a single read (with cached statements: this is
+    /// the hot path of every Describe call).
+    public func clusterDetails(named name: String, arn: @Sendable (String) -> String) throws -> ClusterDetails? {
+        try writer.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT * FROM clusters WHERE name = ?")
+            guard let cluster = try ClusterRecord.fetchOne(statement, arguments: [name]) else { return nil }
+            return try Self.details(of: [cluster], db: db, arn: arn).first
+        }
+    }
+
+    /// Clusters in name order after `name`, at most `limit`, each with its nodes and tags.
+    public func clusterDetails(after name: String?, limit: Int, arn: @Sendable (String) -> String) throws -> [ClusterDetails] {
+        let key = "\(name ?? "")\u{0}\(limit)"
+        let generation = readCache.generation
+        if let cached = readCache.lookup(key, generation: generation) { return cached }
+        let details = try writer.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT * FROM clusters WHERE name > ? ORDER BY name LIMIT ?")
+            let clusters = try ClusterRecord.fetchAll(statement, arguments: [name ?? "", limit])
+            return try Self.details(of: clusters, db: db, arn: arn)
+        }
+        readCache.store(key, details, generation: generation)
+        return details
+    }
+
+    private static func details(of clusters: [ClusterRecord], db: Database, arn: (String) -> String) throws -> [ClusterDetails] {
+        let nodeStatement = try db.cachedStatement(sql: "SELECT * FROM nodes WHERE cluster_name = ? ORDER BY shard_index, node_index")
+        let tagStatement = try db.cachedStatement(sql: "SELECT * FROM tags WHERE resource_arn = ? ORDER BY key")
+        return try clusters.map { cluster in
+            ClusterDetails(
+                cluster: cluster,
+                nodes: try NodeRecord.fetchAll(nodeStatement, arguments: [cluster.name]),
+                tags: try TagRecord.fetchAll(tagStatement, arguments: [arn(cluster.name)]))
+        }
+    }
+
     public func clusterNames() throws -> [String] {
         try writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM clusters ORDER BY name") }
     }
 
     /// Moves a cluster to `deleting` with an event; refuses when it is already being deleted.
     public func markDeleting(_ name: String, event: EventRecord) throws -> ClusterRecord {
-        try writer.write { db in
+        try write { db in
             guard var cluster = try ClusterRecord.fetchOne(db, key: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
             }
@@ -124,7 +175,7 @@ public struct Store: Sendable {
 
     /// Sets a cluster's status, with an event when one is given.
     public func setClusterStatus(_ name: String, to status: ClusterStatus, event: EventRecord?) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE clusters SET status = ? WHERE name = ?", arguments: [status.rawValue, name])
             if var event { try event.insert(db) }
         }
@@ -132,7 +183,7 @@ public struct Store: Sendable {
 
     /// Removes a cluster, its nodes and its tags for good, recording a final event.
     public func removeCluster(_ name: String, arn: String, event: EventRecord) throws {
-        try writer.write { db in
+        try write { db in
             _ = try ClusterRecord.deleteOne(db, key: name)
             try db.execute(sql: "DELETE FROM tags WHERE resource_arn = ?", arguments: [arn])
             var event = event
@@ -164,7 +215,7 @@ public struct Store: Sendable {
     /// Saves what the reconciler learned about nodes (pid, Redis id, role, status), with events.
     public func saveNodes(_ nodes: [NodeRecord], events: [EventRecord] = []) throws {
         guard !nodes.isEmpty || !events.isEmpty else { return }
-        try writer.write { db in
+        try write { db in
             for node in nodes {
                 // A node whose cluster was removed meanwhile is simply gone.
                 try db.execute(
@@ -177,7 +228,7 @@ public struct Store: Sendable {
 
     /// Records the PID of a node just started, so a restarted control plane adopts it.
     public func setNodePID(_ name: String, _ pid: Int32) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE nodes SET pid = ? WHERE name = ?", arguments: [pid, name])
         }
     }
@@ -185,7 +236,7 @@ public struct Store: Sendable {
     // MARK: Events and tags
 
     public func addEvent(_ event: EventRecord) throws {
-        try writer.write { db in
+        try write { db in
             var event = event
             try event.insert(db)
         }
@@ -202,7 +253,7 @@ public struct Store: Sendable {
 
     /// Replaces a cluster's description, with an event.
     public func updateClusterDescription(_ name: String, to description: String?, event: EventRecord) throws -> ClusterRecord {
-        try writer.write { db in
+        try write { db in
             guard var cluster = try ClusterRecord.fetchOne(db, key: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
             }
@@ -219,7 +270,7 @@ public struct Store: Sendable {
 
     /// Adds or overwrites tags, refusing to go over `limit` tags in all; returns the full set.
     public func addTags(_ tags: [TagRecord], to arn: String, limit: Int) throws -> [TagRecord] {
-        try writer.write { db in
+        try write { db in
             for tag in tags { try tag.save(db) }
             let all = try TagRecord.filter(Column("resource_arn") == arn).order(Column("key")).fetchAll(db)
             guard all.count <= limit else {
@@ -231,7 +282,7 @@ public struct Store: Sendable {
 
     /// Removes tags by key; every key must exist. Returns the remaining set.
     public func removeTags(_ keys: [String], from arn: String) throws -> [TagRecord] {
-        try writer.write { db in
+        try write { db in
             for key in keys {
                 let deleted = try TagRecord.deleteOne(db, key: ["resource_arn": arn, "key": key])
                 guard deleted else {
@@ -262,6 +313,42 @@ public struct Store: Sendable {
     public func tags(of arn: String) throws -> [TagRecord] {
         try writer.read { db in
             try TagRecord.filter(Column("resource_arn") == arn).order(Column("key")).fetchAll(db)
+        }
+    }
+}
+
+/// Cluster list reads stamped with the write generation they were read at. The generation is
+/// taken before reading, so a read that raced a write is stored under the old generation and
+/// never served after that write.
+final class ClusterReadCache: Sendable {
+    private struct State {
+        var generation: UInt64 = 0
+        var entries: [String: (generation: UInt64, details: [Store.ClusterDetails])] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    func invalidate() {
+        state.withLock {
+            $0.generation &+= 1
+            $0.entries.removeAll(keepingCapacity: true)
+        }
+    }
+
+    func lookup(_ key: String, generation: UInt64) -> [Store.ClusterDetails]? {
+        state.withLock { state in
+            guard let entry = state.entries[key], entry.generation == state.generation else { return nil }
+            return entry.details
+        }
+    }
+
+    func store(_ key: String, _ details: [Store.ClusterDetails], generation: UInt64) {
+        state.withLock { state in
+            guard generation == state.generation else { return }
+            if state.entries.count >= 32 { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = (generation, details)
         }
     }
 }

@@ -40,6 +40,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Authentication: 'key' (the admin key pair in <data-dir>/credentials) or 'none' (loopback only).")
     var auth: AuthMode = .key
 
+    @Option(help: "Admin access key id to use instead of a generated one (or MEMORYPLANE_ACCESS_KEY_ID); written to <data-dir>/credentials.")
+    var accessKeyId: String?
+
+    @Option(help: "Admin secret access key (prefer MEMORYPLANE_SECRET_ACCESS_KEY: a flag is visible in the process list).")
+    var secretAccessKey: String?
+
     @Option(help: "Region used in ARNs and availability zone names.")
     var region = "us-east-1"
 
@@ -58,9 +64,25 @@ struct ServeCommand: AsyncParsableCommand {
         guard accountId.count == 12, accountId.allSatisfy(\.isNumber) else {
             throw ValidationError("--account-id must be 12 digits; got '\(accountId)'.")
         }
+        let (keyID, secret) = givenKeys()
+        if (keyID == nil) != (secret == nil) {
+            throw ValidationError("Give both an access key id and a secret access key (flags or MEMORYPLANE_ACCESS_KEY_ID / MEMORYPLANE_SECRET_ACCESS_KEY), or neither.")
+        }
+        if let keyID, !(16...128).contains(keyID.count) || !keyID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            throw ValidationError("The access key id must be 16 to 128 letters and digits.")
+        }
+        if let secret, secret.count < 16 || secret.contains(where: { $0.isWhitespace }) {
+            throw ValidationError("The secret access key must be at least 16 characters without spaces.")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
         }
+    }
+
+    /// Keys given by flag or, failing that, by environment (for CI).
+    func givenKeys() -> (String?, String?) {
+        let environment = ProcessInfo.processInfo.environment
+        return (accessKeyId ?? environment["MEMORYPLANE_ACCESS_KEY_ID"], secretAccessKey ?? environment["MEMORYPLANE_SECRET_ACCESS_KEY"])
     }
 
     func portRange() throws -> ClosedRange<Int> {
@@ -98,7 +120,9 @@ struct ServeCommand: AsyncParsableCommand {
         var accessKey: AccessKey?
         let credentialsPath = "\(dataDirectory)/credentials"
         if auth == .key {
-            let (key, created) = try AccessKey.loadOrCreate(at: credentialsPath)
+            let (givenID, givenSecret) = givenKeys()
+            let given = givenID.flatMap { id in givenSecret.map { AccessKey(id: id, secret: $0) } }
+            let (key, created) = try AccessKey.loadOrCreate(at: credentialsPath, given: given)
             accessKey = key
             logger.notice(
                 created ? "created admin credentials" : "using admin credentials",

@@ -63,6 +63,16 @@ import Testing
         #expect(failure(wrongService)?.message.contains("memorydb") == true)
     }
 
+    @Test func amzDatesParseToTheRightInstant() {
+        #expect(SigV4Verifier.parseAmzDate("19700101T000000Z")?.timeIntervalSince1970 == 0)
+        #expect(SigV4Verifier.parseAmzDate("20261126T183757Z")?.timeIntervalSince1970 == 1_795_718_277)
+        #expect(SigV4Verifier.parseAmzDate("20240229T120000Z")?.timeIntervalSince1970 == 1_709_208_000)
+        #expect(SigV4Verifier.formatAmzDate(Date(timeIntervalSince1970: 1_795_718_277)) == "20261126T183757Z")
+        for bad in ["", "20261126183757Z", "2026-11-26T18:37:57Z", "20261326T183757Z", "20261126T183757"] {
+            #expect(SigV4Verifier.parseAmzDate(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func canonicalQueryIsSortedAndEncoded() {
         #expect(SigV4Verifier.canonicalQuery("b=2&a=1&a=0&c=x%20y") == "a=0&a=1&b=2&c=x%20y")
         #expect(SigV4Verifier.canonicalPath("/v1/clusters/demo") == "/v1/clusters/demo")

@@ -49,3 +49,27 @@ def test_bad_flags_are_refused_with_a_reason():
         assert result.returncode != 0, args
         assert fragment in result.stderr, (args, result.stderr)
     assert not os.path.exists("/tmp/mp-never-created"), "a refused start must not create the data directory"
+
+
+def test_keys_can_be_given_by_environment(make_server):
+    server = make_server()
+    os.environ["MEMORYPLANE_ACCESS_KEY_ID"] = "AKMPCIPIPELINE0001"
+    os.environ["MEMORYPLANE_SECRET_ACCESS_KEY"] = "ci-secret-0123456789abcdef"
+    try:
+        server.start()
+    finally:
+        del os.environ["MEMORYPLANE_ACCESS_KEY_ID"]
+        del os.environ["MEMORYPLANE_SECRET_ACCESS_KEY"]
+    assert server.credentials == ("AKMPCIPIPELINE0001", "ci-secret-0123456789abcdef")
+    assert stat.S_IMODE(os.stat(os.path.join(server.data_dir, "credentials")).st_mode) == 0o600
+    assert requests.get(server.url + "/v1/clusters", auth=server.credentials, timeout=5).status_code == 200
+    assert "ci-secret-0123456789abcdef" not in server.read_log()
+
+
+def test_half_a_key_pair_is_refused():
+    env = dict(os.environ, MEMORYPLANE_ACCESS_KEY_ID="AKMPCIPIPELINE0001")
+    env.pop("MEMORYPLANE_SECRET_ACCESS_KEY", None)
+    result = subprocess.run([BINARY, "serve", "--data-dir", "/tmp/mp-never-created"], capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode != 0
+    assert "both" in result.stderr
+    assert not os.path.exists("/tmp/mp-never-created")

@@ -70,10 +70,8 @@ struct AWSDoor {
     static let contentType = "application/x-amz-json-1.1"
 
     static func json(_ value: AWSJSON, status: HTTPResponse.Status) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var buffer = ByteBuffer()
-        buffer.writeBytes(try encoder.encode(value))
+        buffer.writeBytes(value.serialized())
         return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: buffer))
     }
 

@@ -1,6 +1,7 @@
 import Control
 import Crypto
 import Foundation
+import Synchronization
 
 /// Why a SigV4-signed request was refused, with the AWS error name clients expect.
 struct SigV4Failure: Error, Equatable {
@@ -12,11 +13,35 @@ struct SigV4Failure: Error, Equatable {
     let message: String
 }
 
+/// Signing keys derived from the secret, per day, region and service: four HMACs saved on
+/// every request after the first of the day.
+final class SigningKeyCache: Sendable {
+    private let keys = Mutex<[String: [UInt8]]>([:])
+
+    func key(secret: String, day: String, region: String, service: String) -> SymmetricKey {
+        let scope = "\(day)/\(region)/\(service)"
+        if let bytes = keys.withLock({ $0[scope] }) { return SymmetricKey(data: bytes) }
+        var key = SymmetricKey(data: Data("AWS4\(secret)".utf8))
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
+        }
+        let bytes = key.withUnsafeBytes { Array($0) }
+        keys.withLock { cache in
+            if cache.count > 64 { cache.removeAll() }
+            cache[scope] = bytes
+        }
+        return key
+    }
+}
+
 /// Verifies AWS Signature Version 4 on a request, as botocore and the AWS CLI sign it.
 ///
 /// Pure: the caller passes the request's parts and the time, so it is tested against
 /// signatures botocore made.
 struct SigV4Verifier {
+    /// Keyed by scope only: one server has one secret.
+    static let signingKeys = SigningKeyCache()
+
     let key: AccessKey
     var service = "memorydb"
     /// AWS refuses requests signed more than 15 minutes from its clock.
@@ -42,7 +67,7 @@ struct SigV4Verifier {
         }
         var fields: [String: String] = [:]
         for part in authorization.dropFirst("AWS4-HMAC-SHA256 ".count).split(separator: ",") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+            let pair = Self.trimSpaces(part).split(separator: "=", maxSplits: 1).map(String.init)
             if pair.count == 2 { fields[pair[0]] = pair[1] }
         }
         guard let credential = fields["Credential"], let signedHeaderList = fields["SignedHeaders"], let signature = fields["Signature"] else {
@@ -90,10 +115,7 @@ struct SigV4Verifier {
         let stringToSign = [
             "AWS4-HMAC-SHA256", amzDate, credentialScope, Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8))),
         ].joined(separator: "\n")
-        var signingKey = SymmetricKey(data: Data("AWS4\(key.secret)".utf8))
-        for part in [day, region, service, "aws4_request"] {
-            signingKey = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: signingKey)))
-        }
+        let signingKey = Self.signingKeys.key(secret: key.secret, day: day, region: region, service: service)
         let expected = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey))
         guard Self.constantTimeEqual(expected, signature) else {
             throw SigV4Failure(
@@ -102,12 +124,30 @@ struct SigV4Verifier {
         }
     }
 
+    /// Parses `yyyyMMddTHHmmssZ` by hand: it is on every request, and DateFormatter is slow.
     static func parseAmzDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.date(from: text)
+        let bytes = Array(text.utf8)
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
+            let minute = number(11..<13), let second = number(13..<15), (1...12).contains(month), (1...31).contains(day),
+            hour < 24, minute < 60, second < 61
+        else { return nil }
+        // Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146097 + dayOfEra - 719468
+        return Date(timeIntervalSince1970: TimeInterval(days * 86400 + hour * 3600 + minute * 60 + second))
     }
 
     static func formatAmzDate(_ date: Date) -> String {
@@ -120,7 +160,14 @@ struct SigV4Verifier {
 
     /// Trims and collapses runs of spaces, as the canonical form requires.
     static func normaliseHeaderValue(_ value: String) -> String {
-        value.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    static func trimSpaces(_ text: Substring) -> Substring {
+        var text = text
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return text
     }
 
     static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~".utf8)
@@ -131,7 +178,10 @@ struct SigV4Verifier {
             if unreserved.contains(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             } else {
-                out += String(format: "%%%02X", byte)
+                let upper = Array("0123456789ABCDEF".utf8)
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(Unicode.Scalar(upper[Int(byte >> 4)]))
+                out.unicodeScalars.append(Unicode.Scalar(upper[Int(byte & 0x0f)]))
             }
         }
         return out
@@ -153,8 +203,17 @@ struct SigV4Verifier {
         return pairs.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Lower-case hex; on every request, so no String(format:).
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

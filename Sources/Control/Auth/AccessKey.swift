@@ -15,8 +15,14 @@ public struct AccessKey: Sendable, Equatable {
 
     public static let profile = "memoryplane"
 
-    /// Reads the key pair from `path`, or creates a new one there (0600) on first start.
-    public static func loadOrCreate(at path: String) throws -> (key: AccessKey, created: Bool) {
+    /// Reads the key pair from `path`, or creates a new one there (0600) on first start. A key
+    /// pair `given` by the operator replaces whatever the file held, so the file always names
+    /// the keys the server accepts.
+    public static func loadOrCreate(at path: String, given: AccessKey? = nil) throws -> (key: AccessKey, created: Bool) {
+        if let given {
+            try write(given, to: path)
+            return (given, false)
+        }
         if FileManager.default.fileExists(atPath: path) {
             let text = try String(contentsOfFile: path, encoding: .utf8)
             guard let key = parse(text) else {
@@ -27,11 +33,19 @@ public struct AccessKey: Sendable, Equatable {
         }
         let key = AccessKey(id: "AKMP" + random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
                             secret: random(40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
+        try write(key, to: path)
+        return (key, true)
+    }
+
+    static func write(_ key: AccessKey, to path: String) throws {
         let text = "[\(profile)]\naws_access_key_id = \(key.id)\naws_secret_access_key = \(key.secret)\n"
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CredentialsFileError(path: path, reason: "cannot be written")
         }
-        return (key, true)
+        guard rename(temporary, path) == 0 else {
+            throw CredentialsFileError(path: path, reason: "cannot be moved into place (errno \(errno))")
+        }
     }
 
     static func parse(_ text: String) -> AccessKey? {

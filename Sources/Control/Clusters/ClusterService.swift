@@ -90,17 +90,18 @@ public struct ClusterService: Sendable {
                     message: "Cluster created with \(spec.numShards) shard(s) of \(spec.nodesPerShard) node(s)", createdAt: now))
         }
         logger.info("cluster requested", metadata: ["cluster.name": "\(record.name)", "cluster.nodes": "\(spec.totalNodes)"])
+        let created = try view(of: record)
         trigger.wake(cluster: record.name)
-        return try view(of: record)
+        return created
     }
 
     /// One cluster, or `ClusterNotFoundFault`.
     public func describeCluster(_ rawName: String) throws -> ClusterView {
         let name = rawName.lowercased()
-        guard let record = try store.cluster(named: name) else {
+        guard let details = try store.clusterDetails(named: name, arn: arnOfCluster) else {
             throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
         }
-        return try view(of: record)
+        return view(of: details)
     }
 
     /// A page of clusters in name order; the token is the last name of the previous page.
@@ -110,11 +111,10 @@ public struct ClusterService: Sendable {
             throw MemoryDBError.invalid("maxResults must be between 1 and 100; got \(limit).")
         }
         let after = try nextToken.map { token throws(MemoryDBError) in try PageToken.decode(token) }
-        let records = try store.clusters(after: after, limit: limit + 1)
-        let page = Array(records.prefix(limit))
-        let views = try page.map { try view(of: $0) }
-        let token = records.count > limit ? page.last.map { PageToken.encode($0.name) } : nil
-        return (views, token)
+        let details = try store.clusterDetails(after: after, limit: limit + 1, arn: arnOfCluster)
+        let page = Array(details.prefix(limit))
+        let token = details.count > limit ? page.last.map { PageToken.encode($0.cluster.name) } : nil
+        return (page.map(view(of:)), token)
     }
 
     /// Changes what can be changed on a running cluster: so far its description. Anything else
@@ -145,8 +145,10 @@ public struct ClusterService: Sendable {
         let record = try store.markDeleting(
             name, event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster deletion started", createdAt: nowMilliseconds()))
         logger.info("cluster deletion requested", metadata: ["cluster.name": "\(name)"])
+        // Read before waking the reconciler, which may remove the rows at once.
+        let deleting = try view(of: record)
         trigger.wake(cluster: name)
-        return try view(of: record)
+        return deleting
     }
 
     /// Polls until the cluster leaves `creating`/`deleting` (or is gone) or the timeout passes;
@@ -163,9 +165,24 @@ public struct ClusterService: Sendable {
     }
 
     func view(of record: ClusterRecord) throws -> ClusterView {
-        let nodes = try store.nodes(ofCluster: record.name)
-        let tags = try store.tags(of: configuration.arn("cluster", record.name)).map { Tag(key: $0.key, value: $0.value) }
-        return ClusterView(cluster: record, nodes: nodes, tags: tags, configuration: configuration)
+        guard let details = try store.clusterDetails(named: record.name, arn: arnOfCluster) else {
+            throw MemoryDBError(.clusterNotFound, "Cluster '\(record.name)' not found.")
+        }
+        var view = view(of: details)
+        // The record given is the state just written; a deletion may already have removed rows.
+        view.status = record.status
+        return view
+    }
+
+    func view(of details: Store.ClusterDetails) -> ClusterView {
+        ClusterView(
+            cluster: details.cluster, nodes: details.nodes, tags: details.tags.map { Tag(key: $0.key, value: $0.value) },
+            configuration: configuration)
+    }
+
+    private var arnOfCluster: @Sendable (String) -> String {
+        let configuration = configuration
+        return { configuration.arn("cluster", $0) }
     }
 
     /// 32 random bytes as hex, from the system's cryptographically secure generator.
