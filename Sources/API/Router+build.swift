@@ -41,5 +41,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     }
     ClusterController(service: services.clusters).addRoutes(to: v1)
     EventController(service: services.events).addRoutes(to: v1)
+    TagController(service: services.tags).addRoutes(to: v1)
+    CatalogController(service: services.catalog).addRoutes(to: v1)
     return router
 }

@@ -1,5 +1,6 @@
 import Control
 import Foundation
+import NIOCore
 import Hummingbird
 import Model
 
@@ -11,7 +12,31 @@ struct ClusterController {
         group.post("clusters", use: create)
         group.get("clusters", use: list)
         group.get("clusters/:name", use: get)
+        group.patch("clusters/:name", use: update)
         group.delete("clusters/:name", use: delete)
+    }
+
+    struct UpdateBody: Decodable {
+        var description: String?
+    }
+
+    /// Fields of UpdateCluster that exist in the AWS model but cannot change yet: named in the
+    /// refusal rather than ignored.
+    static let notYetUpdatable: Set<String> = [
+        "nodeType", "numShards", "numReplicasPerShard", "aclName", "parameterGroupName", "maintenanceWindow", "snapshotWindow",
+        "snapshotRetentionLimit", "engine", "engineVersion", "securityGroupIds", "snsTopicArn", "snsTopicStatus", "ipDiscovery",
+    ]
+
+    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
+        var probe = request
+        let raw = try await probe.collectBody(upTo: context.maxUploadSize)
+        let given = ((try? JSONSerialization.jsonObject(with: Data(buffer: raw))) as? [String: Any]).map { Set($0.keys) } ?? []
+        let body = try await JSONBody.decode(
+            UpdateBody.self, from: probe, context: context, allowedFields: Self.notYetUpdatable.union(["description"]))
+        let view = try service.updateCluster(
+            context.parameters.require("name"), description: body.description,
+            unsupportedFields: given.intersection(Self.notYetUpdatable).sorted())
+        return try JSONBody.response(RESTCluster(view))
     }
 
     struct CreateBody: Decodable {

@@ -1,0 +1,139 @@
+import Control
+import Hummingbird
+import Model
+
+/// REST reads of users, ACLs, subnet groups, parameter groups, parameters and engine versions.
+struct CatalogController {
+    let service: CatalogService
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get("users", use: users)
+        group.get("acls", use: acls)
+        group.get("subnet-groups", use: subnetGroups)
+        group.get("parameter-groups", use: parameterGroups)
+        group.get("parameter-groups/:name/parameters", use: parameters)
+        group.get("engine-versions", use: engineVersions)
+    }
+
+    struct UserBody: Encodable {
+        var name, status, accessString, minimumEngineVersion, arn: String
+        var aclNames: [String]
+        var authentication: [String: String]
+    }
+
+    struct ACLBody: Encodable {
+        var name, status, minimumEngineVersion, arn: String
+        var userNames, clusters: [String]
+    }
+
+    struct SubnetBody: Encodable {
+        var identifier, availabilityZone: String
+    }
+
+    struct SubnetGroupBody: Encodable {
+        var name, description, vpcId, arn: String
+        var subnets: [SubnetBody]
+    }
+
+    struct ParameterGroupBody: Encodable {
+        var name, family, description, arn: String
+    }
+
+    struct ParameterBody: Encodable {
+        var name, value, description, dataType, allowedValues, minimumEngineVersion, changeType: String
+    }
+
+    struct EngineVersionBody: Encodable {
+        var engine, engineVersion, enginePatchVersion, parameterGroupFamily: String
+    }
+
+    struct DynamicKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    static func paging(_ request: Request) throws -> (Int?, String?) {
+        let maxResults = try request.uri.queryParameters.get("maxResults").map { text throws -> Int in
+            guard let value = Int(text) else { throw MemoryDBError.invalid("maxResults must be an integer; got '\(text)'.") }
+            return value
+        }
+        return (maxResults, request.uri.queryParameters.get("nextToken"))
+    }
+
+    /// A page of a list, the list named after the resource as in every other REST list.
+    struct ListBody<Item: Encodable>: Encodable {
+        let name: String
+        let items: [Item]
+        let nextToken: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: DynamicKey.self)
+            try container.encode(items, forKey: DynamicKey(name))
+            try container.encodeIfPresent(nextToken, forKey: DynamicKey("nextToken"))
+        }
+    }
+
+    static func list<T: Encodable>(_ name: String, _ items: [T], _ nextToken: String?) throws -> Response {
+        try JSONBody.response(ListBody(name: name, items: items, nextToken: nextToken))
+    }
+
+    @Sendable func users(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let (maxResults, nextToken) = try Self.paging(request)
+        let page = try service.describeUsers(name: request.uri.queryParameters.get("name"), filters: [], maxResults: maxResults, nextToken: nextToken)
+        return try Self.list("users", page.items.map { user in
+            var authentication = ["type": user.authenticationType]
+            if let count = user.passwordCount { authentication["passwordCount"] = String(count) }
+            return UserBody(
+                name: user.name, status: user.status, accessString: user.accessString, minimumEngineVersion: user.minimumEngineVersion,
+                arn: user.arn, aclNames: user.aclNames, authentication: authentication)
+        }, page.nextToken)
+    }
+
+    @Sendable func acls(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let (maxResults, nextToken) = try Self.paging(request)
+        let page = try service.describeACLs(name: request.uri.queryParameters.get("name"), maxResults: maxResults, nextToken: nextToken)
+        return try Self.list("acls", page.items.map {
+            ACLBody(name: $0.name, status: $0.status, minimumEngineVersion: $0.minimumEngineVersion, arn: $0.arn, userNames: $0.userNames, clusters: $0.clusters)
+        }, page.nextToken)
+    }
+
+    @Sendable func subnetGroups(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let (maxResults, nextToken) = try Self.paging(request)
+        let page = try service.describeSubnetGroups(name: request.uri.queryParameters.get("name"), maxResults: maxResults, nextToken: nextToken)
+        return try Self.list("subnetGroups", page.items.map { group in
+            SubnetGroupBody(
+                name: group.name, description: group.description, vpcId: group.vpcID, arn: group.arn,
+                subnets: group.subnets.map { SubnetBody(identifier: $0.identifier, availabilityZone: $0.availabilityZone) })
+        }, page.nextToken)
+    }
+
+    @Sendable func parameterGroups(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let (maxResults, nextToken) = try Self.paging(request)
+        let page = try service.describeParameterGroups(name: request.uri.queryParameters.get("name"), maxResults: maxResults, nextToken: nextToken)
+        return try Self.list("parameterGroups", page.items.map {
+            ParameterGroupBody(name: $0.name, family: $0.family, description: $0.description, arn: $0.arn)
+        }, page.nextToken)
+    }
+
+    @Sendable func parameters(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let (maxResults, nextToken) = try Self.paging(request)
+        let page = try service.describeParameters(group: try context.parameters.require("name"), maxResults: maxResults, nextToken: nextToken)
+        return try Self.list("parameters", page.items.map {
+            ParameterBody(
+                name: $0.name, value: $0.defaultValue, description: $0.description, dataType: $0.dataType.rawValue,
+                allowedValues: $0.allowedValues, minimumEngineVersion: $0.minimumEngineVersion,
+                changeType: $0.appliesImmediately ? "immediate" : "requires-reboot")
+        }, page.nextToken)
+    }
+
+    @Sendable func engineVersions(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let (maxResults, nextToken) = try Self.paging(request)
+        let page = try service.describeEngineVersions(engine: nil, engineVersion: nil, family: nil, maxResults: maxResults, nextToken: nextToken)
+        return try Self.list("engineVersions", page.items.map {
+            EngineVersionBody(engine: $0.engine, engineVersion: $0.engineVersion, enginePatchVersion: $0.enginePatchVersion, parameterGroupFamily: $0.parameterGroupFamily)
+        }, page.nextToken)
+    }
+}
