@@ -12,11 +12,14 @@ public struct APIServices: Sendable {
     public var accessKey: AccessKey?
     /// Where callers find the keys, said in every 401.
     public var credentialsHint: String
+    /// The PEM of the CA that signs node certificates (made on first need).
+    public var caCertificate: @Sendable () throws -> String
 
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService, accessKey: AccessKey?,
-        credentialsHint: String
+        credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
+        self.caCertificate = caCertificate
         self.clusters = clusters
         self.events = events
         self.tags = tags
@@ -33,6 +36,12 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     router.add(middleware: RESTErrorMiddleware())
     router.get("/health") { _, _ in
         try JSONBody.response(["status": "ok"])
+    }
+    // The CA certificate is public: clients fetch it before they have anything else.
+    router.get("/v1/ca.pem") { _, _ in
+        var buffer = ByteBuffer()
+        buffer.writeString(try services.caCertificate())
+        return Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: buffer))
     }
     AWSDoor(services: services).addRoutes(to: router)
     let v1 = router.group("v1")

@@ -32,6 +32,9 @@ public protocol DataPlane: Sendable {
     func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32
     /// Whether a PING sent through the endpoint comes back PONG.
     func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool
+    /// Reissues a TLS node's certificate in its last 30 days and has the running node load it,
+    /// with no restart; returns whether it did.
+    func renewCertificateIfDue(_ node: NodeSpec) async throws -> Bool
     /// Stops the endpoint's process and deletes the cluster's directory.
     func removeEndpoint(_ endpoint: EndpointSpec) async throws
 }
@@ -45,17 +48,20 @@ public struct NodeSpec: Sendable, Hashable {
     public var admin: NodeCredentials
     /// The PID recorded when the node was last started, tried first when looking for the process.
     public var recordedPID: Int32?
+    /// Whether the node speaks TLS only.
+    public var tls: Bool
 
-    public init(name: String, port: Int, busPort: Int, maxmemoryBytes: Int64, admin: NodeCredentials, recordedPID: Int32? = nil) {
+    public init(name: String, port: Int, busPort: Int, maxmemoryBytes: Int64, admin: NodeCredentials, recordedPID: Int32? = nil, tls: Bool = false) {
         self.name = name
         self.port = port
         self.busPort = busPort
         self.maxmemoryBytes = maxmemoryBytes
         self.admin = admin
         self.recordedPID = recordedPID
+        self.tls = tls
     }
 
-    public var address: NodeAddress { NodeAddress(port: port) }
+    public var address: NodeAddress { NodeAddress(port: port, tls: tls) }
 }
 
 /// A cluster's endpoint: a port that forwards each connection to whichever node answers.
@@ -63,10 +69,13 @@ public struct EndpointSpec: Sendable, Hashable {
     public var clusterName: String
     public var port: Int
     public var backendPorts: [Int]
+    /// Whether the nodes behind it speak TLS (the endpoint forwards bytes either way).
+    public var tls: Bool
 
-    public init(clusterName: String, port: Int, backendPorts: [Int]) {
+    public init(clusterName: String, port: Int, backendPorts: [Int], tls: Bool = false) {
         self.clusterName = clusterName
         self.port = port
         self.backendPorts = backendPorts
+        self.tls = tls
     }
 }

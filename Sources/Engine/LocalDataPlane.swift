@@ -11,15 +11,29 @@ public struct LocalDataPlane: DataPlane {
     public var enginePath: String
     /// The `memoryplane` executable, run as `memoryplane endpoint-proxy` for cluster endpoints.
     public var proxyExecutable: String
-    public var client: RedisClient
     public var logger: Logger
+    /// The data directory's CA, made the first time a TLS node needs it.
+    public let certificates: CertificateAuthorityProvider
+    private let plainClient: RedisClient
 
-    public init(dataDirectory: String, enginePath: String, proxyExecutable: String, client: RedisClient = RedisClient(), logger: Logger) {
+    public init(
+        dataDirectory: String, enginePath: String, proxyExecutable: String, client: RedisClient = RedisClient(), logger: Logger,
+        certificates: CertificateAuthorityProvider? = nil
+    ) {
         self.dataDirectory = dataDirectory
         self.enginePath = enginePath
         self.proxyExecutable = proxyExecutable
-        self.client = client
+        self.plainClient = client
         self.logger = logger
+        self.certificates = certificates ?? CertificateAuthorityProvider(dataDirectory: dataDirectory)
+    }
+
+    /// A client able to talk to `address`: TLS nodes need the CA to verify them.
+    func client(for address: NodeAddress) throws -> RedisClient {
+        guard address.tls else { return plainClient }
+        var client = plainClient
+        client.tlsContext = try certificates.clientContext()
+        return client
     }
 
     public func nodeDirectory(_ name: String) -> String { "\(dataDirectory)/nodes/\(name)" }
@@ -49,9 +63,10 @@ public struct LocalDataPlane: DataPlane {
     public func startNode(_ node: NodeSpec) async throws -> Int32 {
         let directory = nodeDirectory(node.name)
         try Self.makePrivateDirectory(directory)
-        let config = NodeConfig(
+        var config = NodeConfig(
             port: node.port, busPort: node.busPort, directory: directory,
             maxmemoryBytes: node.maxmemoryBytes, admin: node.admin)
+        if node.tls { config.tls = try certificateFiles(for: node, in: directory) }
         let configPath = "\(directory)/redis.conf"
         try Self.writePrivateFile(configPath, config.render())
         let pid = try ProcessControl.spawnDetached([enginePath, configPath], workingDirectory: directory)
@@ -73,7 +88,7 @@ public struct LocalDataPlane: DataPlane {
     }
 
     public func observe(_ node: NodeSpec) async throws -> NodeObservation {
-        let replies = try await client.send(
+        let replies = try await client(for: node.address).send(
             [["CLUSTER", "MYID"], ["CLUSTER", "NODES"], ["CLUSTER", "INFO"], ["INFO", "replication"]],
             to: node.address, as: node.admin)
         let myID = try replies[0].text()
@@ -92,11 +107,11 @@ public struct LocalDataPlane: DataPlane {
     }
 
     public func setConfigEpoch(_ node: NodeSpec, epoch: Int) async throws {
-        _ = try await client.command("CLUSTER", "SET-CONFIG-EPOCH", String(epoch), to: node.address, as: node.admin)
+        _ = try await client(for: node.address).command("CLUSTER", "SET-CONFIG-EPOCH", String(epoch), to: node.address, as: node.admin)
     }
 
     public func meet(_ node: NodeSpec, peer: NodeSpec) async throws {
-        _ = try await client.command(
+        _ = try await client(for: node.address).command(
             "CLUSTER", "MEET", peer.address.host, String(peer.port), String(peer.busPort),
             to: node.address, as: node.admin)
     }
@@ -104,11 +119,11 @@ public struct LocalDataPlane: DataPlane {
     public func addSlots(_ node: NodeSpec, _ ranges: [SlotRange]) async throws {
         var command = ["CLUSTER", "ADDSLOTSRANGE"]
         for range in ranges { command += [String(range.first), String(range.last)] }
-        _ = try await client.send([command], to: node.address, as: node.admin)[0].orThrow()
+        _ = try await client(for: node.address).send([command], to: node.address, as: node.admin)[0].orThrow()
     }
 
     public func replicate(_ node: NodeSpec, primaryID: String) async throws {
-        _ = try await client.command("CLUSTER", "REPLICATE", primaryID, to: node.address, as: node.admin)
+        _ = try await client(for: node.address).command("CLUSTER", "REPLICATE", primaryID, to: node.address, as: node.admin)
     }
 
     // MARK: Endpoints
@@ -143,8 +158,64 @@ public struct LocalDataPlane: DataPlane {
     }
 
     public func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool {
-        let reply = try? await client.command("PING", to: NodeAddress(port: endpoint.port), as: credentials)
+        let address = NodeAddress(port: endpoint.port, tls: endpoint.tls)
+        let reply = try? await client(for: address).command("PING", to: address, as: credentials)
         return reply?.string == "PONG"
+    }
+
+    // MARK: Certificates
+
+    /// The node's current certificate pair (`tls-<issued>.crt/.key`, newest wins), issued now when
+    /// there is none or it is due for renewal; the CA is copied beside it.
+    func certificateFiles(for node: NodeSpec, in directory: String) throws -> NodeConfig.TLSFiles {
+        let authority = try certificates.authority()
+        try Self.writePublicFile("\(directory)/ca.pem", authority.certificatePEM)
+        if let current = currentCertificate(in: directory), !Self.isDue(current.certificate) {
+            return NodeConfig.TLSFiles(certificate: current.certificate, key: current.key, authority: "\(directory)/ca.pem")
+        }
+        return try issueCertificate(for: node, in: directory)
+    }
+
+    func issueCertificate(for node: NodeSpec, in directory: String) throws -> NodeConfig.TLSFiles {
+        let authority = try certificates.authority()
+        let issued = try authority.issue(commonName: node.name, names: [node.name])
+        let stamp = Int(Date().timeIntervalSince1970 * 1000)
+        let files = NodeConfig.TLSFiles(
+            certificate: "\(directory)/tls-\(stamp).crt", key: "\(directory)/tls-\(stamp).key", authority: "\(directory)/ca.pem")
+        try Self.writePrivateFile(files.key, issued.keyPEM)
+        try Self.writePublicFile(files.certificate, issued.certificatePEM)
+        return files
+    }
+
+    func currentCertificate(in directory: String) -> (certificate: String, key: String)? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        guard let newest = names.filter({ $0.hasPrefix("tls-") && $0.hasSuffix(".crt") }).max(by: { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }) else {
+            return nil
+        }
+        let key = "\(directory)/\(newest.dropLast(4)).key"
+        guard FileManager.default.fileExists(atPath: key) else { return nil }
+        return ("\(directory)/\(newest)", key)
+    }
+
+    static func isDue(_ certificatePath: String, now: Date = Date()) -> Bool {
+        guard let pem = try? String(contentsOfFile: certificatePath, encoding: .utf8),
+            let expiry = CertificateAuthority.expiry(ofPEM: pem)
+        else { return true }
+        return expiry.timeIntervalSince(now) < CertificateAuthority.renewalWindow
+    }
+
+    public func renewCertificateIfDue(_ node: NodeSpec) async throws -> Bool {
+        guard node.tls else { return false }
+        let directory = nodeDirectory(node.name)
+        guard let current = currentCertificate(in: directory), Self.isDue(current.certificate) else { return false }
+        let files = try issueCertificate(for: node, in: directory)
+        // A new file name makes Redis reload its TLS context; existing connections carry on.
+        _ = try await client(for: node.address).command(
+            "CONFIG", "SET", "tls-cert-file", files.certificate, "tls-key-file", files.key, to: node.address, as: node.admin)
+        try? FileManager.default.removeItem(atPath: current.certificate)
+        try? FileManager.default.removeItem(atPath: current.key)
+        logger.notice("renewed node certificate", metadata: ["node.name": "\(node.name)", "tls.certificate": "\(files.certificate)"])
+        return true
     }
 
     public func removeEndpoint(_ endpoint: EndpointSpec) async throws {
@@ -167,8 +238,17 @@ public struct LocalDataPlane: DataPlane {
 
     /// Writes a file atomically with mode 0600.
     public static func writePrivateFile(_ path: String, _ contents: String) throws {
+        try writeFile(path, contents, mode: 0o600)
+    }
+
+    /// Writes a file anyone may read (certificates), atomically, with mode 0644.
+    public static func writePublicFile(_ path: String, _ contents: String) throws {
+        try writeFile(path, contents, mode: 0o644)
+    }
+
+    static func writeFile(_ path: String, _ contents: String, mode: Int) throws {
         let temporary = path + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(atPath: temporary, contents: Data(contents.utf8), attributes: [.posixPermissions: mode])
         guard FileManager.default.fileExists(atPath: temporary) else {
             throw ProcessError("cannot write \(temporary)")
         }

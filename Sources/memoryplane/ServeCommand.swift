@@ -133,8 +133,10 @@ struct ServeCommand: AsyncParsableCommand {
 
         let configuration = ControlConfiguration(
             region: region, accountID: accountId, nodePorts: try portRange(), engineVersion: engineVersion)
+        let certificates = CertificateAuthorityProvider(dataDirectory: dataDirectory)
         let dataPlane = LocalDataPlane(
-            dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger)
+            dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger,
+            certificates: certificates)
         let reconciler = ReconcilerService(
             store: store, reconciler: ClusterReconciler(store: store, dataPlane: dataPlane, configuration: configuration, logger: logger),
             logger: logger)
@@ -144,7 +146,8 @@ struct ServeCommand: AsyncParsableCommand {
             tags: TagService(store: store, configuration: configuration),
             catalog: CatalogService(store: store, configuration: configuration),
             accessKey: accessKey,
-            credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.")
+            credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
+            caCertificate: { try certificates.authority().certificatePEM })
         let app = Application(
             router: buildRouter(services),
             configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane"),

@@ -28,7 +28,8 @@ struct RESTFixture {
         router = buildRouter(
             APIServices(
                 clusters: clusters, events: EventService(store: store), tags: TagService(store: store, configuration: configuration),
-                catalog: CatalogService(store: store, configuration: configuration), accessKey: accessKey, credentialsHint: "see credentials"))
+                catalog: CatalogService(store: store, configuration: configuration), accessKey: accessKey, credentialsHint: "see credentials",
+                caCertificate: { "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n" }))
     }
 
     static let valid = #"{"name":"Demo","nodeType":"db.t4g.small","numShards":2,"numReplicasPerShard":1,"aclName":"open-access","tlsEnabled":false,"tags":[{"key":"team","value":"cache"}]}"#
@@ -120,8 +121,8 @@ func errorCode(_ buffer: ByteBuffer) -> String? {
         ("bad node type", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.x9.huge","aclName":"open-access","tlsEnabled":false}"#, .badRequest, "nodeType"),
         ("too many shards", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.t4g.small","aclName":"open-access","tlsEnabled":false,"numShards":501}"#, .badRequest, "numShards"),
         ("too many replicas", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.t4g.small","aclName":"open-access","tlsEnabled":false,"numReplicasPerShard":6}"#, .badRequest, "numReplicasPerShard"),
-        ("tls not yet", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.t4g.small","aclName":"open-access"}"#, .badRequest, "TLS"),
-        ("unknown acl", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.t4g.small","aclName":"mine","tlsEnabled":false}"#, .badRequest, "open-access"),
+        ("tls off needs open-access", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.t4g.small","aclName":"other","tlsEnabled":false}"#, .badRequest, "open-access"),
+        ("unknown acl", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.t4g.small","aclName":"mine"}"#, .notFound, "ACL 'mine' not found"),
         ("tag wrong shape", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.t4g.small","aclName":"open-access","tlsEnabled":false,"tags":{"k":"v"}}"#, .badRequest, "'tags' must be an array"),
         ("tag missing value", .post, "/v1/clusters", #"{"name":"a","nodeType":"db.t4g.small","aclName":"open-access","tlsEnabled":false,"tags":[{"key":"k"}]}"#, .badRequest, "tags[0].value"),
         ("null name", .post, "/v1/clusters", #"{"name":null,"nodeType":"db.t4g.small","aclName":"open-access"}"#, .badRequest, "name"),

@@ -48,12 +48,13 @@ import Testing
         #expect(spec.tags.isEmpty)
     }
 
-    @Test func tlsIsTheDefaultAndRefusedUntilSupported() throws {
+    @Test func tlsIsTheDefault() throws {
+        let spec = try ClusterSpec(validating: request { $0.tlsEnabled = nil }, tlsSupported: true)
+        #expect(spec.tlsEnabled)
+        // A build without TLS support says so rather than serving plaintext.
         let error = failure { $0.tlsEnabled = nil }
         #expect(error?.code == .invalidParameterCombination)
         #expect(error?.message.contains("tlsEnabled") == true)
-        let spec = try ClusterSpec(validating: request { $0.tlsEnabled = nil }, tlsSupported: true)
-        #expect(spec.tlsEnabled)
     }
 
     @Test func tlsOffRequiresOpenAccess() {

@@ -119,6 +119,7 @@ class Server:
     def create_cluster(self, name, shards=1, replicas=0, wait=False, **extra):
         body = {"name": name, "nodeType": "db.t4g.small", "numShards": shards, "numReplicasPerShard": replicas,
                 "aclName": "open-access", "tlsEnabled": False, **extra}
+        body = {key: value for key, value in body.items() if value is not None}
         return self.request("POST", "/v1/clusters" + ("?wait=true" if wait else ""), json=body)
 
     def wait_for(self, name, status, timeout=30):

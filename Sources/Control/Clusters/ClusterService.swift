@@ -30,7 +30,7 @@ public struct ClusterService: Sendable {
 
     /// Records a new cluster in `creating`; the reconciler brings it up.
     public func createCluster(_ request: CreateClusterRequest) throws -> ClusterView {
-        let spec = try ClusterSpec(validating: request, tlsSupported: false)
+        let spec = try ClusterSpec(validating: request, tlsSupported: true)
         guard spec.aclName == "open-access" else {
             throw MemoryDBError(.aclNotFound, "ACL '\(spec.aclName)' not found; the only ACL so far is 'open-access'.")
         }

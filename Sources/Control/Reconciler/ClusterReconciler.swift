@@ -21,6 +21,8 @@ public struct ClusterReconciler: Sendable {
     let configuration: ControlConfiguration
     let logger: Logger
     let backoff: StartBackoff
+    /// Certificates are looked at once a minute per cluster, not on every supervision pass.
+    let certificateCheck = PeriodicCheck(interval: .seconds(60))
 
     public init(store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, logger: Logger, backoff: StartBackoff = StartBackoff()) {
         self.store = store
@@ -45,7 +47,16 @@ public struct ClusterReconciler: Sendable {
         for node in observed.nodes where node.report != nil {
             backoff.reset(node.record.name)
         }
-        if plan.settled { return .settled }
+        if plan.settled {
+            if cluster.tlsEnabled && certificateCheck.isDue(cluster.name) {
+                for node in observed.nodes {
+                    if try await dataPlane.renewCertificateIfDue(Self.spec(of: node.record, in: cluster)) {
+                        try store.addEvent(EventRecord(sourceName: name, sourceType: "node", message: "Node \(node.record.name) has a renewed TLS certificate", createdAt: nowMilliseconds()))
+                    }
+                }
+            }
+            return .settled
+        }
         let nodes = Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.record.name, $0.record) })
         let stops = plan.actions.compactMap { action -> String? in
             if case .stopNode(let name) = action { return name }
@@ -157,7 +168,7 @@ public struct ClusterReconciler: Sendable {
             name: node.name, port: node.port, busPort: node.busPort,
             maxmemoryBytes: (NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 1 << 30),
             admin: adminCredentials(of: cluster),
-            recordedPID: node.pid)
+            recordedPID: node.pid, tls: cluster.tlsEnabled)
     }
 
     static func adminCredentials(of cluster: ClusterRecord) -> NodeCredentials {
@@ -165,6 +176,8 @@ public struct ClusterReconciler: Sendable {
     }
 
     static func endpoint(of cluster: ClusterRecord, _ nodes: [NodeRecord]) -> EndpointSpec {
-        EndpointSpec(clusterName: cluster.name, port: cluster.endpointPort, backendPorts: nodes.sorted { $0.name < $1.name }.map(\.port))
+        EndpointSpec(
+            clusterName: cluster.name, port: cluster.endpointPort, backendPorts: nodes.sorted { $0.name < $1.name }.map(\.port),
+            tls: cluster.tlsEnabled)
     }
 }

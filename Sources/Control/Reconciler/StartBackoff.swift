@@ -44,3 +44,22 @@ public final class StartBackoff: Sendable {
         state.withLock { _ = $0.removeValue(forKey: name) }
     }
 }
+
+/// Says when a periodic chore is due again, per key.
+public final class PeriodicCheck: Sendable {
+    private let next = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let interval: Duration
+
+    public init(interval: Duration) {
+        self.interval = interval
+    }
+
+    /// True at most once per interval for a key (and on the first ask).
+    public func isDue(_ key: String, now: ContinuousClock.Instant = .now) -> Bool {
+        next.withLock { next in
+            if let due = next[key], now < due { return false }
+            next[key] = now + interval
+            return true
+        }
+    }
+}

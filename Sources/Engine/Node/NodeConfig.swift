@@ -13,6 +13,21 @@ public struct NodeConfig: Sendable, Equatable {
     /// How long a node may be silent before peers flag it; short enough that a dead node is
     /// noticed, long enough that a supervised restart (about a second) never trips it.
     public var clusterNodeTimeoutMilliseconds: Int = 5000
+    /// Set for a TLS node: the node then speaks TLS only, on its port, bus and replication.
+    public var tls: TLSFiles?
+
+    /// Where a TLS node finds its certificate, key and the authority that signed its peers.
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificate: String
+        public var key: String
+        public var authority: String
+
+        public init(certificate: String, key: String, authority: String) {
+            self.certificate = certificate
+            self.key = key
+            self.authority = authority
+        }
+    }
 
     public init(port: Int, busPort: Int, directory: String, maxmemoryBytes: Int64, admin: NodeCredentials) {
         self.port = port
@@ -22,13 +37,29 @@ public struct NodeConfig: Sendable, Equatable {
         self.admin = admin
     }
 
+    /// A plaintext node listens on its port; a TLS node has no plaintext port at all.
+    var networkLines: String {
+        guard let tls else { return "port \(port)" }
+        return """
+            port 0
+            tls-port \(port)
+            tls-cert-file \(tls.certificate)
+            tls-key-file \(tls.key)
+            tls-ca-cert-file \(tls.authority)
+            tls-cluster yes
+            tls-replication yes
+            tls-auth-clients no
+            tls-protocols "TLSv1.2 TLSv1.3"
+            """
+    }
+
     /// The file's full text.
     public func render() -> String {
         """
         # Rendered by MemoryPlane before every start; edits are overwritten.
         # Network: loopback only.
         bind 127.0.0.1
-        port \(port)
+        \(networkLines)
         protected-mode yes
         daemonize no
         dir \(directory)

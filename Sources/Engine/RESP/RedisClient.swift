@@ -1,14 +1,18 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Where and as whom the control plane talks to a node.
 public struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
+    /// Whether the node speaks TLS: then the client verifies its certificate against the CA.
+    public var tls: Bool
 
-    public init(host: String = "127.0.0.1", port: Int) {
+    public init(host: String = "127.0.0.1", port: Int, tls: Bool = false) {
         self.host = host
         self.port = port
+        self.tls = tls
     }
 
     public var description: String { "\(host):\(port)" }
@@ -39,10 +43,13 @@ public struct NodeUnreachableError: Error, Sendable, CustomStringConvertible {
 public struct RedisClient: Sendable {
     public var timeout: Duration
     private let group: any EventLoopGroup
+    /// Trusts the data directory's CA; required to talk to TLS nodes.
+    public var tlsContext: NIOSSLContext?
 
-    public init(timeout: Duration = .milliseconds(1500), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(timeout: Duration = .milliseconds(1500), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, tlsContext: NIOSSLContext? = nil) {
         self.timeout = timeout
         self.group = group
+        self.tlsContext = tlsContext
     }
 
     /// Runs `commands` in one pipeline after authenticating, and returns one reply per command
@@ -69,10 +76,21 @@ public struct RedisClient: Sendable {
     }
 
     private func exchange(_ commands: [[String]], with address: NodeAddress) async throws -> [RESPValue] {
+        let tls: NIOSSLContext?
+        if address.tls {
+            guard let tlsContext else { throw NodeUnreachableError(address: address, reason: "TLS node but no CA to verify it with") }
+            tls = tlsContext
+        } else {
+            tls = nil
+        }
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)))
             .connect(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // No host name: the node's certificate is checked against the IP we dialled.
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPValueDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RESPCommandEncoder()))
                     return try NIOAsyncChannel<RESPValue, [String]>(wrappingChannelSynchronously: channel)
