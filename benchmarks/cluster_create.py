@@ -17,12 +17,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import memoryplane  # noqa: E402
 
 
-def time_memoryplane(server, shards, replicas, runs):
+def time_memoryplane(server, shards, replicas, runs, tls=False):
     results = []
     for run in range(runs):
         name = f"bench-{shards}x{replicas}-{run}"
         started = time.perf_counter()
-        response = server.create_cluster(name, shards=shards, replicas=replicas)
+        response = server.create_cluster(name, shards=shards, replicas=replicas, tlsEnabled=True if tls else False)
         assert response.status_code == 202, response.text
         while True:
             status = server.request("GET", f"/v1/clusters/{name}").json()["status"]
@@ -92,6 +92,8 @@ def main():
         for shards, replicas in [(1, 0), (2, 1), (3, 1)]:
             times = time_memoryplane(server, shards, replicas, args.runs)
             rows.append((f"MemoryPlane POST → available, {shards}×{replicas}", statistics.median(times), times))
+        times = time_memoryplane(server, 3, 1, args.runs, tls=True)
+        rows.append(("MemoryPlane POST → available, 3×1 with TLS", statistics.median(times), times))
     finally:
         server.cleanup()
     covered, synced = time_redis_cli_create(3, 1, args.runs)

@@ -4,7 +4,10 @@ import Control
 import Engine
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import Model
 import Store
 
@@ -46,6 +49,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Admin secret access key (prefer MEMORYPLANE_SECRET_ACCESS_KEY: a flag is visible in the process list).")
     var secretAccessKey: String?
 
+    enum APITLS: String, ExpressibleByArgument, CaseIterable {
+        /// Plain HTTP (the default on loopback).
+        case off
+        /// HTTPS with a certificate the data directory's CA issues for localhost and 127.0.0.1.
+        case auto
+    }
+
+    @Option(help: "HTTPS for the API: 'off' or 'auto' (a certificate from the local CA, trusted via <data-dir>/ca.pem).")
+    var tls: APITLS = .off
+
+    @Option(help: "HTTPS for the API with this certificate chain (PEM); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) for --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Region used in ARNs and availability zone names.")
     var region = "us-east-1"
 
@@ -63,6 +82,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard accountId.count == 12, accountId.allSatisfy(\.isNumber) else {
             throw ValidationError("--account-id must be 12 digits; got '\(accountId)'.")
+        }
+        if (tlsCert == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together.")
+        }
+        if tlsCert != nil && tls == .auto {
+            throw ValidationError("Use either --tls auto or --tls-cert/--tls-key, not both.")
+        }
+        for path in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("\(path) cannot be read.")
         }
         let (keyID, secret) = givenKeys()
         if (keyID == nil) != (secret == nil) {
@@ -150,6 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
             caCertificate: { try certificates.authority().certificatePEM })
         let app = Application(
             router: buildRouter(services),
+            server: try serverBuilder(dataDirectory: dataDirectory, certificates: certificates),
             configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane"),
             services: [reconciler],
             logger: logger)
@@ -158,9 +187,34 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "http.address": "\(host):\(port)", "data_dir": "\(dataDirectory)", "engine.path": "\(engine)",
                 "engine.version": "\(engineVersion.patchVersion)", "auth": "\(auth.rawValue)",
+                "http.scheme": "\(tls == .auto || tlsCert != nil ? "https" : "http")",
             ])
         try await app.runService()
         logger.notice("memoryplane stopped; data nodes keep running")
+    }
+
+    /// Plain HTTP/1.1, or HTTPS with the given certificate or one from the local CA.
+    func serverBuilder(dataDirectory: String, certificates: CertificateAuthorityProvider) throws -> HTTPServerBuilder {
+        let chainPEM: String
+        let keyPEM: String
+        if let tlsCert, let tlsKey {
+            chainPEM = try String(contentsOfFile: tlsCert, encoding: .utf8)
+            keyPEM = try String(contentsOfFile: tlsKey, encoding: .utf8)
+        } else if tls == .auto {
+            let names = host == "127.0.0.1" || host == "localhost" || host == "::1" ? [] : [host]
+            let issued = try certificates.authority().issue(commonName: "memoryplane-api", names: names)
+            chainPEM = issued.certificatePEM
+            keyPEM = issued.keyPEM
+            try LocalDataPlane.writePublicFile("\(dataDirectory)/tls/api.crt", chainPEM)
+            try LocalDataPlane.writePrivateFile("\(dataDirectory)/tls/api.key", keyPEM)
+        } else {
+            return .http1()
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(chainPEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)))
+        configuration.minimumTLSVersion = .tlsv12
+        return try .tls(.http1(), tlsConfiguration: configuration)
     }
 
     func resolveEngine() throws -> String {

@@ -20,7 +20,7 @@ def client(server, key=None, secret=None):
     k, s = server.credentials
     return boto3.client(
         "memorydb", endpoint_url=server.url, region_name="us-east-1",
-        aws_access_key_id=key or k, aws_secret_access_key=secret or s,
+        aws_access_key_id=key or k, aws_secret_access_key=secret or s, verify=server.verify,
         config=Config(retries={"max_attempts": 1}))
 
 

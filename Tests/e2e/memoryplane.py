@@ -69,18 +69,20 @@ def processes_in(directory):
 class Server:
     """One `memoryplane serve` over a temporary data directory."""
 
-    def __init__(self, auth="key", data_dir=None):
+    def __init__(self, auth="key", data_dir=None, extra_args=()):
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="mp-e2e-", dir="/tmp")
         self.port = free_port()
         self.range = free_range()
         self.auth_mode = auth
         self.process = None
         self.log_path = os.path.join(self.data_dir + ".log")
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra_args = list(extra_args)
+        https = "--tls" in self.extra_args and "auto" in self.extra_args
+        self.url = f"{'https' if https else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout=30):
         args = [BINARY, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", self.data_dir,
-                "--node-port-range", f"{self.range[0]}-{self.range[1]}", "--auth", self.auth_mode]
+                "--node-port-range", f"{self.range[0]}-{self.range[1]}", "--auth", self.auth_mode, *self.extra_args]
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
         deadline = time.time() + timeout
@@ -88,10 +90,10 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"serve exited with {self.process.returncode}: {self.read_log()}")
             try:
-                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                if requests.get(self.url + "/health", timeout=1, verify=self.verify).status_code == 200:
                     return self
-            except requests.RequestException:
-                pass
+            except (requests.RequestException, OSError):
+                pass  # not listening yet, or (HTTPS) its CA not written yet
             time.sleep(0.05)
         raise RuntimeError("serve did not answer /health in time: " + self.read_log())
 
@@ -112,8 +114,14 @@ class Server:
     def auth(self):
         return self.credentials if self.auth_mode == "key" else None
 
+    @property
+    def verify(self):
+        """For HTTPS, the CA the server's certificate chains to."""
+        return os.path.join(self.data_dir, "ca.pem") if self.url.startswith("https") else True
+
     def request(self, method, path, **kwargs):
         kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("verify", self.verify)
         return requests.request(method, self.url + path, auth=self.auth, **kwargs)
 
     def create_cluster(self, name, shards=1, replicas=0, wait=False, **extra):

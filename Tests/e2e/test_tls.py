@@ -69,3 +69,23 @@ def test_boto3_create_cluster_defaults_to_tls(server):
     while time.time() < deadline and mdb.describe_clusters(ClusterName="awstls")["Clusters"][0]["Status"] != "available":
         time.sleep(0.1)
     assert mdb.describe_clusters(ClusterName="awstls")["Clusters"][0]["Status"] == "available"
+
+
+def test_the_api_itself_can_speak_https(make_server):
+    server = make_server(extra_args=["--tls", "auto"]).start()
+    assert server.url.startswith("https://")
+    assert requests.get(server.url + "/health", verify=server.verify, timeout=5).json() == {"status": "ok"}
+    assert server.request("GET", "/v1/clusters").status_code == 200
+    # Plain HTTP on the same port gets nothing useful, and an unverified client is refused.
+    try:
+        plain = requests.get(server.url.replace("https", "http") + "/health", timeout=5)
+        assert plain.status_code != 200
+    except requests.RequestException:
+        pass
+    try:
+        requests.get(server.url + "/health", timeout=5)
+        assert False, "a client that does not trust the CA must not connect"
+    except requests.exceptions.SSLError:
+        pass
+    mdb = client(server)
+    assert mdb.describe_acls()["ACLs"][0]["Name"] == "open-access"
