@@ -56,11 +56,7 @@ struct CatalogController {
     }
 
     static func paging(_ request: Request) throws -> (Int?, String?) {
-        let maxResults = try request.uri.queryParameters.get("maxResults").map { text throws -> Int in
-            guard let value = Int(text) else { throw MemoryDBError.invalid("maxResults must be an integer; got '\(text)'.") }
-            return value
-        }
-        return (maxResults, request.uri.queryParameters.get("nextToken"))
+        (try RESTQuery.maxResults(request), request.uri.queryParameters.get("nextToken"))
     }
 
     /// A page of a list, the list named after the resource as in every other REST list.

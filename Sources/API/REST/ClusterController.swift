@@ -78,11 +78,8 @@ struct ClusterController {
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let maxResults = try request.uri.queryParameters.get("maxResults").map { text throws -> Int in
-            guard let value = Int(text) else { throw MemoryDBError.invalid("maxResults must be an integer; got '\(text)'.") }
-            return value
-        }
-        let page = try service.listClusters(maxResults: maxResults, nextToken: request.uri.queryParameters.get("nextToken"))
+        let page = try service.listClusters(
+            maxResults: try RESTQuery.maxResults(request), nextToken: request.uri.queryParameters.get("nextToken"))
         return try JSONBody.response(RESTClusterList(clusters: page.clusters.map(RESTCluster.init), nextToken: page.nextToken))
     }
 
