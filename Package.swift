@@ -29,6 +29,7 @@ let package = Package(
             resources: [
                 .embedInCode("0001_initial.sql"),
                 .embedInCode("0002_cluster_windows.sql"),
+                .embedInCode("0003_parameter_groups.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

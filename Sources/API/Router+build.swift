@@ -8,6 +8,7 @@ public struct APIServices: Sendable {
     public var events: EventService
     public var tags: TagService
     public var catalog: CatalogService
+    public var parameterGroups: ParameterGroupService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// Where callers find the keys, said in every 401.
@@ -16,9 +17,11 @@ public struct APIServices: Sendable {
     public var caCertificate: @Sendable () throws -> String
 
     public init(
-        clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService, accessKey: AccessKey?,
+        clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
+        parameterGroups: ParameterGroupService, accessKey: AccessKey?,
         credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
+        self.parameterGroups = parameterGroups
         self.caCertificate = caCertificate
         self.clusters = clusters
         self.events = events
@@ -52,5 +55,6 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     EventController(service: services.events).addRoutes(to: v1)
     TagController(service: services.tags).addRoutes(to: v1)
     CatalogController(service: services.catalog).addRoutes(to: v1)
+    ParameterGroupController(service: services.parameterGroups).addRoutes(to: v1)
     return router
 }

@@ -32,6 +32,8 @@ public protocol DataPlane: Sendable {
     func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32
     /// Whether a PING sent through the endpoint comes back PONG.
     func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool
+    /// Applies parameter values to a running node (CONFIG SET), for those that take effect at once.
+    func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws
     /// Reissues a TLS node's certificate in its last 30 days and has the running node load it,
     /// with no restart; returns whether it did.
     func renewCertificateIfDue(_ node: NodeSpec) async throws -> Bool
@@ -50,6 +52,8 @@ public struct NodeSpec: Sendable, Hashable {
     public var recordedPID: Int32?
     /// Whether the node speaks TLS only.
     public var tls: Bool
+    /// Every parameter of the cluster's group with its effective value.
+    public var parameters: [String: String] = ["maxmemory-policy": "noeviction"]
 
     public init(name: String, port: Int, busPort: Int, maxmemoryBytes: Int64, admin: NodeCredentials, recordedPID: Int32? = nil, tls: Bool = false) {
         self.name = name

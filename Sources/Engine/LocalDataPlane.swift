@@ -67,6 +67,7 @@ public struct LocalDataPlane: DataPlane {
             port: node.port, busPort: node.busPort, directory: directory,
             maxmemoryBytes: node.maxmemoryBytes, admin: node.admin)
         if node.tls { config.tls = try certificateFiles(for: node, in: directory) }
+        config.parameters = node.parameters
         let configPath = "\(directory)/redis.conf"
         try Self.writePrivateFile(configPath, config.render())
         let pid = try ProcessControl.spawnDetached([enginePath, configPath], workingDirectory: directory)
@@ -104,6 +105,14 @@ public struct LocalDataPlane: DataPlane {
             primaryLinkUp: !isPrimary && replication["master_link_status"] == "up"
                 && replication["master_sync_in_progress"] != "1"
         )
+    }
+
+    public func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws {
+        let directives = RedisDirectives.from(values)
+        guard !directives.isEmpty else { return }
+        var command = ["CONFIG", "SET"]
+        for directive in directives { command += [directive.name, directive.value] }
+        _ = try await client(for: node.address).send([command], to: node.address, as: node.admin)[0].orThrow()
     }
 
     public func setConfigEpoch(_ node: NodeSpec, epoch: Int) async throws {

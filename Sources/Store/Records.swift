@@ -26,6 +26,8 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     /// `hh24:mi-hh24:mi`, UTC.
     public var snapshotWindow: String
     public var autoMinorVersionUpgrade: Bool
+    /// `<group>@<revision>` last applied to every node; compared with the group's current one.
+    public var parametersApplied: String
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -44,6 +46,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case maintenanceWindow = "maintenance_window"
         case snapshotWindow = "snapshot_window"
         case autoMinorVersionUpgrade = "auto_minor_version_upgrade"
+        case parametersApplied = "parameters_applied"
     }
 
     /// Decodes a row by column name; faster than the Codable path on every Describe call.
@@ -66,6 +69,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         maintenanceWindow = row["maintenance_window"]
         snapshotWindow = row["snapshot_window"]
         autoMinorVersionUpgrade = row["auto_minor_version_upgrade"]
+        parametersApplied = row["parameters_applied"]
     }
 
     public init(
@@ -74,7 +78,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         aclName: String, subnetGroupName: String, tlsEnabled: Bool, numShards: Int,
         numReplicasPerShard: Int, endpointPort: Int, adminPassword: String, createdAt: Int64,
         maintenanceWindow: String = "sun:23:00-mon:01:30", snapshotWindow: String = "05:00-06:00",
-        autoMinorVersionUpgrade: Bool = true
+        autoMinorVersionUpgrade: Bool = true, parametersApplied: String = ""
     ) {
         self.name = name
         self.description = description
@@ -94,6 +98,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         self.maintenanceWindow = maintenanceWindow
         self.snapshotWindow = snapshotWindow
         self.autoMinorVersionUpgrade = autoMinorVersionUpgrade
+        self.parametersApplied = parametersApplied
     }
 }
 
@@ -212,5 +217,29 @@ public struct TagRecord: Sendable, Codable, Equatable, FetchableRecord, Persista
         self.resourceArn = resourceArn
         self.key = key
         self.value = value
+    }
+}
+
+/// A custom parameter group.
+public struct ParameterGroupRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "parameter_groups"
+
+    public var name: String
+    public var family: String
+    public var description: String
+    public var revision: Int
+    public var createdAt: Int64
+
+    public enum CodingKeys: String, CodingKey {
+        case name, family, description, revision
+        case createdAt = "created_at"
+    }
+
+    public init(name: String, family: String, description: String, revision: Int = 1, createdAt: Int64) {
+        self.name = name
+        self.family = family
+        self.description = description
+        self.revision = revision
+        self.createdAt = createdAt
     }
 }

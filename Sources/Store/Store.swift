@@ -233,6 +233,115 @@ public struct Store: Sendable {
         }
     }
 
+    // MARK: Parameter groups
+
+    public func parameterGroup(named name: String) throws -> ParameterGroupRecord? {
+        try writer.read { db in try ParameterGroupRecord.fetchOne(db, key: name) }
+    }
+
+    public func parameterGroups() throws -> [ParameterGroupRecord] {
+        try writer.read { db in try ParameterGroupRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    /// The values a group sets that differ from its family's defaults.
+    public func parameterValues(of group: String) throws -> [String: String] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT name, value FROM parameter_values WHERE group_name = ?", arguments: [group])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as String, $0["value"] as String) })
+        }
+    }
+
+    public func createParameterGroup(_ group: ParameterGroupRecord, event: EventRecord) throws {
+        try write { db in
+            guard try ParameterGroupRecord.fetchOne(db, key: group.name) == nil else {
+                throw MemoryDBError(.parameterGroupAlreadyExists, "A parameter group named '\(group.name)' already exists.")
+            }
+            try group.insert(db)
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    /// Sets values (nil resets a parameter to its default) and bumps the revision; returns the
+    /// names of the clusters using the group, which must now apply it.
+    public func changeParameters(of name: String, set values: [String: String?], event: EventRecord) throws -> [String] {
+        try write { db in
+            guard var group = try ParameterGroupRecord.fetchOne(db, key: name) else {
+                throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
+            }
+            for (parameter, value) in values {
+                if let value {
+                    try db.execute(
+                        sql: "INSERT INTO parameter_values (group_name, name, value) VALUES (?, ?, ?) ON CONFLICT(group_name, name) DO UPDATE SET value = excluded.value",
+                        arguments: [name, parameter, value])
+                } else {
+                    try db.execute(sql: "DELETE FROM parameter_values WHERE group_name = ? AND name = ?", arguments: [name, parameter])
+                }
+            }
+            group.revision += 1
+            try group.update(db)
+            var event = event
+            try event.insert(db)
+            return try String.fetchAll(db, sql: "SELECT name FROM clusters WHERE parameter_group_name = ? ORDER BY name", arguments: [name])
+        }
+    }
+
+    /// Removes every value a group sets (back to the family defaults); returns the clusters using it.
+    public func resetAllParameters(of name: String, event: EventRecord) throws -> [String] {
+        try write { db in
+            guard var group = try ParameterGroupRecord.fetchOne(db, key: name) else {
+                throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
+            }
+            try db.execute(sql: "DELETE FROM parameter_values WHERE group_name = ?", arguments: [name])
+            group.revision += 1
+            try group.update(db)
+            var event = event
+            try event.insert(db)
+            return try String.fetchAll(db, sql: "SELECT name FROM clusters WHERE parameter_group_name = ? ORDER BY name", arguments: [name])
+        }
+    }
+
+    /// Deletes a group that no cluster uses.
+    public func deleteParameterGroup(_ name: String, event: EventRecord) throws {
+        try write { db in
+            guard try ParameterGroupRecord.fetchOne(db, key: name) != nil else {
+                throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
+            }
+            let users = try String.fetchAll(db, sql: "SELECT name FROM clusters WHERE parameter_group_name = ? ORDER BY name", arguments: [name])
+            guard users.isEmpty else {
+                throw MemoryDBError(.invalidParameterGroupState, "Parameter group '\(name)' is used by cluster(s) \(users.joined(separator: ", ")); switch them to another group first.")
+            }
+            _ = try ParameterGroupRecord.deleteOne(db, key: name)
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    /// Points a cluster at another parameter group, with an event.
+    public func setClusterParameterGroup(_ cluster: String, to group: String, event: EventRecord) throws -> ClusterRecord {
+        try write { db in
+            guard var record = try ClusterRecord.fetchOne(db, key: cluster) else {
+                throw MemoryDBError(.clusterNotFound, "Cluster '\(cluster)' not found.")
+            }
+            guard record.status != .deleting else {
+                throw MemoryDBError(.invalidClusterState, "Cluster '\(cluster)' is being deleted.")
+            }
+            record.parameterGroupName = group
+            try record.update(db)
+            var event = event
+            try event.insert(db)
+            return record
+        }
+    }
+
+    /// Records which group revision every node of a cluster now runs.
+    public func setParametersApplied(_ cluster: String, _ marker: String, event: EventRecord?) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE clusters SET parameters_applied = ? WHERE name = ?", arguments: [marker, cluster])
+            if var event { try event.insert(db) }
+        }
+    }
+
     // MARK: Events and tags
 
     public func addEvent(_ event: EventRecord) throws {

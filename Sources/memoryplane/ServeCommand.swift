@@ -173,6 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
             events: EventService(store: store),
             tags: TagService(store: store, configuration: configuration),
             catalog: CatalogService(store: store, configuration: configuration),
+            parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: reconciler),
             accessKey: accessKey,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
             caCertificate: { try certificates.authority().certificatePEM })

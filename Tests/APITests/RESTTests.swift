@@ -28,7 +28,8 @@ struct RESTFixture {
         router = buildRouter(
             APIServices(
                 clusters: clusters, events: EventService(store: store), tags: TagService(store: store, configuration: configuration),
-                catalog: CatalogService(store: store, configuration: configuration), accessKey: accessKey, credentialsHint: "see credentials",
+                catalog: CatalogService(store: store, configuration: configuration),
+                parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: NoReconciler()), accessKey: accessKey, credentialsHint: "see credentials",
                 caCertificate: { "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n" }))
     }
 

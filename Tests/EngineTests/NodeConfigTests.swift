@@ -26,3 +26,20 @@ import Testing
         #expect(admin == "user memoryplane-admin on >s3cret ~* &* +@all")
     }
 }
+
+@Suite struct RedisDirectivesTests {
+    @Test func bufferLimitsJoinIntoOneDirectiveAndEmptyValuesAreQuoted() {
+        let directives = RedisDirectives.from([
+            "client-output-buffer-limit-normal-hard-limit": "0", "client-output-buffer-limit-normal-soft-limit": "0",
+            "client-output-buffer-limit-normal-soft-seconds": "0", "client-output-buffer-limit-pubsub-hard-limit": "33554432",
+            "client-output-buffer-limit-pubsub-soft-limit": "8388608", "client-output-buffer-limit-pubsub-soft-seconds": "60",
+            "timeout": "300", "notify-keyspace-events": "",
+        ])
+        #expect(directives.map(\.name) == ["client-output-buffer-limit", "notify-keyspace-events", "timeout"])
+        #expect(directives[0].value == "normal 0 0 0 pubsub 33554432 8388608 60")
+        var config = NodeConfig(port: 1, busPort: 2, directory: "/d", maxmemoryBytes: 1, admin: NodeCredentials(user: "a", password: "b"))
+        config.parameters = ["notify-keyspace-events": "", "maxmemory-policy": "allkeys-lru"]
+        #expect(config.render().contains("notify-keyspace-events \"\"\n"))
+        #expect(config.render().contains("maxmemory-policy allkeys-lru\n"))
+    }
+}

@@ -171,6 +171,18 @@ struct AWSInput {
         }
     }
 
+    /// `[{ParameterName, ParameterValue}]`, as UpdateParameterGroup sends them.
+    func nameValues(_ name: String) throws -> [(name: String, value: String)] {
+        guard let value = members[name] else { throw MemoryDBError.invalid("\(name) is required.") }
+        guard let list = value as? [Any] else { throw MemoryDBError.invalid("\(name) must be a list of {ParameterName, ParameterValue}.") }
+        return try list.enumerated().map { index, item in
+            guard let pair = item as? [String: Any], let parameter = pair["ParameterName"] as? String,
+                let parameterValue = pair["ParameterValue"] as? String
+            else { throw MemoryDBError.invalid("\(name)[\(index)] must have a string ParameterName and ParameterValue.") }
+            return (parameter, parameterValue)
+        }
+    }
+
     func filters(_ name: String) throws -> [(name: String, values: [String])] {
         guard let value = members[name] else { return [] }
         guard let list = value as? [Any] else { throw MemoryDBError.invalid("\(name) must be a list of {Name, Values}.") }

@@ -30,9 +30,10 @@ struct AWSOperations: Sendable {
             "DescribeServiceUpdates": (["ServiceUpdateName", "ClusterNames", "Status", "MaxResults", "NextToken"], describeServiceUpdates),
             "DeleteUser": (["UserName"], { input in try services.catalog.deleteUser(try input.requiredString("UserName")) }),
             "DeleteACL": (["ACLName"], { input in try services.catalog.deleteACL(try input.requiredString("ACLName")) }),
-            "DeleteParameterGroup": (
-                ["ParameterGroupName"], { input in try services.catalog.deleteParameterGroup(try input.requiredString("ParameterGroupName")) }
-            ),
+            "CreateParameterGroup": (["ParameterGroupName", "Family", "Description", "Tags"], createParameterGroup),
+            "UpdateParameterGroup": (["ParameterGroupName", "ParameterNameValues"], updateParameterGroup),
+            "ResetParameterGroup": (["ParameterGroupName", "AllParameters", "ParameterNames"], resetParameterGroup),
+            "DeleteParameterGroup": (["ParameterGroupName"], deleteParameterGroup),
             "DeleteSubnetGroup": (
                 ["SubnetGroupName"], { input in try services.catalog.deleteSubnetGroup(try input.requiredString("SubnetGroupName")) }
             ),
@@ -41,11 +42,11 @@ struct AWSOperations: Sendable {
 
     /// The rest of the 45 operations of API version 2021-01-01: answered with a clear refusal.
     static let notYetSupported: Set<String> = [
-        "BatchUpdateCluster", "CopySnapshot", "CreateACL", "CreateMultiRegionCluster", "CreateParameterGroup", "CreateSnapshot",
+        "BatchUpdateCluster", "CopySnapshot", "CreateACL", "CreateMultiRegionCluster", "CreateSnapshot",
         "CreateSubnetGroup", "CreateUser", "DeleteMultiRegionCluster", "DeleteSnapshot", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
         "DescribeMultiRegionParameters", "DescribeReservedNodes", "DescribeReservedNodesOfferings", "DescribeSnapshots",
         "FailoverShard", "ListAllowedMultiRegionClusterUpdates", "ListAllowedNodeTypeUpdates", "PurchaseReservedNodesOffering",
-        "ResetParameterGroup", "UpdateACL", "UpdateMultiRegionCluster", "UpdateParameterGroup", "UpdateSubnetGroup", "UpdateUser",
+        "UpdateACL", "UpdateMultiRegionCluster", "UpdateSubnetGroup", "UpdateUser",
     ]
 
     static let createClusterMembers: Set<String> = [
@@ -99,9 +100,10 @@ struct AWSOperations: Sendable {
     }
 
     func updateCluster(_ input: AWSInput) async throws -> AWSJSON {
-        let unsupported = Self.updateClusterMembers.subtracting(["ClusterName", "Description"]).sorted().filter(input.has)
+        let unsupported = Self.updateClusterMembers.subtracting(["ClusterName", "Description", "ParameterGroupName"]).sorted().filter(input.has)
         let cluster = try services.clusters.updateCluster(
-            try input.requiredString("ClusterName"), description: try input.string("Description"), unsupportedFields: unsupported)
+            try input.requiredString("ClusterName"), description: try input.string("Description"),
+            parameterGroupName: try input.string("ParameterGroupName"), unsupportedFields: unsupported)
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }
 
@@ -154,16 +156,41 @@ struct AWSOperations: Sendable {
     }
 
     func describeParameterGroups(_ input: AWSInput) async throws -> AWSJSON {
-        let page = try services.catalog.describeParameterGroups(
+        let page = try services.parameterGroups.describeGroups(
             name: try input.string("ParameterGroupName"), maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
         return AWSShapes.page("ParameterGroups", page.items.map(AWSShapes.parameterGroup), nextToken: page.nextToken)
     }
 
     func describeParameters(_ input: AWSInput) async throws -> AWSJSON {
-        let page = try services.catalog.describeParameters(
+        let page = try services.parameterGroups.describeParameters(
             group: try input.requiredString("ParameterGroupName"), maxResults: try input.int("MaxResults"),
             nextToken: try input.string("NextToken"))
         return AWSShapes.page("Parameters", page.items.map(AWSShapes.parameter), nextToken: page.nextToken)
+    }
+
+    func createParameterGroup(_ input: AWSInput) async throws -> AWSJSON {
+        let group = try services.parameterGroups.createGroup(
+            name: try input.requiredString("ParameterGroupName"), family: try input.requiredString("Family"),
+            description: try input.string("Description"), tags: try input.tags("Tags") ?? [])
+        return .object(["ParameterGroup": AWSShapes.parameterGroup(group)])
+    }
+
+    func updateParameterGroup(_ input: AWSInput) async throws -> AWSJSON {
+        let values = try input.nameValues("ParameterNameValues")
+        let group = try services.parameterGroups.updateParameters(group: try input.requiredString("ParameterGroupName"), values: values)
+        return .object(["ParameterGroup": AWSShapes.parameterGroup(group)])
+    }
+
+    func resetParameterGroup(_ input: AWSInput) async throws -> AWSJSON {
+        let group = try services.parameterGroups.resetParameters(
+            group: try input.requiredString("ParameterGroupName"), all: try input.bool("AllParameters") ?? false,
+            names: try input.strings("ParameterNames") ?? [])
+        return .object(["ParameterGroup": AWSShapes.parameterGroup(group)])
+    }
+
+    func deleteParameterGroup(_ input: AWSInput) async throws -> AWSJSON {
+        let group = try services.parameterGroups.deleteGroup(try input.requiredString("ParameterGroupName"))
+        return .object(["ParameterGroup": AWSShapes.parameterGroup(group)])
     }
 
     func describeEngineVersions(_ input: AWSInput) async throws -> AWSJSON {

@@ -10,8 +10,6 @@ struct CatalogController {
         group.get("users", use: users)
         group.get("acls", use: acls)
         group.get("subnet-groups", use: subnetGroups)
-        group.get("parameter-groups", use: parameterGroups)
-        group.get("parameter-groups/:name/parameters", use: parameters)
         group.get("engine-versions", use: engineVersions)
     }
 
@@ -33,14 +31,6 @@ struct CatalogController {
     struct SubnetGroupBody: Encodable {
         var name, description, vpcId, arn: String
         var subnets: [SubnetBody]
-    }
-
-    struct ParameterGroupBody: Encodable {
-        var name, family, description, arn: String
-    }
-
-    struct ParameterBody: Encodable {
-        var name, value, description, dataType, allowedValues, minimumEngineVersion, changeType: String
     }
 
     struct EngineVersionBody: Encodable {
@@ -103,25 +93,6 @@ struct CatalogController {
             SubnetGroupBody(
                 name: group.name, description: group.description, vpcId: group.vpcID, arn: group.arn,
                 subnets: group.subnets.map { SubnetBody(identifier: $0.identifier, availabilityZone: $0.availabilityZone) })
-        }, page.nextToken)
-    }
-
-    @Sendable func parameterGroups(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let (maxResults, nextToken) = try Self.paging(request)
-        let page = try service.describeParameterGroups(name: request.uri.queryParameters.get("name"), maxResults: maxResults, nextToken: nextToken)
-        return try Self.list("parameterGroups", page.items.map {
-            ParameterGroupBody(name: $0.name, family: $0.family, description: $0.description, arn: $0.arn)
-        }, page.nextToken)
-    }
-
-    @Sendable func parameters(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let (maxResults, nextToken) = try Self.paging(request)
-        let page = try service.describeParameters(group: try context.parameters.require("name"), maxResults: maxResults, nextToken: nextToken)
-        return try Self.list("parameters", page.items.map {
-            ParameterBody(
-                name: $0.name, value: $0.defaultValue, description: $0.description, dataType: $0.dataType.rawValue,
-                allowedValues: $0.allowedValues, minimumEngineVersion: $0.minimumEngineVersion,
-                changeType: $0.appliesImmediately ? "immediate" : "requires-reboot")
         }, page.nextToken)
     }
 

@@ -18,12 +18,13 @@ struct ClusterController {
 
     struct UpdateBody: Decodable {
         var description: String?
+        var parameterGroupName: String?
     }
 
     /// Fields of UpdateCluster that exist in the AWS model but cannot change yet: named in the
     /// refusal rather than ignored.
     static let notYetUpdatable: Set<String> = [
-        "nodeType", "numShards", "numReplicasPerShard", "aclName", "parameterGroupName", "maintenanceWindow", "snapshotWindow",
+        "nodeType", "numShards", "numReplicasPerShard", "aclName", "maintenanceWindow", "snapshotWindow",
         "snapshotRetentionLimit", "engine", "engineVersion", "securityGroupIds", "snsTopicArn", "snsTopicStatus", "ipDiscovery",
     ]
 
@@ -32,9 +33,9 @@ struct ClusterController {
         let raw = try await probe.collectBody(upTo: context.maxUploadSize)
         let given = ((try? JSONSerialization.jsonObject(with: Data(buffer: raw))) as? [String: Any]).map { Set($0.keys) } ?? []
         let body = try await JSONBody.decode(
-            UpdateBody.self, from: probe, context: context, allowedFields: Self.notYetUpdatable.union(["description"]))
+            UpdateBody.self, from: probe, context: context, allowedFields: Self.notYetUpdatable.union(["description", "parameterGroupName"]))
         let view = try service.updateCluster(
-            context.parameters.require("name"), description: body.description,
+            context.parameters.require("name"), description: body.description, parameterGroupName: body.parameterGroupName,
             unsupportedFields: given.intersection(Self.notYetUpdatable).sorted())
         return try JSONBody.response(RESTCluster(view))
     }

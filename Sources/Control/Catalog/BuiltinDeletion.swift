@@ -15,14 +15,6 @@ extension CatalogService {
         throw MemoryDBError.invalid("open-access ACL can't be deleted.")
     }
 
-    public func deleteParameterGroup(_ name: String) throws -> Never {
-        let name = name.lowercased()
-        guard ParameterCatalog.defaultGroup(named: name) != nil else {
-            throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
-        }
-        throw MemoryDBError.invalid("Default parameter group \(name) can't be deleted.")
-    }
-
     public func deleteSubnetGroup(_ name: String) throws -> Never {
         let name = name.lowercased()
         guard name == BuiltinResources.defaultSubnetGroupName else {

@@ -83,26 +83,6 @@ public struct CatalogService: Sendable {
         return try Pagination.page(groups, key: \.name, maxResults: maxResults, nextToken: nextToken)
     }
 
-    // MARK: Parameter groups
-
-    public func describeParameterGroups(name: String?, maxResults: Int?, nextToken: String?) throws -> (items: [ParameterGroupView], nextToken: String?) {
-        var groups = ParameterCatalog.defaultGroups.map {
-            ParameterGroupView(name: $0.name, family: $0.family, description: $0.description, arn: configuration.arn("parametergroup", $0.name))
-        }
-        if let name {
-            groups = groups.filter { $0.name == name.lowercased() }
-            guard !groups.isEmpty else { throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.") }
-        }
-        return try Pagination.page(groups, key: \.name, maxResults: maxResults, nextToken: nextToken)
-    }
-
-    public func describeParameters(group name: String, maxResults: Int?, nextToken: String?) throws -> (items: [ParameterDefinition], nextToken: String?) {
-        guard let group = ParameterCatalog.defaultGroup(named: name.lowercased()) else {
-            throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
-        }
-        return try Pagination.page(group.parameters, key: \.name, maxResults: maxResults, nextToken: nextToken)
-    }
-
     // MARK: Engine versions
 
     /// What is really installed: the `redis-server` this server runs.

@@ -32,13 +32,6 @@ public struct SubnetGroupView: Sendable, Equatable {
     public var arn: String
 }
 
-/// A parameter group as the doors present it.
-public struct ParameterGroupView: Sendable, Equatable {
-    public var name: String
-    public var family: String
-    public var description: String
-    public var arn: String
-}
 
 /// An installed engine version.
 public struct EngineVersionView: Sendable, Equatable {

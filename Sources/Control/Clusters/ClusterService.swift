@@ -16,6 +16,7 @@ public struct ClusterService: Sendable {
     private let trigger: any ReconcileTrigger
     private let ports: PortAllocator
     private let logger: Logger
+    private let parameterGroups: ParameterGroupService
 
     /// The internal admin user every node has; only the control plane knows its password.
     public static let adminUserName = "memoryplane-admin"
@@ -26,6 +27,7 @@ public struct ClusterService: Sendable {
         self.trigger = trigger
         self.ports = ports ?? PortAllocator(range: configuration.nodePorts)
         self.logger = logger
+        self.parameterGroups = ParameterGroupService(store: store, configuration: configuration, trigger: trigger)
     }
 
     /// Records a new cluster in `creating`; the reconciler brings it up.
@@ -42,9 +44,7 @@ public struct ClusterService: Sendable {
         }
         let defaultGroup = configuration.engineVersion.defaultParameterGroupName
         let parameterGroup = spec.parameterGroupName ?? defaultGroup
-        guard parameterGroup == defaultGroup else {
-            throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(parameterGroup)' not found; the engine's group is '\(defaultGroup)'.")
-        }
+        try checkFamily(of: parameterGroup)
         let configuration = configuration
         let ports = ports
         let now = nowMilliseconds()
@@ -117,26 +117,50 @@ public struct ClusterService: Sendable {
         return (page.map(view(of:)), token)
     }
 
-    /// Changes what can be changed on a running cluster: so far its description. Anything else
-    /// a caller asks for is refused by name, never ignored.
-    public func updateCluster(_ rawName: String, description: String?, unsupportedFields: [String]) throws -> ClusterView {
+    /// Changes what can be changed on a running cluster: its description and its parameter
+    /// group. Anything else a caller asks for is refused by name, never ignored.
+    public func updateCluster(
+        _ rawName: String, description: String?, parameterGroupName: String? = nil, unsupportedFields: [String]
+    ) throws -> ClusterView {
         let name = rawName.lowercased()
         guard try store.cluster(named: name) != nil else {
             throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
         }
         if let field = unsupportedFields.first {
-            throw MemoryDBError(.invalidParameterCombination, "\(field) cannot be changed by MemoryPlane yet; only Description can.")
+            throw MemoryDBError(.invalidParameterCombination, "\(field) cannot be changed by MemoryPlane yet; only Description and ParameterGroupName can.")
         }
-        guard let description else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description.")
+        guard description != nil || parameterGroupName != nil else {
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description or a ParameterGroupName.")
         }
-        guard description.count <= ClusterSpec.maxDescriptionLength else {
+        if let description, description.count > ClusterSpec.maxDescriptionLength {
             throw MemoryDBError.invalid("description must be at most \(ClusterSpec.maxDescriptionLength) characters; got \(description.count).")
         }
-        let record = try store.updateClusterDescription(
-            name, to: description,
-            event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster description updated", createdAt: nowMilliseconds()))
-        return try view(of: record)
+        let group = parameterGroupName?.lowercased()
+        if let group { try checkFamily(of: group) }
+        var record: ClusterRecord?
+        if let description {
+            record = try store.updateClusterDescription(
+                name, to: description,
+                event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster description updated", createdAt: nowMilliseconds()))
+        }
+        if let group {
+            record = try store.setClusterParameterGroup(
+                name, to: group,
+                event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster switched to parameter group \(group)", createdAt: nowMilliseconds()))
+            trigger.wake(cluster: name)
+        }
+        return try view(of: record!)
+    }
+
+    /// A cluster may only use a group of its engine's family.
+    func checkFamily(of group: String) throws {
+        let family = try parameterGroups.family(of: group)
+        let engineFamily = configuration.engineVersion.parameterGroupFamily
+        guard family == engineFamily else {
+            throw MemoryDBError(
+                .invalidParameterCombination,
+                "Parameter group '\(group)' is of family \(family); this server's engine needs \(engineFamily).")
+        }
     }
 
     /// Moves a cluster to `deleting`; the reconciler stops its nodes and removes it.
@@ -175,9 +199,12 @@ public struct ClusterService: Sendable {
     }
 
     func view(of details: Store.ClusterDetails) -> ClusterView {
-        ClusterView(
+        var view = ClusterView(
             cluster: details.cluster, nodes: details.nodes, tags: details.tags.map { Tag(key: $0.key, value: $0.value) },
             configuration: configuration)
+        let target = try? parameterGroups.target(forGroup: details.cluster.parameterGroupName)
+        view.parameterGroupStatus = target?.marker == details.cluster.parametersApplied ? "in-sync" : "applying"
+        return view
     }
 
     private var arnOfCluster: @Sendable (String) -> String {

@@ -10,12 +10,15 @@ public struct ObservedCluster: Sendable {
     /// Whether a command sent through the endpoint got its reply: a cluster is not reported
     /// available before clients can reach it the way the API tells them to.
     public var endpointAnswers: Bool
+    /// The parameter group revision the nodes should run (`<group>@<revision>`).
+    public var parametersTarget: String
 
-    public init(cluster: ClusterRecord, nodes: [ObservedNode], endpointRunning: Bool, endpointAnswers: Bool? = nil) {
+    public init(cluster: ClusterRecord, nodes: [ObservedNode], endpointRunning: Bool, endpointAnswers: Bool? = nil, parametersTarget: String? = nil) {
         self.cluster = cluster
         self.nodes = nodes
         self.endpointRunning = endpointRunning
         self.endpointAnswers = endpointAnswers ?? endpointRunning
+        self.parametersTarget = parametersTarget ?? cluster.parametersApplied
     }
 }
 
@@ -46,6 +49,8 @@ public enum ReconcileAction: Sendable, Equatable {
     case meet(String, peers: [String])
     case addSlots(String, [SlotRange])
     case replicate(String, primaryID: String)
+    /// Set the group's immediate parameters on every node, then record the revision applied.
+    case applyParameters(marker: String)
     case markAvailable
 }
 
@@ -73,6 +78,10 @@ public enum ClusterPlanner {
         let reports = observed.nodes.compactMap(\.report)
         guard reports.count == observed.nodes.count else { return plan }
         planBootstrap(observed, into: &plan)
+        if plan.actions.isEmpty && observed.cluster.parametersApplied != observed.parametersTarget {
+            plan.actions.append(.applyParameters(marker: observed.parametersTarget))
+            return plan
+        }
         if plan.actions.isEmpty && isReady(observed) && observed.endpointAnswers {
             if observed.cluster.status == .creating {
                 plan.actions.append(.markAvailable)

@@ -21,6 +21,7 @@ public struct ClusterReconciler: Sendable {
     let configuration: ControlConfiguration
     let logger: Logger
     let backoff: StartBackoff
+    let parameterGroups: ParameterGroupService
     /// Certificates are looked at once a minute per cluster, not on every supervision pass.
     let certificateCheck = PeriodicCheck(interval: .seconds(60))
 
@@ -28,6 +29,8 @@ public struct ClusterReconciler: Sendable {
         self.store = store
         self.configuration = configuration
         self.backoff = backoff
+        // Reading groups needs no trigger: the reconciler only applies what the service recorded.
+        self.parameterGroups = ParameterGroupService(store: store, configuration: configuration, trigger: NoTrigger())
         self.dataPlane = dataPlane
         self.logger = logger
     }
@@ -35,7 +38,9 @@ public struct ClusterReconciler: Sendable {
     public func reconcile(_ name: String) async throws -> Outcome {
         guard let cluster = try store.cluster(named: name) else { return .gone }
         let records = try store.nodes(ofCluster: name)
-        let observed = await observe(cluster, records)
+        let parameters = try parameterGroups.target(forGroup: cluster.parameterGroupName)
+        var observed = await observe(cluster, records, parameters: parameters)
+        observed.parametersTarget = parameters.marker
         let plan = ClusterPlanner.plan(observed)
         let now = nowMilliseconds()
         try store.saveNodes(
@@ -66,7 +71,7 @@ public struct ClusterReconciler: Sendable {
         for action in plan.actions {
             logger.debug("reconcile step", metadata: ["cluster.name": "\(name)", "step": "\(action)"])
             do {
-                if try await act(action, cluster: cluster, nodes: nodes) == .gone { return .gone }
+                if try await act(action, cluster: cluster, nodes: nodes, parameters: parameters) == .gone { return .gone }
             } catch {
                 // Transient by nature (a node still starting, a port briefly busy): the next
                 // pass observes again and retries.
@@ -79,8 +84,8 @@ public struct ClusterReconciler: Sendable {
 
     // MARK: Observe
 
-    func observe(_ cluster: ClusterRecord, _ records: [NodeRecord]) async -> ObservedCluster {
-        let specs = records.map { Self.spec(of: $0, in: cluster) }
+    func observe(_ cluster: ClusterRecord, _ records: [NodeRecord], parameters: ParameterTarget) async -> ObservedCluster {
+        let specs = records.map { Self.spec(of: $0, in: cluster, parameters: parameters) }
         let dataPlane = dataPlane
         let nodes = await withTaskGroup(of: (Int, ObservedNode).self) { group in
             for (index, record) in records.enumerated() {
@@ -108,8 +113,8 @@ public struct ClusterReconciler: Sendable {
 
     // MARK: Act
 
-    private func act(_ action: ReconcileAction, cluster: ClusterRecord, nodes: [String: NodeRecord]) async throws -> Outcome {
-        func spec(_ name: String) -> NodeSpec { Self.spec(of: nodes[name]!, in: cluster) }
+    private func act(_ action: ReconcileAction, cluster: ClusterRecord, nodes: [String: NodeRecord], parameters: ParameterTarget) async throws -> Outcome {
+        func spec(_ name: String) -> NodeSpec { Self.spec(of: nodes[name]!, in: cluster, parameters: parameters) }
         switch action {
         case .startEndpoint:
             _ = try await dataPlane.startEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
@@ -142,6 +147,16 @@ public struct ClusterReconciler: Sendable {
             try await dataPlane.addSlots(spec(name), ranges)
         case .replicate(let name, let primaryID):
             try await dataPlane.replicate(spec(name), primaryID: primaryID)
+        case .applyParameters(let marker):
+            for name in nodes.keys.sorted() {
+                try await dataPlane.applyParameters(spec(name), parameters.immediateValues)
+            }
+            let first = cluster.parametersApplied.isEmpty
+            try store.setParametersApplied(
+                cluster.name, marker,
+                event: first ? nil : EventRecord(
+                    sourceName: cluster.name, sourceType: "cluster",
+                    message: "Parameter group \(cluster.parameterGroupName) applied to every node", createdAt: nowMilliseconds()))
         case .markAvailable:
             let elapsed = Double(nowMilliseconds() - cluster.createdAt) / 1000
             try store.setClusterStatus(
@@ -163,12 +178,14 @@ public struct ClusterReconciler: Sendable {
         }
     }
 
-    static func spec(of node: NodeRecord, in cluster: ClusterRecord) -> NodeSpec {
-        NodeSpec(
+    static func spec(of node: NodeRecord, in cluster: ClusterRecord, parameters: ParameterTarget? = nil) -> NodeSpec {
+        var spec = NodeSpec(
             name: node.name, port: node.port, busPort: node.busPort,
             maxmemoryBytes: (NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 1 << 30),
             admin: adminCredentials(of: cluster),
             recordedPID: node.pid, tls: cluster.tlsEnabled)
+        if let parameters { spec.parameters = parameters.values }
+        return spec
     }
 
     static func adminCredentials(of cluster: ClusterRecord) -> NodeCredentials {
@@ -180,4 +197,9 @@ public struct ClusterReconciler: Sendable {
             clusterName: cluster.name, port: cluster.endpointPort, backendPorts: nodes.sorted { $0.name < $1.name }.map(\.port),
             tls: cluster.tlsEnabled)
     }
+}
+
+/// For services that only read.
+struct NoTrigger: ReconcileTrigger {
+    func wake(cluster name: String) {}
 }

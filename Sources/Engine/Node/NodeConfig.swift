@@ -15,6 +15,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var clusterNodeTimeoutMilliseconds: Int = 5000
     /// Set for a TLS node: the node then speaks TLS only, on its port, bus and replication.
     public var tls: TLSFiles?
+    /// The cluster's parameter group, every parameter with its effective value.
+    public var parameters: [String: String] = ["maxmemory-policy": "noeviction"]
 
     /// Where a TLS node finds its certificate, key and the authority that signed its peers.
     public struct TLSFiles: Sendable, Equatable {
@@ -88,7 +90,9 @@ public struct NodeConfig: Sendable, Equatable {
         masterauth \(admin.password)
 
         maxmemory \(maxmemoryBytes)
-        maxmemory-policy noeviction
+
+        # The parameter group.
+        \(RedisDirectives.from(parameters).map(RedisDirectives.line).joined(separator: "\n"))
 
         # Users: the internal admin, and the default user without the restricted commands.
         user \(admin.user) on >\(admin.password) ~* &* +@all

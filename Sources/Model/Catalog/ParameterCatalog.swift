@@ -5,6 +5,7 @@ public struct ParameterDefinition: Sendable, Hashable {
     }
 
     public var name: String
+    /// The family default; in a described group, the group's value.
     public var defaultValue: String
     public var description: String
     public var dataType: DataType

@@ -20,6 +20,8 @@ public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible
         public static let nodeQuotaForClusterExceeded = Code(rawValue: "NodeQuotaForClusterExceededFault")
         public static let shardsPerClusterQuotaExceeded = Code(rawValue: "ShardsPerClusterQuotaExceededFault")
         public static let tagQuotaPerResourceExceeded = Code(rawValue: "TagQuotaPerResourceExceeded")
+        public static let parameterGroupAlreadyExists = Code(rawValue: "ParameterGroupAlreadyExistsFault")
+        public static let invalidParameterGroupState = Code(rawValue: "InvalidParameterGroupStateFault")
         public static let invalidARN = Code(rawValue: "InvalidARNFault")
         public static let tagNotFound = Code(rawValue: "TagNotFoundFault")
         public static let userNotFound = Code(rawValue: "UserNotFoundFault")

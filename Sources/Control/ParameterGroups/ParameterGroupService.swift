@@ -1,0 +1,194 @@
+import Model
+import Store
+
+/// A parameter group as the doors present it.
+public struct ParameterGroupView: Sendable, Equatable {
+    public var name: String
+    public var family: String
+    public var description: String
+    public var arn: String
+}
+
+/// What a cluster's nodes should run: every parameter's value and a marker naming the group
+/// revision, so the reconciler can tell whether a change has reached every node.
+public struct ParameterTarget: Sendable, Equatable {
+    public var marker: String
+    public var values: [String: String]
+    /// The values that take effect at once (CONFIG SET); the rest wait for a node restart.
+    public var immediateValues: [String: String]
+}
+
+/// Parameter groups: the immutable defaults of each family and custom groups, validated
+/// against each parameter's metadata, and applied to every cluster that uses them.
+public struct ParameterGroupService: Sendable {
+    public static let maxParametersPerUpdate = 20
+
+    private let store: Store
+    private let configuration: ControlConfiguration
+    private let trigger: any ReconcileTrigger
+
+    public init(store: Store, configuration: ControlConfiguration, trigger: any ReconcileTrigger) {
+        self.store = store
+        self.configuration = configuration
+        self.trigger = trigger
+    }
+
+    static let families: [String: [ParameterDefinition]] = ["memorydb_redis6": ParameterCatalog.redis6, "memorydb_redis7": ParameterCatalog.redis7]
+
+    // MARK: Reading
+
+    public func describeGroups(name: String?, maxResults: Int?, nextToken: String?) throws -> (items: [ParameterGroupView], nextToken: String?) {
+        var groups = ParameterCatalog.defaultGroups.map {
+            ParameterGroupView(name: $0.name, family: $0.family, description: $0.description, arn: configuration.arn("parametergroup", $0.name))
+        }
+        groups += try store.parameterGroups().map {
+            ParameterGroupView(name: $0.name, family: $0.family, description: $0.description, arn: configuration.arn("parametergroup", $0.name))
+        }
+        groups.sort { $0.name < $1.name }
+        if let name {
+            groups = groups.filter { $0.name == name.lowercased() }
+            guard !groups.isEmpty else { throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.") }
+        }
+        return try Pagination.page(groups, key: \.name, maxResults: maxResults, nextToken: nextToken)
+    }
+
+    /// Every parameter of a group with its value in that group.
+    public func describeParameters(group name: String, maxResults: Int?, nextToken: String?) throws -> (items: [ParameterDefinition], nextToken: String?) {
+        let (definitions, values, _) = try resolve(name.lowercased())
+        let parameters = definitions.map { definition -> ParameterDefinition in
+            var parameter = definition
+            parameter.defaultValue = values[definition.name] ?? definition.defaultValue
+            return parameter
+        }
+        return try Pagination.page(parameters, key: \.name, maxResults: maxResults, nextToken: nextToken)
+    }
+
+    /// What the nodes of a cluster using `group` should run.
+    public func target(forGroup group: String) throws -> ParameterTarget {
+        let (definitions, overrides, revision) = try resolve(group)
+        var values: [String: String] = [:]
+        var immediate: [String: String] = [:]
+        for definition in definitions {
+            let value = overrides[definition.name] ?? definition.defaultValue
+            values[definition.name] = value
+            if definition.appliesImmediately { immediate[definition.name] = value }
+        }
+        return ParameterTarget(marker: "\(group)@\(revision)", values: values, immediateValues: immediate)
+    }
+
+    /// A group's family definitions, its values, and its revision (0 for a default group).
+    func resolve(_ name: String) throws -> (definitions: [ParameterDefinition], values: [String: String], revision: Int) {
+        if let group = ParameterCatalog.defaultGroup(named: name) {
+            return (group.parameters, [:], 0)
+        }
+        guard let group = try store.parameterGroup(named: name), let definitions = Self.families[group.family] else {
+            throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
+        }
+        return (definitions, try store.parameterValues(of: name), group.revision)
+    }
+
+    /// The family of a group, for checking it fits the engine of a cluster.
+    public func family(of name: String) throws -> String {
+        if let group = ParameterCatalog.defaultGroup(named: name) { return group.family }
+        guard let group = try store.parameterGroup(named: name) else {
+            throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
+        }
+        return group.family
+    }
+
+    // MARK: Changing
+
+    public func createGroup(name rawName: String, family: String, description: String?, tags: [Tag]) throws -> ParameterGroupView {
+        let name = try ResourceName.normalise(rawName, field: "parameterGroupName", maxLength: 255)
+        guard Self.families[family] != nil else {
+            throw MemoryDBError.invalid("family must be one of \(Self.families.keys.sorted().joined(separator: ", ")); got '\(family)'.")
+        }
+        try Tag.validate(tags)
+        let now = nowMilliseconds()
+        try store.createParameterGroup(
+            ParameterGroupRecord(name: name, family: family, description: description ?? "", createdAt: now),
+            event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group created", createdAt: now))
+        let arn = configuration.arn("parametergroup", name)
+        if !tags.isEmpty {
+            _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
+        }
+        return ParameterGroupView(name: name, family: family, description: description ?? "", arn: arn)
+    }
+
+    /// Sets up to 20 values, each checked against its metadata; every cluster using the group
+    /// then applies them (immediate ones at once, the rest at the next restart of each node).
+    public func updateParameters(group rawName: String, values: [(name: String, value: String)]) throws -> ParameterGroupView {
+        let name = rawName.lowercased()
+        try refuseDefault(name, "modified")
+        guard !values.isEmpty else { throw MemoryDBError.invalid("ParameterNameValues must name at least one parameter.") }
+        guard values.count <= Self.maxParametersPerUpdate else {
+            throw MemoryDBError.invalid("At most \(Self.maxParametersPerUpdate) parameters can be changed in one call; got \(values.count).")
+        }
+        let (definitions, _, _) = try resolve(name)
+        var changes: [String: String?] = [:]
+        for (parameter, value) in values {
+            guard let definition = definitions.first(where: { $0.name == parameter }) else {
+                throw MemoryDBError.invalid("Parameter '\(parameter)' does not exist in this group's family.")
+            }
+            try definition.validate(value)
+            changes[parameter] = value
+        }
+        let summary = values.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+        let clusters = try store.changeParameters(
+            of: name, set: changes,
+            event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameters updated: \(summary)", createdAt: nowMilliseconds()))
+        for cluster in clusters { trigger.wake(cluster: cluster) }
+        return try view(name)
+    }
+
+    /// Resets named parameters, or all of them, to the family defaults.
+    public func resetParameters(group rawName: String, all: Bool, names: [String]) throws -> ParameterGroupView {
+        let name = rawName.lowercased()
+        try refuseDefault(name, "reset")
+        let clusters: [String]
+        let event = { (message: String) in
+            EventRecord(sourceName: name, sourceType: "parameter-group", message: message, createdAt: nowMilliseconds())
+        }
+        if all {
+            guard names.isEmpty else {
+                throw MemoryDBError(.invalidParameterCombination, "Give AllParameters or ParameterNames, not both.")
+            }
+            clusters = try store.resetAllParameters(of: name, event: event("All parameters reset to their defaults"))
+        } else {
+            guard !names.isEmpty else {
+                throw MemoryDBError(.invalidParameterCombination, "Give AllParameters=true or at least one name in ParameterNames.")
+            }
+            let (definitions, _, _) = try resolve(name)
+            for parameter in names where !definitions.contains(where: { $0.name == parameter }) {
+                throw MemoryDBError.invalid("Parameter '\(parameter)' does not exist in this group's family.")
+            }
+            clusters = try store.changeParameters(
+                of: name, set: Dictionary(uniqueKeysWithValues: names.map { ($0, String?.none) }),
+                event: event("Parameters reset to their defaults: \(names.joined(separator: ", "))"))
+        }
+        for cluster in clusters { trigger.wake(cluster: cluster) }
+        return try view(name)
+    }
+
+    public func deleteGroup(_ rawName: String) throws -> ParameterGroupView {
+        let name = rawName.lowercased()
+        try refuseDefault(name, "deleted")
+        let deleted = try view(name)
+        try store.deleteParameterGroup(
+            name, event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: nowMilliseconds()))
+        return deleted
+    }
+
+    func refuseDefault(_ name: String, _ verb: String) throws {
+        if ParameterCatalog.defaultGroup(named: name) != nil {
+            throw MemoryDBError.invalid("Default parameter group \(name) can't be \(verb).")
+        }
+    }
+
+    func view(_ name: String) throws -> ParameterGroupView {
+        guard let group = try describeGroups(name: name, maxResults: nil, nextToken: nil).items.first else {
+            throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
+        }
+        return group
+    }
+}
