@@ -30,6 +30,7 @@ let package = Package(
                 .embedInCode("0001_initial.sql"),
                 .embedInCode("0002_cluster_windows.sql"),
                 .embedInCode("0003_parameter_groups.sql"),
+                .embedInCode("0004_subnet_groups.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -9,6 +9,7 @@ public struct APIServices: Sendable {
     public var tags: TagService
     public var catalog: CatalogService
     public var parameterGroups: ParameterGroupService
+    public var subnetGroups: SubnetGroupService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// Where callers find the keys, said in every 401.
@@ -18,10 +19,11 @@ public struct APIServices: Sendable {
 
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
-        parameterGroups: ParameterGroupService, accessKey: AccessKey?,
+        parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessKey: AccessKey?,
         credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
         self.parameterGroups = parameterGroups
+        self.subnetGroups = subnetGroups
         self.caCertificate = caCertificate
         self.clusters = clusters
         self.events = events
@@ -56,5 +58,6 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     TagController(service: services.tags).addRoutes(to: v1)
     CatalogController(service: services.catalog).addRoutes(to: v1)
     ParameterGroupController(service: services.parameterGroups).addRoutes(to: v1)
+    SubnetGroupController(service: services.subnetGroups).addRoutes(to: v1)
     return router
 }

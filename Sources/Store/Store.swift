@@ -342,6 +342,80 @@ public struct Store: Sendable {
         }
     }
 
+    // MARK: Subnet groups
+
+    /// A custom subnet group with its subnets.
+    public struct SubnetGroupRecord: Sendable, Equatable {
+        public var name: String
+        public var description: String
+        public var subnets: [BuiltinResources.Subnet]
+
+        public init(name: String, description: String, subnets: [BuiltinResources.Subnet]) {
+            self.name = name
+            self.description = description
+            self.subnets = subnets
+        }
+    }
+
+    public func subnetGroups() throws -> [SubnetGroupRecord] {
+        try writer.read { db in
+            let groups = try Row.fetchAll(db, sql: "SELECT name, description FROM subnet_groups ORDER BY name")
+            return try groups.map { row in
+                let name: String = row["name"]
+                let subnets = try Row.fetchAll(
+                    db, sql: "SELECT identifier, availability_zone FROM subnets WHERE group_name = ? ORDER BY identifier", arguments: [name]
+                ).map { BuiltinResources.Subnet(identifier: $0["identifier"], availabilityZone: $0["availability_zone"]) }
+                return SubnetGroupRecord(name: name, description: row["description"], subnets: subnets)
+            }
+        }
+    }
+
+    public func subnetGroup(named name: String) throws -> SubnetGroupRecord? {
+        try subnetGroups().first { $0.name == name }
+    }
+
+    /// Creates a group, or with `replace` changes an existing one (description and/or subnets).
+    public func saveSubnetGroup(_ group: SubnetGroupRecord, creating: Bool, replaceSubnets: Bool, event: EventRecord) throws {
+        try write { db in
+            let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM subnet_groups WHERE name = ?)", arguments: [group.name]) ?? false
+            if creating {
+                guard !exists else { throw MemoryDBError(.subnetGroupAlreadyExists, "A subnet group named '\(group.name)' already exists.") }
+                try db.execute(
+                    sql: "INSERT INTO subnet_groups (name, description, created_at) VALUES (?, ?, ?)",
+                    arguments: [group.name, group.description, event.createdAt])
+            } else {
+                guard exists else { throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(group.name)' not found.") }
+                try db.execute(sql: "UPDATE subnet_groups SET description = ? WHERE name = ?", arguments: [group.description, group.name])
+            }
+            if creating || replaceSubnets {
+                try db.execute(sql: "DELETE FROM subnets WHERE group_name = ?", arguments: [group.name])
+                for subnet in group.subnets {
+                    try db.execute(
+                        sql: "INSERT INTO subnets (group_name, identifier, availability_zone) VALUES (?, ?, ?)",
+                        arguments: [group.name, subnet.identifier, subnet.availabilityZone])
+                }
+            }
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    /// Deletes a group no cluster uses.
+    public func deleteSubnetGroup(_ name: String, event: EventRecord) throws {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM subnet_groups WHERE name = ?)", arguments: [name]) ?? false else {
+                throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
+            }
+            let users = try String.fetchAll(db, sql: "SELECT name FROM clusters WHERE subnet_group_name = ? ORDER BY name", arguments: [name])
+            guard users.isEmpty else {
+                throw MemoryDBError(.subnetGroupInUse, "Subnet group '\(name)' is used by cluster(s) \(users.joined(separator: ", ")).")
+            }
+            try db.execute(sql: "DELETE FROM subnet_groups WHERE name = ?", arguments: [name])
+            var event = event
+            try event.insert(db)
+        }
+    }
+
     // MARK: Events and tags
 
     public func addEvent(_ event: EventRecord) throws {

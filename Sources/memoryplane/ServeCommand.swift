@@ -174,6 +174,7 @@ struct ServeCommand: AsyncParsableCommand {
             tags: TagService(store: store, configuration: configuration),
             catalog: CatalogService(store: store, configuration: configuration),
             parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: reconciler),
+            subnetGroups: SubnetGroupService(store: store, configuration: configuration),
             accessKey: accessKey,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
             caCertificate: { try certificates.authority().certificatePEM })

@@ -68,3 +68,26 @@ def admin_config_get_tls(server, node, name):
                           "--user", "memoryplane-admin", "--pass", password, "--no-auth-warning", "CONFIG", "GET", name],
                          capture_output=True, text=True, timeout=10).stdout.split()
     return out[1] if len(out) > 1 else ""
+
+
+def test_subnet_groups_place_nodes_in_their_zones(server):
+    mdb = client(server)
+    group = mdb.create_subnet_group(SubnetGroupName="TwoZones", SubnetIds=["subnet-us-east-1b", "subnet-us-east-1c"],
+                                    Tags=[{"Key": "k", "Value": "v"}])["SubnetGroup"]
+    assert group["Name"] == "twozones"
+    assert sorted(s["AvailabilityZone"]["Name"] for s in group["Subnets"]) == ["us-east-1b", "us-east-1c"]
+    status, raw, _ = raw_call(server, "DescribeSubnetGroups", {"SubnetGroupName": "twozones"})
+    check_output("DescribeSubnetGroups", raw)
+    assert mdb.list_tags(ResourceArn=group["ARN"])["TagList"] == [{"Key": "k", "Value": "v"}]
+    mdb.create_cluster(ClusterName="placed", NodeType="db.t4g.small", ACLName="open-access", NumShards=1, NumReplicasPerShard=2,
+                       SubnetGroupName="twozones")
+    cluster = wait_in_sync(mdb, "placed")
+    assert cluster["SubnetGroupName"] == "twozones"
+    assert {n["AvailabilityZone"] for s in cluster["Shards"] for n in s["Nodes"]} == {"us-east-1b", "us-east-1c"}
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        mdb.delete_subnet_group(SubnetGroupName="twozones")
+    assert raised.value.response["Error"]["Code"] == "SubnetGroupInUseFault"
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        mdb.create_subnet_group(SubnetGroupName="bad", SubnetIds=["not-a-subnet"])
+    assert raised.value.response["Error"]["Code"] == "InvalidSubnet"
+    assert mdb.update_subnet_group(SubnetGroupName="twozones", Description="b and c")["SubnetGroup"]["Description"] == "b and c"

@@ -34,19 +34,19 @@ struct AWSOperations: Sendable {
             "UpdateParameterGroup": (["ParameterGroupName", "ParameterNameValues"], updateParameterGroup),
             "ResetParameterGroup": (["ParameterGroupName", "AllParameters", "ParameterNames"], resetParameterGroup),
             "DeleteParameterGroup": (["ParameterGroupName"], deleteParameterGroup),
-            "DeleteSubnetGroup": (
-                ["SubnetGroupName"], { input in try services.catalog.deleteSubnetGroup(try input.requiredString("SubnetGroupName")) }
-            ),
+            "CreateSubnetGroup": (["SubnetGroupName", "Description", "SubnetIds", "Tags"], createSubnetGroup),
+            "UpdateSubnetGroup": (["SubnetGroupName", "Description", "SubnetIds"], updateSubnetGroup),
+            "DeleteSubnetGroup": (["SubnetGroupName"], deleteSubnetGroup),
         ]
     }
 
     /// The rest of the 45 operations of API version 2021-01-01: answered with a clear refusal.
     static let notYetSupported: Set<String> = [
         "BatchUpdateCluster", "CopySnapshot", "CreateACL", "CreateMultiRegionCluster", "CreateSnapshot",
-        "CreateSubnetGroup", "CreateUser", "DeleteMultiRegionCluster", "DeleteSnapshot", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
+        "CreateUser", "DeleteMultiRegionCluster", "DeleteSnapshot", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
         "DescribeMultiRegionParameters", "DescribeReservedNodes", "DescribeReservedNodesOfferings", "DescribeSnapshots",
         "FailoverShard", "ListAllowedMultiRegionClusterUpdates", "ListAllowedNodeTypeUpdates", "PurchaseReservedNodesOffering",
-        "UpdateACL", "UpdateMultiRegionCluster", "UpdateSubnetGroup", "UpdateUser",
+        "UpdateACL", "UpdateMultiRegionCluster", "UpdateUser",
     ]
 
     static let createClusterMembers: Set<String> = [
@@ -150,9 +150,27 @@ struct AWSOperations: Sendable {
     }
 
     func describeSubnetGroups(_ input: AWSInput) async throws -> AWSJSON {
-        let page = try services.catalog.describeSubnetGroups(
+        let page = try services.subnetGroups.describe(
             name: try input.string("SubnetGroupName"), maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
         return AWSShapes.page("SubnetGroups", page.items.map(AWSShapes.subnetGroup), nextToken: page.nextToken)
+    }
+
+    func createSubnetGroup(_ input: AWSInput) async throws -> AWSJSON {
+        let group = try services.subnetGroups.create(
+            name: try input.requiredString("SubnetGroupName"), description: try input.string("Description"),
+            subnetIDs: try input.strings("SubnetIds") ?? [], tags: try input.tags("Tags") ?? [])
+        return .object(["SubnetGroup": AWSShapes.subnetGroup(group)])
+    }
+
+    func updateSubnetGroup(_ input: AWSInput) async throws -> AWSJSON {
+        let group = try services.subnetGroups.update(
+            name: try input.requiredString("SubnetGroupName"), description: try input.string("Description"),
+            subnetIDs: try input.strings("SubnetIds"))
+        return .object(["SubnetGroup": AWSShapes.subnetGroup(group)])
+    }
+
+    func deleteSubnetGroup(_ input: AWSInput) async throws -> AWSJSON {
+        .object(["SubnetGroup": AWSShapes.subnetGroup(try services.subnetGroups.delete(try input.requiredString("SubnetGroupName")))])
     }
 
     func describeParameterGroups(_ input: AWSInput) async throws -> AWSJSON {

@@ -9,7 +9,6 @@ struct CatalogController {
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get("users", use: users)
         group.get("acls", use: acls)
-        group.get("subnet-groups", use: subnetGroups)
         group.get("engine-versions", use: engineVersions)
     }
 
@@ -22,15 +21,6 @@ struct CatalogController {
     struct ACLBody: Encodable {
         var name, status, minimumEngineVersion, arn: String
         var userNames, clusters: [String]
-    }
-
-    struct SubnetBody: Encodable {
-        var identifier, availabilityZone: String
-    }
-
-    struct SubnetGroupBody: Encodable {
-        var name, description, vpcId, arn: String
-        var subnets: [SubnetBody]
     }
 
     struct EngineVersionBody: Encodable {
@@ -83,16 +73,6 @@ struct CatalogController {
         let page = try service.describeACLs(name: request.uri.queryParameters.get("name"), maxResults: maxResults, nextToken: nextToken)
         return try Self.list("acls", page.items.map {
             ACLBody(name: $0.name, status: $0.status, minimumEngineVersion: $0.minimumEngineVersion, arn: $0.arn, userNames: $0.userNames, clusters: $0.clusters)
-        }, page.nextToken)
-    }
-
-    @Sendable func subnetGroups(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let (maxResults, nextToken) = try Self.paging(request)
-        let page = try service.describeSubnetGroups(name: request.uri.queryParameters.get("name"), maxResults: maxResults, nextToken: nextToken)
-        return try Self.list("subnetGroups", page.items.map { group in
-            SubnetGroupBody(
-                name: group.name, description: group.description, vpcId: group.vpcID, arn: group.arn,
-                subnets: group.subnets.map { SubnetBody(identifier: $0.identifier, availabilityZone: $0.availabilityZone) })
         }, page.nextToken)
     }
 

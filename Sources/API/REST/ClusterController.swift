@@ -55,22 +55,28 @@ struct ClusterController {
         var description: String?
         var port: Int?
         var tags: [TagBody]?
+        var subnetGroupName: String?
+        var maintenanceWindow: String?
+        var snapshotWindow: String?
 
         static let fields: Set<String> = [
             "name", "nodeType", "numShards", "numReplicasPerShard", "aclName", "tlsEnabled",
-            "parameterGroupName", "description", "port", "tags",
+            "parameterGroupName", "description", "port", "tags", "subnetGroupName", "maintenanceWindow", "snapshotWindow",
         ]
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let wait = try wantsWait(request)
         let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
-        let created = try service.createCluster(
-            CreateClusterRequest(
-                name: body.name, nodeType: body.nodeType, numShards: body.numShards,
-                numReplicasPerShard: body.numReplicasPerShard, aclName: body.aclName, tlsEnabled: body.tlsEnabled,
-                parameterGroupName: body.parameterGroupName, description: body.description, port: body.port,
-                tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) }))
+        var request = CreateClusterRequest(
+            name: body.name, nodeType: body.nodeType, numShards: body.numShards,
+            numReplicasPerShard: body.numReplicasPerShard, aclName: body.aclName, tlsEnabled: body.tlsEnabled,
+            parameterGroupName: body.parameterGroupName, description: body.description, port: body.port,
+            tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) })
+        request.subnetGroupName = body.subnetGroupName
+        request.maintenanceWindow = body.maintenanceWindow
+        request.snapshotWindow = body.snapshotWindow
+        let created = try service.createCluster(request)
         if wait {
             let settled = try await service.waitUntilSettled(created.name) ?? created
             return try JSONBody.response(RESTCluster(settled), status: settled.status == .available ? .created : .accepted)

@@ -1,6 +1,6 @@
 import Model
 
-/// Deleting users, ACLs, parameter groups and subnet groups: so far only the built-in ones
+/// Deleting users and ACLs: so far only the built-in ones
 /// exist, and they cannot be deleted, with the faults AWS gives.
 extension CatalogService {
     public func deleteUser(_ name: String) throws -> Never {
@@ -13,13 +13,5 @@ extension CatalogService {
         let name = name.lowercased()
         guard name == BuiltinResources.openAccessACLName else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
         throw MemoryDBError.invalid("open-access ACL can't be deleted.")
-    }
-
-    public func deleteSubnetGroup(_ name: String) throws -> Never {
-        let name = name.lowercased()
-        guard name == BuiltinResources.defaultSubnetGroupName else {
-            throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
-        }
-        throw MemoryDBError.invalid("The default subnet group can't be deleted.")
     }
 }

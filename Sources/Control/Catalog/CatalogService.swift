@@ -67,22 +67,6 @@ public struct CatalogService: Sendable {
         return try Pagination.page(acls, key: \.name, maxResults: maxResults, nextToken: nextToken, limit: 1...50)
     }
 
-    // MARK: Subnet groups
-
-    public func describeSubnetGroups(name: String?, maxResults: Int?, nextToken: String?) throws -> (items: [SubnetGroupView], nextToken: String?) {
-        var groups = [
-            SubnetGroupView(
-                name: BuiltinResources.defaultSubnetGroupName, description: "Default subnet group: one local subnet per availability zone",
-                vpcID: "vpc-memoryplane", subnets: BuiltinResources.defaultSubnets(region: configuration.region),
-                arn: configuration.arn("subnetgroup", BuiltinResources.defaultSubnetGroupName))
-        ]
-        if let name {
-            groups = groups.filter { $0.name == name.lowercased() }
-            guard !groups.isEmpty else { throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.") }
-        }
-        return try Pagination.page(groups, key: \.name, maxResults: maxResults, nextToken: nextToken)
-    }
-
     // MARK: Engine versions
 
     /// What is really installed: the `redis-server` this server runs.

@@ -45,6 +45,7 @@ public struct ClusterService: Sendable {
         let defaultGroup = configuration.engineVersion.defaultParameterGroupName
         let parameterGroup = spec.parameterGroupName ?? defaultGroup
         try checkFamily(of: parameterGroup)
+        let zones = try SubnetGroupService(store: store, configuration: configuration).zones(of: spec.subnetGroupName)
         let configuration = configuration
         let ports = ports
         let now = nowMilliseconds()
@@ -64,7 +65,7 @@ public struct ClusterService: Sendable {
                 name: spec.name, description: spec.description, status: .creating, nodeType: spec.nodeType.name,
                 engineVersion: configuration.engineVersion.engineVersion,
                 enginePatchVersion: configuration.engineVersion.patchVersion,
-                parameterGroupName: parameterGroup, aclName: spec.aclName, subnetGroupName: "default",
+                parameterGroupName: parameterGroup, aclName: spec.aclName, subnetGroupName: spec.subnetGroupName,
                 tlsEnabled: spec.tlsEnabled, numShards: spec.numShards, numReplicasPerShard: spec.numReplicasPerShard,
                 endpointPort: endpointPort, adminPassword: password, createdAt: now,
                 maintenanceWindow: spec.maintenanceWindow, snapshotWindow: spec.snapshotWindow,
@@ -76,8 +77,7 @@ public struct ClusterService: Sendable {
                         NodeRecord(
                             name: ClusterTopology.nodeName(cluster: spec.name, shardIndex: shard, nodeIndex: index),
                             clusterName: spec.name, shardIndex: shard, nodeIndex: index, port: nodePorts[nodes.count],
-                            availabilityZone: ClusterTopology.availabilityZone(
-                                shardIndex: shard, nodeIndex: index, zones: configuration.availabilityZones),
+                            availabilityZone: ClusterTopology.availabilityZone(shardIndex: shard, nodeIndex: index, zones: zones),
                             status: .creating, role: index == 1 ? .primary : .replica, createdAt: now))
                 }
             }

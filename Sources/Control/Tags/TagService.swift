@@ -47,11 +47,13 @@ public struct TagService: Sendable {
         case .acl:
             guard name == BuiltinResources.openAccessACLName else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
         case .subnetgroup:
-            guard name == BuiltinResources.defaultSubnetGroupName else {
+            let custom = try store.subnetGroup(named: name)
+            guard name == BuiltinResources.defaultSubnetGroupName || custom != nil else {
                 throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
             }
         case .parametergroup:
-            guard ParameterCatalog.defaultGroup(named: name) != nil else {
+            let custom = try store.parameterGroup(named: name)
+            guard ParameterCatalog.defaultGroup(named: name) != nil || custom != nil else {
                 throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
             }
         case .snapshot:

@@ -93,6 +93,7 @@ public struct ClusterSpec: Sendable, Equatable {
     public var maintenanceWindow: String
     public var snapshotWindow: String
     public var autoMinorVersionUpgrade: Bool
+    public var subnetGroupName: String
 
     public var nodesPerShard: Int { 1 + numReplicasPerShard }
     public var totalNodes: Int { numShards * nodesPerShard }
@@ -156,9 +157,6 @@ public struct ClusterSpec: Sendable, Equatable {
         if let field = request.unsupportedFields.first {
             throw MemoryDBError(.invalidParameterCombination, "\(field) is not supported by MemoryPlane yet; leave it out.")
         }
-        if let group = request.subnetGroupName, group.lowercased() != BuiltinResources.defaultSubnetGroupName {
-            throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(group)' not found; the only subnet group so far is 'default'.")
-        }
         if let engine = request.engine, engine.lowercased() != "redis" {
             throw .invalid("engine '\(engine)' is not installed; MemoryPlane runs redis.")
         }
@@ -179,5 +177,6 @@ public struct ClusterSpec: Sendable, Equatable {
             throw MemoryDBError(.invalidParameterCombination, "maintenanceWindow \(maintenanceWindow) and snapshotWindow \(snapshotWindow) overlap; choose windows apart.")
         }
         autoMinorVersionUpgrade = request.autoMinorVersionUpgrade ?? true
+        subnetGroupName = request.subnetGroupName?.lowercased() ?? BuiltinResources.defaultSubnetGroupName
     }
 }

@@ -1,0 +1,116 @@
+import Model
+import Store
+
+/// Subnet groups: `default` (one subnet per zone of the region) and custom groups whose
+/// subnets decide which availability zones a cluster's nodes are spread over.
+public struct SubnetGroupService: Sendable {
+    public static let maxSubnets = 20
+
+    private let store: Store
+    private let configuration: ControlConfiguration
+
+    public init(store: Store, configuration: ControlConfiguration) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    public func describe(name: String?, maxResults: Int?, nextToken: String?) throws -> (items: [SubnetGroupView], nextToken: String?) {
+        var groups = [defaultGroup()] + (try store.subnetGroups().map(view))
+        groups.sort { $0.name < $1.name }
+        if let name {
+            groups = groups.filter { $0.name == name.lowercased() }
+            guard !groups.isEmpty else { throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.") }
+        }
+        return try Pagination.page(groups, key: \.name, maxResults: maxResults, nextToken: nextToken)
+    }
+
+    /// The zones a cluster in `group` spreads its nodes over, in a stable order.
+    public func zones(of group: String) throws -> [String] {
+        guard let found = try describe(name: group, maxResults: nil, nextToken: nil).items.first else {
+            throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(group)' not found.")
+        }
+        return Array(Set(found.subnets.map(\.availabilityZone))).sorted()
+    }
+
+    public func create(name rawName: String, description: String?, subnetIDs: [String], tags: [Tag]) throws -> SubnetGroupView {
+        let name = try ResourceName.normalise(rawName, field: "subnetGroupName", maxLength: 255)
+        guard name != BuiltinResources.defaultSubnetGroupName else {
+            throw MemoryDBError(.subnetGroupAlreadyExists, "A subnet group named 'default' already exists.")
+        }
+        let subnets = try subnets(subnetIDs)
+        try Tag.validate(tags)
+        try store.saveSubnetGroup(
+            Store.SubnetGroupRecord(name: name, description: description ?? "", subnets: subnets), creating: true, replaceSubnets: true,
+            event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group created", createdAt: nowMilliseconds()))
+        let arn = configuration.arn("subnetgroup", name)
+        if !tags.isEmpty {
+            _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
+        }
+        return try view(named: name)
+    }
+
+    /// New description and/or subnets; clusters already placed keep their nodes' zones.
+    public func update(name rawName: String, description: String?, subnetIDs: [String]?) throws -> SubnetGroupView {
+        let name = rawName.lowercased()
+        guard name != BuiltinResources.defaultSubnetGroupName else {
+            throw MemoryDBError.invalid("The default subnet group can't be modified.")
+        }
+        guard let current = try store.subnetGroup(named: name) else {
+            throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
+        }
+        guard description != nil || subnetIDs != nil else {
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description or SubnetIds.")
+        }
+        let subnets = try subnetIDs.map { try self.subnets($0) } ?? current.subnets
+        try store.saveSubnetGroup(
+            Store.SubnetGroupRecord(name: name, description: description ?? current.description, subnets: subnets), creating: false,
+            replaceSubnets: subnetIDs != nil,
+            event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group updated", createdAt: nowMilliseconds()))
+        return try view(named: name)
+    }
+
+    public func delete(_ rawName: String) throws -> SubnetGroupView {
+        let name = rawName.lowercased()
+        guard name != BuiltinResources.defaultSubnetGroupName else {
+            throw MemoryDBError.invalid("The default subnet group can't be deleted.")
+        }
+        let deleted = try view(named: name)
+        try store.deleteSubnetGroup(
+            name, event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: nowMilliseconds()))
+        return deleted
+    }
+
+    func subnets(_ identifiers: [String]) throws -> [BuiltinResources.Subnet] {
+        guard !identifiers.isEmpty else { throw MemoryDBError.invalid("SubnetIds must name at least one subnet.") }
+        guard identifiers.count <= Self.maxSubnets else {
+            throw MemoryDBError(.subnetQuotaExceeded, "A subnet group may have at most \(Self.maxSubnets) subnets; got \(identifiers.count).")
+        }
+        var seen = Set<String>()
+        return try identifiers.map { identifier in
+            try BuiltinResources.validateSubnetIdentifier(identifier)
+            guard seen.insert(identifier).inserted else { throw MemoryDBError(.invalidSubnet, "Subnet '\(identifier)' is given twice.") }
+            return BuiltinResources.Subnet(
+                identifier: identifier, availabilityZone: BuiltinResources.availabilityZone(ofSubnet: identifier, region: configuration.region))
+        }
+    }
+
+    func defaultGroup() -> SubnetGroupView {
+        SubnetGroupView(
+            name: BuiltinResources.defaultSubnetGroupName, description: "Default subnet group: one local subnet per availability zone",
+            vpcID: "vpc-memoryplane", subnets: BuiltinResources.defaultSubnets(region: configuration.region),
+            arn: configuration.arn("subnetgroup", BuiltinResources.defaultSubnetGroupName))
+    }
+
+    func view(_ record: Store.SubnetGroupRecord) -> SubnetGroupView {
+        SubnetGroupView(
+            name: record.name, description: record.description, vpcID: "vpc-memoryplane", subnets: record.subnets,
+            arn: configuration.arn("subnetgroup", record.name))
+    }
+
+    func view(named name: String) throws -> SubnetGroupView {
+        guard let record = try store.subnetGroup(named: name) else {
+            throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
+        }
+        return view(record)
+    }
+}
