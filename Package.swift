@@ -31,6 +31,7 @@ let package = Package(
                 .embedInCode("0002_cluster_windows.sql"),
                 .embedInCode("0003_parameter_groups.sql"),
                 .embedInCode("0004_subnet_groups.sql"),
+                .embedInCode("0005_users_acls.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.
@@ -63,6 +64,7 @@ let package = Package(
                 "Model", "Store", "Engine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         /// HTTP doors over the service layer.

@@ -7,6 +7,7 @@ public enum Migrations {
         ("0002_cluster_windows", sql(PackageResources._002_cluster_windows_sql)),
         ("0003_parameter_groups", sql(PackageResources._003_parameter_groups_sql)),
         ("0004_subnet_groups", sql(PackageResources._004_subnet_groups_sql)),
+        ("0005_users_acls", sql(PackageResources._005_users_acls_sql)),
     ]
 
     /// The names of the files this list registers, so a test can prove none is forgotten.

@@ -10,6 +10,7 @@ public struct APIServices: Sendable {
     public var catalog: CatalogService
     public var parameterGroups: ParameterGroupService
     public var subnetGroups: SubnetGroupService
+    public var accessControl: AccessControlService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// Where callers find the keys, said in every 401.
@@ -19,9 +20,10 @@ public struct APIServices: Sendable {
 
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
-        parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessKey: AccessKey?,
-        credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
+        parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService,
+        accessKey: AccessKey?, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
+        self.accessControl = accessControl
         self.parameterGroups = parameterGroups
         self.subnetGroups = subnetGroups
         self.caCertificate = caCertificate
@@ -59,5 +61,6 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     CatalogController(service: services.catalog).addRoutes(to: v1)
     ParameterGroupController(service: services.parameterGroups).addRoutes(to: v1)
     SubnetGroupController(service: services.subnetGroups).addRoutes(to: v1)
+    AccessControlController(service: services.accessControl).addRoutes(to: v1)
     return router
 }

@@ -34,6 +34,8 @@ public protocol DataPlane: Sendable {
     func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool
     /// Applies parameter values to a running node (CONFIG SET), for those that take effect at once.
     func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws
+    /// Makes a running node's users exactly the ACL's: sets each member, removes the rest.
+    func applyACL(_ node: NodeSpec) async throws
     /// Reissues a TLS node's certificate in its last 30 days and has the running node load it,
     /// with no restart; returns whether it did.
     func renewCertificateIfDue(_ node: NodeSpec) async throws -> Bool
@@ -54,6 +56,9 @@ public struct NodeSpec: Sendable, Hashable {
     public var tls: Bool
     /// Every parameter of the cluster's group with its effective value.
     public var parameters: [String: String] = ["maxmemory-policy": "noeviction"]
+    /// The cluster's ACL: rules per client user, and the `default` user's rules.
+    public var aclUsers: [String: String] = [:]
+    public var defaultUserRules: String? = nil
 
     public init(name: String, port: Int, busPort: Int, maxmemoryBytes: Int64, admin: NodeCredentials, recordedPID: Int32? = nil, tls: Bool = false) {
         self.name = name

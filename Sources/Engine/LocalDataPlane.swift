@@ -68,6 +68,8 @@ public struct LocalDataPlane: DataPlane {
             maxmemoryBytes: node.maxmemoryBytes, admin: node.admin)
         if node.tls { config.tls = try certificateFiles(for: node, in: directory) }
         config.parameters = node.parameters
+        config.users = node.aclUsers
+        config.defaultUserRules = node.defaultUserRules
         let configPath = "\(directory)/redis.conf"
         try Self.writePrivateFile(configPath, config.render())
         let pid = try ProcessControl.spawnDetached([enginePath, configPath], workingDirectory: directory)
@@ -113,6 +115,27 @@ public struct LocalDataPlane: DataPlane {
         var command = ["CONFIG", "SET"]
         for directive in directives { command += [directive.name, directive.value] }
         _ = try await client(for: node.address).send([command], to: node.address, as: node.admin)[0].orThrow()
+    }
+
+    public func applyACL(_ node: NodeSpec) async throws {
+        let client = try client(for: node.address)
+        var commands: [[String]] = []
+        for (name, rules) in node.aclUsers.sorted(by: { $0.key < $1.key }) {
+            commands.append(["ACL", "SETUSER", name, "reset"] + rules.split(separator: " ").map(String.init))
+        }
+        if let rules = node.defaultUserRules {
+            commands.append(["ACL", "SETUSER", "default", "reset"] + rules.split(separator: " ").map(String.init))
+        }
+        commands.append(["ACL", "USERS"])
+        let replies = try await client.send(commands, to: node.address, as: node.admin)
+        for reply in replies.dropLast() { _ = try reply.orThrow() }
+        let present = (try replies.last!.orThrow().array ?? []).compactMap(\.string)
+        let keep = Set(node.aclUsers.keys).union(["default", node.admin.user])
+        let extra = present.filter { !keep.contains($0) }
+        if !extra.isEmpty {
+            // Deleting a user also disconnects its clients.
+            _ = try await client.send([["ACL", "DELUSER"] + extra], to: node.address, as: node.admin)[0].orThrow()
+        }
     }
 
     public func setConfigEpoch(_ node: NodeSpec, epoch: Int) async throws {

@@ -28,6 +28,8 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var autoMinorVersionUpgrade: Bool
     /// `<group>@<revision>` last applied to every node; compared with the group's current one.
     public var parametersApplied: String
+    /// `<acl>@<revision>` last pushed to every node.
+    public var aclApplied: String
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -47,6 +49,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case snapshotWindow = "snapshot_window"
         case autoMinorVersionUpgrade = "auto_minor_version_upgrade"
         case parametersApplied = "parameters_applied"
+        case aclApplied = "acl_applied"
     }
 
     /// Decodes a row by column name; faster than the Codable path on every Describe call.
@@ -70,6 +73,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         snapshotWindow = row["snapshot_window"]
         autoMinorVersionUpgrade = row["auto_minor_version_upgrade"]
         parametersApplied = row["parameters_applied"]
+        aclApplied = row["acl_applied"]
     }
 
     public init(
@@ -78,7 +82,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         aclName: String, subnetGroupName: String, tlsEnabled: Bool, numShards: Int,
         numReplicasPerShard: Int, endpointPort: Int, adminPassword: String, createdAt: Int64,
         maintenanceWindow: String = "sun:23:00-mon:01:30", snapshotWindow: String = "05:00-06:00",
-        autoMinorVersionUpgrade: Bool = true, parametersApplied: String = ""
+        autoMinorVersionUpgrade: Bool = true, parametersApplied: String = "", aclApplied: String = ""
     ) {
         self.name = name
         self.description = description
@@ -99,6 +103,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         self.snapshotWindow = snapshotWindow
         self.autoMinorVersionUpgrade = autoMinorVersionUpgrade
         self.parametersApplied = parametersApplied
+        self.aclApplied = aclApplied
     }
 }
 
@@ -242,4 +247,35 @@ public struct ParameterGroupRecord: Sendable, Codable, Equatable, FetchableRecor
         self.revision = revision
         self.createdAt = createdAt
     }
+}
+
+/// A user: access string (normalised) and the SHA-256 hashes of its passwords.
+public struct UserRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "users"
+
+    public var name: String
+    public var accessString: String
+    /// `password` or `no-password`.
+    public var authenticationType: String
+    /// Hex SHA-256 of each password, comma-separated; never the passwords themselves.
+    public var passwordHashes: String
+    public var createdAt: Int64
+
+    public enum CodingKeys: String, CodingKey {
+        case name
+        case accessString = "access_string"
+        case authenticationType = "authentication_type"
+        case passwordHashes = "password_hashes"
+        case createdAt = "created_at"
+    }
+
+    public init(name: String, accessString: String, authenticationType: String, passwordHashes: [String], createdAt: Int64) {
+        self.name = name
+        self.accessString = accessString
+        self.authenticationType = authenticationType
+        self.passwordHashes = passwordHashes.joined(separator: ",")
+        self.createdAt = createdAt
+    }
+
+    public var hashes: [String] { passwordHashes.split(separator: ",").map(String.init) }
 }

@@ -416,6 +416,144 @@ public struct Store: Sendable {
         }
     }
 
+    // MARK: Users and ACLs
+
+    public func users() throws -> [UserRecord] {
+        try writer.read { db in try UserRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    public func user(named name: String) throws -> UserRecord? {
+        try writer.read { db in try UserRecord.fetchOne(db, key: name) }
+    }
+
+    /// ACL name → (revision, member names), for every custom ACL.
+    public func acls() throws -> [(name: String, revision: Int, users: [String])] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, revision FROM acls ORDER BY name").map { row in
+                let name: String = row["name"]
+                let users = try String.fetchAll(db, sql: "SELECT user_name FROM acl_users WHERE acl_name = ? ORDER BY user_name", arguments: [name])
+                return (name, row["revision"], users)
+            }
+        }
+    }
+
+    public func createUser(_ user: UserRecord, event: EventRecord) throws {
+        try write { db in
+            guard try UserRecord.fetchOne(db, key: user.name) == nil else {
+                throw MemoryDBError(.userAlreadyExists, "A user named '\(user.name)' already exists.")
+            }
+            try user.insert(db)
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    /// Replaces a user and bumps every ACL holding it; returns the clusters that must apply it.
+    public func updateUser(_ user: UserRecord, event: EventRecord) throws -> [String] {
+        try write { db in
+            guard try UserRecord.fetchOne(db, key: user.name) != nil else {
+                throw MemoryDBError(.userNotFound, "User '\(user.name)' not found.")
+            }
+            try user.update(db)
+            var event = event
+            try event.insert(db)
+            return try Self.bumpACLs(holding: user.name, db: db)
+        }
+    }
+
+    /// Deletes a user, taking it out of every ACL; returns the clusters that must apply it.
+    public func deleteUser(_ name: String, event: EventRecord) throws -> [String] {
+        try write { db in
+            guard try UserRecord.fetchOne(db, key: name) != nil else {
+                throw MemoryDBError(.userNotFound, "User '\(name)' not found.")
+            }
+            let clusters = try Self.bumpACLs(holding: name, db: db)
+            try db.execute(sql: "DELETE FROM acl_users WHERE user_name = ?", arguments: [name])
+            _ = try UserRecord.deleteOne(db, key: name)
+            var event = event
+            try event.insert(db)
+            return clusters
+        }
+    }
+
+    private static func bumpACLs(holding user: String, db: Database) throws -> [String] {
+        let acls = try String.fetchAll(db, sql: "SELECT acl_name FROM acl_users WHERE user_name = ?", arguments: [user])
+        var clusters: [String] = []
+        for acl in acls {
+            try db.execute(sql: "UPDATE acls SET revision = revision + 1 WHERE name = ?", arguments: [acl])
+            clusters += try String.fetchAll(db, sql: "SELECT name FROM clusters WHERE acl_name = ?", arguments: [acl])
+        }
+        return clusters
+    }
+
+    public func createACL(_ name: String, users: [String], event: EventRecord) throws {
+        try write { db in
+            guard try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM acls WHERE name = ?)", arguments: [name]) ?? false) else {
+                throw MemoryDBError(.aclAlreadyExists, "An ACL named '\(name)' already exists.")
+            }
+            try db.execute(sql: "INSERT INTO acls (name, created_at) VALUES (?, ?)", arguments: [name, event.createdAt])
+            for user in users { try db.execute(sql: "INSERT INTO acl_users (acl_name, user_name) VALUES (?, ?)", arguments: [name, user]) }
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    /// Adds and removes members; returns the clusters that must apply the change.
+    public func updateACL(_ name: String, add: [String], remove: [String], event: EventRecord) throws -> [String] {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM acls WHERE name = ?)", arguments: [name]) ?? false else {
+                throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.")
+            }
+            for user in add {
+                try db.execute(sql: "INSERT OR IGNORE INTO acl_users (acl_name, user_name) VALUES (?, ?)", arguments: [name, user])
+            }
+            for user in remove {
+                try db.execute(sql: "DELETE FROM acl_users WHERE acl_name = ? AND user_name = ?", arguments: [name, user])
+            }
+            try db.execute(sql: "UPDATE acls SET revision = revision + 1 WHERE name = ?", arguments: [name])
+            var event = event
+            try event.insert(db)
+            return try String.fetchAll(db, sql: "SELECT name FROM clusters WHERE acl_name = ?", arguments: [name])
+        }
+    }
+
+    public func deleteACL(_ name: String, event: EventRecord) throws {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM acls WHERE name = ?)", arguments: [name]) ?? false else {
+                throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.")
+            }
+            let clusters = try String.fetchAll(db, sql: "SELECT name FROM clusters WHERE acl_name = ? ORDER BY name", arguments: [name])
+            guard clusters.isEmpty else {
+                throw MemoryDBError(.invalidACLState, "ACL '\(name)' is used by cluster(s) \(clusters.joined(separator: ", ")); it can't be deleted.")
+            }
+            try db.execute(sql: "DELETE FROM acls WHERE name = ?", arguments: [name])
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    /// Points a cluster at another ACL, with an event.
+    public func setClusterACL(_ cluster: String, to acl: String, event: EventRecord) throws -> ClusterRecord {
+        try write { db in
+            guard var record = try ClusterRecord.fetchOne(db, key: cluster) else {
+                throw MemoryDBError(.clusterNotFound, "Cluster '\(cluster)' not found.")
+            }
+            record.aclName = acl
+            try record.update(db)
+            var event = event
+            try event.insert(db)
+            return record
+        }
+    }
+
+    /// Records which ACL revision every node of a cluster now enforces.
+    public func setACLApplied(_ cluster: String, _ marker: String, event: EventRecord?) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE clusters SET acl_applied = ? WHERE name = ?", arguments: [marker, cluster])
+            if var event { try event.insert(db) }
+        }
+    }
+
     // MARK: Events and tags
 
     public func addEvent(_ event: EventRecord) throws {

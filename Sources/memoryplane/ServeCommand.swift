@@ -175,6 +175,7 @@ struct ServeCommand: AsyncParsableCommand {
             catalog: CatalogService(store: store, configuration: configuration),
             parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: reconciler),
             subnetGroups: SubnetGroupService(store: store, configuration: configuration),
+            accessControl: AccessControlService(store: store, configuration: configuration, trigger: reconciler),
             accessKey: accessKey,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
             caCertificate: { try certificates.authority().certificatePEM })

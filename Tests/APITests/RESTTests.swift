@@ -30,7 +30,8 @@ struct RESTFixture {
                 clusters: clusters, events: EventService(store: store), tags: TagService(store: store, configuration: configuration),
                 catalog: CatalogService(store: store, configuration: configuration),
                 parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: NoReconciler()),
-                subnetGroups: SubnetGroupService(store: store, configuration: configuration), accessKey: accessKey, credentialsHint: "see credentials",
+                subnetGroups: SubnetGroupService(store: store, configuration: configuration),
+                accessControl: AccessControlService(store: store, configuration: configuration, trigger: NoReconciler()), accessKey: accessKey, credentialsHint: "see credentials",
                 caCertificate: { "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n" }))
     }
 

@@ -171,6 +171,18 @@ struct AWSInput {
         }
     }
 
+    /// `{Type, Passwords}`, as CreateUser and UpdateUser send AuthenticationMode.
+    func authentication(_ name: String) throws -> (type: String, passwords: [String])? {
+        guard let value = members[name] else { return nil }
+        guard let mode = value as? [String: Any], let type = mode["Type"] as? String else {
+            throw MemoryDBError.invalid("\(name) must be {Type, Passwords}.")
+        }
+        guard Set(mode.keys).isSubset(of: ["Type", "Passwords"]) else { throw MemoryDBError.invalid("\(name) may have only Type and Passwords.") }
+        let passwords = mode["Passwords"] ?? [String]()
+        guard let list = passwords as? [String] else { throw MemoryDBError.invalid("\(name).Passwords must be a list of strings.") }
+        return (type, list)
+    }
+
     /// `[{ParameterName, ParameterValue}]`, as UpdateParameterGroup sends them.
     func nameValues(_ name: String) throws -> [(name: String, value: String)] {
         guard let value = members[name] else { throw MemoryDBError.invalid("\(name) is required.") }

@@ -28,8 +28,12 @@ struct AWSOperations: Sendable {
             ),
             "DescribeEvents": (["SourceName", "SourceType", "StartTime", "EndTime", "Duration", "MaxResults", "NextToken"], describeEvents),
             "DescribeServiceUpdates": (["ServiceUpdateName", "ClusterNames", "Status", "MaxResults", "NextToken"], describeServiceUpdates),
-            "DeleteUser": (["UserName"], { input in try services.catalog.deleteUser(try input.requiredString("UserName")) }),
-            "DeleteACL": (["ACLName"], { input in try services.catalog.deleteACL(try input.requiredString("ACLName")) }),
+            "CreateUser": (["UserName", "AuthenticationMode", "AccessString", "Tags"], createUser),
+            "UpdateUser": (["UserName", "AuthenticationMode", "AccessString"], updateUser),
+            "DeleteUser": (["UserName"], deleteUser),
+            "CreateACL": (["ACLName", "UserNames", "Tags"], createACL),
+            "UpdateACL": (["ACLName", "UserNamesToAdd", "UserNamesToRemove"], updateACL),
+            "DeleteACL": (["ACLName"], deleteACL),
             "CreateParameterGroup": (["ParameterGroupName", "Family", "Description", "Tags"], createParameterGroup),
             "UpdateParameterGroup": (["ParameterGroupName", "ParameterNameValues"], updateParameterGroup),
             "ResetParameterGroup": (["ParameterGroupName", "AllParameters", "ParameterNames"], resetParameterGroup),
@@ -42,11 +46,11 @@ struct AWSOperations: Sendable {
 
     /// The rest of the 45 operations of API version 2021-01-01: answered with a clear refusal.
     static let notYetSupported: Set<String> = [
-        "BatchUpdateCluster", "CopySnapshot", "CreateACL", "CreateMultiRegionCluster", "CreateSnapshot",
-        "CreateUser", "DeleteMultiRegionCluster", "DeleteSnapshot", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
+        "BatchUpdateCluster", "CopySnapshot", "CreateMultiRegionCluster", "CreateSnapshot",
+        "DeleteMultiRegionCluster", "DeleteSnapshot", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
         "DescribeMultiRegionParameters", "DescribeReservedNodes", "DescribeReservedNodesOfferings", "DescribeSnapshots",
         "FailoverShard", "ListAllowedMultiRegionClusterUpdates", "ListAllowedNodeTypeUpdates", "PurchaseReservedNodesOffering",
-        "UpdateACL", "UpdateMultiRegionCluster", "UpdateUser",
+        "UpdateMultiRegionCluster",
     ]
 
     static let createClusterMembers: Set<String> = [
@@ -100,10 +104,11 @@ struct AWSOperations: Sendable {
     }
 
     func updateCluster(_ input: AWSInput) async throws -> AWSJSON {
-        let unsupported = Self.updateClusterMembers.subtracting(["ClusterName", "Description", "ParameterGroupName"]).sorted().filter(input.has)
+        let unsupported = Self.updateClusterMembers.subtracting(["ClusterName", "Description", "ParameterGroupName", "ACLName"]).sorted()
+            .filter(input.has)
         let cluster = try services.clusters.updateCluster(
             try input.requiredString("ClusterName"), description: try input.string("Description"),
-            parameterGroupName: try input.string("ParameterGroupName"), unsupportedFields: unsupported)
+            parameterGroupName: try input.string("ParameterGroupName"), aclName: try input.string("ACLName"), unsupportedFields: unsupported)
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }
 
@@ -137,14 +142,51 @@ struct AWSOperations: Sendable {
     // MARK: Built-in objects
 
     func describeUsers(_ input: AWSInput) async throws -> AWSJSON {
-        let page = try services.catalog.describeUsers(
+        let page = try services.accessControl.describeUsers(
             name: try input.string("UserName"), filters: try input.filters("Filters"),
             maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
         return AWSShapes.page("Users", page.items.map(AWSShapes.user), nextToken: page.nextToken)
     }
 
+    func createUser(_ input: AWSInput) async throws -> AWSJSON {
+        guard let mode = try input.authentication("AuthenticationMode") else { throw MemoryDBError.invalid("AuthenticationMode is required.") }
+        let user = try services.accessControl.createUser(
+            name: try input.requiredString("UserName"), accessString: try input.requiredString("AccessString"),
+            authenticationType: mode.type, passwords: mode.passwords, tags: try input.tags("Tags") ?? [])
+        return .object(["User": AWSShapes.user(user)])
+    }
+
+    func updateUser(_ input: AWSInput) async throws -> AWSJSON {
+        let mode = try input.authentication("AuthenticationMode")
+        let user = try services.accessControl.updateUser(
+            name: try input.requiredString("UserName"), accessString: try input.string("AccessString"),
+            authenticationType: mode?.type, passwords: mode?.passwords)
+        return .object(["User": AWSShapes.user(user)])
+    }
+
+    func deleteUser(_ input: AWSInput) async throws -> AWSJSON {
+        .object(["User": AWSShapes.user(try services.accessControl.deleteUser(try input.requiredString("UserName")))])
+    }
+
+    func createACL(_ input: AWSInput) async throws -> AWSJSON {
+        let acl = try services.accessControl.createACL(
+            name: try input.requiredString("ACLName"), userNames: try input.strings("UserNames") ?? [], tags: try input.tags("Tags") ?? [])
+        return .object(["ACL": AWSShapes.acl(acl)])
+    }
+
+    func updateACL(_ input: AWSInput) async throws -> AWSJSON {
+        let acl = try services.accessControl.updateACL(
+            name: try input.requiredString("ACLName"), add: try input.strings("UserNamesToAdd") ?? [],
+            remove: try input.strings("UserNamesToRemove") ?? [])
+        return .object(["ACL": AWSShapes.acl(acl)])
+    }
+
+    func deleteACL(_ input: AWSInput) async throws -> AWSJSON {
+        .object(["ACL": AWSShapes.acl(try services.accessControl.deleteACL(try input.requiredString("ACLName")))])
+    }
+
     func describeACLs(_ input: AWSInput) async throws -> AWSJSON {
-        let page = try services.catalog.describeACLs(
+        let page = try services.accessControl.describeACLs(
             name: try input.string("ACLName"), maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
         return AWSShapes.page("ACLs", page.items.map(AWSShapes.acl), nextToken: page.nextToken)
     }

@@ -19,12 +19,13 @@ struct ClusterController {
     struct UpdateBody: Decodable {
         var description: String?
         var parameterGroupName: String?
+        var aclName: String?
     }
 
     /// Fields of UpdateCluster that exist in the AWS model but cannot change yet: named in the
     /// refusal rather than ignored.
     static let notYetUpdatable: Set<String> = [
-        "nodeType", "numShards", "numReplicasPerShard", "aclName", "maintenanceWindow", "snapshotWindow",
+        "nodeType", "numShards", "numReplicasPerShard", "maintenanceWindow", "snapshotWindow",
         "snapshotRetentionLimit", "engine", "engineVersion", "securityGroupIds", "snsTopicArn", "snsTopicStatus", "ipDiscovery",
     ]
 
@@ -33,9 +34,10 @@ struct ClusterController {
         let raw = try await probe.collectBody(upTo: context.maxUploadSize)
         let given = ((try? JSONSerialization.jsonObject(with: Data(buffer: raw))) as? [String: Any]).map { Set($0.keys) } ?? []
         let body = try await JSONBody.decode(
-            UpdateBody.self, from: probe, context: context, allowedFields: Self.notYetUpdatable.union(["description", "parameterGroupName"]))
+            UpdateBody.self, from: probe, context: context, allowedFields: Self.notYetUpdatable.union(["description", "parameterGroupName", "aclName"]))
         let view = try service.updateCluster(
             context.parameters.require("name"), description: body.description, parameterGroupName: body.parameterGroupName,
+            aclName: body.aclName,
             unsupportedFields: given.intersection(Self.notYetUpdatable).sorted())
         return try JSONBody.response(RESTCluster(view))
     }

@@ -17,6 +17,7 @@ public struct ClusterService: Sendable {
     private let ports: PortAllocator
     private let logger: Logger
     private let parameterGroups: ParameterGroupService
+    private let accessControl: AccessControlService
 
     /// The internal admin user every node has; only the control plane knows its password.
     public static let adminUserName = "memoryplane-admin"
@@ -28,13 +29,14 @@ public struct ClusterService: Sendable {
         self.ports = ports ?? PortAllocator(range: configuration.nodePorts)
         self.logger = logger
         self.parameterGroups = ParameterGroupService(store: store, configuration: configuration, trigger: trigger)
+        self.accessControl = AccessControlService(store: store, configuration: configuration, trigger: trigger)
     }
 
     /// Records a new cluster in `creating`; the reconciler brings it up.
     public func createCluster(_ request: CreateClusterRequest) throws -> ClusterView {
         let spec = try ClusterSpec(validating: request, tlsSupported: true)
-        guard spec.aclName == "open-access" else {
-            throw MemoryDBError(.aclNotFound, "ACL '\(spec.aclName)' not found; the only ACL so far is 'open-access'.")
+        guard try accessControl.aclExists(spec.aclName) else {
+            throw MemoryDBError(.aclNotFound, "ACL '\(spec.aclName)' not found.")
         }
         if let version = request.engineVersion {
             let installed = configuration.engineVersion
@@ -120,17 +122,25 @@ public struct ClusterService: Sendable {
     /// Changes what can be changed on a running cluster: its description and its parameter
     /// group. Anything else a caller asks for is refused by name, never ignored.
     public func updateCluster(
-        _ rawName: String, description: String?, parameterGroupName: String? = nil, unsupportedFields: [String]
+        _ rawName: String, description: String?, parameterGroupName: String? = nil, aclName: String? = nil, unsupportedFields: [String]
     ) throws -> ClusterView {
         let name = rawName.lowercased()
-        guard try store.cluster(named: name) != nil else {
+        guard let existing = try store.cluster(named: name) else {
             throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
         }
         if let field = unsupportedFields.first {
-            throw MemoryDBError(.invalidParameterCombination, "\(field) cannot be changed by MemoryPlane yet; only Description and ParameterGroupName can.")
+            throw MemoryDBError(
+                .invalidParameterCombination, "\(field) cannot be changed by MemoryPlane yet; only Description, ParameterGroupName and ACLName can.")
         }
-        guard description != nil || parameterGroupName != nil else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description or a ParameterGroupName.")
+        guard description != nil || parameterGroupName != nil || aclName != nil else {
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description, a ParameterGroupName or an ACLName.")
+        }
+        let acl = aclName?.lowercased()
+        if let acl {
+            guard try accessControl.aclExists(acl) else { throw MemoryDBError(.aclNotFound, "ACL '\(acl)' not found.") }
+            if !existing.tlsEnabled && acl != BuiltinResources.openAccessACLName {
+                throw MemoryDBError(.invalidParameterCombination, "A cluster without TLS can only use ACL 'open-access'.")
+            }
         }
         if let description, description.count > ClusterSpec.maxDescriptionLength {
             throw MemoryDBError.invalid("description must be at most \(ClusterSpec.maxDescriptionLength) characters; got \(description.count).")
@@ -142,6 +152,12 @@ public struct ClusterService: Sendable {
             record = try store.updateClusterDescription(
                 name, to: description,
                 event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster description updated", createdAt: nowMilliseconds()))
+        }
+        if let acl {
+            record = try store.setClusterACL(
+                name, to: acl,
+                event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster switched to ACL \(acl)", createdAt: nowMilliseconds()))
+            trigger.wake(cluster: name)
         }
         if let group {
             record = try store.setClusterParameterGroup(

@@ -12,8 +12,14 @@ public struct ObservedCluster: Sendable {
     public var endpointAnswers: Bool
     /// The parameter group revision the nodes should run (`<group>@<revision>`).
     public var parametersTarget: String
+    /// The ACL revision the nodes should enforce (`<acl>@<revision>`).
+    public var aclTarget: String
 
-    public init(cluster: ClusterRecord, nodes: [ObservedNode], endpointRunning: Bool, endpointAnswers: Bool? = nil, parametersTarget: String? = nil) {
+    public init(
+        cluster: ClusterRecord, nodes: [ObservedNode], endpointRunning: Bool, endpointAnswers: Bool? = nil, parametersTarget: String? = nil,
+        aclTarget: String? = nil
+    ) {
+        self.aclTarget = aclTarget ?? cluster.aclApplied
         self.cluster = cluster
         self.nodes = nodes
         self.endpointRunning = endpointRunning
@@ -51,6 +57,8 @@ public enum ReconcileAction: Sendable, Equatable {
     case replicate(String, primaryID: String)
     /// Set the group's immediate parameters on every node, then record the revision applied.
     case applyParameters(marker: String)
+    /// Push the ACL's users to every node, then record the revision enforced.
+    case applyACL(marker: String)
     case markAvailable
 }
 
@@ -80,6 +88,10 @@ public enum ClusterPlanner {
         planBootstrap(observed, into: &plan)
         if plan.actions.isEmpty && observed.cluster.parametersApplied != observed.parametersTarget {
             plan.actions.append(.applyParameters(marker: observed.parametersTarget))
+            return plan
+        }
+        if plan.actions.isEmpty && observed.cluster.aclApplied != observed.aclTarget {
+            plan.actions.append(.applyACL(marker: observed.aclTarget))
             return plan
         }
         if plan.actions.isEmpty && isReady(observed) && observed.endpointAnswers {

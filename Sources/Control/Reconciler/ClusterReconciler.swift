@@ -22,6 +22,7 @@ public struct ClusterReconciler: Sendable {
     let logger: Logger
     let backoff: StartBackoff
     let parameterGroups: ParameterGroupService
+    let accessControl: AccessControlService
     /// Certificates are looked at once a minute per cluster, not on every supervision pass.
     let certificateCheck = PeriodicCheck(interval: .seconds(60))
 
@@ -31,6 +32,7 @@ public struct ClusterReconciler: Sendable {
         self.backoff = backoff
         // Reading groups needs no trigger: the reconciler only applies what the service recorded.
         self.parameterGroups = ParameterGroupService(store: store, configuration: configuration, trigger: NoTrigger())
+        self.accessControl = AccessControlService(store: store, configuration: configuration, trigger: NoTrigger())
         self.dataPlane = dataPlane
         self.logger = logger
     }
@@ -39,8 +41,11 @@ public struct ClusterReconciler: Sendable {
         guard let cluster = try store.cluster(named: name) else { return .gone }
         let records = try store.nodes(ofCluster: name)
         let parameters = try parameterGroups.target(forGroup: cluster.parameterGroupName)
-        var observed = await observe(cluster, records, parameters: parameters)
+        let acl = try accessControl.target(forACL: cluster.aclName)
+        let settings = NodeSettings(parameters: parameters, acl: acl)
+        var observed = await observe(cluster, records, settings: settings)
         observed.parametersTarget = parameters.marker
+        observed.aclTarget = acl.marker
         let plan = ClusterPlanner.plan(observed)
         let now = nowMilliseconds()
         try store.saveNodes(
@@ -71,7 +76,7 @@ public struct ClusterReconciler: Sendable {
         for action in plan.actions {
             logger.debug("reconcile step", metadata: ["cluster.name": "\(name)", "step": "\(action)"])
             do {
-                if try await act(action, cluster: cluster, nodes: nodes, parameters: parameters) == .gone { return .gone }
+                if try await act(action, cluster: cluster, nodes: nodes, settings: settings) == .gone { return .gone }
             } catch {
                 // Transient by nature (a node still starting, a port briefly busy): the next
                 // pass observes again and retries.
@@ -84,8 +89,8 @@ public struct ClusterReconciler: Sendable {
 
     // MARK: Observe
 
-    func observe(_ cluster: ClusterRecord, _ records: [NodeRecord], parameters: ParameterTarget) async -> ObservedCluster {
-        let specs = records.map { Self.spec(of: $0, in: cluster, parameters: parameters) }
+    func observe(_ cluster: ClusterRecord, _ records: [NodeRecord], settings: NodeSettings) async -> ObservedCluster {
+        let specs = records.map { Self.spec(of: $0, in: cluster, settings: settings) }
         let dataPlane = dataPlane
         let nodes = await withTaskGroup(of: (Int, ObservedNode).self) { group in
             for (index, record) in records.enumerated() {
@@ -113,8 +118,9 @@ public struct ClusterReconciler: Sendable {
 
     // MARK: Act
 
-    private func act(_ action: ReconcileAction, cluster: ClusterRecord, nodes: [String: NodeRecord], parameters: ParameterTarget) async throws -> Outcome {
-        func spec(_ name: String) -> NodeSpec { Self.spec(of: nodes[name]!, in: cluster, parameters: parameters) }
+    private func act(_ action: ReconcileAction, cluster: ClusterRecord, nodes: [String: NodeRecord], settings: NodeSettings) async throws -> Outcome {
+        func spec(_ name: String) -> NodeSpec { Self.spec(of: nodes[name]!, in: cluster, settings: settings) }
+        let parameters = settings.parameters
         switch action {
         case .startEndpoint:
             _ = try await dataPlane.startEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
@@ -157,6 +163,16 @@ public struct ClusterReconciler: Sendable {
                 event: first ? nil : EventRecord(
                     sourceName: cluster.name, sourceType: "cluster",
                     message: "Parameter group \(cluster.parameterGroupName) applied to every node", createdAt: nowMilliseconds()))
+        case .applyACL(let marker):
+            for name in nodes.keys.sorted() {
+                try await dataPlane.applyACL(spec(name))
+            }
+            let first = cluster.aclApplied.isEmpty
+            try store.setACLApplied(
+                cluster.name, marker,
+                event: first ? nil : EventRecord(
+                    sourceName: cluster.name, sourceType: "cluster", message: "ACL \(cluster.aclName) applied to every node",
+                    createdAt: nowMilliseconds()))
         case .markAvailable:
             let elapsed = Double(nowMilliseconds() - cluster.createdAt) / 1000
             try store.setClusterStatus(
@@ -178,13 +194,23 @@ public struct ClusterReconciler: Sendable {
         }
     }
 
-    static func spec(of node: NodeRecord, in cluster: ClusterRecord, parameters: ParameterTarget? = nil) -> NodeSpec {
+    /// What every node of a cluster is configured with beyond its identity.
+    struct NodeSettings {
+        var parameters: ParameterTarget
+        var acl: ACLTarget
+    }
+
+    static func spec(of node: NodeRecord, in cluster: ClusterRecord, settings: NodeSettings? = nil) -> NodeSpec {
         var spec = NodeSpec(
             name: node.name, port: node.port, busPort: node.busPort,
             maxmemoryBytes: (NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 1 << 30),
             admin: adminCredentials(of: cluster),
             recordedPID: node.pid, tls: cluster.tlsEnabled)
-        if let parameters { spec.parameters = parameters.values }
+        if let settings {
+            spec.parameters = settings.parameters.values
+            spec.aclUsers = settings.acl.users
+            spec.defaultUserRules = settings.acl.defaultUserRules
+        }
         return spec
     }
 

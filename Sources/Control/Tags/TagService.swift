@@ -43,9 +43,11 @@ public struct TagService: Sendable {
         case .cluster:
             guard try store.cluster(named: name) != nil else { throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.") }
         case .user:
-            guard name == BuiltinResources.defaultUserName else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+            let custom = try store.user(named: name)
+            guard name == BuiltinResources.defaultUserName || custom != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
         case .acl:
-            guard name == BuiltinResources.openAccessACLName else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
+            let custom = try store.acls().contains { $0.name == name }
+            guard name == BuiltinResources.openAccessACLName || custom else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
         case .subnetgroup:
             let custom = try store.subnetGroup(named: name)
             guard name == BuiltinResources.defaultSubnetGroupName || custom != nil else {

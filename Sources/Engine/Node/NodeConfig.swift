@@ -17,6 +17,10 @@ public struct NodeConfig: Sendable, Equatable {
     public var tls: TLSFiles?
     /// The cluster's parameter group, every parameter with its effective value.
     public var parameters: [String: String] = ["maxmemory-policy": "noeviction"]
+    /// Client users of the cluster's ACL (rules include the restricted-command denials).
+    public var users: [String: String] = [:]
+    /// The `default` user's rules; nil means open access without the restricted commands.
+    public var defaultUserRules: String?
 
     /// Where a TLS node finds its certificate, key and the authority that signed its peers.
     public struct TLSFiles: Sendable, Equatable {
@@ -94,9 +98,10 @@ public struct NodeConfig: Sendable, Equatable {
         # The parameter group.
         \(RedisDirectives.from(parameters).map(RedisDirectives.line).joined(separator: "\n"))
 
-        # Users: the internal admin, and the default user without the restricted commands.
+        # Users: the internal admin, and the ACL's users, never with the restricted commands.
         user \(admin.user) on >\(admin.password) ~* &* +@all
-        user default on nopass ~* &* +@all \(RestrictedCommands.aclRules)
+        user default \(defaultUserRules ?? "on nopass ~* &* +@all \(RestrictedCommands.aclRules)")
+        \(users.keys.sorted().map { "user \($0) \(users[$0]!)" }.joined(separator: "\n"))
 
         """
     }

@@ -1,0 +1,126 @@
+import Control
+import Hummingbird
+import Model
+
+/// REST `/v1/users` and `/v1/acls`: who may connect to a cluster and what they may do.
+struct AccessControlController {
+    let service: AccessControlService
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get("users", use: users)
+        group.post("users", use: createUser)
+        group.patch("users/:name", use: updateUser)
+        group.delete("users/:name", use: deleteUser)
+        group.get("acls", use: acls)
+        group.post("acls", use: createACL)
+        group.patch("acls/:name", use: updateACL)
+        group.delete("acls/:name", use: deleteACL)
+    }
+
+    struct UserBody: Encodable {
+        var name, status, accessString, minimumEngineVersion, arn: String
+        var aclNames: [String]
+        var authentication: AuthenticationBody
+    }
+
+    struct AuthenticationBody: Codable {
+        var type: String
+        var passwordCount: Int?
+        var passwords: [String]?
+    }
+
+    struct ACLBody: Encodable {
+        var name, status, minimumEngineVersion, arn: String
+        var userNames, clusters: [String]
+    }
+
+    struct TagBody: Decodable {
+        var key: String
+        var value: String
+    }
+
+    struct CreateUserBody: Decodable {
+        var name: String
+        var accessString: String
+        var authenticationMode: AuthenticationBody
+        var tags: [TagBody]?
+    }
+
+    struct UpdateUserBody: Decodable {
+        var accessString: String?
+        var authenticationMode: AuthenticationBody?
+    }
+
+    struct CreateACLBody: Decodable {
+        var name: String
+        var userNames: [String]?
+        var tags: [TagBody]?
+    }
+
+    struct UpdateACLBody: Decodable {
+        var userNamesToAdd: [String]?
+        var userNamesToRemove: [String]?
+    }
+
+    static func body(_ user: UserView) -> UserBody {
+        UserBody(
+            name: user.name, status: user.status, accessString: user.accessString, minimumEngineVersion: user.minimumEngineVersion,
+            arn: user.arn, aclNames: user.aclNames, authentication: AuthenticationBody(type: user.authenticationType, passwordCount: user.passwordCount))
+    }
+
+    static func body(_ acl: ACLView) -> ACLBody {
+        ACLBody(name: acl.name, status: acl.status, minimumEngineVersion: acl.minimumEngineVersion, arn: acl.arn, userNames: acl.userNames, clusters: acl.clusters)
+    }
+
+    @Sendable func users(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let page = try service.describeUsers(
+            name: request.uri.queryParameters.get("name"), filters: [], maxResults: try RESTQuery.maxResults(request),
+            nextToken: request.uri.queryParameters.get("nextToken"))
+        return try CatalogController.list("users", page.items.map(Self.body), page.nextToken)
+    }
+
+    @Sendable func createUser(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(
+            CreateUserBody.self, from: request, context: context, allowedFields: ["name", "accessString", "authenticationMode", "tags"])
+        let user = try service.createUser(
+            name: body.name, accessString: body.accessString, authenticationType: body.authenticationMode.type,
+            passwords: body.authenticationMode.passwords ?? [], tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) })
+        return try JSONBody.response(Self.body(user), status: .created)
+    }
+
+    @Sendable func updateUser(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(UpdateUserBody.self, from: request, context: context, allowedFields: ["accessString", "authenticationMode"])
+        let user = try service.updateUser(
+            name: try context.parameters.require("name"), accessString: body.accessString,
+            authenticationType: body.authenticationMode?.type, passwords: body.authenticationMode?.passwords)
+        return try JSONBody.response(Self.body(user))
+    }
+
+    @Sendable func deleteUser(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try JSONBody.response(Self.body(try service.deleteUser(try context.parameters.require("name"))))
+    }
+
+    @Sendable func acls(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let page = try service.describeACLs(
+            name: request.uri.queryParameters.get("name"), maxResults: try RESTQuery.maxResults(request),
+            nextToken: request.uri.queryParameters.get("nextToken"))
+        return try CatalogController.list("acls", page.items.map(Self.body), page.nextToken)
+    }
+
+    @Sendable func createACL(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(CreateACLBody.self, from: request, context: context, allowedFields: ["name", "userNames", "tags"])
+        let acl = try service.createACL(
+            name: body.name, userNames: body.userNames ?? [], tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) })
+        return try JSONBody.response(Self.body(acl), status: .created)
+    }
+
+    @Sendable func updateACL(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(UpdateACLBody.self, from: request, context: context, allowedFields: ["userNamesToAdd", "userNamesToRemove"])
+        let acl = try service.updateACL(name: try context.parameters.require("name"), add: body.userNamesToAdd ?? [], remove: body.userNamesToRemove ?? [])
+        return try JSONBody.response(Self.body(acl))
+    }
+
+    @Sendable func deleteACL(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try JSONBody.response(Self.body(try service.deleteACL(try context.parameters.require("name"))))
+    }
+}

@@ -1,0 +1,261 @@
+import Crypto
+import Foundation
+import Model
+import Store
+
+/// What the nodes of a cluster should enforce for its ACL: every member user's rules, the
+/// `default` user's, and a marker naming the ACL revision.
+public struct ACLTarget: Sendable, Equatable {
+    public var marker: String
+    /// Rules per user name, for `ACL SETUSER <name> reset <rules>` (restricted commands included).
+    public var users: [String: String]
+    public var defaultUserRules: String
+}
+
+/// Users and ACLs: the built-in `default` and `open-access`, and custom ones, enforced on the
+/// live nodes of every cluster that uses them.
+public struct AccessControlService: Sendable {
+    public static let maxUsersPerACL = 100
+
+    private let store: Store
+    private let configuration: ControlConfiguration
+    private let trigger: any ReconcileTrigger
+
+    public init(store: Store, configuration: ControlConfiguration, trigger: any ReconcileTrigger) {
+        self.store = store
+        self.configuration = configuration
+        self.trigger = trigger
+    }
+
+    // MARK: Users
+
+    public static let userFilterNames: Set<String> = ["user-name", "acl-names", "status", "authentication-type"]
+
+    public func describeUsers(name: String?, filters: [(name: String, values: [String])], maxResults: Int?, nextToken: String?) throws -> (items: [UserView], nextToken: String?) {
+        let acls = try store.acls()
+        var users = [defaultUser(acls: acls)] + (try store.users().map { try view($0, acls: acls) })
+        users.sort { $0.name < $1.name }
+        if let name {
+            users = users.filter { $0.name == name.lowercased() }
+            guard !users.isEmpty else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+        }
+        for filter in filters {
+            guard Self.userFilterNames.contains(filter.name) else {
+                throw MemoryDBError.invalid("Filter name '\(filter.name)' is not one of \(Self.userFilterNames.sorted().joined(separator: ", ")).")
+            }
+            guard !filter.values.isEmpty else { throw MemoryDBError.invalid("Filter '\(filter.name)' needs at least one value.") }
+            let values = Set(filter.values)
+            users = users.filter { user in
+                switch filter.name {
+                case "user-name": return values.contains(user.name)
+                case "acl-names": return !values.isDisjoint(with: user.aclNames)
+                case "status": return values.contains(user.status)
+                default: return values.contains(user.authenticationType)
+                }
+            }
+        }
+        return try Pagination.page(users, key: \.name, maxResults: maxResults, nextToken: nextToken, limit: 1...50)
+    }
+
+    public func createUser(name rawName: String, accessString: String, authenticationType: String, passwords: [String], tags: [Tag]) throws -> UserView {
+        let name = try ResourceName.normalise(rawName, field: "userName")
+        guard name != BuiltinResources.defaultUserName else {
+            throw MemoryDBError(.userAlreadyExists, "A user named 'default' already exists.")
+        }
+        let access = try AccessString(parsing: accessString)
+        let hashes = try Self.passwordHashes(type: authenticationType, passwords: passwords)
+        try Tag.validate(tags)
+        let now = nowMilliseconds()
+        let record = UserRecord(name: name, accessString: access.description, authenticationType: authenticationType, passwordHashes: hashes, createdAt: now)
+        try store.createUser(record, event: EventRecord(sourceName: name, sourceType: "user", message: "User created", createdAt: now))
+        let arn = configuration.arn("user", name)
+        if !tags.isEmpty {
+            _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
+        }
+        return try view(record, acls: store.acls())
+    }
+
+    public func updateUser(name rawName: String, accessString: String?, authenticationType: String?, passwords: [String]?) throws -> UserView {
+        let name = rawName.lowercased()
+        guard name != BuiltinResources.defaultUserName else { throw MemoryDBError.invalid("The default user can't be modified.") }
+        guard var record = try store.user(named: name) else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+        guard accessString != nil || authenticationType != nil else {
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give an AccessString or an AuthenticationMode.")
+        }
+        if let accessString { record.accessString = try AccessString(parsing: accessString).description }
+        if let authenticationType {
+            record.authenticationType = authenticationType
+            record.passwordHashes = try Self.passwordHashes(type: authenticationType, passwords: passwords ?? []).joined(separator: ",")
+        }
+        let clusters = try store.updateUser(record, event: EventRecord(sourceName: name, sourceType: "user", message: "User updated", createdAt: nowMilliseconds()))
+        for cluster in clusters { trigger.wake(cluster: cluster) }
+        return try view(record, acls: store.acls())
+    }
+
+    public func deleteUser(_ rawName: String) throws -> UserView {
+        let name = rawName.lowercased()
+        guard name != BuiltinResources.defaultUserName else { throw MemoryDBError.invalid("The default user can't be deleted.") }
+        guard let record = try store.user(named: name) else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+        var deleted = try view(record, acls: store.acls())
+        deleted.status = "deleting"
+        let clusters = try store.deleteUser(name, event: EventRecord(sourceName: name, sourceType: "user", message: "User deleted", createdAt: nowMilliseconds()))
+        for cluster in clusters { trigger.wake(cluster: cluster) }
+        return deleted
+    }
+
+    /// The SHA-256 hex of each password, as Redis ACLs take them (`#<hash>`).
+    static func passwordHashes(type: String, passwords: [String]) throws -> [String] {
+        switch type {
+        case "password":
+            guard (1...2).contains(passwords.count) else {
+                throw MemoryDBError.invalid("A password user needs 1 or 2 passwords; got \(passwords.count).")
+            }
+            for password in passwords where !(16...128).contains(password.count) || password.contains(where: { $0.isWhitespace }) {
+                throw MemoryDBError.invalid("Passwords must be 16 to 128 characters without spaces; one has \(password.count).")
+            }
+            return passwords.map { SHA256.hash(data: Data($0.utf8)).map { String(format: "%02x", $0) }.joined() }
+        case "no-password":
+            guard passwords.isEmpty else { throw MemoryDBError(.invalidParameterCombination, "A no-password user takes no passwords.") }
+            return []
+        case "iam":
+            throw MemoryDBError(.invalidParameterCombination, "IAM authentication is not supported by MemoryPlane yet; use password or no-password.")
+        default:
+            throw MemoryDBError.invalid("Authentication type must be password, no-password or iam; got '\(type)'.")
+        }
+    }
+
+    // MARK: ACLs
+
+    public func describeACLs(name: String?, maxResults: Int?, nextToken: String?) throws -> (items: [ACLView], nextToken: String?) {
+        var acls = [try openAccess()] + (try store.acls().map { try view(acl: $0) })
+        acls.sort { $0.name < $1.name }
+        if let name {
+            acls = acls.filter { $0.name == name.lowercased() }
+            guard !acls.isEmpty else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
+        }
+        return try Pagination.page(acls, key: \.name, maxResults: maxResults, nextToken: nextToken, limit: 1...50)
+    }
+
+    public func createACL(name rawName: String, userNames: [String], tags: [Tag]) throws -> ACLView {
+        let name = try ResourceName.normalise(rawName, field: "aclName")
+        guard name != BuiltinResources.openAccessACLName else { throw MemoryDBError(.aclAlreadyExists, "An ACL named 'open-access' already exists.") }
+        let users = try checkUsers(userNames)
+        try Tag.validate(tags)
+        try store.createACL(name, users: users, event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL created", createdAt: nowMilliseconds()))
+        let arn = configuration.arn("acl", name)
+        if !tags.isEmpty {
+            _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
+        }
+        return try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
+    }
+
+    public func updateACL(name rawName: String, add: [String], remove: [String]) throws -> ACLView {
+        let name = rawName.lowercased()
+        guard name != BuiltinResources.openAccessACLName else { throw MemoryDBError.invalid("open-access ACL can't be modified.") }
+        guard !add.isEmpty || !remove.isEmpty else {
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give UserNamesToAdd or UserNamesToRemove.")
+        }
+        let adding = try checkUsers(add)
+        let removing = remove.map { $0.lowercased() }
+        if let both = adding.first(where: removing.contains) {
+            throw MemoryDBError(.duplicateUserName, "User '\(both)' is both added and removed.")
+        }
+        guard let current = try store.acls().first(where: { $0.name == name }) else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
+        for user in removing where !current.users.contains(user) {
+            throw MemoryDBError(.userNotFound, "User '\(user)' is not in ACL '\(name)'.")
+        }
+        guard Set(current.users).union(adding).subtracting(removing).count <= Self.maxUsersPerACL else {
+            throw MemoryDBError.invalid("An ACL may hold at most \(Self.maxUsersPerACL) users.")
+        }
+        let clusters = try store.updateACL(
+            name, add: adding, remove: removing,
+            event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL updated: added \(adding), removed \(removing)", createdAt: nowMilliseconds()))
+        for cluster in clusters { trigger.wake(cluster: cluster) }
+        return try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
+    }
+
+    public func deleteACL(_ rawName: String) throws -> ACLView {
+        let name = rawName.lowercased()
+        guard name != BuiltinResources.openAccessACLName else { throw MemoryDBError.invalid("open-access ACL can't be deleted.") }
+        var deleted = try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
+        try store.deleteACL(name, event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: nowMilliseconds()))
+        deleted.status = "deleting"
+        return deleted
+    }
+
+    /// Checks users exist (the default user included) and are named once.
+    func checkUsers(_ names: [String]) throws -> [String] {
+        let lowered = names.map { $0.lowercased() }
+        guard Set(lowered).count == lowered.count else { throw MemoryDBError(.duplicateUserName, "A user is named twice.") }
+        guard lowered.count <= Self.maxUsersPerACL else { throw MemoryDBError.invalid("An ACL may hold at most \(Self.maxUsersPerACL) users.") }
+        for name in lowered where name != BuiltinResources.defaultUserName {
+            guard try store.user(named: name) != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+        }
+        return lowered
+    }
+
+    // MARK: Enforcement
+
+    /// Whether an ACL exists (for clusters choosing one).
+    public func aclExists(_ name: String) throws -> Bool {
+        let custom = try store.acls().contains { $0.name == name }
+        return name == BuiltinResources.openAccessACLName || custom
+    }
+
+    static let fullDefaultRules = "on nopass ~* &* +@all " + RestrictedCommands.aclRules
+
+    /// What the nodes of a cluster using `acl` enforce.
+    public func target(forACL acl: String) throws -> ACLTarget {
+        if acl == BuiltinResources.openAccessACLName {
+            return ACLTarget(marker: "open-access@0", users: [:], defaultUserRules: Self.fullDefaultRules)
+        }
+        guard let found = try store.acls().first(where: { $0.name == acl }) else { throw MemoryDBError(.aclNotFound, "ACL '\(acl)' not found.") }
+        var users: [String: String] = [:]
+        for name in found.users where name != BuiltinResources.defaultUserName {
+            guard let user = try store.user(named: name) else { continue }
+            let credentials = user.hashes.isEmpty ? "nopass" : user.hashes.map { "#" + $0 }.joined(separator: " ")
+            let access = try AccessString(parsing: user.accessString)
+            users[name] = credentials + " " + access.nodeRules
+        }
+        let defaultRules = found.users.contains(BuiltinResources.defaultUserName) ? Self.fullDefaultRules : "off"
+        return ACLTarget(marker: "\(acl)@\(found.revision)", users: users, defaultUserRules: defaultRules)
+    }
+
+    // MARK: Views
+
+    func pending(acl: String, marker: String) throws -> Bool {
+        try store.clusters(after: nil, limit: 100_000).contains { $0.aclName == acl && $0.aclApplied != marker && $0.status != .deleting }
+    }
+
+    func defaultUser(acls: [(name: String, revision: Int, users: [String])]) -> UserView {
+        UserView(
+            name: BuiltinResources.defaultUserName, status: "active", accessString: BuiltinResources.defaultUserAccessString,
+            aclNames: ([BuiltinResources.openAccessACLName] + acls.filter { $0.users.contains(BuiltinResources.defaultUserName) }.map(\.name)).sorted(),
+            minimumEngineVersion: BuiltinResources.defaultUserMinimumEngineVersion, authenticationType: "no-password", passwordCount: nil,
+            arn: configuration.arn("user", BuiltinResources.defaultUserName))
+    }
+
+    func view(_ user: UserRecord, acls: [(name: String, revision: Int, users: [String])]) throws -> UserView {
+        let memberOf = acls.filter { $0.users.contains(user.name) }
+        let modifying = try memberOf.contains { try pending(acl: $0.name, marker: "\($0.name)@\($0.revision)") }
+        return UserView(
+            name: user.name, status: modifying ? "modifying" : "active", accessString: user.accessString, aclNames: memberOf.map(\.name),
+            minimumEngineVersion: "6.2", authenticationType: user.authenticationType,
+            passwordCount: user.authenticationType == "password" ? user.hashes.count : nil, arn: configuration.arn("user", user.name))
+    }
+
+    func openAccess() throws -> ACLView {
+        ACLView(
+            name: BuiltinResources.openAccessACLName, status: "active", userNames: [BuiltinResources.defaultUserName],
+            minimumEngineVersion: BuiltinResources.openAccessMinimumEngineVersion,
+            clusters: try store.clusterNames(usingACL: BuiltinResources.openAccessACLName),
+            arn: configuration.arn("acl", BuiltinResources.openAccessACLName))
+    }
+
+    func view(acl: (name: String, revision: Int, users: [String])) throws -> ACLView {
+        let modifying = try pending(acl: acl.name, marker: "\(acl.name)@\(acl.revision)")
+        return ACLView(
+            name: acl.name, status: modifying ? "modifying" : "active", userNames: acl.users, minimumEngineVersion: "6.2",
+            clusters: try store.clusterNames(usingACL: acl.name), arn: configuration.arn("acl", acl.name))
+    }
+}

@@ -1,0 +1,51 @@
+import Control
+import Engine
+import Foundation
+import Model
+import Testing
+
+/// Users and ACLs enforced on real TLS nodes: exactly the rights granted, and out when removed.
+@Suite(.serialized) struct AccessControlTests {
+    @Test func aUserHasExactlyItsRightsOnEveryNodeUntilRemoved() async throws {
+        try await DataPlaneHarness.with(ports: 21500...21599) { harness in
+            let access = AccessControlService(store: harness.store, configuration: harness.configuration, trigger: harness.reconciler)
+            let password = "app-password-0123456789"
+            _ = try access.createUser(
+                name: "app", accessString: "on ~app:* +@read +@write", authenticationType: "password", passwords: [password], tags: [])
+            _ = try access.createACL(name: "apps", userNames: ["app"], tags: [])
+            _ = try harness.service.createCluster(
+                CreateClusterRequest(name: "guarded", nodeType: "db.t4g.small", numShards: 1, numReplicasPerShard: 1, aclName: "apps"))
+            _ = try await harness.waitAvailable("guarded")
+            let client = RedisClient(timeout: .seconds(5), tlsContext: try harness.dataPlane.certificates.clientContext())
+            let ports = try harness.store.nodes(ofCluster: "guarded").sorted { $0.nodeIndex < $1.nodeIndex }.map(\.port)
+            let primary = NodeAddress(port: ports[0], tls: true)
+            let app = NodeCredentials(user: "app", password: password)
+
+            #expect(try await client.command("SET", "app:1", "v", to: primary, as: app).string == "OK")
+            #expect(try await client.send([["SET", "other:1", "v"]], to: primary, as: app)[0].isError)
+            #expect(try await client.send([["FLUSHALL"]], to: primary, as: app)[0].isError)
+            #expect(try await client.send([["CONFIG", "GET", "maxmemory"]], to: primary, as: app)[0].isError)
+            await #expect(throws: (any Error).self) {
+                try await client.command("GET", "app:1", to: primary, as: NodeCredentials(user: "app", password: "wrong-password-0000000"))
+            }
+            // The default user is off on a cluster whose ACL does not hold it.
+            #expect(try await client.send([["GET", "app:1"]], to: primary, as: nil)[0].isError)
+            // Every node has the user (the replica too).
+            // (A replica redirects reads to the primary: MOVED proves the user authenticated and may read.)
+            let onReplica = try await client.send([["GET", "app:1"]], to: NodeAddress(port: ports[1], tls: true), as: app)[0]
+            #expect(onReplica.string == "v" || { if case .error(let message) = onReplica { return message.hasPrefix("MOVED") }; return false }())
+
+            // Removed from the ACL: it can no longer authenticate anywhere.
+            _ = try access.updateACL(name: "apps", add: [], remove: ["app"])
+            let lockedOut = try await harness.eventually {
+                for port in ports {
+                    if (try? await client.command("GET", "app:1", to: NodeAddress(port: port, tls: true), as: app)) != nil { return false }
+                }
+                return true
+            }
+            #expect(lockedOut)
+            #expect(try access.describeACLs(name: "apps", maxResults: nil, nextToken: nil).items[0].status == "active")
+            #expect(throws: MemoryDBError.self) { try access.deleteACL("apps") }
+        }
+    }
+}
