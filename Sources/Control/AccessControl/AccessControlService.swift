@@ -146,7 +146,10 @@ public struct AccessControlService: Sendable {
         if !tags.isEmpty {
             _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
         }
-        return try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
+        var created = try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
+        // As on AWS, CreateACL answers `creating`; it is `active` from the next read.
+        created.status = "creating"
+        return created
     }
 
     public func updateACL(name rawName: String, add: [String], remove: [String]) throws -> ACLView {

@@ -133,7 +133,11 @@ public struct ParameterGroupService: Sendable {
             try definition.validate(value)
             changes[parameter] = value
         }
-        let summary = values.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+        var summary = values.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+        let pending = values.filter { value in !(definitions.first { $0.name == value.name }?.appliesImmediately ?? true) }.map(\.name)
+        if !pending.isEmpty {
+            summary += " (\(pending.joined(separator: ", ")) pending: takes effect when each node restarts)"
+        }
         let clusters = try store.changeParameters(
             of: name, set: changes,
             event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameters updated: \(summary)", createdAt: nowMilliseconds()))
