@@ -317,27 +317,14 @@ public struct Store: Sendable {
         }
     }
 
-    /// Points a cluster at another parameter group, with an event.
-    public func setClusterParameterGroup(_ cluster: String, to group: String, event: EventRecord) throws -> ClusterRecord {
-        try write { db in
-            guard var record = try ClusterRecord.fetchOne(db, key: cluster) else {
-                throw MemoryDBError(.clusterNotFound, "Cluster '\(cluster)' not found.")
-            }
-            guard record.status != .deleting else {
-                throw MemoryDBError(.invalidClusterState, "Cluster '\(cluster)' is being deleted.")
-            }
-            record.parameterGroupName = group
-            try record.update(db)
-            var event = event
-            try event.insert(db)
-            return record
-        }
-    }
-
     /// Records which group revision every node of a cluster now runs.
     public func setParametersApplied(_ cluster: String, _ marker: String, event: EventRecord?) throws {
+        try setApplied("parameters_applied", of: cluster, to: marker, event: event)
+    }
+
+    private func setApplied(_ column: String, of cluster: String, to marker: String, event: EventRecord?) throws {
         try write { db in
-            try db.execute(sql: "UPDATE clusters SET parameters_applied = ? WHERE name = ?", arguments: [marker, cluster])
+            try db.execute(sql: "UPDATE clusters SET \(column) = ? WHERE name = ?", arguments: [marker, cluster])
             if var event { try event.insert(db) }
         }
     }
@@ -532,26 +519,9 @@ public struct Store: Sendable {
         }
     }
 
-    /// Points a cluster at another ACL, with an event.
-    public func setClusterACL(_ cluster: String, to acl: String, event: EventRecord) throws -> ClusterRecord {
-        try write { db in
-            guard var record = try ClusterRecord.fetchOne(db, key: cluster) else {
-                throw MemoryDBError(.clusterNotFound, "Cluster '\(cluster)' not found.")
-            }
-            record.aclName = acl
-            try record.update(db)
-            var event = event
-            try event.insert(db)
-            return record
-        }
-    }
-
     /// Records which ACL revision every node of a cluster now enforces.
     public func setACLApplied(_ cluster: String, _ marker: String, event: EventRecord?) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE clusters SET acl_applied = ? WHERE name = ?", arguments: [marker, cluster])
-            if var event { try event.insert(db) }
-        }
+        try setApplied("acl_applied", of: cluster, to: marker, event: event)
     }
 
     // MARK: Events and tags
@@ -572,8 +542,8 @@ public struct Store: Sendable {
         }
     }
 
-    /// Replaces a cluster's description, with an event.
-    public func updateClusterDescription(_ name: String, to description: String?, event: EventRecord) throws -> ClusterRecord {
+    /// Changes a cluster that is not being deleted, with an event, in one transaction.
+    public func updateCluster(_ name: String, event: EventRecord, _ change: @Sendable (inout ClusterRecord) -> Void) throws -> ClusterRecord {
         try write { db in
             guard var cluster = try ClusterRecord.fetchOne(db, key: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
@@ -581,7 +551,7 @@ public struct Store: Sendable {
             guard cluster.status != .deleting else {
                 throw MemoryDBError(.invalidClusterState, "Cluster '\(name)' is being deleted.")
             }
-            cluster.description = description
+            change(&cluster)
             try cluster.update(db)
             var event = event
             try event.insert(db)

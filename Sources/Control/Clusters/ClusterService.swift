@@ -149,20 +149,21 @@ public struct ClusterService: Sendable {
         if let group { try checkFamily(of: group) }
         var record: ClusterRecord?
         if let description {
-            record = try store.updateClusterDescription(
-                name, to: description,
-                event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster description updated", createdAt: nowMilliseconds()))
+            record = try store.updateCluster(
+                name, event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster description updated", createdAt: nowMilliseconds())
+            ) { $0.description = description }
         }
         if let acl {
-            record = try store.setClusterACL(
-                name, to: acl,
-                event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster switched to ACL \(acl)", createdAt: nowMilliseconds()))
+            record = try store.updateCluster(
+                name, event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster switched to ACL \(acl)", createdAt: nowMilliseconds())
+            ) { $0.aclName = acl }
             trigger.wake(cluster: name)
         }
         if let group {
-            record = try store.setClusterParameterGroup(
-                name, to: group,
-                event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster switched to parameter group \(group)", createdAt: nowMilliseconds()))
+            record = try store.updateCluster(
+                name,
+                event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster switched to parameter group \(group)", createdAt: nowMilliseconds())
+            ) { $0.parameterGroupName = group }
             trigger.wake(cluster: name)
         }
         return try view(of: record!)
