@@ -27,13 +27,25 @@ public struct EndpointProxy: Sendable {
         let backendsFile = backendsFile
         let logger = logger
         let rotation = RotationCounter()
+        // The backend is connected and glued inside the initializer: NIO registers the client
+        // channel (and starts reading it) only once that future succeeds, so no byte can arrive
+        // before there is somewhere to send it.
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { client in
-                Self.connect(client, backends: Self.readBackends(backendsFile), start: rotation.next(), logger: logger)
-                return client.eventLoop.makeSucceededVoidFuture()
+                Self.connect(on: client.eventLoop, to: Self.readBackends(backendsFile), start: rotation.next(), logger: logger)
+                    .flatMapThrowing { backend in
+                        // Both channels live on this event loop, so the handlers go in synchronously.
+                        let (clientSide, backendSide) = GlueHandler.matchedPair()
+                        do {
+                            try client.pipeline.syncOperations.addHandler(clientSide)
+                            try backend.pipeline.syncOperations.addHandler(backendSide)
+                        } catch {
+                            backend.close(promise: nil)
+                            throw error
+                        }
+                    }
             }
             .bind(host: "127.0.0.1", port: port).get()
         logger.info("cluster endpoint listening", metadata: ["endpoint.port": "\(port)"])
@@ -48,43 +60,28 @@ public struct EndpointProxy: Sendable {
         }
     }
 
-    /// Tries the backends in turn, starting at a rotating position, and glues the first that connects.
-    static func connect(_ client: any Channel, backends: [(String, Int)], start: Int, logger: Logger) {
-        guard !backends.isEmpty else {
-            client.close(promise: nil)
-            return
-        }
+    /// Connects to the first backend that accepts, trying them in turn from a rotating position.
+    static func connect(on eventLoop: any EventLoop, to backends: [(String, Int)], start: Int, logger: Logger) -> EventLoopFuture<any Channel> {
+        guard !backends.isEmpty else { return eventLoop.makeFailedFuture(EndpointError.noBackends) }
         let ordered = (0..<backends.count).map { backends[(start + $0) % backends.count] }
-        attempt(client, ordered[...], logger: logger)
+        return attempt(on: eventLoop, ordered[...], logger: logger)
     }
 
-    private static func attempt(_ client: any Channel, _ remaining: ArraySlice<(String, Int)>, logger: Logger) {
+    private static func attempt(on eventLoop: any EventLoop, _ remaining: ArraySlice<(String, Int)>, logger: Logger) -> EventLoopFuture<any Channel> {
         guard let (host, port) = remaining.first else {
             logger.warning("no node of the cluster accepted a connection")
-            client.close(promise: nil)
-            return
+            return eventLoop.makeFailedFuture(EndpointError.noBackends)
         }
-        ClientBootstrap(group: client.eventLoop)
+        return ClientBootstrap(group: eventLoop)
             .connectTimeout(.milliseconds(300))
             .connect(host: host, port: port)
-            .whenComplete { result in
-                switch result {
-                case .success(let backend):
-                    let (clientSide, backendSide) = GlueHandler.matchedPair()
-                    client.pipeline.addHandler(clientSide).and(backend.pipeline.addHandler(backendSide)).whenComplete { added in
-                        switch added {
-                        case .success:
-                            client.setOption(.autoRead, value: true).whenComplete { _ in client.read() }
-                        case .failure:
-                            client.close(promise: nil)
-                            backend.close(promise: nil)
-                        }
-                    }
-                case .failure:
-                    attempt(client, remaining.dropFirst(), logger: logger)
-                }
-            }
+            .flatMapError { _ in attempt(on: eventLoop, remaining.dropFirst(), logger: logger) }
     }
+}
+
+/// No node of the cluster accepted the connection.
+enum EndpointError: Error {
+    case noBackends
 }
 
 /// Spreads connections over backends without shared mutable state races.
