@@ -200,14 +200,6 @@ public struct Store: Sendable {
         }
     }
 
-    public func nodes(ofClusters names: [String]) throws -> [String: [NodeRecord]] {
-        try writer.read { db in
-            let nodes = try NodeRecord.filter(names.contains(Column("cluster_name")))
-                .order(Column("shard_index"), Column("node_index")).fetchAll(db)
-            return Dictionary(grouping: nodes, by: \.clusterName)
-        }
-    }
-
     public func allNodes() throws -> [NodeRecord] {
         try writer.read { db in try NodeRecord.order(Column("name")).fetchAll(db) }
     }

@@ -69,9 +69,7 @@ public struct AccessControlService: Sendable {
         let record = UserRecord(name: name, accessString: access.description, authenticationType: authenticationType, passwordHashes: hashes, createdAt: now)
         try store.createUser(record, event: EventRecord(sourceName: name, sourceType: "user", message: "User created", createdAt: now))
         let arn = configuration.arn("user", name)
-        if !tags.isEmpty {
-            _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
-        }
+        try TagService(store: store, configuration: configuration).attach(tags, to: arn)
         return try view(record, acls: store.acls())
     }
 
@@ -143,9 +141,7 @@ public struct AccessControlService: Sendable {
         try Tag.validate(tags)
         try store.createACL(name, users: users, event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL created", createdAt: nowMilliseconds()))
         let arn = configuration.arn("acl", name)
-        if !tags.isEmpty {
-            _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
-        }
+        try TagService(store: store, configuration: configuration).attach(tags, to: arn)
         var created = try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
         // As on AWS, CreateACL answers `creating`; it is `active` from the next read.
         created.status = "creating"

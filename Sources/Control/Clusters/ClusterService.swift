@@ -219,8 +219,8 @@ public struct ClusterService: Sendable {
         var view = ClusterView(
             cluster: details.cluster, nodes: details.nodes, tags: details.tags.map { Tag(key: $0.key, value: $0.value) },
             configuration: configuration)
-        let target = try? parameterGroups.target(forGroup: details.cluster.parameterGroupName)
-        view.parameterGroupStatus = target?.marker == details.cluster.parametersApplied ? "in-sync" : "applying"
+        let marker = try? parameterGroups.marker(forGroup: details.cluster.parameterGroupName)
+        view.parameterGroupStatus = marker == details.cluster.parametersApplied ? "in-sync" : "applying"
         return view
     }
 

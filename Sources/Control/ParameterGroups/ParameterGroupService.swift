@@ -76,6 +76,16 @@ public struct ParameterGroupService: Sendable {
         return ParameterTarget(marker: "\(group)@\(revision)", values: values, immediateValues: immediate)
     }
 
+    /// The marker of a group's current revision, without resolving its values (cluster views
+    /// need only this, on every Describe call).
+    public func marker(forGroup group: String) throws -> String {
+        if ParameterCatalog.defaultGroup(named: group) != nil { return "\(group)@0" }
+        guard let record = try store.parameterGroup(named: group) else {
+            throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(group)' not found.")
+        }
+        return "\(group)@\(record.revision)"
+    }
+
     /// A group's family definitions, its values, and its revision (0 for a default group).
     func resolve(_ name: String) throws -> (definitions: [ParameterDefinition], values: [String: String], revision: Int) {
         if let group = ParameterCatalog.defaultGroup(named: name) {
@@ -109,9 +119,7 @@ public struct ParameterGroupService: Sendable {
             ParameterGroupRecord(name: name, family: family, description: description ?? "", createdAt: now),
             event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group created", createdAt: now))
         let arn = configuration.arn("parametergroup", name)
-        if !tags.isEmpty {
-            _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
-        }
+        try TagService(store: store, configuration: configuration).attach(tags, to: arn)
         return ParameterGroupView(name: name, family: family, description: description ?? "", arn: arn)
     }
 

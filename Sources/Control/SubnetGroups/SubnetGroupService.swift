@@ -43,9 +43,7 @@ public struct SubnetGroupService: Sendable {
             Store.SubnetGroupRecord(name: name, description: description ?? "", subnets: subnets), creating: true, replaceSubnets: true,
             event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group created", createdAt: nowMilliseconds()))
         let arn = configuration.arn("subnetgroup", name)
-        if !tags.isEmpty {
-            _ = try store.addTags(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: TagService.maxTagsPerResource)
-        }
+        try TagService(store: store, configuration: configuration).attach(tags, to: arn)
         return try view(named: name)
     }
 

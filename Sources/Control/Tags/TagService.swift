@@ -25,6 +25,14 @@ public struct TagService: Sendable {
         return try store.addTags(records, to: canonical, limit: Self.maxTagsPerResource).map { Tag(key: $0.key, value: $0.value) }
     }
 
+    /// Stores the tags given when a resource is created; the caller checked them (Tag.validate)
+    /// before creating anything, so a bad tag never leaves a resource half made.
+    func attach(_ tags: [Tag], to arn: String) throws {
+        guard !tags.isEmpty else { return }
+        _ = try store.addTags(
+            tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: Self.maxTagsPerResource)
+    }
+
     public func untagResource(_ arn: String, keys: [String]) throws -> [Tag] {
         let canonical = try resolve(arn)
         guard !keys.isEmpty else { throw MemoryDBError.invalid("TagKeys must contain at least one key.") }
