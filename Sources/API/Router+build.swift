@@ -13,6 +13,8 @@ public struct APIServices: Sendable {
     public var accessControl: AccessControlService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
+    /// The region signatures must be scoped to (the server's `--region`).
+    public var region: String
     /// Where callers find the keys, said in every 401.
     public var credentialsHint: String
     /// The PEM of the CA that signs node certificates (made on first need).
@@ -21,7 +23,7 @@ public struct APIServices: Sendable {
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
         parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService,
-        accessKey: AccessKey?, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
+        accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
         self.accessControl = accessControl
         self.parameterGroups = parameterGroups
@@ -32,6 +34,7 @@ public struct APIServices: Sendable {
         self.tags = tags
         self.catalog = catalog
         self.accessKey = accessKey
+        self.region = region
         self.credentialsHint = credentialsHint
     }
 }
@@ -53,7 +56,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     AWSDoor(services: services).addRoutes(to: router)
     let v1 = router.group("v1")
     if let key = services.accessKey {
-        v1.add(middleware: RESTAuthMiddleware(key: key, hint: services.credentialsHint))
+        v1.add(middleware: RESTAuthMiddleware(key: key, region: services.region, hint: services.credentialsHint))
     }
     ClusterController(service: services.clusters).addRoutes(to: v1)
     EventController(service: services.events).addRoutes(to: v1)

@@ -8,7 +8,8 @@ import Glibc
 /// logic can be tested with a fake while integration tests use `LocalDataPlane` and real nodes.
 public protocol DataPlane: Sendable {
     /// The PID of the node's running process, proven to be ours; nil when it is not running.
-    func runningNodePID(_ node: NodeSpec) -> Int32?
+    /// Throws `ProbeUnavailableError` when it cannot tell (out of descriptors).
+    func runningNodePID(_ node: NodeSpec) throws -> Int32?
     /// Renders the node's config and starts it; returns its PID.
     func startNode(_ node: NodeSpec) async throws -> Int32
     /// Stops the node's process (if it is ours and running) and keeps its files.
@@ -27,7 +28,8 @@ public protocol DataPlane: Sendable {
     func replicate(_ node: NodeSpec, primaryID: String) async throws
 
     /// The PID of the cluster endpoint's running process, proven ours; nil when not running.
-    func runningEndpointPID(_ endpoint: EndpointSpec) -> Int32?
+    /// Throws `ProbeUnavailableError` when it cannot tell (out of descriptors).
+    func runningEndpointPID(_ endpoint: EndpointSpec) throws -> Int32?
     /// Writes the endpoint's backend list and starts it when it is not running.
     func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32
     /// Whether a PING sent through the endpoint comes back PONG.

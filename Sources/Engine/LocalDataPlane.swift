@@ -44,7 +44,7 @@ public struct LocalDataPlane: DataPlane {
 
     // MARK: Nodes
 
-    public func runningNodePID(_ node: NodeSpec) -> Int32? {
+    public func runningNodePID(_ node: NodeSpec) throws -> Int32? {
         let directory = nodeDirectory(node.name)
         var candidates: [Int32] = []
         if let recorded = node.recordedPID { candidates.append(recorded) }
@@ -53,11 +53,11 @@ public struct LocalDataPlane: DataPlane {
         {
             candidates.append(pid)
         }
-        if let pid = candidates.first(where: { ProcessControl.owns($0, executableName: engineName, workingDirectory: directory) }) {
+        for pid in candidates where try ProcessControl.owns(pid, executableName: engineName, workingDirectory: directory) {
             return pid
         }
         // A crash between spawning and recording leaves no trace but the process itself.
-        return ProcessControl.findProcess(executableName: engineName, workingDirectory: directory)
+        return try ProcessControl.findProcess(executableName: engineName, workingDirectory: directory)
     }
 
     public func startNode(_ node: NodeSpec) async throws -> Int32 {
@@ -78,7 +78,8 @@ public struct LocalDataPlane: DataPlane {
     }
 
     public func stopNode(_ node: NodeSpec) async {
-        guard let pid = runningNodePID(node) else { return }
+        // Out of descriptors: the node is left alone; the next pass stops it.
+        guard let pid = try? runningNodePID(node) else { return }
         await ProcessControl.terminate(pid)
         logger.info("stopped node", metadata: ["node.name": "\(node.name)", "node.pid": "\(pid)"])
     }
@@ -160,17 +161,17 @@ public struct LocalDataPlane: DataPlane {
 
     // MARK: Endpoints
 
-    public func runningEndpointPID(_ endpoint: EndpointSpec) -> Int32? {
+    public func runningEndpointPID(_ endpoint: EndpointSpec) throws -> Int32? {
         let directory = clusterDirectory(endpoint.clusterName)
         if let text = try? String(contentsOfFile: "\(directory)/endpoint.pid", encoding: .utf8),
             let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-            ProcessControl.owns(pid, executableName: proxyName, workingDirectory: directory)
+            try ProcessControl.owns(pid, executableName: proxyName, workingDirectory: directory)
         {
             return pid
         }
         // A crash between spawning and writing the pid file leaves only the process.
         guard FileManager.default.fileExists(atPath: directory) else { return nil }
-        return ProcessControl.findProcess(executableName: proxyName, workingDirectory: directory)
+        return try ProcessControl.findProcess(executableName: proxyName, workingDirectory: directory)
     }
 
     public func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32 {
@@ -178,7 +179,7 @@ public struct LocalDataPlane: DataPlane {
         try Self.makePrivateDirectory(directory)
         try Self.writePrivateFile(
             "\(directory)/endpoint.backends", endpoint.backendPorts.map { "127.0.0.1:\($0)" }.joined(separator: "\n") + "\n")
-        if let pid = runningEndpointPID(endpoint) { return pid }
+        if let pid = try runningEndpointPID(endpoint) { return pid }
         let pid = try ProcessControl.spawnDetached(
             [proxyExecutable, "endpoint-proxy", "--port", String(endpoint.port), "--backends", "\(directory)/endpoint.backends"],
             workingDirectory: directory)
@@ -201,7 +202,7 @@ public struct LocalDataPlane: DataPlane {
     /// there is none or it is due for renewal; the CA is copied beside it.
     func certificateFiles(for node: NodeSpec, in directory: String) throws -> NodeConfig.TLSFiles {
         let authority = try certificates.authority()
-        try Self.writePublicFile("\(directory)/ca.pem", authority.certificatePEM)
+        try Self.writePrivateFile("\(directory)/ca.pem", authority.certificatePEM)
         if let current = currentCertificate(in: directory), !Self.isDue(current.certificate) {
             return NodeConfig.TLSFiles(certificate: current.certificate, key: current.key, authority: "\(directory)/ca.pem")
         }
@@ -215,7 +216,7 @@ public struct LocalDataPlane: DataPlane {
         let files = NodeConfig.TLSFiles(
             certificate: "\(directory)/tls-\(stamp).crt", key: "\(directory)/tls-\(stamp).key", authority: "\(directory)/ca.pem")
         try Self.writePrivateFile(files.key, issued.keyPEM)
-        try Self.writePublicFile(files.certificate, issued.certificatePEM)
+        try Self.writePrivateFile(files.certificate, issued.certificatePEM)
         return files
     }
 
@@ -251,7 +252,7 @@ public struct LocalDataPlane: DataPlane {
     }
 
     public func removeEndpoint(_ endpoint: EndpointSpec) async throws {
-        if let pid = runningEndpointPID(endpoint) {
+        if let pid = try runningEndpointPID(endpoint) {
             await ProcessControl.terminate(pid, grace: .seconds(1))
         }
         let directory = clusterDirectory(endpoint.clusterName)
@@ -271,11 +272,6 @@ public struct LocalDataPlane: DataPlane {
     /// Writes a file atomically with mode 0600.
     public static func writePrivateFile(_ path: String, _ contents: String) throws {
         try writeFile(path, contents, mode: 0o600)
-    }
-
-    /// Writes a file anyone may read (certificates), atomically, with mode 0644.
-    public static func writePublicFile(_ path: String, _ contents: String) throws {
-        try writeFile(path, contents, mode: 0o644)
     }
 
     static func writeFile(_ path: String, _ contents: String, mode: Int) throws {

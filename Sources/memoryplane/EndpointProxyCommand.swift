@@ -17,6 +17,10 @@ struct EndpointProxyCommand: AsyncParsableCommand {
     var backends: String
 
     func run() async throws {
-        try await EndpointProxy(port: port, backendsFile: backends, logger: Logger(label: "memoryplane.endpoint")).run()
+        let descriptorLimit = ResourceLimits.raiseDescriptorLimit()
+        try await EndpointProxy(
+            port: port, backendsFile: backends, logger: Logger(label: "memoryplane.endpoint"),
+            maxConnections: max(16, min(10_000, (descriptorLimit - 64) / 2))
+        ).run()
     }
 }

@@ -74,6 +74,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "API connections open at once; past it new ones get 503 (default: half the descriptor limit, at most 4096).")
+    var maxConnections: Int?
+
+    @Option(help: "Seconds a new API connection has to send its first request's headers (TLS handshake included).")
+    var headerTimeout = 10
+
+    @Option(help: "Seconds an API connection may stay open with no request in progress.")
+    var idleTimeout = 60
+
     func validate() throws {
         _ = try portRange()
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535; got \(port).") }
@@ -102,6 +111,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let secret, secret.count < 16 || secret.contains(where: { $0.isWhitespace }) {
             throw ValidationError("The secret access key must be at least 16 characters without spaces.")
         }
+        if let maxConnections, maxConnections < 1 {
+            throw ValidationError("--max-connections must be at least 1; got \(maxConnections).")
+        }
+        guard (1...3600).contains(headerTimeout) else { throw ValidationError("--header-timeout must be 1 to 3600 seconds; got \(headerTimeout).") }
+        guard (1...86400).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 86400 seconds; got \(idleTimeout).") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
         }
@@ -129,6 +143,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Every file under the data dir (SQLite's WAL and SHM, node files, certificates) is the
+        // owner's alone; redis-server and the endpoint processes inherit the mask.
+        umask(0o077)
+        let descriptorLimit = ResourceLimits.raiseDescriptorLimit()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -177,12 +195,23 @@ struct ServeCommand: AsyncParsableCommand {
             subnetGroups: SubnetGroupService(store: store, configuration: configuration),
             accessControl: AccessControlService(store: store, configuration: configuration, trigger: reconciler),
             accessKey: accessKey,
+            region: region,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
             caCertificate: { try certificates.authority().certificatePEM })
+        let limits = ConnectionLimits(
+            maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
+            headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout))
+        if limits.maxConnections > descriptorLimit - 64 {
+            logger.warning(
+                "--max-connections is close to the descriptor limit; exhaustion is possible",
+                metadata: ["http.max_connections": "\(limits.maxConnections)", "process.descriptor_limit": "\(descriptorLimit)"])
+        }
         let app = Application(
             router: buildRouter(services),
-            server: try serverBuilder(dataDirectory: dataDirectory, certificates: certificates),
-            configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane"),
+            server: try serverBuilder(dataDirectory: dataDirectory, certificates: certificates, limits: limits, logger: logger),
+            // A backlog as deep as the kernel allows (somaxconn): a burst of connections waits in
+            // it instead of on SYN retries.
+            configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane", backlog: 4096),
             services: [reconciler],
             logger: logger)
         logger.notice(
@@ -191,13 +220,17 @@ struct ServeCommand: AsyncParsableCommand {
                 "http.address": "\(host):\(port)", "data_dir": "\(dataDirectory)", "engine.path": "\(engine)",
                 "engine.version": "\(engineVersion.patchVersion)", "auth": "\(auth.rawValue)",
                 "http.scheme": "\(tls == .auto || tlsCert != nil ? "https" : "http")",
+                "http.max_connections": "\(limits.maxConnections)", "process.descriptor_limit": "\(descriptorLimit)",
             ])
         try await app.runService()
         logger.notice("memoryplane stopped; data nodes keep running")
     }
 
     /// Plain HTTP/1.1, or HTTPS with the given certificate or one from the local CA.
-    func serverBuilder(dataDirectory: String, certificates: CertificateAuthorityProvider) throws -> HTTPServerBuilder {
+    func serverBuilder(
+        dataDirectory: String, certificates: CertificateAuthorityProvider, limits: ConnectionLimits, logger: Logger
+    ) throws -> HTTPServerBuilder {
+        let counter = ConnectionCounter(limit: limits.maxConnections, logger: logger)
         let chainPEM: String
         let keyPEM: String
         if let tlsCert, let tlsKey {
@@ -208,16 +241,17 @@ struct ServeCommand: AsyncParsableCommand {
             let issued = try certificates.authority().issue(commonName: "memoryplane-api", names: names)
             chainPEM = issued.certificatePEM
             keyPEM = issued.keyPEM
-            try LocalDataPlane.writePublicFile("\(dataDirectory)/tls/api.crt", chainPEM)
+            try LocalDataPlane.writePrivateFile("\(dataDirectory)/tls/api.crt", chainPEM)
             try LocalDataPlane.writePrivateFile("\(dataDirectory)/tls/api.key", keyPEM)
         } else {
-            return .http1()
+            return .guardedHTTP1(limits: limits, counter: counter)
         }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(chainPEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)))
         configuration.minimumTLSVersion = .tlsv12
-        return try .tls(.http1(), tlsConfiguration: configuration)
+        let tlsConfiguration = configuration
+        return .guardedHTTP1(limits: limits, counter: counter) { try TLSChannel($0, tlsConfiguration: tlsConfiguration) }
     }
 
     func resolveEngine() throws -> String {

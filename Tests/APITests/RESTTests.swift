@@ -31,7 +31,7 @@ struct RESTFixture {
                 catalog: CatalogService(store: store, configuration: configuration),
                 parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: NoReconciler()),
                 subnetGroups: SubnetGroupService(store: store, configuration: configuration),
-                accessControl: AccessControlService(store: store, configuration: configuration, trigger: NoReconciler()), accessKey: accessKey, credentialsHint: "see credentials",
+                accessControl: AccessControlService(store: store, configuration: configuration, trigger: NoReconciler()), accessKey: accessKey, region: "us-east-1", credentialsHint: "see credentials",
                 caCertificate: { "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n" }))
     }
 

@@ -23,7 +23,7 @@ import Testing
 
     func failure(_ request: SigV4Verifier.Request, now: Date? = nil) -> SigV4Failure? {
         do {
-            try SigV4Verifier(key: key).verify(request, now: now ?? signedAt)
+            try SigV4Verifier(key: key, region: "us-east-1").verify(request, now: now ?? signedAt)
             return nil
         } catch {
             return error
@@ -61,6 +61,33 @@ import Testing
         var wrongService = request()
         wrongService.headers["authorization"] = wrongService.headers["authorization"]!.replacingOccurrences(of: "/memorydb/", with: "/s3/")
         #expect(failure(wrongService)?.message.contains("memorydb") == true)
+    }
+
+    @Test func everyAmzHeaderPresentMustBeSigned() {
+        // The operation header left out of SignedHeaders: a replayed signature could retarget it.
+        var retargeted = request()
+        retargeted.headers["authorization"] = retargeted.headers["authorization"]!.replacingOccurrences(
+            of: "SignedHeaders=content-type;host;x-amz-date;x-amz-target", with: "SignedHeaders=content-type;host;x-amz-date")
+        retargeted.headers["x-amz-target"] = "AmazonMemoryDB.DeleteCluster"
+        let refusal = failure(retargeted)
+        #expect(refusal?.code == .invalidSignature)
+        #expect(refusal?.message.contains("x-amz-target") == true)
+        var withToken = request()
+        withToken.headers["x-amz-security-token"] = "forged"
+        #expect(failure(withToken)?.message.contains("x-amz-security-token") == true)
+        var hostless = request()
+        hostless.headers["authorization"] = hostless.headers["authorization"]!.replacingOccurrences(
+            of: "content-type;host;", with: "content-type;")
+        #expect(failure(hostless)?.message.contains("host") == true)
+    }
+
+    @Test func aSignatureScopedToAnotherRegionIsRefused() {
+        var elsewhere = request()
+        elsewhere.headers["authorization"] = elsewhere.headers["authorization"]!.replacingOccurrences(of: "/us-east-1/", with: "/eu-west-1/")
+        let refusal = failure(elsewhere)
+        #expect(refusal?.code == .invalidSignature)
+        #expect(refusal?.message.contains("eu-west-1") == true)
+        #expect(refusal?.message.contains("us-east-1") == true)
     }
 
     @Test func amzDatesParseToTheRightInstant() {

@@ -12,7 +12,9 @@ import Testing
             let password = "app-password-0123456789"
             _ = try access.createUser(
                 name: "app", accessString: "on ~app:* +@read +@write", authenticationType: "password", passwords: [password], tags: [])
-            _ = try access.createACL(name: "apps", userNames: ["app"], tags: [])
+            _ = try access.createUser(
+                name: "ops", accessString: "on ~* &* +@all", authenticationType: "password", passwords: [password], tags: [])
+            _ = try access.createACL(name: "apps", userNames: ["app", "ops"], tags: [])
             _ = try harness.service.createCluster(
                 CreateClusterRequest(name: "guarded", nodeType: "db.t4g.small", numShards: 1, numReplicasPerShard: 1, aclName: "apps"))
             _ = try await harness.waitAvailable("guarded")
@@ -28,6 +30,21 @@ import Testing
             await #expect(throws: (any Error).self) {
                 try await client.command("GET", "app:1", to: primary, as: NodeCredentials(user: "app", password: "wrong-password-0000000"))
             }
+            // Even a +@all user learns nothing of the control plane's own user.
+            let ops = NodeCredentials(user: "ops", password: password)
+            let admin = ClusterService.adminUserName
+            for command in [["ACL", "LIST"], ["ACL", "GETUSER", admin], ["ACL", "USERS"], ["ACL", "LOG"], ["ACL", "DRYRUN", admin, "GET", "k"],
+                ["CLIENT", "LIST"], ["CLIENT", "KILL", "USER", admin]] {
+                let reply = try await client.send([command], to: primary, as: ops)[0]
+                guard case .error(let message) = reply, message.hasPrefix("NOPERM") else {
+                    Issue.record("\(command) answered \(reply) to a +@all user")
+                    continue
+                }
+            }
+            #expect(try await client.command("ACL", "WHOAMI", to: primary, as: ops).string == "ops")
+            #expect(try await client.command("ACL", "CAT", to: primary, as: ops).array?.isEmpty == false)
+            #expect(try await client.command("SET", "any", "v", to: primary, as: ops).string == "OK")
+
             // The default user is off on a cluster whose ACL does not hold it.
             #expect(try await client.send([["GET", "app:1"]], to: primary, as: nil)[0].isError)
             // Every node has the user (the replica too).
@@ -36,7 +53,7 @@ import Testing
             #expect(onReplica.string == "v" || { if case .error(let message) = onReplica { return message.hasPrefix("MOVED") }; return false }())
 
             // Removed from the ACL: it can no longer authenticate anywhere.
-            _ = try access.updateACL(name: "apps", add: [], remove: ["app"])
+            _ = try access.updateACL(name: "apps", add: [], remove: ["app", "ops"])
             let lockedOut = try await harness.eventually {
                 for port in ports {
                     if (try? await client.command("GET", "app:1", to: NodeAddress(port: port, tls: true), as: app)) != nil { return false }

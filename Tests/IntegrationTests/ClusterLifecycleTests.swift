@@ -49,8 +49,14 @@ import Glibc
             #expect(try await client.command("SET", "greeting", "hello", to: NodeAddress(port: port), as: nil).string == "OK")
             #expect(try await client.command("GET", "greeting", to: NodeAddress(port: port), as: nil).string == "hello")
 
-            // Client users cannot reconfigure or re-shape the cluster.
-            for command in [["CONFIG", "GET", "maxmemory"], ["SHUTDOWN", "NOSAVE"], ["CLUSTER", "RESET"], ["BGSAVE"], ["REPLICAOF", "NO", "ONE"], ["ACL", "SETUSER", "x"], ["DEBUG", "SLEEP", "0"]] {
+            // Client users cannot reconfigure or re-shape the cluster, nor learn of the admin user.
+            let denied = [
+                ["CONFIG", "GET", "maxmemory"], ["SHUTDOWN", "NOSAVE"], ["CLUSTER", "RESET"], ["BGSAVE"], ["REPLICAOF", "NO", "ONE"],
+                ["ACL", "SETUSER", "x"], ["DEBUG", "SLEEP", "0"], ["ACL", "LIST"], ["ACL", "GETUSER", ClusterService.adminUserName],
+                ["ACL", "USERS"], ["ACL", "LOG"], ["ACL", "DRYRUN", ClusterService.adminUserName, "GET", "x"], ["CLIENT", "LIST"],
+                ["CLIENT", "KILL", "USER", ClusterService.adminUserName],
+            ]
+            for command in denied {
                 let reply = try await client.send([command], to: NodeAddress(port: port), as: nil)[0]
                 guard case .error(let message) = reply else {
                     Issue.record("\(command) was allowed")
@@ -60,6 +66,8 @@ import Glibc
                 #expect(message.hasPrefix("NOPERM") || message.contains("DEBUG command not allowed"), "\(command): \(message)")
             }
             #expect(try await client.command("CLUSTER", "NODES", to: NodeAddress(port: port), as: nil).string != nil)
+            #expect(try await client.command("ACL", "WHOAMI", to: NodeAddress(port: port), as: nil).string == "default")
+            #expect(try await client.command("ACL", "CAT", to: NodeAddress(port: port), as: nil).array?.isEmpty == false)
 
             // Kill the primary with SIGKILL: it comes back on the same port with the write.
             let primaryName = try #require(view.shards.flatMap(\.nodes).first { $0.endpoint.port == port }?.name)

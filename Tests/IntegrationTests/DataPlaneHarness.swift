@@ -101,7 +101,7 @@ final class DataPlaneHarness: @unchecked Sendable {
             let parent = root.appendingPathComponent(kind)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] {
                 let dir = parent.appendingPathComponent(name).path
-                while let pid = ProcessControl.findProcess(executableName: executable, workingDirectory: dir) {
+                while let pid = try? ProcessControl.findProcess(executableName: executable, workingDirectory: dir) {
                     await ProcessControl.terminate(pid, grace: .seconds(2))
                 }
             }
@@ -121,7 +121,7 @@ final class DataPlaneHarness: @unchecked Sendable {
         var pids: [String: Int32] = [:]
         for node in try store.nodes(ofCluster: cluster) {
             let dir = dataPlane.nodeDirectory(node.name)
-            if let pid = ProcessControl.findProcess(executableName: "redis-server", workingDirectory: dir) { pids[node.name] = pid }
+            if let pid = try? ProcessControl.findProcess(executableName: "redis-server", workingDirectory: dir) { pids[node.name] = pid }
         }
         return pids
     }
@@ -132,8 +132,8 @@ final class DataPlaneHarness: @unchecked Sendable {
         for kind in ["nodes", "clusters"] {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(kind).path)) ?? [] {
                 let dir = root.appendingPathComponent(kind).appendingPathComponent(name).path
-                if ProcessControl.findProcess(executableName: "redis-server", workingDirectory: dir) != nil
-                    || ProcessControl.findProcess(executableName: "memoryplane", workingDirectory: dir) != nil
+                if (try? ProcessControl.findProcess(executableName: "redis-server", workingDirectory: dir)) != nil
+                    || (try? ProcessControl.findProcess(executableName: "memoryplane", workingDirectory: dir)) != nil
                 {
                     return true
                 }

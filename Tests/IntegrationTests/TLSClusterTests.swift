@@ -31,7 +31,7 @@ import Testing
             let shortLived = try authority.issue(commonName: node.name, validity: 86400)
             let stamp = Int(Date().timeIntervalSince1970 * 1000)
             try LocalDataPlane.writePrivateFile("\(directory)/tls-\(stamp).key", shortLived.keyPEM)
-            try LocalDataPlane.writePublicFile("\(directory)/tls-\(stamp).crt", shortLived.certificatePEM)
+            try LocalDataPlane.writePrivateFile("\(directory)/tls-\(stamp).crt", shortLived.certificatePEM)
             let spec = NodeSpec(
                 name: node.name, port: node.port, busPort: node.busPort, maxmemoryBytes: 1 << 30,
                 admin: NodeCredentials(user: ClusterService.adminUserName, password: try #require(try harness.store.cluster(named: "secure")).adminPassword),

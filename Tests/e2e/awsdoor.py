@@ -24,20 +24,26 @@ def client(server, key=None, secret=None):
         config=Config(retries={"max_attempts": 1}))
 
 
-def raw_call(server, operation, params=None, key=None, secret=None, sign=True, headers=None, body=None, amz_date=None):
-    """POSTs one operation as botocore would and returns (status, parsed JSON, headers)."""
+def raw_call(server, operation, params=None, key=None, secret=None, sign=True, headers=None, body=None, amz_date=None,
+             region="us-east-1", unsigned_headers=None):
+    """POSTs one operation as botocore would and returns (status, parsed JSON, headers).
+
+    `unsigned_headers` are added after signing, as an attacker replaying a signature would."""
     data = body if body is not None else json.dumps(params or {}).encode()
-    request = AWSRequest(method="POST", url=server.url + "/", data=data, headers={
-        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonMemoryDB.{operation}", **(headers or {})})
+    fields = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonMemoryDB.{operation}", **(headers or {})}
+    request = AWSRequest(method="POST", url=server.url + "/", data=data,
+                         headers={name: value for name, value in fields.items() if value is not None})
     if sign:
         k, s = server.credentials
-        signer = SigV4Auth(Credentials(key or k, secret or s), "memorydb", "us-east-1")
+        signer = SigV4Auth(Credentials(key or k, secret or s), "memorydb", region)
         if amz_date:
             with mock.patch("botocore.auth.get_current_datetime", lambda: amz_date):
                 signer.add_auth(request)
         else:
             signer.add_auth(request)
     prepared = request.prepare()
+    for name, value in (unsigned_headers or {}).items():
+        prepared.headers[name] = value
     response = requests.post(prepared.url, data=prepared.body, headers=dict(prepared.headers), timeout=60)
     return response.status_code, response.json(), response.headers
 

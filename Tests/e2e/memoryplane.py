@@ -69,7 +69,7 @@ def processes_in(directory):
 class Server:
     """One `memoryplane serve` over a temporary data directory."""
 
-    def __init__(self, auth="key", data_dir=None, extra_args=()):
+    def __init__(self, auth="key", data_dir=None, extra_args=(), descriptor_limit=None):
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="mp-e2e-", dir="/tmp")
         self.port = free_port()
         self.range = free_range()
@@ -77,6 +77,7 @@ class Server:
         self.process = None
         self.log_path = os.path.join(self.data_dir + ".log")
         self.extra_args = list(extra_args)
+        self.descriptor_limit = descriptor_limit
         https = "--tls" in self.extra_args and "auto" in self.extra_args
         self.url = f"{'https' if https else 'http'}://127.0.0.1:{self.port}"
 
@@ -84,7 +85,15 @@ class Server:
         args = [BINARY, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", self.data_dir,
                 "--node-port-range", f"{self.range[0]}-{self.range[1]}", "--auth", self.auth_mode, *self.extra_args]
         self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        limit = self.descriptor_limit
+
+        def lower_limit():
+            if limit:
+                import resource
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL,
+                                        preexec_fn=lower_limit if limit else None)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:

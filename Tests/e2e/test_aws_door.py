@@ -208,7 +208,35 @@ def test_rest_accepts_sigv4_with_the_same_key(server):
     request = AWSRequest(method="GET", url=server.url + "/v1/clusters")
     SigV4Auth(Credentials(key, "wrong"), "memorydb", "us-east-1").add_auth(request)
     prepared = request.prepare()
-    assert plain.get(prepared.url, headers=dict(prepared.headers), timeout=10).status_code == 401
+    refused = plain.get(prepared.url, headers=dict(prepared.headers), timeout=10)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "InvalidSignatureException"
+    # Signed for another region: refused on this door too.
+    request = AWSRequest(method="GET", url=server.url + "/v1/clusters")
+    SigV4Auth(Credentials(key, secret), "memorydb", "eu-west-1").add_auth(request)
+    prepared = request.prepare()
+    refused = plain.get(prepared.url, headers=dict(prepared.headers), timeout=10)
+    assert refused.status_code == 403 and "eu-west-1" in refused.json()["error"]["message"]
+
+
+def test_a_signature_cannot_be_retargeted_or_used_in_another_region(server):
+    mdb = client(server)
+    mdb.create_cluster(ClusterName="victim", NodeType="db.t4g.small", ACLName="open-access", TLSEnabled=False,
+                       NumReplicasPerShard=0)
+    # Signed without X-Amz-Target, which is then added: a captured signature replayed as DeleteCluster.
+    status, body, _ = raw_call(server, "DescribeClusters", {"ClusterName": "victim"}, headers={"X-Amz-Target": None},
+                               unsigned_headers={"X-Amz-Target": "AmazonMemoryDB.DeleteCluster"})
+    assert status == 403, body
+    check_error(body, "InvalidSignatureException")
+    assert "x-amz-target" in body["message"]
+    # Any other unsigned x-amz-* header is refused the same way.
+    status, body, _ = raw_call(server, "DescribeClusters", unsigned_headers={"X-Amz-Security-Token": "forged"})
+    assert status == 403 and "x-amz-security-token" in body["message"]
+    status, body, _ = raw_call(server, "DescribeClusters", region="eu-west-1")
+    assert status == 403
+    check_error(body, "InvalidSignatureException")
+    assert "eu-west-1" in body["message"] and "us-east-1" in body["message"]
+    assert mdb.describe_clusters(ClusterName="victim")["Clusters"][0]["Status"] in ("creating", "available")
 
 
 @pytest.mark.parametrize("operation", sorted(MODEL.operation_names))

@@ -34,7 +34,7 @@ struct AWSDoor {
             let body = try await SigV4Request.collectBody(&request, context: context)
             if let key = services.accessKey {
                 do {
-                    try SigV4Verifier(key: key).verify(SigV4Request.parts(of: request, body: body))
+                    try SigV4Verifier(key: key, region: services.region).verify(SigV4Request.parts(of: request, body: body))
                 } catch {
                     return Self.error(status: .forbidden, type: error.code.rawValue, message: error.message)
                 }

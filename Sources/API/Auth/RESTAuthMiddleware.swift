@@ -9,6 +9,7 @@ import NIOCore
 struct RESTAuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let key: AccessKey
+    let region: String
     let hint: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -19,9 +20,10 @@ struct RESTAuthMiddleware: RouterMiddleware {
             var request = request
             let body = try await SigV4Request.collectBody(&request, context: context)
             do {
-                try SigV4Verifier(key: key).verify(SigV4Request.parts(of: request, body: body))
+                try SigV4Verifier(key: key, region: region).verify(SigV4Request.parts(of: request, body: body))
             } catch {
-                throw APIError.unauthenticated("\(error.message) \(hint)")
+                // Credentials were given but do not hold: forbidden, with AWS's error name.
+                throw APIError.signatureRefused(code: error.code.rawValue, message: error.message)
             }
             return try await next(request, context)
         }

@@ -13,6 +13,14 @@ struct SigV4Failure: Error, Equatable {
     let message: String
 }
 
+extension Array where Element: Hashable {
+    /// The elements in order, each once.
+    fileprivate func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}
+
 /// Signing keys derived from the secret, per day, region and service: four HMACs saved on
 /// every request after the first of the day.
 final class SigningKeyCache: Sendable {
@@ -43,6 +51,8 @@ struct SigV4Verifier {
     static let signingKeys = SigningKeyCache()
 
     let key: AccessKey
+    /// The server's `--region`: a signature scoped to another region is refused, as AWS does.
+    let region: String
     var service = "memorydb"
     /// AWS refuses requests signed more than 15 minutes from its clock.
     var maxSkew: TimeInterval = 15 * 60
@@ -84,6 +94,11 @@ struct SigV4Verifier {
         guard service == self.service else {
             throw SigV4Failure(code: .invalidSignature, message: "Credential should be scoped to service '\(self.service)', not '\(service)'.")
         }
+        guard region == self.region else {
+            throw SigV4Failure(
+                code: .invalidSignature,
+                message: "Credential should be scoped to a valid region: this server is '\(self.region)', not '\(region)'.")
+        }
         guard let amzDate = request.headers["x-amz-date"], let signedAt = Self.parseAmzDate(amzDate) else {
             throw SigV4Failure(code: .invalidSignature, message: "X-Amz-Date (yyyyMMddTHHmmssZ) is missing or malformed.")
         }
@@ -96,8 +111,19 @@ struct SigV4Verifier {
                 message: "Signature expired: \(amzDate) is more than 15 minutes from the server's time \(Self.formatAmzDate(now)).")
         }
         let signedHeaders = signedHeaderList.split(separator: ";").map(String.init)
-        guard signedHeaders.contains("host"), signedHeaders == signedHeaders.sorted() else {
-            throw SigV4Failure(code: .invalidSignature, message: "SignedHeaders must be sorted and include host.")
+        guard signedHeaders == signedHeaders.sorted() else {
+            throw SigV4Failure(code: .invalidSignature, message: "SignedHeaders must be sorted.")
+        }
+        // An unsigned header could be swapped without breaking the signature: a captured
+        // DescribeClusters replayed with `X-Amz-Target: ...DeleteCluster`. AWS requires host,
+        // the date and every x-amz-* header present to be signed; so does this server.
+        let signedSet = Set(signedHeaders)
+        let mustBeSigned = ["host", "x-amz-date"] + request.headers.keys.filter { $0.hasPrefix("x-amz-") }.sorted()
+        let unsigned = mustBeSigned.filter { !signedSet.contains($0) }.uniqued()
+        guard unsigned.isEmpty else {
+            throw SigV4Failure(
+                code: .invalidSignature,
+                message: "The request's \(unsigned.joined(separator: ", ")) header\(unsigned.count == 1 ? " is" : "s are") not signed: host, x-amz-date and every x-amz-* header must be among SignedHeaders.")
         }
         var canonicalHeaders = ""
         for name in signedHeaders {

@@ -8,6 +8,8 @@ import Model
 enum APIError: Error {
     case bodyTooLarge(limit: Int)
     case unauthenticated(String)
+    /// A SigV4 signature that does not hold (403, as AWS answers), with AWS's error name.
+    case signatureRefused(code: String, message: String)
 }
 
 /// Renders every error as `{"error": {"code", "message"}}` with a fitting status.
@@ -30,6 +32,8 @@ struct RESTErrorMiddleware: RouterMiddleware {
                 var response = Self.render(status: .unauthorized, code: "InvalidCredentialsException", message: message)
                 response.headers[.wwwAuthenticate] = "Basic realm=\"memoryplane\""
                 return response
+            case .signatureRefused(let code, let message):
+                return Self.render(status: .forbidden, code: code, message: message)
             }
         } catch let error as HTTPError {
             let message: String

@@ -14,6 +14,9 @@ public struct ClusterReconciler: Sendable {
         case settled
         /// Steps were taken or are pending; look again soon.
         case progressing
+        /// The data plane could not be looked at (the control plane is out of descriptors), so
+        /// nothing was judged or done; look again after a pause.
+        case deferred(reason: String)
     }
 
     let store: Store
@@ -43,7 +46,12 @@ public struct ClusterReconciler: Sendable {
         let parameters = try parameterGroups.target(forGroup: cluster.parameterGroupName)
         let acl = try accessControl.target(forACL: cluster.aclName)
         let settings = NodeSettings(parameters: parameters, acl: acl)
-        var observed = await observe(cluster, records, settings: settings)
+        var observed: ObservedCluster
+        do {
+            observed = try await observe(cluster, records, settings: settings)
+        } catch let error as ProbeUnavailableError {
+            return .deferred(reason: error.description)
+        }
         observed.parametersTarget = parameters.marker
         observed.aclTarget = acl.marker
         let plan = ClusterPlanner.plan(observed)
@@ -89,25 +97,35 @@ public struct ClusterReconciler: Sendable {
 
     // MARK: Observe
 
-    func observe(_ cluster: ClusterRecord, _ records: [NodeRecord], settings: NodeSettings) async -> ObservedCluster {
+    /// What every node and the endpoint look like now. Throws `ProbeUnavailableError` when the
+    /// control plane cannot look (out of descriptors): a node it cannot see is not a dead node.
+    func observe(_ cluster: ClusterRecord, _ records: [NodeRecord], settings: NodeSettings) async throws -> ObservedCluster {
         let specs = records.map { Self.spec(of: $0, in: cluster, settings: settings) }
         let dataPlane = dataPlane
-        let nodes = await withTaskGroup(of: (Int, ObservedNode).self) { group in
+        let nodes = try await withThrowingTaskGroup(of: (Int, ObservedNode).self) { group in
             for (index, record) in records.enumerated() {
                 let spec = specs[index]
                 group.addTask {
-                    let pid = dataPlane.runningNodePID(spec)
+                    let pid = try dataPlane.runningNodePID(spec)
                     var report: NodeObservation?
-                    if pid != nil { report = try? await dataPlane.observe(spec) }
+                    if pid != nil {
+                        do {
+                            report = try await dataPlane.observe(spec)
+                        } catch let error as ProbeUnavailableError {
+                            throw error
+                        } catch {
+                            report = nil
+                        }
+                    }
                     return (index, ObservedNode(record: record, pid: pid, report: report))
                 }
             }
             var results = [ObservedNode?](repeating: nil, count: records.count)
-            for await (index, node) in group { results[index] = node }
+            for try await (index, node) in group { results[index] = node }
             return results.compactMap { $0 }
         }
         let endpoint = Self.endpoint(of: cluster, records)
-        let endpointRunning = dataPlane.runningEndpointPID(endpoint) != nil
+        let endpointRunning = try dataPlane.runningEndpointPID(endpoint) != nil
         // Once available, the process check suffices; before, prove the endpoint forwards.
         var endpointAnswers = endpointRunning
         if endpointRunning && cluster.status == .creating {

@@ -20,6 +20,8 @@ public final class ReconcilerService: Service, ReconcileTrigger {
 
     private struct State {
         var running: Set<String> = []
+        /// Clusters whose supervision is paused because the data plane cannot be looked at.
+        var deferred: Set<String> = []
         var woken: Set<String> = []
         var discoveryWoken = false
     }
@@ -76,11 +78,32 @@ public final class ReconcilerService: Service, ReconcileTrigger {
                 logger.error("reconcile pass failed", metadata: ["cluster.name": "\(name)", "error": "\(error)"])
                 outcome = .progressing
             }
+            noteDeferral(of: name, outcome)
             switch outcome {
             case .gone: return
             case .settled: await pause(supervisionInterval) { $0.woken.remove(name) != nil }
             case .progressing: await pause(progressInterval) { $0.woken.remove(name) != nil }
+            case .deferred: await pause(supervisionInterval * 4) { _ in false }
             }
+        }
+    }
+
+    /// Says once, in the log and as an event, that a cluster's supervision is paused (and once
+    /// that it resumed): out of descriptors, the control plane cannot tell a dead node from one it
+    /// could not look at, so it judges nothing rather than restart healthy nodes.
+    private func noteDeferral(of name: String, _ outcome: ClusterReconciler.Outcome) {
+        let message: String?
+        if case .deferred(let reason) = outcome {
+            message = state.withLock { $0.deferred.insert(name).inserted }
+                ? "Supervision of cluster \(name) paused: \(reason); no node is judged down until the control plane can look again" : nil
+            if let message { logger.warning("\(message)", metadata: ["cluster.name": "\(name)"]) }
+        } else {
+            message = state.withLock { $0.deferred.remove(name) != nil } ? "Supervision of cluster \(name) resumed" : nil
+            if let message { logger.notice("\(message)", metadata: ["cluster.name": "\(name)"]) }
+        }
+        if let message {
+            // The event may itself fail while descriptors are short; the log line stands.
+            try? store.addEvent(EventRecord(sourceName: name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
         }
     }
 

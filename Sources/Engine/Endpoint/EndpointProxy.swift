@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A cluster's endpoint: forwards each client connection to the first node that accepts it.
 ///
@@ -14,11 +15,16 @@ public struct EndpointProxy: Sendable {
     /// without a restart.
     public var backendsFile: String
     public var logger: Logger
+    /// Client connections forwarded at once. Each holds two descriptors (client and node), so
+    /// the cap stays under half the descriptor limit; past it a client gets Redis' own
+    /// "max number of clients reached" error and is closed, and the proxy keeps serving.
+    public var maxConnections: Int
 
-    public init(port: Int, backendsFile: String, logger: Logger) {
+    public init(port: Int, backendsFile: String, logger: Logger, maxConnections: Int = 4096) {
         self.port = port
         self.backendsFile = backendsFile
         self.logger = logger
+        self.maxConnections = maxConnections
     }
 
     /// Serves until the process ends.
@@ -27,14 +33,19 @@ public struct EndpointProxy: Sendable {
         let backendsFile = backendsFile
         let logger = logger
         let rotation = RotationCounter()
+        let open = OpenConnections(limit: maxConnections)
         // The backend is connected and glued inside the initializer: NIO registers the client
         // channel (and starts reading it) only once that future succeeds, so no byte can arrive
         // before there is somewhere to send it.
         let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { client in
-                Self.connect(on: client.eventLoop, to: Self.readBackends(backendsFile), start: rotation.next(), logger: logger)
+                guard open.acquire() else {
+                    return Self.refuse(client, logger: logger, limit: open.limit)
+                }
+                client.closeFuture.whenComplete { _ in open.release() }
+                return Self.connect(on: client.eventLoop, to: Self.readBackends(backendsFile), start: rotation.next(), logger: logger)
                     .flatMapThrowing { backend in
                         // Both channels live on this event loop, so the handlers go in synchronously.
                         let (clientSide, backendSide) = GlueHandler.matchedPair()
@@ -50,6 +61,14 @@ public struct EndpointProxy: Sendable {
             .bind(host: "127.0.0.1", port: port).get()
         logger.info("cluster endpoint listening", metadata: ["endpoint.port": "\(port)"])
         try await server.closeFuture.get()
+    }
+
+    /// Answers a client past the cap as Redis does at `maxclients`, then closes it.
+    static func refuse(_ client: any Channel, logger: Logger, limit: Int) -> EventLoopFuture<Void> {
+        logger.warning("endpoint connection limit reached; refusing a client", metadata: ["endpoint.max_connections": "\(limit)"])
+        let reply = client.allocator.buffer(string: "-ERR max number of clients reached\r\n")
+        return client.writeAndFlush(reply).flatMap { client.close() }.flatMapError { _ in client.eventLoop.makeSucceededVoidFuture() }
+            .flatMapThrowing { throw EndpointError.tooManyConnections }
     }
 
     static func readBackends(_ path: String) -> [(String, Int)] {
@@ -82,17 +101,30 @@ public struct EndpointProxy: Sendable {
 /// No node of the cluster accepted the connection.
 enum EndpointError: Error {
     case noBackends
+    case tooManyConnections
 }
 
-/// Spreads connections over backends without shared mutable state races.
-final class RotationCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+/// Spreads connections over backends.
+final class RotationCounter: Sendable {
+    private let value = Atomic<Int>(0)
 
     func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value &+= 1
-        return value
+        value.wrappingAdd(1, ordering: .relaxed).newValue
     }
+}
+
+/// Counts forwarded connections against the cap.
+final class OpenConnections: Sendable {
+    let limit: Int
+    private let count = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() -> Bool {
+        if count.add(1, ordering: .relaxed).newValue <= limit { return true }
+        count.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func release() { count.subtract(1, ordering: .relaxed) }
 }

@@ -51,12 +51,15 @@ public enum ProcessControl {
     }
 
     /// Whether `pid` is a live process (not a zombie). Reaps it first if it is our exited child.
-    public static func isAlive(_ pid: pid_t) -> Bool {
+    ///
+    /// Throws `ProbeUnavailableError` when `/proc` cannot be read for want of descriptors: "I
+    /// could not look" must never be taken for "it is dead" (that once restarted healthy nodes).
+    public static func isAlive(_ pid: pid_t) throws(ProbeUnavailableError) -> Bool {
         guard pid > 0 else { return false }
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid { return false }
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let stat = readFile("/proc/\(pid)/stat") else { return false }
+        guard let stat = try readFile("/proc/\(pid)/stat") else { return false }
         // The state follows the parenthesised command name, which may itself contain spaces.
         guard let close = stat.lastIndex(of: ")") else { return false }
         let state = stat[stat.index(after: close)...].trimmingPrefix(" ").first
@@ -65,9 +68,9 @@ public enum ProcessControl {
 
     /// Proves `pid` is a process we started: its executable name and its working directory
     /// (every managed process runs in a directory of its own) both match.
-    public static func owns(_ pid: pid_t, executableName: String, workingDirectory: String) -> Bool {
-        guard isAlive(pid) else { return false }
-        guard let comm = readFile("/proc/\(pid)/comm") else { return false }
+    public static func owns(_ pid: pid_t, executableName: String, workingDirectory: String) throws(ProbeUnavailableError) -> Bool {
+        guard try isAlive(pid) else { return false }
+        guard let comm = try readFile("/proc/\(pid)/comm") else { return false }
         let name = comm.trimmingSuffixNewline()
         guard name == String(executableName.prefix(15)) else { return false }
         guard let cwd = readLink("/proc/\(pid)/cwd") else { return false }
@@ -76,38 +79,46 @@ public enum ProcessControl {
 
     /// Finds a live process with this executable name running in this directory, by scanning
     /// `/proc`: the fallback when neither the recorded PID nor the pid file names it.
-    public static func findProcess(executableName: String, workingDirectory: String) -> pid_t? {
-        guard let proc = opendir("/proc") else { return nil }
+    public static func findProcess(executableName: String, workingDirectory: String) throws(ProbeUnavailableError) -> pid_t? {
+        guard let proc = opendir("/proc") else { throw ProbeUnavailableError(path: "/proc", errno: errno) }
         defer { closedir(proc) }
         while let entry = readdir(proc) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             guard let pid = pid_t(name), pid != getpid() else { continue }
-            if owns(pid, executableName: executableName, workingDirectory: workingDirectory) { return pid }
+            if try owns(pid, executableName: executableName, workingDirectory: workingDirectory) { return pid }
         }
         return nil
     }
 
     /// Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL. Call only after `owns`.
     public static func terminate(_ pid: pid_t, grace: Duration = .seconds(3)) async {
-        guard isAlive(pid) else { return }
+        // A process that cannot be looked at is taken as alive: waiting longer is harmless.
+        func alive() -> Bool { (try? isAlive(pid)) ?? true }
+        guard alive() else { return }
         kill(pid, SIGTERM)
         let clock = ContinuousClock()
         let deadline = clock.now + grace
         while clock.now < deadline {
-            if !isAlive(pid) { return }
+            if !alive() { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
         kill(pid, SIGKILL)
-        for _ in 0..<100 where isAlive(pid) {
+        for _ in 0..<100 where alive() {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
 
-    static func readFile(_ path: String) -> String? {
+    /// The file's text; nil when it does not exist (the process is gone); throws when it exists
+    /// but cannot be opened for want of descriptors or memory.
+    static func readFile(_ path: String) throws(ProbeUnavailableError) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else {
+            let code = errno
+            if ProbeUnavailableError.isExhaustion(code) { throw ProbeUnavailableError(path: path, errno: code) }
+            return nil
+        }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -124,6 +135,25 @@ public enum ProcessControl {
         let count = readlink(path, &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A process, file or node could not be looked at because this process is out of file
+/// descriptors (or memory): the answer is "unknown", never "not running".
+public struct ProbeUnavailableError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let errno: Int32
+
+    public init(path: String, errno: Int32) {
+        self.path = path
+        self.errno = errno
+    }
+
+    public var description: String { "cannot look at \(path): \(String(cString: strerror(errno)))" }
+
+    /// Whether `code` says the process ran out of descriptors or memory, not that the thing is absent.
+    public static func isExhaustion(_ code: Int32) -> Bool {
+        code == EMFILE || code == ENFILE || code == ENOMEM || code == ENOBUFS
     }
 }
 

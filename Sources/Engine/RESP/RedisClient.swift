@@ -110,6 +110,17 @@ public struct RedisClient: Sendable {
         }
     }
 
+    /// The errno of a connection attempt that failed for want of local descriptors or memory.
+    static func exhaustionErrno(_ error: any Error) -> Int32? {
+        if let error = error as? IOError, ProbeUnavailableError.isExhaustion(error.errnoCode) { return error.errnoCode }
+        if let error = error as? NIOConnectionError {
+            for attempt in error.connectionErrors {
+                if let code = exhaustionErrno(attempt.error) { return code }
+            }
+        }
+        return nil
+    }
+
     /// Runs `body`, giving up after the client's timeout; cancelling the exchange closes its channel.
     private func withDeadline<T: Sendable>(address: NodeAddress, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
@@ -129,6 +140,10 @@ public struct RedisClient: Sendable {
             } catch let error as RedisReplyError {
                 throw error
             } catch {
+                // Out of descriptors here says nothing about the node: report "could not look".
+                if let code = Self.exhaustionErrno(error) {
+                    throw ProbeUnavailableError(path: "connection to \(address)", errno: code)
+                }
                 throw NodeUnreachableError(address: address, reason: "\(error)")
             }
         }

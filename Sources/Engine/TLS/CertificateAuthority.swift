@@ -27,7 +27,7 @@ public struct CertificateAuthority: Sendable {
             let authority = CertificateAuthority(
                 certificatePEM: try String(contentsOfFile: certificatePath, encoding: .utf8),
                 keyPEM: try String(contentsOfFile: keyPath, encoding: .utf8))
-            try LocalDataPlane.writePublicFile("\(dataDirectory)/ca.pem", authority.certificatePEM)
+            try LocalDataPlane.writePrivateFile("\(dataDirectory)/ca.pem", authority.certificatePEM)
             return authority
         }
         try LocalDataPlane.makePrivateDirectory(directory)
@@ -49,8 +49,8 @@ public struct CertificateAuthority: Sendable {
             issuerPrivateKey: Certificate.PrivateKey(key))
         let authority = CertificateAuthority(certificatePEM: try certificate.serializeAsPEM().pemString, keyPEM: key.pemRepresentation)
         try LocalDataPlane.writePrivateFile(keyPath, authority.keyPEM)
-        try LocalDataPlane.writePublicFile(certificatePath, authority.certificatePEM)
-        try LocalDataPlane.writePublicFile("\(dataDirectory)/ca.pem", authority.certificatePEM)
+        try LocalDataPlane.writePrivateFile(certificatePath, authority.certificatePEM)
+        try LocalDataPlane.writePrivateFile("\(dataDirectory)/ca.pem", authority.certificatePEM)
         return authority
     }
 

@@ -10,10 +10,17 @@ public enum RestrictedCommands {
         "save", "bgsave", "bgrewriteaof", "migrate", "psync", "sync", "restore-asking",
     ]
 
-    /// Subcommands denied to clients; the read-only ones (ACL WHOAMI, CLUSTER SLOTS/SHARDS/NODES/
-    /// INFO/KEYSLOT...) stay allowed.
+    /// Subcommands denied to clients; the read-only ones (ACL WHOAMI, ACL CAT, CLUSTER SLOTS/
+    /// SHARDS/NODES/INFO/KEYSLOT...) stay allowed.
+    ///
+    /// The ACL and CLIENT readers are denied too because they would show the control plane's own
+    /// user: ACL LIST/GETUSER its password hash, ACL USERS/DRYRUN/LOG its name, CLIENT LIST its
+    /// connections (and CLIENT KILL would let a client cut replication and control links).
+    /// MemoryDB's clients never see the service's own users either.
     public static let subcommands: [String] = [
         "acl|setuser", "acl|deluser", "acl|load", "acl|save",
+        "acl|list", "acl|getuser", "acl|users", "acl|log", "acl|dryrun",
+        "client|list", "client|kill",
         "cluster|addslots", "cluster|addslotsrange", "cluster|delslots", "cluster|delslotsrange",
         "cluster|failover", "cluster|forget", "cluster|meet", "cluster|replicate", "cluster|reset",
         "cluster|setslot", "cluster|set-config-epoch", "cluster|bumpepoch", "cluster|flushslots",
