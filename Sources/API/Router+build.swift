@@ -43,7 +43,8 @@ public struct APIServices: Sendable {
 /// REST under `/v1`, and `/health`.
 public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
-    router.add(middleware: RESTErrorMiddleware())
+    let routes = RouteTable()
+    router.add(middleware: RESTErrorMiddleware(routes: routes))
     router.get("/health") { _, _ in
         try JSONBody.response(["status": "ok"])
     }
@@ -65,5 +66,6 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     ParameterGroupController(service: services.parameterGroups).addRoutes(to: v1)
     SubnetGroupController(service: services.subnetGroups).addRoutes(to: v1)
     AccessControlController(service: services.accessControl).addRoutes(to: v1)
+    routes.record(router.routes.map { ("\($0.path)", $0.method) })
     return router
 }

@@ -6,6 +6,11 @@ public enum ResourceName {
     /// Validates and normalises a name: lower-case letters, digits and hyphens, starting with a
     /// letter, no `--`, no trailing hyphen, at most `maxLength` characters.
     public static func normalise(_ raw: String, field: String, maxLength: Int = 40) throws(MemoryDBError) -> String {
+        // Checked before lower-casing: Unicode lower-cases some non-ASCII letters to ASCII ones
+        // (the Kelvin sign to "k"), which must not slip through as a valid name.
+        for scalar in raw.unicodeScalars where !(scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-")) {
+            throw .invalid("\(field) may contain only ASCII letters, digits and hyphens; got '\(raw)'.")
+        }
         let name = raw.lowercased()
         guard !name.isEmpty else {
             throw .invalid("\(field) must not be empty.")
