@@ -6,7 +6,7 @@ DATA_DIR ?= ./.memoryplane
 SERVE_FLAGS ?=
 BIN := .build/debug/memoryplane
 
-.PHONY: deps build serve test swift-test e2e-test bench clean
+.PHONY: deps build serve test swift-test e2e-test bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -40,6 +40,14 @@ bench: deps
 	$(SWIFT) build -c release --product memoryplane
 	python3 benchmarks/cluster_create.py --binary .build/release/memoryplane
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/aws_door_throughput.py
+	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/connection_burst.py --binary .build/release/memoryplane
+
+## schemathesis with every check against a live server and api-spec/openapi.yaml, bounded by
+## FUZZ_SECONDS (default 600). Not part of `make test`.
+fuzz: build
+	@scripts/install-deps.sh --test
+	@command -v schemathesis >/dev/null || python3 -m pip install -q schemathesis
+	python3 scripts/fuzz.py --seconds $${FUZZ_SECONDS:-600}
 
 clean:
 	rm -rf .build

@@ -137,6 +137,10 @@ func errorCode(_ buffer: ByteBuffer) -> String? {
         ("missing cluster", .get, "/v1/clusters/nope", nil, .notFound, "not found"),
         ("delete missing", .delete, "/v1/clusters/nope", nil, .notFound, "not found"),
         ("unknown route", .get, "/v1/nothing", nil, .notFound, "No route"),
+        ("odd-length token", .get, "/v1/clusters?nextToken=v1.abc", nil, .badRequest, "nextToken"),
+        ("kelvin sign in a name", .post, "/v1/clusters", #"{"name":"\u212Aeep","nodeType":"db.t4g.small","aclName":"open-access","tlsEnabled":false}"#, .badRequest, "ASCII"),
+        ("method not served", .put, "/v1/clusters", nil, .methodNotAllowed, "allowed: GET, POST"),
+        ("method not served on a captured path", .post, "/v1/clusters/demo", nil, .methodNotAllowed, "allowed: DELETE, GET, PATCH"),
     ]
 
     @Test(arguments: malformed.indices)

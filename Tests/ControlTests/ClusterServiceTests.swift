@@ -82,6 +82,17 @@ final class RecordingTrigger: ReconcileTrigger {
         #expect(second.nextToken == nil)
         #expect(throws: MemoryDBError.self) { try service.listClusters(maxResults: 0, nextToken: nil) }
         #expect(throws: MemoryDBError.self) { try service.listClusters(maxResults: nil, nextToken: "garbage") }
+        // Any token of the documented grammar is a cursor: "start after this key".
+        #expect(try service.listClusters(maxResults: nil, nextToken: "v1." + "a".utf8.map { String($0, radix: 16) }.joined()).clusters.map(\.name) == ["b", "c"])
+        #expect(try service.listClusters(maxResults: nil, nextToken: "v1.").clusters.map(\.name) == ["a", "b", "c"])
+        for bad in ["v1.0", "v1.zz", "V1.61", "djE6YQ=="] {
+            do {
+                _ = try service.listClusters(maxResults: nil, nextToken: bad)
+                Issue.record("token \(bad) was accepted")
+            } catch let error as MemoryDBError {
+                #expect(error.code == .invalidParameterValue, "\(bad)")
+            }
+        }
     }
 
     @Test func deleteMarksDeletingOnceAndUnknownIsNotFound() throws {

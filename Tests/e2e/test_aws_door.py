@@ -173,7 +173,7 @@ def test_paginators(server):
 
 def test_unsigned_forged_unknown_and_stale_requests_are_refused(server):
     status, body, headers = raw_call(server, "DescribeClusters", sign=False)
-    assert status == 403
+    assert status == 401
     check_error(body, "InvalidSignatureException")
     assert headers["x-amzn-ErrorType"] == "InvalidSignatureException"
     key, _ = server.credentials

@@ -34,7 +34,7 @@ CASES = [
     ("GET", "/v1/clusters?nextToken=%00%01", None, 400),
     ("GET", "/v1/clusters/does-not-exist", None, 404),
     ("DELETE", "/v1/clusters/does-not-exist", None, 404),
-    ("PUT", "/v1/clusters", b"{}", 404),
+    ("PUT", "/v1/clusters", b"{}", 405),
     ("GET", "/v1/../../etc/passwd", None, 404),
 ]
 

@@ -36,7 +36,11 @@ struct AWSDoor {
                 do {
                     try SigV4Verifier(key: key, region: services.region).verify(SigV4Request.parts(of: request, body: body))
                 } catch {
-                    return Self.error(status: .forbidden, type: error.code.rawValue, message: error.message)
+                    // No credentials at all is 401 (HTTP's "authenticate first"); credentials that
+                    // do not hold are 403, as AWS answers. botocore reads the fault from __type
+                    // either way.
+                    let missing = (request.headers[.authorization] ?? "").isEmpty
+                    return Self.error(status: missing ? .unauthorized : .forbidden, type: error.code.rawValue, message: error.message)
                 }
             }
             guard target.hasPrefix(Self.targetPrefix) else {

@@ -34,11 +34,6 @@ struct AccessControlController {
         var userNames, clusters: [String]
     }
 
-    struct TagBody: Decodable {
-        var key: String
-        var value: String
-    }
-
     struct CreateUserBody: Decodable {
         var name: String
         var accessString: String
@@ -84,7 +79,7 @@ struct AccessControlController {
             CreateUserBody.self, from: request, context: context, allowedFields: ["name", "accessString", "authenticationMode", "tags"])
         let user = try service.createUser(
             name: body.name, accessString: body.accessString, authenticationType: body.authenticationMode.type,
-            passwords: body.authenticationMode.passwords ?? [], tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) })
+            passwords: body.authenticationMode.passwords ?? [], tags: (body.tags ?? []).map(\.tag))
         return try JSONBody.response(Self.body(user), status: .created)
     }
 
@@ -110,7 +105,7 @@ struct AccessControlController {
     @Sendable func createACL(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(CreateACLBody.self, from: request, context: context, allowedFields: ["name", "userNames", "tags"])
         let acl = try service.createACL(
-            name: body.name, userNames: body.userNames ?? [], tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) })
+            name: body.name, userNames: body.userNames ?? [], tags: (body.tags ?? []).map(\.tag))
         return try JSONBody.response(Self.body(acl), status: .created)
     }
 

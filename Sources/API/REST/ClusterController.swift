@@ -43,10 +43,6 @@ struct ClusterController {
     }
 
     struct CreateBody: Decodable {
-        struct TagBody: Decodable {
-            var key: String
-            var value: String
-        }
         var name: String
         var nodeType: String
         var numShards: Int?
@@ -74,7 +70,7 @@ struct ClusterController {
             name: body.name, nodeType: body.nodeType, numShards: body.numShards,
             numReplicasPerShard: body.numReplicasPerShard, aclName: body.aclName, tlsEnabled: body.tlsEnabled,
             parameterGroupName: body.parameterGroupName, description: body.description, port: body.port,
-            tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) })
+            tags: (body.tags ?? []).map(\.tag))
         request.subnetGroupName = body.subnetGroupName
         request.maintenanceWindow = body.maintenanceWindow
         request.snapshotWindow = body.snapshotWindow
@@ -138,10 +134,6 @@ struct RESTCluster: Encodable {
         var numberOfNodes: Int
         var nodes: [Node]
     }
-    struct TagBody: Encodable {
-        var key: String
-        var value: String
-    }
 
     var name: String
     var description: String?
@@ -195,7 +187,7 @@ struct RESTCluster: Encodable {
         snapshotRetentionLimit = view.snapshotRetentionLimit
         autoMinorVersionUpgrade = view.autoMinorVersionUpgrade
         dataTiering = view.dataTiering
-        tags = view.tags.map { TagBody(key: $0.key, value: $0.value) }
+        tags = view.tags.map(TagBody.init)
     }
 }
 

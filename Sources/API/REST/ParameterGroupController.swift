@@ -24,10 +24,6 @@ struct ParameterGroupController {
     }
 
     struct CreateBody: Decodable {
-        struct TagBody: Decodable {
-            var key: String
-            var value: String
-        }
         var name: String
         var family: String
         var description: String?
@@ -59,7 +55,7 @@ struct ParameterGroupController {
         let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: ["name", "family", "description", "tags"])
         let group = try service.createGroup(
             name: body.name, family: body.family, description: body.description,
-            tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) })
+            tags: (body.tags ?? []).map(\.tag))
         return try JSONBody.response(Self.body(group), status: .created)
     }
 

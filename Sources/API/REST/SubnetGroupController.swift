@@ -23,10 +23,6 @@ struct SubnetGroupController {
     }
 
     struct CreateBody: Decodable {
-        struct TagBody: Decodable {
-            var key: String
-            var value: String
-        }
         var name: String
         var description: String?
         var subnetIds: [String]
@@ -55,7 +51,7 @@ struct SubnetGroupController {
         let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: ["name", "description", "subnetIds", "tags"])
         let group = try service.create(
             name: body.name, description: body.description, subnetIDs: body.subnetIds,
-            tags: (body.tags ?? []).map { Tag(key: $0.key, value: $0.value) })
+            tags: (body.tags ?? []).map(\.tag))
         return try JSONBody.response(Self.body(group), status: .created)
     }
 

@@ -12,11 +12,6 @@ struct TagController {
         group.delete("tags", use: remove)
     }
 
-    struct TagBody: Codable {
-        var key: String
-        var value: String
-    }
-
     struct AddBody: Decodable {
         var resourceArn: String
         var tags: [TagBody]
@@ -28,7 +23,7 @@ struct TagController {
     }
 
     static func response(_ tags: [Tag]) throws -> Response {
-        try JSONBody.response(["tags": tags.map { TagBody(key: $0.key, value: $0.value) }])
+        try JSONBody.response(["tags": tags.map(TagBody.init)])
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -40,7 +35,7 @@ struct TagController {
 
     @Sendable func add(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(AddBody.self, from: request, context: context, allowedFields: ["resourceArn", "tags"])
-        return try Self.response(service.tagResource(body.resourceArn, tags: body.tags.map { Tag(key: $0.key, value: $0.value) }))
+        return try Self.response(service.tagResource(body.resourceArn, tags: body.tags.map(\.tag)))
     }
 
     @Sendable func remove(_ request: Request, context: APIRequestContext) async throws -> Response {

@@ -5,9 +5,17 @@ import NIOCore
 
 /// Reads request bodies strictly: valid JSON, an object, known fields only, right types.
 ///
-/// An unknown field is refused rather than ignored, so a typo ("numShard") never silently
-/// creates something other than what the caller meant.
+/// An unknown field is refused rather than ignored, at any depth, so a typo ("numShard",
+/// `{"key", "vlaue"}`) never silently creates something other than what the caller meant; so is
+/// an explicit `null` (omit a field to leave it out).
 enum JSONBody {
+    /// The members of the nested objects bodies carry, by the field that holds them (an object,
+    /// or an array of objects).
+    static let nestedFields: [String: Set<String>] = [
+        "tags": ["key", "value"],
+        "authenticationMode": ["type", "passwords"],
+    ]
+
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: APIRequestContext, allowedFields: Set<String>) async throws -> T {
         let buffer: ByteBuffer
         do {
@@ -26,9 +34,7 @@ enum JSONBody {
         guard let fields = object as? [String: Any] else {
             throw MemoryDBError.invalid("The request body must be a JSON object.")
         }
-        if let unknown = fields.keys.sorted().first(where: { !allowedFields.contains($0) }) {
-            throw MemoryDBError.invalid("Unknown field '\(unknown)'; allowed fields are \(allowedFields.sorted().joined(separator: ", ")).")
-        }
+        try checkFields(fields, allowed: allowedFields, path: "")
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
@@ -39,6 +45,33 @@ enum JSONBody {
                 throw MemoryDBError.invalid("Field '\(field)' must be an integer.")
             }
             throw MemoryDBError.invalid(describe(error))
+        }
+    }
+
+    /// Refuses unknown members and nulls, here and in the nested objects `nestedFields` names.
+    static func checkFields(_ fields: [String: Any], allowed: Set<String>, path: String) throws {
+        if let unknown = fields.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw MemoryDBError.invalid(
+                "Unknown field '\(path)\(unknown)'; allowed fields\(path.isEmpty ? "" : " of '\(path.dropLast())'") are \(allowed.sorted().joined(separator: ", ")).")
+        }
+        for name in fields.keys.sorted() {
+            let value = fields[name]
+            if value is NSNull {
+                throw MemoryDBError.invalid("Field '\(path)\(name)' must not be null; omit it to leave it out.")
+            }
+            if let items = value as? [Any] {
+                for (index, item) in items.enumerated() where item is NSNull {
+                    throw MemoryDBError.invalid("Field '\(path)\(name)[\(index)]' must not be null.")
+                }
+            }
+            guard let members = nestedFields[name] else { continue }
+            if let object = value as? [String: Any] {
+                try checkFields(object, allowed: members, path: "\(path)\(name).")
+            } else if let items = value as? [Any] {
+                for (index, item) in items.enumerated() {
+                    if let object = item as? [String: Any] { try checkFields(object, allowed: members, path: "\(path)\(name)[\(index)].") }
+                }
+            }
         }
     }
 

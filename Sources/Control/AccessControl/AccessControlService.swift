@@ -108,8 +108,10 @@ public struct AccessControlService: Sendable {
             guard (1...2).contains(passwords.count) else {
                 throw MemoryDBError.invalid("A password user needs 1 or 2 passwords; got \(passwords.count).")
             }
-            for password in passwords where !(16...128).contains(password.count) || password.contains(where: { $0.isWhitespace }) {
-                throw MemoryDBError.invalid("Passwords must be 16 to 128 characters without spaces; one has \(password.count).")
+            // Printable ASCII without spaces (as MemoryDB asks): no look-alike characters, nothing a
+            // terminal or a config line would mangle, and a length every client counts alike.
+            for password in passwords where !(16...128).contains(password.utf8.count) || !password.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) {
+                throw MemoryDBError.invalid("Passwords must be 16 to 128 printable ASCII characters without spaces; one has \(password.count) characters.")
             }
             return passwords.map { SHA256.hash(data: Data($0.utf8)).map { String(format: "%02x", $0) }.joined() }
         case "no-password":
@@ -161,7 +163,8 @@ public struct AccessControlService: Sendable {
         }
         guard let current = try store.acls().first(where: { $0.name == name }) else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
         for user in removing where !current.users.contains(user) {
-            throw MemoryDBError(.userNotFound, "User '\(user)' is not in ACL '\(name)'.")
+            // The user exists: naming one the ACL does not hold is a bad value, not a missing user.
+            throw MemoryDBError.invalid("User '\(user)' is not in ACL '\(name)'; UserNamesToRemove may name only its members.")
         }
         guard Set(current.users).union(adding).subtracting(removing).count <= Self.maxUsersPerACL else {
             throw MemoryDBError.invalid("An ACL may hold at most \(Self.maxUsersPerACL) users.")

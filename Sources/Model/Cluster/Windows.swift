@@ -1,3 +1,7 @@
+extension Character {
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
+
 /// MemoryDB's weekly maintenance window and daily snapshot window, validated.
 public enum Windows {
     static let days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
@@ -49,7 +53,8 @@ public enum Windows {
 
     static func dayMinute(_ text: Substring) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]),
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, (parts[0] + parts[1]).allSatisfy(\.isASCIIDigit),
+            let hour = Int(parts[0]), let minute = Int(parts[1]),
             (0...23).contains(hour), (0...59).contains(minute)
         else { return nil }
         return hour * 60 + minute

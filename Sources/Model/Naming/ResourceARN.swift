@@ -19,11 +19,13 @@ public struct ResourceARN: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses an ARN; the error says which part is wrong.
     public init(parsing text: String) throws(MemoryDBError) {
-        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
+        // Split on scalars, not Characters: a combining mark after ':' or '/' would otherwise
+        // merge with it into one Character and hide the separator.
+        let parts = text.unicodeScalars.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
         guard parts.count == 6, parts[0] == "arn", parts[1] == "aws", parts[2] == "memorydb" else {
             throw MemoryDBError(.invalidARN, "'\(text)' is not a MemoryDB ARN (arn:aws:memorydb:<region>:<account>:<type>/<name>).")
         }
-        let resource = parts[5].split(separator: "/", maxSplits: 1).map(String.init)
+        let resource = parts[5].unicodeScalars.split(separator: "/", maxSplits: 1).map { String(String.UnicodeScalarView($0)) }
         guard resource.count == 2, let type = ResourceType(rawValue: resource[0]), !resource[1].isEmpty else {
             throw MemoryDBError(
                 .invalidARN,
