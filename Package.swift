@@ -32,6 +32,7 @@ let package = Package(
                 .embedInCode("0003_parameter_groups.sql"),
                 .embedInCode("0004_subnet_groups.sql"),
                 .embedInCode("0005_users_acls.sql"),
+                .embedInCode("0006_orphan_tags.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -5,6 +5,18 @@ import Model
 public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "clusters"
 
+    /// Typed columns for queries.
+    public enum Columns {
+        public static let name = Column(CodingKeys.name)
+        public static let status = Column(CodingKeys.status)
+        public static let parameterGroupName = Column(CodingKeys.parameterGroupName)
+        public static let aclName = Column(CodingKeys.aclName)
+        public static let subnetGroupName = Column(CodingKeys.subnetGroupName)
+        public static let endpointPort = Column(CodingKeys.endpointPort)
+        public static let parametersApplied = Column(CodingKeys.parametersApplied)
+        public static let aclApplied = Column(CodingKeys.aclApplied)
+    }
+
     public var name: String
     public var description: String?
     public var status: ClusterStatus
@@ -56,7 +68,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public init(row: Row) throws {
         name = row["name"]
         description = row["description"]
-        status = ClusterStatus(rawValue: row["status"]) ?? .creating
+        status = try ClusterStatus.stored(row, "status", table: "clusters")
         nodeType = row["node_type"]
         engineVersion = row["engine_version"]
         enginePatchVersion = row["engine_patch_version"]
@@ -111,6 +123,19 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
 public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "nodes"
 
+    /// Typed columns for queries.
+    public enum Columns {
+        public static let name = Column(CodingKeys.name)
+        public static let clusterName = Column(CodingKeys.clusterName)
+        public static let shardIndex = Column(CodingKeys.shardIndex)
+        public static let nodeIndex = Column(CodingKeys.nodeIndex)
+        public static let port = Column(CodingKeys.port)
+        public static let status = Column(CodingKeys.status)
+        public static let role = Column(CodingKeys.role)
+        public static let redisNodeID = Column(CodingKeys.redisNodeID)
+        public static let pid = Column(CodingKeys.pid)
+    }
+
     public var name: String
     public var clusterName: String
     /// 1-based; shard 1 is "0001".
@@ -143,8 +168,8 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
         nodeIndex = row["node_index"]
         port = row["port"]
         availabilityZone = row["availability_zone"]
-        status = NodeStatus(rawValue: row["status"]) ?? .creating
-        role = NodeRole(rawValue: row["role"]) ?? .replica
+        status = try NodeStatus.stored(row, "status", table: "nodes")
+        role = try NodeRole.stored(row, "role", table: "nodes")
         redisNodeID = row["redis_node_id"]
         pid = row["pid"]
         createdAt = row["created_at"]
@@ -176,6 +201,14 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
 public struct EventRecord: Sendable, Codable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "events"
 
+    /// Typed columns for queries.
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let sourceName = Column(CodingKeys.sourceName)
+        public static let sourceType = Column(CodingKeys.sourceType)
+        public static let createdAt = Column(CodingKeys.createdAt)
+    }
+
     public var id: Int64?
     public var sourceName: String
     public var sourceType: String
@@ -203,6 +236,13 @@ public struct EventRecord: Sendable, Codable, Equatable, FetchableRecord, Mutabl
 public struct TagRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "tags"
 
+    /// Typed columns for queries.
+    public enum Columns {
+        public static let resourceArn = Column(CodingKeys.resourceArn)
+        public static let key = Column(CodingKeys.key)
+        public static let value = Column(CodingKeys.value)
+    }
+
     public var resourceArn: String
     public var key: String
     public var value: String
@@ -229,6 +269,13 @@ public struct TagRecord: Sendable, Codable, Equatable, FetchableRecord, Persista
 public struct ParameterGroupRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "parameter_groups"
 
+    /// Typed columns for queries.
+    public enum Columns {
+        public static let name = Column(CodingKeys.name)
+        public static let family = Column(CodingKeys.family)
+        public static let revision = Column(CodingKeys.revision)
+    }
+
     public var name: String
     public var family: String
     public var description: String
@@ -252,6 +299,11 @@ public struct ParameterGroupRecord: Sendable, Codable, Equatable, FetchableRecor
 /// A user: access string (normalised) and the SHA-256 hashes of its passwords.
 public struct UserRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "users"
+
+    /// Typed columns for queries.
+    public enum Columns {
+        public static let name = Column(CodingKeys.name)
+    }
 
     public var name: String
     public var accessString: String

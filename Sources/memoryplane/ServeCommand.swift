@@ -160,6 +160,15 @@ struct ServeCommand: AsyncParsableCommand {
         let engineVersion = try EngineProbe.version(of: engine)
         let dataDirectory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         try LocalDataPlane.makePrivateDirectory(dataDirectory)
+        let lock: DataDirectoryLock
+        do {
+            lock = try DataDirectoryLock(dataDirectory: dataDirectory)
+        } catch {
+            FileHandle.standardError.write(Data("memoryplane: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        // Held until the process ends (the kernel drops it on any exit).
+        defer { withExtendedLifetime(lock) {} }
         let store = try Store.open(path: "\(dataDirectory)/memoryplane.sqlite")
         chmod("\(dataDirectory)/memoryplane.sqlite", 0o600)
 

@@ -41,10 +41,13 @@ import Testing
     }
 
     @Test func tagsByARNAndClusterDescriptionUpdates() async throws {
-        let app = Application(router: try RESTFixture().router)
+        let fixture = try RESTFixture()
+        let store = fixture.store
+        let app = Application(router: fixture.router)
         let arn = "arn:aws:memorydb:us-east-1:000000000000:cluster/demo"
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/clusters", method: .post, body: ByteBuffer(string: RESTFixture.valid)) { #expect($0.status == .accepted) }
+            try RESTFixture.becomeAvailable("demo", in: store)
             try await client.execute(uri: "/v1/tags", method: .post, body: ByteBuffer(string: #"{"resourceArn":"\#(arn)","tags":[{"key":"env","value":"ci"}]}"#)) { response in
                 #expect(response.status == .ok)
                 #expect((json(response.body)["tags"] as? [[String: String]])?.map { $0["key"] } == ["env", "team"])

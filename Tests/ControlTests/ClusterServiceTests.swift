@@ -5,6 +5,19 @@ import Synchronization
 import Logging
 import Testing
 
+/// Requires `body` to fail with exactly the fault `code`; records an issue when it succeeds or
+/// fails otherwise.
+func expectFault<T>(_ code: MemoryDBError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T) {
+    do {
+        _ = try body()
+        Issue.record("expected \(code.rawValue), but the call succeeded", sourceLocation: sourceLocation)
+    } catch let error as MemoryDBError {
+        #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code.rawValue), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
 /// Records wake-ups instead of reconciling: the service's job ends at the desired state.
 final class RecordingTrigger: ReconcileTrigger {
     let woken = Mutex<[String]>([])
@@ -48,25 +61,15 @@ final class RecordingTrigger: ReconcileTrigger {
 
     @Test func faultsForDuplicatesUnknownACLsGroupsAndCapacity() throws {
         _ = try service.createCluster(request())
-        #expect(throws: MemoryDBError.self) { try service.createCluster(request("DEMO")) }
+        expectFault(.clusterAlreadyExists) { try service.createCluster(request("DEMO")) }
         var acl = request("b")
         acl.aclName = "nope"
         acl.tlsEnabled = true
-        #expect(throws: MemoryDBError.self) { try service.createCluster(acl) }
+        expectFault(.aclNotFound) { try service.createCluster(acl) }
         var group = request("c")
         group.parameterGroupName = "custom"
-        do {
-            _ = try service.createCluster(group)
-            Issue.record("expected ParameterGroupNotFoundFault")
-        } catch let error as MemoryDBError {
-            #expect(error.code == .parameterGroupNotFound)
-        }
-        do {
-            _ = try service.createCluster(request("d", shards: 3, replicas: 1))
-            Issue.record("expected InsufficientClusterCapacityFault")
-        } catch let error as MemoryDBError {
-            #expect(error.code == .insufficientClusterCapacity)
-        }
+        expectFault(.parameterGroupNotFound) { try service.createCluster(group) }
+        expectFault(.insufficientClusterCapacity) { try service.createCluster(request("d", shards: 3, replicas: 1)) }
         #expect(try store.clusterNames() == ["demo"])
     }
 
@@ -80,29 +83,28 @@ final class RecordingTrigger: ReconcileTrigger {
         let second = try service.listClusters(maxResults: 2, nextToken: first.nextToken)
         #expect(second.clusters.map(\.name) == ["c"])
         #expect(second.nextToken == nil)
-        #expect(throws: MemoryDBError.self) { try service.listClusters(maxResults: 0, nextToken: nil) }
-        #expect(throws: MemoryDBError.self) { try service.listClusters(maxResults: nil, nextToken: "garbage") }
+        expectFault(.invalidParameterValue) { try service.listClusters(maxResults: 0, nextToken: nil) }
+        expectFault(.invalidParameterValue) { try service.listClusters(maxResults: nil, nextToken: "garbage") }
         // Any token of the documented grammar is a cursor: "start after this key".
         #expect(try service.listClusters(maxResults: nil, nextToken: "v1." + "a".utf8.map { String($0, radix: 16) }.joined()).clusters.map(\.name) == ["b", "c"])
         #expect(try service.listClusters(maxResults: nil, nextToken: "v1.").clusters.map(\.name) == ["a", "b", "c"])
         for bad in ["v1.0", "v1.zz", "V1.61", "djE6YQ=="] {
-            do {
-                _ = try service.listClusters(maxResults: nil, nextToken: bad)
-                Issue.record("token \(bad) was accepted")
-            } catch let error as MemoryDBError {
-                #expect(error.code == .invalidParameterValue, "\(bad)")
-            }
+            expectFault(.invalidParameterValue) { try service.listClusters(maxResults: nil, nextToken: bad) }
         }
     }
 
-    @Test func deleteMarksDeletingOnceAndUnknownIsNotFound() throws {
+    @Test func onlyAnAvailableClusterChangesOrIsDeletedAndOnlyOnce() throws {
         _ = try service.createCluster(request())
+        // Creating: neither updated nor deleted, as on AWS.
+        expectFault(.invalidClusterState) { try service.deleteCluster("demo") }
+        expectFault(.invalidClusterState) { try service.updateCluster("demo", description: "x", unsupportedFields: []) }
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        #expect(try service.updateCluster("demo", description: "x", unsupportedFields: []).description == "x")
         #expect(try service.deleteCluster("DEMO").status == .deleting)
-        #expect(throws: MemoryDBError.self) { try service.deleteCluster("demo") }
-        do {
-            _ = try service.describeCluster("missing")
-        } catch let error as MemoryDBError {
-            #expect(error.code == .clusterNotFound)
-        }
+        #expect(try store.nodes(ofCluster: "demo").allSatisfy { $0.status == .deleting })
+        expectFault(.invalidClusterState) { try service.deleteCluster("demo") }
+        expectFault(.clusterNotFound) { try service.deleteCluster("missing") }
+        expectFault(.clusterNotFound) { try service.describeCluster("missing") }
+        #expect(try store.events(sourceName: "demo").map(\.message).prefix(2) == ["Cluster deletion started", "Cluster description updated"])
     }
 }

@@ -3,6 +3,7 @@ import os
 import stat
 import subprocess
 
+import pytest
 import requests
 
 from memoryplane import BINARY
@@ -73,3 +74,14 @@ def test_half_a_key_pair_is_refused():
     assert result.returncode != 0
     assert "both" in result.stderr
     assert not os.path.exists("/tmp/mp-never-created")
+
+
+def test_a_second_server_on_the_same_data_dir_refuses_to_start(make_server):
+    first = make_server().start()
+    second = make_server(data_dir=first.data_dir)
+    with pytest.raises(RuntimeError) as refused:
+        second.start(timeout=15)
+    assert second.process.returncode not in (0, None)
+    assert "memoryplane.lock" in str(refused.value) and str(first.process.pid) in str(refused.value)
+    # The first one is untouched and still serving.
+    assert first.request("GET", "/v1/clusters").status_code == 200

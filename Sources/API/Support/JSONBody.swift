@@ -11,9 +11,9 @@ import NIOCore
 enum JSONBody {
     /// The members of the nested objects bodies carry, by the field that holds them (an object,
     /// or an array of objects).
-    static let nestedFields: [String: Set<String>] = [
-        "tags": ["key", "value"],
-        "authenticationMode": ["type", "passwords"],
+    static let nestedFields: [String: (members: Set<String>, isList: Bool)] = [
+        "tags": (["key", "value"], true),
+        "authenticationMode": (["type", "passwords"], false),
     ]
 
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: APIRequestContext, allowedFields: Set<String>) async throws -> T {
@@ -64,10 +64,11 @@ enum JSONBody {
                     throw MemoryDBError.invalid("Field '\(path)\(name)[\(index)]' must not be null.")
                 }
             }
-            guard let members = nestedFields[name] else { continue }
-            if let object = value as? [String: Any] {
+            // A value of the wrong shape is left to the decoder, which names the type it wants.
+            guard let (members, isList) = nestedFields[name] else { continue }
+            if !isList, let object = value as? [String: Any] {
                 try checkFields(object, allowed: members, path: "\(path)\(name).")
-            } else if let items = value as? [Any] {
+            } else if isList, let items = value as? [Any] {
                 for (index, item) in items.enumerated() {
                     if let object = item as? [String: Any] { try checkFields(object, allowed: members, path: "\(path)\(name)[\(index)].") }
                 }

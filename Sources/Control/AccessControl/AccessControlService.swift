@@ -67,9 +67,14 @@ public struct AccessControlService: Sendable {
         try Tag.validate(tags)
         let now = nowMilliseconds()
         let record = UserRecord(name: name, accessString: access.description, authenticationType: authenticationType, passwordHashes: hashes, createdAt: now)
-        try store.createUser(record, event: EventRecord(sourceName: name, sourceType: "user", message: "User created", createdAt: now))
-        let arn = configuration.arn("user", name)
-        try TagService(store: store, configuration: configuration).attach(tags, to: arn)
+        try store.write { transaction in
+            guard try transaction.user(named: name) == nil else {
+                throw MemoryDBError(.userAlreadyExists, "A user named '\(name)' already exists.")
+            }
+            try transaction.insert(record)
+            try TagService.attach(tags, to: configuration.arn("user", name), in: transaction)
+            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User created", createdAt: now))
+        }
         return try view(record, acls: store.acls())
     }
 
@@ -85,7 +90,13 @@ public struct AccessControlService: Sendable {
             record.authenticationType = authenticationType
             record.passwordHashes = try Self.passwordHashes(type: authenticationType, passwords: passwords ?? []).joined(separator: ",")
         }
-        let clusters = try store.updateUser(record, event: EventRecord(sourceName: name, sourceType: "user", message: "User updated", createdAt: nowMilliseconds()))
+        let updated = record
+        let clusters = try store.write { transaction in
+            guard try transaction.user(named: name) != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+            let clusters = try transaction.update(updated)
+            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User updated", createdAt: nowMilliseconds()))
+            return clusters
+        }
         for cluster in clusters { trigger.wake(cluster: cluster) }
         return try view(record, acls: store.acls())
     }
@@ -96,7 +107,13 @@ public struct AccessControlService: Sendable {
         guard let record = try store.user(named: name) else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
         var deleted = try view(record, acls: store.acls())
         deleted.status = "deleting"
-        let clusters = try store.deleteUser(name, event: EventRecord(sourceName: name, sourceType: "user", message: "User deleted", createdAt: nowMilliseconds()))
+        let clusters = try store.write { transaction in
+            guard try transaction.user(named: name) != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+            let clusters = try transaction.deleteUser(named: name)
+            try transaction.removeAllTags(of: configuration.arn("user", name))
+            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User deleted", createdAt: nowMilliseconds()))
+            return clusters
+        }
         for cluster in clusters { trigger.wake(cluster: cluster) }
         return deleted
     }
@@ -141,9 +158,13 @@ public struct AccessControlService: Sendable {
         guard name != BuiltinResources.openAccessACLName else { throw MemoryDBError(.aclAlreadyExists, "An ACL named 'open-access' already exists.") }
         let users = try checkUsers(userNames)
         try Tag.validate(tags)
-        try store.createACL(name, users: users, event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL created", createdAt: nowMilliseconds()))
-        let arn = configuration.arn("acl", name)
-        try TagService(store: store, configuration: configuration).attach(tags, to: arn)
+        let now = nowMilliseconds()
+        try store.write { transaction in
+            guard try transaction.acl(named: name) == nil else { throw MemoryDBError(.aclAlreadyExists, "An ACL named '\(name)' already exists.") }
+            try transaction.insertACL(named: name, users: users, createdAt: now)
+            try TagService.attach(tags, to: configuration.arn("acl", name), in: transaction)
+            try transaction.record(EventRecord(sourceName: name, sourceType: "acl", message: "ACL created", createdAt: now))
+        }
         var created = try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
         // As on AWS, CreateACL answers `creating`; it is `active` from the next read.
         created.status = "creating"
@@ -161,7 +182,7 @@ public struct AccessControlService: Sendable {
         if let both = adding.first(where: removing.contains) {
             throw MemoryDBError(.duplicateUserName, "User '\(both)' is both added and removed.")
         }
-        guard let current = try store.acls().first(where: { $0.name == name }) else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
+        guard let current = try store.acl(named: name) else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
         for user in removing where !current.users.contains(user) {
             // The user exists: naming one the ACL does not hold is a bad value, not a missing user.
             throw MemoryDBError.invalid("User '\(user)' is not in ACL '\(name)'; UserNamesToRemove may name only its members.")
@@ -169,9 +190,13 @@ public struct AccessControlService: Sendable {
         guard Set(current.users).union(adding).subtracting(removing).count <= Self.maxUsersPerACL else {
             throw MemoryDBError.invalid("An ACL may hold at most \(Self.maxUsersPerACL) users.")
         }
-        let clusters = try store.updateACL(
-            name, add: adding, remove: removing,
-            event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL updated: added \(adding), removed \(removing)", createdAt: nowMilliseconds()))
+        let clusters = try store.write { transaction in
+            guard try transaction.acl(named: name) != nil else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
+            let clusters = try transaction.changeMembers(ofACL: name, add: adding, remove: removing)
+            try transaction.record(
+                EventRecord(sourceName: name, sourceType: "acl", message: "ACL updated: added \(adding), removed \(removing)", createdAt: nowMilliseconds()))
+            return clusters
+        }
         for cluster in clusters { trigger.wake(cluster: cluster) }
         return try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
     }
@@ -180,7 +205,16 @@ public struct AccessControlService: Sendable {
         let name = rawName.lowercased()
         guard name != BuiltinResources.openAccessACLName else { throw MemoryDBError.invalid("open-access ACL can't be deleted.") }
         var deleted = try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
-        try store.deleteACL(name, event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: nowMilliseconds()))
+        try store.write { transaction in
+            guard try transaction.acl(named: name) != nil else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
+            let clusters = try transaction.clusterNames(using: .acl(name))
+            guard clusters.isEmpty else {
+                throw MemoryDBError(.invalidACLState, "ACL '\(name)' is used by cluster(s) \(clusters.joined(separator: ", ")); it can't be deleted.")
+            }
+            try transaction.deleteACL(named: name)
+            try transaction.removeAllTags(of: configuration.arn("acl", name))
+            try transaction.record(EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: nowMilliseconds()))
+        }
         deleted.status = "deleting"
         return deleted
     }
@@ -200,8 +234,7 @@ public struct AccessControlService: Sendable {
 
     /// Whether an ACL exists (for clusters choosing one).
     public func aclExists(_ name: String) throws -> Bool {
-        let custom = try store.acls().contains { $0.name == name }
-        return name == BuiltinResources.openAccessACLName || custom
+        try name == BuiltinResources.openAccessACLName || store.acl(named: name) != nil
     }
 
     static let fullDefaultRules = "on nopass ~* &* +@all " + RestrictedCommands.aclRules
@@ -211,7 +244,7 @@ public struct AccessControlService: Sendable {
         if acl == BuiltinResources.openAccessACLName {
             return ACLTarget(marker: "open-access@0", users: [:], defaultUserRules: Self.fullDefaultRules)
         }
-        guard let found = try store.acls().first(where: { $0.name == acl }) else { throw MemoryDBError(.aclNotFound, "ACL '\(acl)' not found.") }
+        guard let found = try store.acl(named: acl) else { throw MemoryDBError(.aclNotFound, "ACL '\(acl)' not found.") }
         var users: [String: String] = [:]
         for name in found.users where name != BuiltinResources.defaultUserName {
             guard let user = try store.user(named: name) else { continue }
@@ -226,10 +259,10 @@ public struct AccessControlService: Sendable {
     // MARK: Views
 
     func pending(acl: String, marker: String) throws -> Bool {
-        try store.clusters(after: nil, limit: 100_000).contains { $0.aclName == acl && $0.aclApplied != marker && $0.status != .deleting }
+        try store.anyClusterBehind(acl: acl, marker: marker)
     }
 
-    func defaultUser(acls: [(name: String, revision: Int, users: [String])]) -> UserView {
+    func defaultUser(acls: [ACLRecord]) -> UserView {
         UserView(
             name: BuiltinResources.defaultUserName, status: "active", accessString: BuiltinResources.defaultUserAccessString,
             aclNames: ([BuiltinResources.openAccessACLName] + acls.filter { $0.users.contains(BuiltinResources.defaultUserName) }.map(\.name)).sorted(),
@@ -237,7 +270,7 @@ public struct AccessControlService: Sendable {
             arn: configuration.arn("user", BuiltinResources.defaultUserName))
     }
 
-    func view(_ user: UserRecord, acls: [(name: String, revision: Int, users: [String])]) throws -> UserView {
+    func view(_ user: UserRecord, acls: [ACLRecord]) throws -> UserView {
         let memberOf = acls.filter { $0.users.contains(user.name) }
         let modifying = try memberOf.contains { try pending(acl: $0.name, marker: "\($0.name)@\($0.revision)") }
         return UserView(
@@ -250,14 +283,14 @@ public struct AccessControlService: Sendable {
         ACLView(
             name: BuiltinResources.openAccessACLName, status: "active", userNames: [BuiltinResources.defaultUserName],
             minimumEngineVersion: BuiltinResources.openAccessMinimumEngineVersion,
-            clusters: try store.clusterNames(usingACL: BuiltinResources.openAccessACLName),
+            clusters: try store.clusterNames(using: .acl(BuiltinResources.openAccessACLName)),
             arn: configuration.arn("acl", BuiltinResources.openAccessACLName))
     }
 
-    func view(acl: (name: String, revision: Int, users: [String])) throws -> ACLView {
+    func view(acl: ACLRecord) throws -> ACLView {
         let modifying = try pending(acl: acl.name, marker: "\(acl.name)@\(acl.revision)")
         return ACLView(
             name: acl.name, status: modifying ? "modifying" : "active", userNames: acl.users, minimumEngineVersion: "6.2",
-            clusters: try store.clusterNames(usingACL: acl.name), arn: configuration.arn("acl", acl.name))
+            clusters: try store.clusterNames(using: .acl(acl.name)), arn: configuration.arn("acl", acl.name))
     }
 }

@@ -48,13 +48,16 @@ public struct ClusterService: Sendable {
         let parameterGroup = spec.parameterGroupName ?? defaultGroup
         try checkFamily(of: parameterGroup)
         let zones = try SubnetGroupService(store: store, configuration: configuration).zones(of: spec.subnetGroupName)
-        let configuration = configuration
-        let ports = ports
         let now = nowMilliseconds()
         let password = Self.randomSecret()
-        let record = try store.createCluster(named: spec.name) { inUse in
+        let arn = configuration.arn("cluster", spec.name)
+        let record = try store.write { transaction in
+            guard try transaction.cluster(named: spec.name) == nil else {
+                throw MemoryDBError(.clusterAlreadyExists, "A cluster named '\(spec.name)' already exists.")
+            }
+            // Ports are chosen inside the transaction, so two creations cannot pick the same.
+            var taken = try transaction.portsInUse()
             let endpointPort: Int
-            var taken = inUse
             if let requested = spec.port {
                 try ports.check(requested: requested, excluding: taken)
                 endpointPort = requested
@@ -83,13 +86,13 @@ public struct ClusterService: Sendable {
                             status: .creating, role: index == 1 ? .primary : .replica, createdAt: now))
                 }
             }
-            let arn = configuration.arn("cluster", spec.name)
-            return Store.NewCluster(
-                cluster: cluster, nodes: nodes,
-                tags: spec.tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) },
-                event: EventRecord(
+            try transaction.insert(cluster, nodes: nodes)
+            try TagService.attach(spec.tags, to: arn, in: transaction)
+            try transaction.record(
+                EventRecord(
                     sourceName: spec.name, sourceType: "cluster",
                     message: "Cluster created with \(spec.numShards) shard(s) of \(spec.nodesPerShard) node(s)", createdAt: now))
+            return cluster
         }
         logger.info("cluster requested", metadata: ["cluster.name": "\(record.name)", "cluster.nodes": "\(spec.totalNodes)"])
         let created = try view(of: record)
@@ -147,26 +150,34 @@ public struct ClusterService: Sendable {
         }
         let group = parameterGroupName?.lowercased()
         if let group { try checkFamily(of: group) }
-        var record: ClusterRecord?
-        if let description {
-            record = try store.updateCluster(
-                name, event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster description updated", createdAt: nowMilliseconds())
-            ) { $0.description = description }
+        var changes: [String] = []
+        if description != nil { changes.append("Cluster description updated") }
+        if let acl { changes.append("Cluster switched to ACL \(acl)") }
+        if let group { changes.append("Cluster switched to parameter group \(group)") }
+        let record = try store.write { transaction in
+            guard var cluster = try transaction.cluster(named: name) else {
+                throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
+            }
+            try Self.requireAvailable(cluster)
+            if let description { cluster.description = description }
+            if let acl { cluster.aclName = acl }
+            if let group { cluster.parameterGroupName = group }
+            try transaction.update(cluster)
+            for change in changes {
+                try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: nowMilliseconds()))
+            }
+            return cluster
         }
-        if let acl {
-            record = try store.updateCluster(
-                name, event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster switched to ACL \(acl)", createdAt: nowMilliseconds())
-            ) { $0.aclName = acl }
-            trigger.wake(cluster: name)
+        if acl != nil || group != nil { trigger.wake(cluster: name) }
+        return try view(of: record)
+    }
+
+    /// As on AWS, a cluster changes only while `available`: not while it is being created,
+    /// updated or deleted.
+    static func requireAvailable(_ cluster: ClusterRecord) throws {
+        guard cluster.status == .available else {
+            throw MemoryDBError(.invalidClusterState, "Cluster '\(cluster.name)' is \(cluster.status.rawValue); it must be available.")
         }
-        if let group {
-            record = try store.updateCluster(
-                name,
-                event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster switched to parameter group \(group)", createdAt: nowMilliseconds())
-            ) { $0.parameterGroupName = group }
-            trigger.wake(cluster: name)
-        }
-        return try view(of: record!)
     }
 
     /// A cluster may only use a group of its engine's family.
@@ -183,8 +194,17 @@ public struct ClusterService: Sendable {
     /// Moves a cluster to `deleting`; the reconciler stops its nodes and removes it.
     public func deleteCluster(_ rawName: String) throws -> ClusterView {
         let name = rawName.lowercased()
-        let record = try store.markDeleting(
-            name, event: EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster deletion started", createdAt: nowMilliseconds()))
+        let record = try store.write { transaction in
+            guard var cluster = try transaction.cluster(named: name) else {
+                throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
+            }
+            try Self.requireAvailable(cluster)
+            cluster.status = .deleting
+            try transaction.update(cluster)
+            try transaction.setStatus(ofNodesOf: name, to: .deleting)
+            try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster deletion started", createdAt: nowMilliseconds()))
+            return cluster
+        }
         logger.info("cluster deletion requested", metadata: ["cluster.name": "\(name)"])
         // Read before waking the reconciler, which may remove the rows at once.
         let deleting = try view(of: record)

@@ -115,11 +115,15 @@ public struct ParameterGroupService: Sendable {
         }
         try Tag.validate(tags)
         let now = nowMilliseconds()
-        try store.createParameterGroup(
-            ParameterGroupRecord(name: name, family: family, description: description ?? "", createdAt: now),
-            event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group created", createdAt: now))
         let arn = configuration.arn("parametergroup", name)
-        try TagService(store: store, configuration: configuration).attach(tags, to: arn)
+        try store.write { transaction in
+            guard try transaction.parameterGroup(named: name) == nil else {
+                throw MemoryDBError(.parameterGroupAlreadyExists, "A parameter group named '\(name)' already exists.")
+            }
+            try transaction.insert(ParameterGroupRecord(name: name, family: family, description: description ?? "", createdAt: now))
+            try TagService.attach(tags, to: arn, in: transaction)
+            try transaction.record(EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group created", createdAt: now))
+        }
         return ParameterGroupView(name: name, family: family, description: description ?? "", arn: arn)
     }
 
@@ -146,9 +150,8 @@ public struct ParameterGroupService: Sendable {
         if !pending.isEmpty {
             summary += " (\(pending.joined(separator: ", ")) pending: takes effect when each node restarts)"
         }
-        let clusters = try store.changeParameters(
-            of: name, set: changes,
-            event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameters updated: \(summary)", createdAt: nowMilliseconds()))
+        let clusters = try change(
+            name, event: "Parameters updated: \(summary)") { transaction, group in try transaction.changeParameters(of: group, set: changes) }
         for cluster in clusters { trigger.wake(cluster: cluster) }
         return try view(name)
     }
@@ -158,14 +161,13 @@ public struct ParameterGroupService: Sendable {
         let name = rawName.lowercased()
         try refuseDefault(name, "reset")
         let clusters: [String]
-        let event = { (message: String) in
-            EventRecord(sourceName: name, sourceType: "parameter-group", message: message, createdAt: nowMilliseconds())
-        }
         if all {
             guard names.isEmpty else {
                 throw MemoryDBError(.invalidParameterCombination, "Give AllParameters or ParameterNames, not both.")
             }
-            clusters = try store.resetAllParameters(of: name, event: event("All parameters reset to their defaults"))
+            clusters = try change(name, event: "All parameters reset to their defaults") { transaction, group in
+                try transaction.resetAllParameters(of: group)
+            }
         } else {
             guard !names.isEmpty else {
                 throw MemoryDBError(.invalidParameterCombination, "Give AllParameters=true or at least one name in ParameterNames.")
@@ -174,9 +176,10 @@ public struct ParameterGroupService: Sendable {
             for parameter in names where !definitions.contains(where: { $0.name == parameter }) {
                 throw MemoryDBError.invalid("Parameter '\(parameter)' does not exist in this group's family.")
             }
-            clusters = try store.changeParameters(
-                of: name, set: Dictionary(uniqueKeysWithValues: names.map { ($0, String?.none) }),
-                event: event("Parameters reset to their defaults: \(names.joined(separator: ", "))"))
+            let defaults = Dictionary(names.map { ($0, String?.none) }, uniquingKeysWith: { first, _ in first })
+            clusters = try change(name, event: "Parameters reset to their defaults: \(names.joined(separator: ", "))") { transaction, group in
+                try transaction.changeParameters(of: group, set: defaults)
+            }
         }
         for cluster in clusters { trigger.wake(cluster: cluster) }
         return try view(name)
@@ -186,9 +189,34 @@ public struct ParameterGroupService: Sendable {
         let name = rawName.lowercased()
         try refuseDefault(name, "deleted")
         let deleted = try view(name)
-        try store.deleteParameterGroup(
-            name, event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: nowMilliseconds()))
+        try store.write { transaction in
+            guard try transaction.parameterGroup(named: name) != nil else {
+                throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
+            }
+            let users = try transaction.clusterNames(using: .parameterGroup(name))
+            guard users.isEmpty else {
+                throw MemoryDBError(
+                    .invalidParameterGroupState,
+                    "Parameter group '\(name)' is used by cluster(s) \(users.joined(separator: ", ")); switch them to another group first.")
+            }
+            try transaction.deleteParameterGroup(named: name)
+            try transaction.removeAllTags(of: configuration.arn("parametergroup", name))
+            try transaction.record(EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: nowMilliseconds()))
+        }
         return deleted
+    }
+
+    /// Changes a custom group's values with an event, in one transaction; returns the clusters
+    /// using the group, which must now apply it.
+    private func change(_ name: String, event message: String, _ body: (Transaction, ParameterGroupRecord) throws -> Void) throws -> [String] {
+        try store.write { transaction in
+            guard let group = try transaction.parameterGroup(named: name) else {
+                throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
+            }
+            try body(transaction, group)
+            try transaction.record(EventRecord(sourceName: name, sourceType: "parameter-group", message: message, createdAt: nowMilliseconds()))
+            return try transaction.clusterNames(using: .parameterGroup(name))
+        }
     }
 
     func refuseDefault(_ name: String, _ verb: String) throws {

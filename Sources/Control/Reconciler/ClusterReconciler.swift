@@ -151,16 +151,18 @@ public struct ClusterReconciler: Sendable {
                 logger.error("\(message)", metadata: ["cluster.name": "\(cluster.name)", "node.name": "\(name)"])
             }
             let pid = try await dataPlane.startNode(spec(name))
-            try store.setNodePID(name, pid)
+            try store.write { transaction in try transaction.setPID(ofNode: name, to: pid) }
         case .stopNode:
             // Stops are gathered so a deletion stops all nodes at once.
             break
         case .removeCluster:
             try await dataPlane.removeEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
             for record in nodes.values { try dataPlane.removeNodeFiles(Self.spec(of: record, in: cluster)) }
-            try store.removeCluster(
-                cluster.name, arn: configuration.arn("cluster", cluster.name),
-                event: EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster deleted", createdAt: nowMilliseconds()))
+            try store.write { transaction in
+                try transaction.deleteCluster(named: cluster.name)
+                try transaction.removeAllTags(of: configuration.arn("cluster", cluster.name))
+                try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster deleted", createdAt: nowMilliseconds()))
+            }
             logger.info("cluster deleted", metadata: ["cluster.name": "\(cluster.name)"])
             return .gone
         case .setConfigEpoch(let name, let epoch):
@@ -176,26 +178,35 @@ public struct ClusterReconciler: Sendable {
                 try await dataPlane.applyParameters(spec(name), parameters.immediateValues)
             }
             let first = cluster.parametersApplied.isEmpty
-            try store.setParametersApplied(
-                cluster.name, marker,
-                event: first ? nil : EventRecord(
-                    sourceName: cluster.name, sourceType: "cluster",
-                    message: "Parameter group \(cluster.parameterGroupName) applied to every node", createdAt: nowMilliseconds()))
+            try store.write { transaction in
+                try transaction.setParametersApplied(ofCluster: cluster.name, to: marker)
+                if !first {
+                    try transaction.record(
+                        EventRecord(
+                            sourceName: cluster.name, sourceType: "cluster",
+                            message: "Parameter group \(cluster.parameterGroupName) applied to every node", createdAt: nowMilliseconds()))
+                }
+            }
         case .applyACL(let marker):
             for name in nodes.keys.sorted() {
                 try await dataPlane.applyACL(spec(name))
             }
             let first = cluster.aclApplied.isEmpty
-            try store.setACLApplied(
-                cluster.name, marker,
-                event: first ? nil : EventRecord(
-                    sourceName: cluster.name, sourceType: "cluster", message: "ACL \(cluster.aclName) applied to every node",
-                    createdAt: nowMilliseconds()))
+            try store.write { transaction in
+                try transaction.setACLApplied(ofCluster: cluster.name, to: marker)
+                if !first {
+                    try transaction.record(
+                        EventRecord(
+                            sourceName: cluster.name, sourceType: "cluster", message: "ACL \(cluster.aclName) applied to every node",
+                            createdAt: nowMilliseconds()))
+                }
+            }
         case .markAvailable:
             let elapsed = Double(nowMilliseconds() - cluster.createdAt) / 1000
-            try store.setClusterStatus(
-                cluster.name, to: .available,
-                event: EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster is available", createdAt: nowMilliseconds()))
+            try store.write { transaction in
+                try transaction.setStatus(ofCluster: cluster.name, to: .available)
+                try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster is available", createdAt: nowMilliseconds()))
+            }
             logger.info("cluster available", metadata: ["cluster.name": "\(cluster.name)", "cluster.seconds_to_available": "\(elapsed)"])
         }
         return .progressing

@@ -39,11 +39,15 @@ public struct SubnetGroupService: Sendable {
         }
         let subnets = try subnets(subnetIDs)
         try Tag.validate(tags)
-        try store.saveSubnetGroup(
-            Store.SubnetGroupRecord(name: name, description: description ?? "", subnets: subnets), creating: true, replaceSubnets: true,
-            event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group created", createdAt: nowMilliseconds()))
-        let arn = configuration.arn("subnetgroup", name)
-        try TagService(store: store, configuration: configuration).attach(tags, to: arn)
+        let now = nowMilliseconds()
+        try store.write { transaction in
+            guard try transaction.subnetGroup(named: name) == nil else {
+                throw MemoryDBError(.subnetGroupAlreadyExists, "A subnet group named '\(name)' already exists.")
+            }
+            try transaction.insert(SubnetGroupRecord(name: name, description: description ?? "", subnets: subnets), createdAt: now)
+            try TagService.attach(tags, to: configuration.arn("subnetgroup", name), in: transaction)
+            try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group created", createdAt: now))
+        }
         return try view(named: name)
     }
 
@@ -60,10 +64,14 @@ public struct SubnetGroupService: Sendable {
             throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description or SubnetIds.")
         }
         let subnets = try subnetIDs.map { try self.subnets($0) } ?? current.subnets
-        try store.saveSubnetGroup(
-            Store.SubnetGroupRecord(name: name, description: description ?? current.description, subnets: subnets), creating: false,
-            replaceSubnets: subnetIDs != nil,
-            event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group updated", createdAt: nowMilliseconds()))
+        try store.write { transaction in
+            guard try transaction.subnetGroup(named: name) != nil else {
+                throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
+            }
+            try transaction.update(
+                SubnetGroupRecord(name: name, description: description ?? current.description, subnets: subnets), replaceSubnets: subnetIDs != nil)
+            try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group updated", createdAt: nowMilliseconds()))
+        }
         return try view(named: name)
     }
 
@@ -73,8 +81,18 @@ public struct SubnetGroupService: Sendable {
             throw MemoryDBError.invalid("The default subnet group can't be deleted.")
         }
         let deleted = try view(named: name)
-        try store.deleteSubnetGroup(
-            name, event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: nowMilliseconds()))
+        try store.write { transaction in
+            guard try transaction.subnetGroup(named: name) != nil else {
+                throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
+            }
+            let users = try transaction.clusterNames(using: .subnetGroup(name))
+            guard users.isEmpty else {
+                throw MemoryDBError(.subnetGroupInUse, "Subnet group '\(name)' is used by cluster(s) \(users.joined(separator: ", ")).")
+            }
+            try transaction.deleteSubnetGroup(named: name)
+            try transaction.removeAllTags(of: configuration.arn("subnetgroup", name))
+            try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: nowMilliseconds()))
+        }
         return deleted
     }
 
@@ -99,7 +117,7 @@ public struct SubnetGroupService: Sendable {
             arn: configuration.arn("subnetgroup", BuiltinResources.defaultSubnetGroupName))
     }
 
-    func view(_ record: Store.SubnetGroupRecord) -> SubnetGroupView {
+    func view(_ record: SubnetGroupRecord) -> SubnetGroupView {
         SubnetGroupView(
             name: record.name, description: record.description, vpcID: "vpc-memoryplane", subnets: record.subnets,
             arn: configuration.arn("subnetgroup", record.name))

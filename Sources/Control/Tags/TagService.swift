@@ -21,22 +21,32 @@ public struct TagService: Sendable {
         let canonical = try resolve(arn)
         guard !tags.isEmpty else { throw MemoryDBError.invalid("Tags must contain at least one tag.") }
         try Tag.validate(tags)
-        let records = tags.map { TagRecord(resourceArn: canonical, key: $0.key, value: $0.value) }
-        return try store.addTags(records, to: canonical, limit: Self.maxTagsPerResource).map { Tag(key: $0.key, value: $0.value) }
+        return try store.write { transaction in
+            try Self.attach(tags, to: canonical, in: transaction)
+            return try transaction.tags(of: canonical).map { Tag(key: $0.key, value: $0.value) }
+        }
     }
 
-    /// Stores the tags given when a resource is created; the caller checked them (Tag.validate)
-    /// before creating anything, so a bad tag never leaves a resource half made.
-    func attach(_ tags: [Tag], to arn: String) throws {
+    /// Adds tags to a resource inside the transaction that changes (or creates) it, refusing to
+    /// go over the quota; the caller checked them with `Tag.validate` first.
+    static func attach(_ tags: [Tag], to arn: String, in transaction: Transaction) throws {
         guard !tags.isEmpty else { return }
-        _ = try store.addTags(
-            tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) }, to: arn, limit: Self.maxTagsPerResource)
+        try transaction.save(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) })
+        let count = try transaction.tags(of: arn).count
+        guard count <= maxTagsPerResource else {
+            throw MemoryDBError(.tagQuotaPerResourceExceeded, "A resource may have at most \(maxTagsPerResource) tags; this would make \(count).")
+        }
     }
 
     public func untagResource(_ arn: String, keys: [String]) throws -> [Tag] {
         let canonical = try resolve(arn)
         guard !keys.isEmpty else { throw MemoryDBError.invalid("TagKeys must contain at least one key.") }
-        return try store.removeTags(keys, from: canonical).map { Tag(key: $0.key, value: $0.value) }
+        return try store.write { transaction in
+            for key in keys where try !transaction.removeTag(key, of: canonical) {
+                throw MemoryDBError(.tagNotFound, "The resource has no tag with key '\(key)'.")
+            }
+            return try transaction.tags(of: canonical).map { Tag(key: $0.key, value: $0.value) }
+        }
     }
 
     /// Checks that the ARN names an existing resource of this server and returns its canonical form.
@@ -54,7 +64,7 @@ public struct TagService: Sendable {
             let custom = try store.user(named: name)
             guard name == BuiltinResources.defaultUserName || custom != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
         case .acl:
-            let custom = try store.acls().contains { $0.name == name }
+            let custom = try store.acl(named: name) != nil
             guard name == BuiltinResources.openAccessACLName || custom else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
         case .subnetgroup:
             let custom = try store.subnetGroup(named: name)
