@@ -59,10 +59,7 @@ struct AWSDoor {
             let output = try await operation.handler(input)
             return try Self.json(output, status: .ok)
         } catch let error as MemoryDBError {
-            if error.code == .internalFailure {
-                return Self.error(status: .internalServerError, type: error.code.rawValue, message: error.message)
-            }
-            return Self.error(status: .badRequest, type: error.code.rawValue, message: error.message)
+            return Self.error(status: HTTPResponse.Status(code: error.code.wireStatus.aws), type: error.code.rawValue, message: error.message)
         } catch APIError.bodyTooLarge(let limit) {
             return Self.error(status: .contentTooLarge, type: MemoryDBError.Code.invalidParameterValue.rawValue, message: "The request body is larger than \(limit) bytes.")
         } catch {

@@ -90,19 +90,7 @@ struct RESTErrorMiddleware: RouterMiddleware {
     }
 
     static func status(for code: MemoryDBError.Code) -> HTTPResponse.Status {
-        let name = code.rawValue
-        if name.hasSuffix("NotFoundFault") { return .notFound }
-        if name.hasSuffix("AlreadyExistsFault") || name.hasSuffix("InUseFault") || name == "SubnetInUse"
-            || name.hasPrefix("Invalid") && name.hasSuffix("StateFault")
-        {
-            return .conflict
-        }
-        switch code {
-        case .insufficientClusterCapacity: return .serviceUnavailable
-        case .apiCallRateExceeded: return .tooManyRequests
-        case .internalFailure: return .internalServerError
-        default: return .badRequest
-        }
+        HTTPResponse.Status(code: code.wireStatus.rest)
     }
 
     static func render(status: HTTPResponse.Status, code: String, message: String) -> Response {
