@@ -202,7 +202,9 @@ struct ServeCommand: AsyncParsableCommand {
             catalog: CatalogService(store: store, configuration: configuration),
             parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: reconciler),
             subnetGroups: SubnetGroupService(store: store, configuration: configuration),
-            accessControl: AccessControlService(store: store, configuration: configuration, trigger: reconciler),
+            accessControl: AccessControlService(
+                store: store, configuration: configuration, trigger: reconciler,
+                normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch", ports: try portRange())),
             accessKey: accessKey,
             region: region,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",

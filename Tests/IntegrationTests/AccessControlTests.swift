@@ -10,9 +10,9 @@ import Testing
         try await DataPlaneHarness.with(ports: 21500...21599) { harness in
             let access = AccessControlService(store: harness.store, configuration: harness.configuration, trigger: harness.reconciler)
             let password = "app-password-0123456789"
-            _ = try access.createUser(
+            _ = try await access.createUser(
                 name: "app", accessString: "on ~app:* +@read +@write", authenticationType: "password", passwords: [password], tags: [])
-            _ = try access.createUser(
+            _ = try await access.createUser(
                 name: "ops", accessString: "on ~* &* +@all", authenticationType: "password", passwords: [password], tags: [])
             _ = try access.createACL(name: "apps", userNames: ["app", "ops"], tags: [])
             _ = try harness.service.createCluster(
@@ -64,5 +64,27 @@ import Testing
             #expect(try access.describeACLs(name: "apps", maxResults: nil, nextToken: nil).items[0].status == "active")
             #expect(throws: MemoryDBError.self) { try access.deleteACL("apps") }
         }
+    }
+}
+
+/// Access strings come back exactly as Redis prints them, because Redis is asked.
+@Suite struct AccessStringNormalisationTests {
+    @Test(arguments: [
+        ("on ~app::* +@read", "on ~app::* resetchannels -@all +@read"),
+        ("off ~* +@read", "off ~* resetchannels -@all +@read"),
+        ("on ~a:* &chan:* +@read +get", "on ~a:* resetchannels &chan:* -@all +@read"),
+        ("~objects:* ~items:*", "off ~objects:* ~items:* resetchannels -@all"),
+        ("on ~* &* +@all", "on ~* &* +@all"),
+        ("on allkeys allchannels allcommands", "on ~* &* +@all"),
+        ("on +@all -config", "on resetchannels +@all -config"),
+        ("on ~x resetchannels &c1 &c2 +get -get", "on ~x resetchannels &c1 &c2 -@all"),
+    ])
+    func asRedisPrintsThem(given: String, expected: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mp-acl-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let normaliser = RedisRulesNormaliser(enginePath: DataPlaneHarness.enginePath, scratchDirectory: directory, ports: 21900...21999)
+        #expect(try await normaliser.normalise(AccessString(parsing: given)) == expected)
+        // Nothing left behind: the probe's directory is gone with its process.
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty ?? true)
     }
 }

@@ -28,7 +28,8 @@ def test_users_acls_and_parameters_hold_on_every_node(server):
     user = mdb.create_user(UserName="App", AccessString="on ~app:* +@read +@write",
                            AuthenticationMode={"Type": "password", "Passwords": [PASSWORD]})["User"]
     assert user["Name"] == "app" and user["Status"] == "active"
-    assert user["AccessString"] == "on ~app:* resetchannels +@read +@write"
+    # As Redis (and so AWS) prints it.
+    assert user["AccessString"] == "on ~app:* resetchannels -@all +@write +@read"
     assert user["Authentication"] == {"Type": "password", "PasswordCount": 1}
     acl = mdb.create_acl(ACLName="apps", UserNames=["app"])["ACL"]
     assert acl["Status"] == "creating"
@@ -101,7 +102,7 @@ def test_users_and_acls_through_rest(server):
     assert created.json()["authentication"] == {"type": "password", "passwordCount": 1}
     assert server.request("POST", "/v1/acls", json={"name": "readers", "userNames": ["reader"]}).status_code == 201
     assert server.request("PATCH", "/v1/users/reader", json={"accessString": "on ~* +@read +@write"}).json()["accessString"] == \
-        "on ~* resetchannels +@read +@write"
+        "on ~* resetchannels -@all +@write +@read"
     assert server.request("PATCH", "/v1/acls/readers", json={"userNamesToRemove": ["reader"]}).json()["userNames"] == []
     assert server.request("DELETE", "/v1/acls/readers").status_code == 200
     assert server.request("DELETE", "/v1/users/reader").status_code == 200

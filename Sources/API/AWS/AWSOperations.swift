@@ -150,7 +150,7 @@ struct AWSOperations: Sendable {
 
     func createUser(_ input: AWSInput) async throws -> AWSJSON {
         guard let mode = try input.authentication("AuthenticationMode") else { throw MemoryDBError.invalid("AuthenticationMode is required.") }
-        let user = try services.accessControl.createUser(
+        let user = try await services.accessControl.createUser(
             name: try input.requiredString("UserName"), accessString: try input.requiredString("AccessString"),
             authenticationType: mode.type, passwords: mode.passwords, tags: try input.tags("Tags") ?? [])
         return .object(["User": AWSShapes.user(user)])
@@ -158,7 +158,7 @@ struct AWSOperations: Sendable {
 
     func updateUser(_ input: AWSInput) async throws -> AWSJSON {
         let mode = try input.authentication("AuthenticationMode")
-        let user = try services.accessControl.updateUser(
+        let user = try await services.accessControl.updateUser(
             name: try input.requiredString("UserName"), accessString: try input.string("AccessString"),
             authenticationType: mode?.type, passwords: mode?.passwords)
         return .object(["User": AWSShapes.user(user)])

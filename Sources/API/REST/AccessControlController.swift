@@ -77,7 +77,7 @@ struct AccessControlController {
     @Sendable func createUser(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(
             CreateUserBody.self, from: request, context: context, allowedFields: ["name", "accessString", "authenticationMode", "tags"])
-        let user = try service.createUser(
+        let user = try await service.createUser(
             name: body.name, accessString: body.accessString, authenticationType: body.authenticationMode.type,
             passwords: body.authenticationMode.passwords ?? [], tags: (body.tags ?? []).map(\.tag))
         return try JSONBody.response(Self.body(user), status: .created)
@@ -85,7 +85,7 @@ struct AccessControlController {
 
     @Sendable func updateUser(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(UpdateUserBody.self, from: request, context: context, allowedFields: ["accessString", "authenticationMode"])
-        let user = try service.updateUser(
+        let user = try await service.updateUser(
             name: try context.parameters.require("name"), accessString: body.accessString,
             authenticationType: body.authenticationMode?.type, passwords: body.authenticationMode?.passwords)
         return try JSONBody.response(Self.body(user))

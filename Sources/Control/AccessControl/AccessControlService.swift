@@ -20,11 +20,16 @@ public struct AccessControlService: Sendable {
     private let store: Store
     private let configuration: ControlConfiguration
     private let trigger: any ReconcileTrigger
+    private let normaliser: any AccessRulesNormaliser
 
-    public init(store: Store, configuration: ControlConfiguration, trigger: any ReconcileTrigger) {
+    public init(
+        store: Store, configuration: ControlConfiguration, trigger: any ReconcileTrigger,
+        normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser()
+    ) {
         self.store = store
         self.configuration = configuration
         self.trigger = trigger
+        self.normaliser = normaliser
     }
 
     // MARK: Users
@@ -57,7 +62,7 @@ public struct AccessControlService: Sendable {
         return try Pagination.page(users, key: \.name, maxResults: maxResults, nextToken: nextToken, limit: 1...50)
     }
 
-    public func createUser(name rawName: String, accessString: String, authenticationType: String, passwords: [String], tags: [Tag]) throws -> UserView {
+    public func createUser(name rawName: String, accessString: String, authenticationType: String, passwords: [String], tags: [Tag]) async throws -> UserView {
         let name = try ResourceName.normalise(rawName, field: "userName")
         guard name != BuiltinResources.defaultUserName else {
             throw MemoryDBError(.userAlreadyExists, "A user named 'default' already exists.")
@@ -66,7 +71,8 @@ public struct AccessControlService: Sendable {
         let hashes = try Self.passwordHashes(type: authenticationType, passwords: passwords)
         try Tag.validate(tags)
         let now = nowMilliseconds()
-        let record = UserRecord(name: name, accessString: access.description, authenticationType: authenticationType, passwordHashes: hashes, createdAt: now)
+        let normalised = try await normaliser.normalise(access)
+        let record = UserRecord(name: name, accessString: normalised, authenticationType: authenticationType, passwordHashes: hashes, createdAt: now)
         try store.write { transaction in
             guard try transaction.user(named: name) == nil else {
                 throw MemoryDBError(.userAlreadyExists, "A user named '\(name)' already exists.")
@@ -78,14 +84,14 @@ public struct AccessControlService: Sendable {
         return try view(record, acls: store.acls())
     }
 
-    public func updateUser(name rawName: String, accessString: String?, authenticationType: String?, passwords: [String]?) throws -> UserView {
+    public func updateUser(name rawName: String, accessString: String?, authenticationType: String?, passwords: [String]?) async throws -> UserView {
         let name = rawName.lowercased()
         guard name != BuiltinResources.defaultUserName else { throw MemoryDBError.invalid("The default user can't be modified.") }
         guard var record = try store.user(named: name) else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
         guard accessString != nil || authenticationType != nil else {
             throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give an AccessString or an AuthenticationMode.")
         }
-        if let accessString { record.accessString = try AccessString(parsing: accessString).description }
+        if let accessString { record.accessString = try await normaliser.normalise(AccessString(parsing: accessString)) }
         if let authenticationType {
             record.authenticationType = authenticationType
             record.passwordHashes = try Self.passwordHashes(type: authenticationType, passwords: passwords ?? []).joined(separator: ",")

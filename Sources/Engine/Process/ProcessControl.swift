@@ -112,6 +112,14 @@ public enum ProcessControl {
 
     /// The file's text; nil when it does not exist (the process is gone); throws when it exists
     /// but cannot be opened for want of descriptors or memory.
+    /// Kills a child of ours that holds nothing worth saving, and waits for it so no zombie stays.
+    public static func killAndReap(_ pid: pid_t) {
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
+
     static func readFile(_ path: String) throws(ProbeUnavailableError) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {

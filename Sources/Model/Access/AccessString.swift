@@ -14,6 +14,9 @@ public struct AccessString: Sendable, Equatable, CustomStringConvertible {
             + (commandRules.isEmpty ? ["-@all"] : commandRules)).joined(separator: " ")
     }
 
+    /// The rules in canonical order, as separate tokens (for `ACL SETUSER`).
+    public var tokens: [String] { [enabled ? "on" : "off"] + keyRules + channelRules + commandRules }
+
     public init(parsing text: String) throws(MemoryDBError) {
         var enabled = false
         var keys: [String] = []
