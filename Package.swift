@@ -33,6 +33,7 @@ let package = Package(
                 .embedInCode("0004_subnet_groups.sql"),
                 .embedInCode("0005_users_acls.sql"),
                 .embedInCode("0006_orphan_tags.sql"),
+                .embedInCode("0007_security_groups.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -42,6 +42,8 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var parametersApplied: String
     /// `<acl>@<revision>` last pushed to every node.
     public var aclApplied: String
+    /// Security group ids, comma-separated (recorded and reported; nodes listen on loopback only).
+    public var securityGroupIds: String
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -62,6 +64,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case autoMinorVersionUpgrade = "auto_minor_version_upgrade"
         case parametersApplied = "parameters_applied"
         case aclApplied = "acl_applied"
+        case securityGroupIds = "security_group_ids"
     }
 
     /// Decodes a row by column name; faster than the Codable path on every Describe call.
@@ -86,6 +89,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         autoMinorVersionUpgrade = row["auto_minor_version_upgrade"]
         parametersApplied = row["parameters_applied"]
         aclApplied = row["acl_applied"]
+        securityGroupIds = row["security_group_ids"]
     }
 
     public init(
@@ -94,7 +98,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         aclName: String, subnetGroupName: String, tlsEnabled: Bool, numShards: Int,
         numReplicasPerShard: Int, endpointPort: Int, adminPassword: String, createdAt: Int64,
         maintenanceWindow: String = "sun:23:00-mon:01:30", snapshotWindow: String = "05:00-06:00",
-        autoMinorVersionUpgrade: Bool = true, parametersApplied: String = "", aclApplied: String = ""
+        autoMinorVersionUpgrade: Bool = true, parametersApplied: String = "", aclApplied: String = "", securityGroupIds: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -116,6 +120,13 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         self.autoMinorVersionUpgrade = autoMinorVersionUpgrade
         self.parametersApplied = parametersApplied
         self.aclApplied = aclApplied
+        self.securityGroupIds = securityGroupIds.joined(separator: ",")
+    }
+
+    /// The security group ids as a list.
+    public var securityGroups: [String] {
+        get { securityGroupIds.split(separator: ",").map(String.init) }
+        set { securityGroupIds = newValue.joined(separator: ",") }
     }
 }
 

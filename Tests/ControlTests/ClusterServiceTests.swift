@@ -97,9 +97,9 @@ final class RecordingTrigger: ReconcileTrigger {
         _ = try service.createCluster(request())
         // Creating: neither updated nor deleted, as on AWS.
         expectFault(.invalidClusterState) { try service.deleteCluster("demo") }
-        expectFault(.invalidClusterState) { try service.updateCluster("demo", description: "x", unsupportedFields: []) }
+        expectFault(.invalidClusterState) { try service.updateCluster("demo", UpdateClusterRequest(description: "x")) }
         try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
-        #expect(try service.updateCluster("demo", description: "x", unsupportedFields: []).description == "x")
+        #expect(try service.updateCluster("demo", UpdateClusterRequest(description: "x")).description == "x")
         #expect(try service.deleteCluster("DEMO").status == .deleting)
         #expect(try store.nodes(ofCluster: "demo").allSatisfy { $0.status == .deleting })
         expectFault(.invalidClusterState) { try service.deleteCluster("demo") }

@@ -46,8 +46,8 @@ import Testing
             })
 
             // In use: cannot be deleted. After switching back to the default group it can.
-            #expect(throws: MemoryDBError.self) { try groups.deleteGroup("tuned") }
-            _ = try harness.service.updateCluster("tuned", description: nil, parameterGroupName: "default.memorydb-redis7", unsupportedFields: [])
+            #expect { try groups.deleteGroup("tuned") } throws: { ($0 as? MemoryDBError)?.code == .invalidParameterGroupState }
+            _ = try harness.service.updateCluster("tuned", UpdateClusterRequest(parameterGroupName: "default.memorydb-redis7"))
             #expect(try await harness.eventually {
                 for port in ports where try await config("maxmemory-policy", on: port, as: admin) != "noeviction" { return false }
                 return try harness.service.describeCluster("tuned").parameterGroupStatus == "in-sync"

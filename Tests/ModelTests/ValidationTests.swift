@@ -32,7 +32,7 @@ import Testing
 
     func failure(_ change: (inout CreateClusterRequest) -> Void) -> MemoryDBError? {
         do {
-            _ = try ClusterSpec(validating: request(change), tlsSupported: false)
+            _ = try ClusterSpec(validating: request(change))
             return nil
         } catch {
             return error
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func appliesMemoryDBDefaults() throws {
-        let spec = try ClusterSpec(validating: request(), tlsSupported: false)
+        let spec = try ClusterSpec(validating: request())
         #expect(spec.name == "demo")
         #expect(spec.numShards == 1)
         #expect(spec.numReplicasPerShard == 1)
@@ -49,12 +49,15 @@ import Testing
     }
 
     @Test func tlsIsTheDefault() throws {
-        let spec = try ClusterSpec(validating: request { $0.tlsEnabled = nil }, tlsSupported: true)
+        let spec = try ClusterSpec(validating: request { $0.tlsEnabled = nil })
         #expect(spec.tlsEnabled)
-        // A build without TLS support says so rather than serving plaintext.
-        let error = failure { $0.tlsEnabled = nil }
-        #expect(error?.code == .invalidParameterCombination)
-        #expect(error?.message.contains("tlsEnabled") == true)
+    }
+
+    @Test func securityGroupIdsAreCheckedAndKept() throws {
+        #expect(try ClusterSpec(validating: request { $0.securityGroupIds = ["sg-0abc123", "sg-1"] }).securityGroupIds == ["sg-0abc123", "sg-1"])
+        #expect(failure { $0.securityGroupIds = ["sg-1", "sg-1"] }?.message.contains("twice") == true)
+        #expect(failure { $0.securityGroupIds = ["group-1"] }?.code == .invalidParameterValue)
+        #expect(failure { $0.securityGroupIds = (1...6).map { "sg-\($0)" } }?.message.contains("at most 5") == true)
     }
 
     @Test func tlsOffRequiresOpenAccess() {

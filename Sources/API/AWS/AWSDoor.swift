@@ -59,7 +59,9 @@ struct AWSDoor {
             let output = try await operation.handler(input)
             return try Self.json(output, status: .ok)
         } catch let error as MemoryDBError {
-            return Self.error(status: HTTPResponse.Status(code: error.code.wireStatus.aws), type: error.code.rawValue, message: error.message)
+            let name = String(target.dropFirst(Self.targetPrefix.count))
+            let message = operations[name].map { AWSFieldNames.translate(error.message, operation: name, members: $0.members) } ?? error.message
+            return Self.error(status: HTTPResponse.Status(code: error.code.wireStatus.aws), type: error.code.rawValue, message: message)
         } catch APIError.bodyTooLarge(let limit) {
             return Self.error(status: .contentTooLarge, type: MemoryDBError.Code.invalidParameterValue.rawValue, message: "The request body is larger than \(limit) bytes.")
         } catch {

@@ -171,6 +171,15 @@ struct AWSInput {
         }
     }
 
+    /// The one integer member of a structure such as `ShardConfiguration {ShardCount}`.
+    func count(in name: String, member: String) throws -> Int? {
+        guard let value = members[name] else { return nil }
+        guard let object = value as? [String: Any], Set(object.keys) == [member], let number = JSONNumbers.number(object[member] as Any),
+            let integer = Int(exactly: number.doubleValue)
+        else { throw MemoryDBError.invalid("\(name) must be {\(member): integer}.") }
+        return integer
+    }
+
     /// `{Type, Passwords}`, as CreateUser and UpdateUser send AuthenticationMode.
     func authentication(_ name: String) throws -> (type: String, passwords: [String])? {
         guard let value = members[name] else { return nil }

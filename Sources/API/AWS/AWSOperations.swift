@@ -83,7 +83,8 @@ struct AWSOperations: Sendable {
         request.engineVersion = try input.string("EngineVersion")
         request.autoMinorVersionUpgrade = try input.bool("AutoMinorVersionUpgrade")
         request.dataTiering = try input.bool("DataTiering")
-        var unsupported = ["MultiRegionClusterName", "SecurityGroupIds", "SnsTopicArn", "KmsKeyId", "SnapshotArns", "SnapshotName"]
+        request.securityGroupIds = try input.strings("SecurityGroupIds")
+        var unsupported = ["MultiRegionClusterName", "SnsTopicArn", "KmsKeyId", "SnapshotArns", "SnapshotName"]
             .filter(input.has)
         if let network = try input.string("NetworkType"), network != "ipv4" { unsupported.append("NetworkType \(network)") }
         if let discovery = try input.string("IpDiscovery"), discovery != "ipv4" { unsupported.append("IpDiscovery \(discovery)") }
@@ -104,11 +105,20 @@ struct AWSOperations: Sendable {
     }
 
     func updateCluster(_ input: AWSInput) async throws -> AWSJSON {
-        let unsupported = Self.updateClusterMembers.subtracting(["ClusterName", "Description", "ParameterGroupName", "ACLName"]).sorted()
-            .filter(input.has)
-        let cluster = try services.clusters.updateCluster(
-            try input.requiredString("ClusterName"), description: try input.string("Description"),
-            parameterGroupName: try input.string("ParameterGroupName"), aclName: try input.string("ACLName"), unsupportedFields: unsupported)
+        var request = UpdateClusterRequest(
+            description: try input.string("Description"), parameterGroupName: try input.string("ParameterGroupName"),
+            aclName: try input.string("ACLName"), securityGroupIds: try input.strings("SecurityGroupIds"),
+            maintenanceWindow: try input.string("MaintenanceWindow"), snapshotWindow: try input.string("SnapshotWindow"),
+            snapshotRetentionLimit: try input.int("SnapshotRetentionLimit"))
+        request.nodeType = try input.string("NodeType")
+        request.engine = try input.string("Engine")
+        request.engineVersion = try input.string("EngineVersion")
+        request.numShards = try input.count(in: "ShardConfiguration", member: "ShardCount")
+        request.numReplicasPerShard = try input.count(in: "ReplicaConfiguration", member: "ReplicaCount")
+        request.snsTopicArn = try input.string("SnsTopicArn")
+        request.snsTopicStatus = try input.string("SnsTopicStatus")
+        request.ipDiscovery = try input.string("IpDiscovery")
+        let cluster = try services.clusters.updateCluster(try input.requiredString("ClusterName"), request)
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }
 

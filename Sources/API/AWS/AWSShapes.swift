@@ -18,7 +18,7 @@ enum AWSShapes {
             "EnginePatchVersion": .string(view.enginePatchVersion),
             "ParameterGroupName": .string(view.parameterGroupName),
             "ParameterGroupStatus": .string(view.parameterGroupStatus),
-            "SecurityGroups": .array([]),
+            "SecurityGroups": .array(view.securityGroupIds.map { .object(["SecurityGroupId": .string($0), "Status": .string("active")]) }),
             "SubnetGroupName": .string(view.subnetGroupName),
             "TLSEnabled": .bool(view.tlsEnabled),
             "ARN": .string(view.arn),
@@ -103,15 +103,17 @@ enum AWSShapes {
         .object(["Name": .string(group.name), "Family": .string(group.family), "Description": .string(group.description), "ARN": .string(group.arn)])
     }
 
+    /// As AWS reports parameters: an empty value or allowed-values list is left out, not "".
     static func parameter(_ parameter: ParameterDefinition) -> AWSJSON {
-        .object([
+        var members: [String: AWSJSON] = [
             "Name": .string(parameter.name),
-            "Value": .string(parameter.defaultValue),
             "Description": .string(parameter.description),
             "DataType": .string(parameter.dataType.rawValue),
-            "AllowedValues": .string(parameter.allowedValues),
             "MinimumEngineVersion": .string(parameter.minimumEngineVersion),
-        ])
+        ]
+        if !parameter.defaultValue.isEmpty { members["Value"] = .string(parameter.defaultValue) }
+        if !parameter.allowedValues.isEmpty { members["AllowedValues"] = .string(parameter.allowedValues) }
+        return .object(members)
     }
 
     static func engineVersion(_ version: EngineVersionView) -> AWSJSON {

@@ -16,29 +16,53 @@ struct ClusterController {
         group.delete("clusters/:name", use: delete)
     }
 
+    /// Every member of AWS's UpdateCluster; the service decides which may change.
     struct UpdateBody: Decodable {
+        struct Count: Decodable {
+            var shardCount: Int?
+            var replicaCount: Int?
+        }
         var description: String?
         var parameterGroupName: String?
         var aclName: String?
+        var securityGroupIds: [String]?
+        var maintenanceWindow: String?
+        var snapshotWindow: String?
+        var snapshotRetentionLimit: Int?
+        var nodeType: String?
+        var engine: String?
+        var engineVersion: String?
+        var numShards: Int?
+        var numReplicasPerShard: Int?
+        var snsTopicArn: String?
+        var snsTopicStatus: String?
+        var ipDiscovery: String?
+
+        static let fields: Set<String> = [
+            "description", "parameterGroupName", "aclName", "securityGroupIds", "maintenanceWindow", "snapshotWindow",
+            "snapshotRetentionLimit", "nodeType", "engine", "engineVersion", "numShards", "numReplicasPerShard", "snsTopicArn",
+            "snsTopicStatus", "ipDiscovery",
+        ]
+
+        var request: UpdateClusterRequest {
+            var request = UpdateClusterRequest(
+                description: description, parameterGroupName: parameterGroupName, aclName: aclName, securityGroupIds: securityGroupIds,
+                maintenanceWindow: maintenanceWindow, snapshotWindow: snapshotWindow, snapshotRetentionLimit: snapshotRetentionLimit)
+            request.nodeType = nodeType
+            request.engine = engine
+            request.engineVersion = engineVersion
+            request.numShards = numShards
+            request.numReplicasPerShard = numReplicasPerShard
+            request.snsTopicArn = snsTopicArn
+            request.snsTopicStatus = snsTopicStatus
+            request.ipDiscovery = ipDiscovery
+            return request
+        }
     }
 
-    /// Fields of UpdateCluster that exist in the AWS model but cannot change yet: named in the
-    /// refusal rather than ignored.
-    static let notYetUpdatable: Set<String> = [
-        "nodeType", "numShards", "numReplicasPerShard", "maintenanceWindow", "snapshotWindow",
-        "snapshotRetentionLimit", "engine", "engineVersion", "securityGroupIds", "snsTopicArn", "snsTopicStatus", "ipDiscovery",
-    ]
-
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        var probe = request
-        let raw = try await probe.collectBody(upTo: context.maxUploadSize)
-        let given = ((try? JSONSerialization.jsonObject(with: Data(buffer: raw))) as? [String: Any]).map { Set($0.keys) } ?? []
-        let body = try await JSONBody.decode(
-            UpdateBody.self, from: probe, context: context, allowedFields: Self.notYetUpdatable.union(["description", "parameterGroupName", "aclName"]))
-        let view = try service.updateCluster(
-            context.parameters.require("name"), description: body.description, parameterGroupName: body.parameterGroupName,
-            aclName: body.aclName,
-            unsupportedFields: given.intersection(Self.notYetUpdatable).sorted())
+        let body = try await JSONBody.decode(UpdateBody.self, from: request, context: context, allowedFields: UpdateBody.fields)
+        let view = try service.updateCluster(context.parameters.require("name"), body.request)
         return try JSONBody.response(RESTCluster(view))
     }
 
@@ -56,16 +80,30 @@ struct ClusterController {
         var subnetGroupName: String?
         var maintenanceWindow: String?
         var snapshotWindow: String?
+        var snapshotRetentionLimit: Int?
+        var engine: String?
+        var engineVersion: String?
+        var autoMinorVersionUpgrade: Bool?
+        var dataTiering: Bool?
+        var securityGroupIds: [String]?
+        var networkType: String?
+        var ipDiscovery: String?
 
-        static let fields: Set<String> = [
+        /// The members of AWS's CreateCluster that MemoryPlane cannot honour yet: accepted as
+        /// names so the refusal says so, instead of "unknown field".
+        static let refused: [String] = ["multiRegionClusterName", "snsTopicArn", "kmsKeyId", "snapshotArns", "snapshotName"]
+
+        static let fields: Set<String> = Set([
             "name", "nodeType", "numShards", "numReplicasPerShard", "aclName", "tlsEnabled",
             "parameterGroupName", "description", "port", "tags", "subnetGroupName", "maintenanceWindow", "snapshotWindow",
-        ]
+            "snapshotRetentionLimit", "engine", "engineVersion", "autoMinorVersionUpgrade", "dataTiering", "securityGroupIds",
+            "networkType", "ipDiscovery",
+        ] + refused)
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let wait = try wantsWait(request)
-        let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
+        let (body, given) = try await JSONBody.decodeWithFields(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
         var request = CreateClusterRequest(
             name: body.name, nodeType: body.nodeType, numShards: body.numShards,
             numReplicasPerShard: body.numReplicasPerShard, aclName: body.aclName, tlsEnabled: body.tlsEnabled,
@@ -74,6 +112,16 @@ struct ClusterController {
         request.subnetGroupName = body.subnetGroupName
         request.maintenanceWindow = body.maintenanceWindow
         request.snapshotWindow = body.snapshotWindow
+        request.snapshotRetentionLimit = body.snapshotRetentionLimit
+        request.engine = body.engine
+        request.engineVersion = body.engineVersion
+        request.autoMinorVersionUpgrade = body.autoMinorVersionUpgrade
+        request.dataTiering = body.dataTiering
+        request.securityGroupIds = body.securityGroupIds
+        var unsupported = CreateBody.refused.filter(given.contains)
+        if let network = body.networkType, network != "ipv4" { unsupported.append("networkType \(network)") }
+        if let discovery = body.ipDiscovery, discovery != "ipv4" { unsupported.append("ipDiscovery \(discovery)") }
+        request.unsupportedFields = unsupported
         let created = try service.createCluster(request)
         if wait {
             let settled = try await service.waitUntilSettled(created.name) ?? created
@@ -155,7 +203,17 @@ struct RESTCluster: Encodable {
     var snapshotRetentionLimit: Int
     var autoMinorVersionUpgrade: Bool
     var dataTiering: String
+    var maintenanceWindow: String
+    var snapshotWindow: String
+    var securityGroups: [SecurityGroup]
+    var networkType: String
+    var ipDiscovery: String
     var tags: [TagBody]
+
+    struct SecurityGroup: Encodable {
+        var securityGroupId: String
+        var status: String
+    }
 
     init(_ view: ClusterView) {
         name = view.name
@@ -187,6 +245,11 @@ struct RESTCluster: Encodable {
         snapshotRetentionLimit = view.snapshotRetentionLimit
         autoMinorVersionUpgrade = view.autoMinorVersionUpgrade
         dataTiering = view.dataTiering
+        maintenanceWindow = view.maintenanceWindow
+        snapshotWindow = view.snapshotWindow
+        securityGroups = view.securityGroupIds.map { SecurityGroup(securityGroupId: $0, status: "active") }
+        networkType = "ipv4"
+        ipDiscovery = "ipv4"
         tags = view.tags.map(TagBody.init)
     }
 }

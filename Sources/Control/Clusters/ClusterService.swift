@@ -34,7 +34,7 @@ public struct ClusterService: Sendable {
 
     /// Records a new cluster in `creating`; the reconciler brings it up.
     public func createCluster(_ request: CreateClusterRequest) throws -> ClusterView {
-        let spec = try ClusterSpec(validating: request, tlsSupported: true)
+        let spec = try ClusterSpec(validating: request)
         guard try accessControl.aclExists(spec.aclName) else {
             throw MemoryDBError(.aclNotFound, "ACL '\(spec.aclName)' not found.")
         }
@@ -74,7 +74,7 @@ public struct ClusterService: Sendable {
                 tlsEnabled: spec.tlsEnabled, numShards: spec.numShards, numReplicasPerShard: spec.numReplicasPerShard,
                 endpointPort: endpointPort, adminPassword: password, createdAt: now,
                 maintenanceWindow: spec.maintenanceWindow, snapshotWindow: spec.snapshotWindow,
-                autoMinorVersionUpgrade: spec.autoMinorVersionUpgrade)
+                autoMinorVersionUpgrade: spec.autoMinorVersionUpgrade, securityGroupIds: spec.securityGroupIds)
             var nodes: [NodeRecord] = []
             for shard in 1...spec.numShards {
                 for index in 1...spec.nodesPerShard {
@@ -122,46 +122,66 @@ public struct ClusterService: Sendable {
         return (page.map(view(of:)), token)
     }
 
-    /// Changes what can be changed on a running cluster: its description and its parameter
-    /// group. Anything else a caller asks for is refused by name, never ignored.
-    public func updateCluster(
-        _ rawName: String, description: String?, parameterGroupName: String? = nil, aclName: String? = nil, unsupportedFields: [String]
-    ) throws -> ClusterView {
+    /// UpdateCluster, for both doors: the one place that decides what may change.
+    ///
+    /// Changed now: description, parameter group, ACL (both pushed to every node), security
+    /// groups, maintenance and snapshot windows. Refused by name, never ignored: node type,
+    /// engine version, shard and replica counts, SNS topics, IP discovery, and automatic
+    /// snapshots (a retention limit other than 0).
+    public func updateCluster(_ rawName: String, _ request: UpdateClusterRequest) throws -> ClusterView {
         let name = rawName.lowercased()
         guard let existing = try store.cluster(named: name) else {
             throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
         }
-        if let field = unsupportedFields.first {
+        if let field = request.notYetChangeable.first {
             throw MemoryDBError(
-                .invalidParameterCombination, "\(field) cannot be changed by MemoryPlane yet; only Description, ParameterGroupName and ACLName can.")
+                .invalidParameterCombination,
+                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow and snapshotWindow can.")
         }
-        guard description != nil || parameterGroupName != nil || aclName != nil else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description, a ParameterGroupName or an ACLName.")
+        guard !request.isEmpty else {
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow.")
         }
-        let acl = aclName?.lowercased()
+        if let limit = request.snapshotRetentionLimit {
+            guard (0...35).contains(limit) else { throw MemoryDBError.invalid("snapshotRetentionLimit must be between 0 and 35 days; got \(limit).") }
+            guard limit == 0 else {
+                throw MemoryDBError(.invalidParameterCombination, "snapshotRetentionLimit: automatic snapshots are not supported by MemoryPlane yet; use 0.")
+            }
+        }
+        let acl = request.aclName?.lowercased()
         if let acl {
             guard try accessControl.aclExists(acl) else { throw MemoryDBError(.aclNotFound, "ACL '\(acl)' not found.") }
             if !existing.tlsEnabled && acl != BuiltinResources.openAccessACLName {
                 throw MemoryDBError(.invalidParameterCombination, "A cluster without TLS can only use ACL 'open-access'.")
             }
         }
-        if let description, description.count > ClusterSpec.maxDescriptionLength {
+        if let description = request.description, description.count > ClusterSpec.maxDescriptionLength {
             throw MemoryDBError.invalid("description must be at most \(ClusterSpec.maxDescriptionLength) characters; got \(description.count).")
         }
-        let group = parameterGroupName?.lowercased()
+        let group = request.parameterGroupName?.lowercased()
         if let group { try checkFamily(of: group) }
+        let securityGroups = try request.securityGroupIds.map { ids throws(MemoryDBError) in try SecurityGroups.validate(ids) }
+        let maintenance = try request.maintenanceWindow.map { text throws(MemoryDBError) in try Windows.validateMaintenance(text) }
+        let snapshot = try request.snapshotWindow.map { text throws(MemoryDBError) in try Windows.validateSnapshot(text) }
+        let windows = (maintenance ?? existing.maintenanceWindow, snapshot ?? existing.snapshotWindow)
+        if (maintenance != nil || snapshot != nil) && Windows.overlap(maintenance: windows.0, snapshot: windows.1) {
+            throw MemoryDBError(.invalidParameterCombination, "maintenanceWindow \(windows.0) and snapshotWindow \(windows.1) overlap; choose windows apart.")
+        }
         var changes: [String] = []
-        if description != nil { changes.append("Cluster description updated") }
+        if request.description != nil { changes.append("Cluster description updated") }
         if let acl { changes.append("Cluster switched to ACL \(acl)") }
         if let group { changes.append("Cluster switched to parameter group \(group)") }
+        if let securityGroups { changes.append("Cluster security groups set to [\(securityGroups.joined(separator: ", "))]") }
+        if maintenance != nil || snapshot != nil { changes.append("Cluster windows set: maintenance \(windows.0), snapshot \(windows.1)") }
         let record = try store.write { transaction in
             guard var cluster = try transaction.cluster(named: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
             }
             try Self.requireAvailable(cluster)
-            if let description { cluster.description = description }
+            if let description = request.description { cluster.description = description }
             if let acl { cluster.aclName = acl }
             if let group { cluster.parameterGroupName = group }
+            if let securityGroups { cluster.securityGroups = securityGroups }
+            (cluster.maintenanceWindow, cluster.snapshotWindow) = windows
             try transaction.update(cluster)
             for change in changes {
                 try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: nowMilliseconds()))
@@ -240,7 +260,10 @@ public struct ClusterService: Sendable {
             cluster: details.cluster, nodes: details.nodes, tags: details.tags.map { Tag(key: $0.key, value: $0.value) },
             configuration: configuration)
         let marker = try? parameterGroups.marker(forGroup: details.cluster.parameterGroupName)
-        view.parameterGroupStatus = marker == details.cluster.parametersApplied ? "in-sync" : "applying"
+        // A new cluster's nodes start with the group in their config: in sync from the start, as
+        // AWS reports at creation. Later, a revision not yet on every node is `applying`.
+        let applied = details.cluster.parametersApplied
+        view.parameterGroupStatus = applied.isEmpty || marker == applied ? "in-sync" : "applying"
         return view
     }
 

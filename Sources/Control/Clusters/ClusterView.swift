@@ -49,6 +49,8 @@ public struct ClusterView: Sendable, Equatable {
     public var dataTiering: String
     public var maintenanceWindow: String
     public var snapshotWindow: String
+    /// Each reported `active`, as AWS reports a group in effect.
+    public var securityGroupIds: [String]
     public var tags: [Tag]
 
     init(cluster: ClusterRecord, nodes: [NodeRecord], tags: [Tag], configuration: ControlConfiguration) {
@@ -95,6 +97,7 @@ public struct ClusterView: Sendable, Equatable {
         dataTiering = "false"
         maintenanceWindow = cluster.maintenanceWindow
         snapshotWindow = cluster.snapshotWindow
+        securityGroupIds = cluster.securityGroups
         self.tags = tags
     }
 }

@@ -26,7 +26,8 @@ public struct EventService: Sendable {
         try store.events(sourceName: sourceName?.lowercased())
     }
 
-    /// DescribeEvents: by source and time (the last hour unless told otherwise), oldest first.
+    /// DescribeEvents: by source and time (the last hour unless told otherwise), newest first
+    /// as on AWS.
     ///
     /// `startTime`/`endTime` are seconds since 1970; `duration` is minutes back from the end.
     public func describeEvents(
@@ -57,9 +58,9 @@ public struct EventService: Sendable {
         return (page.items.map(\.view), page.nextToken)
     }
 
-    /// Event ids zero-padded so that text order is id order.
+    /// Event ids turned into keys whose text order is newest first (pages run in key order).
     static func key(_ id: Int64) -> String {
-        let digits = String(id)
+        let digits = String(Int64.max - id)
         return String(repeating: "0", count: max(0, 19 - digits.count)) + digits
     }
 }

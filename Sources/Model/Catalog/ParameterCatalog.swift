@@ -17,7 +17,7 @@ public struct ParameterDefinition: Sendable, Hashable {
 
     public init(
         _ name: String, _ defaultValue: String, _ dataType: DataType, _ allowedValues: String,
-        immediate: Bool = true, since minimumEngineVersion: String = "6.2.0", _ description: String
+        immediate: Bool = true, since minimumEngineVersion: String = "6.2.4", _ description: String
     ) {
         self.name = name
         self.defaultValue = defaultValue
@@ -89,7 +89,7 @@ public enum ParameterCatalog {
             "Max memory policy."),
         ParameterDefinition("maxmemory-samples", "3", .integer, "1-", "Max memory samples."),
         ParameterDefinition("notify-keyspace-events", "", .string, "", "The keyspace events for Redis to notify Pub/Sub clients about. By default all notifications are disabled."),
-        ParameterDefinition("set-max-intset-entries", "512", .integer, "0-500000000", "The limit in the size of the set in order for the dataset to be compressed."),
+        ParameterDefinition("set-max-intset-entries", "512", .integer, "0-", "The limit in the size of the set in order for the dataset to be compressed."),
         ParameterDefinition("slowlog-log-slower-than", "10000", .integer, "-", "The execution time, in microseconds, to exceed in order for the command to get logged."),
         ParameterDefinition("slowlog-max-len", "128", .integer, "0-", "The length of the slow log. There is no limit to this length."),
         ParameterDefinition("stream-node-max-bytes", "4096", .integer, "0-", "The maximum size of a single node in a stream in bytes."),

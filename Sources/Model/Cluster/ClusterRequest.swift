@@ -51,6 +51,9 @@ public struct CreateClusterRequest: Sendable {
     public var engineVersion: String?
     public var autoMinorVersionUpgrade: Bool?
     public var dataTiering: Bool?
+    /// Recorded and reported `active`; MemoryPlane's nodes listen on loopback only, so there is
+    /// no network for a security group to filter.
+    public var securityGroupIds: [String]?
     /// Fields a door received that MemoryPlane cannot honour yet (security groups, KMS keys,
     /// SNS topics, seeding from snapshots, IPv6...), by their wire names; each is refused.
     public var unsupportedFields: [String] = []
@@ -94,15 +97,13 @@ public struct ClusterSpec: Sendable, Equatable {
     public var snapshotWindow: String
     public var autoMinorVersionUpgrade: Bool
     public var subnetGroupName: String
+    public var securityGroupIds: [String]
 
     public var nodesPerShard: Int { 1 + numReplicasPerShard }
     public var totalNodes: Int { numShards * nodesPerShard }
 
     /// Applies MemoryDB's defaults and limits to a request.
-    ///
-    /// `tlsSupported` is false until encryption in transit exists: a request that needs TLS is
-    /// refused rather than quietly served in plaintext.
-    public init(validating request: CreateClusterRequest, tlsSupported: Bool) throws(MemoryDBError) {
+    public init(validating request: CreateClusterRequest) throws(MemoryDBError) {
         name = try ResourceName.normalise(request.name, field: "name")
         nodeType = try NodeType.named(request.nodeType)
         if nodeType.requiresDataTiering {
@@ -130,12 +131,6 @@ public struct ClusterSpec: Sendable, Equatable {
             throw MemoryDBError(
                 .invalidParameterCombination,
                 "tlsEnabled=false requires aclName 'open-access'; got '\(aclName)'.")
-        }
-        if tlsEnabled && !tlsSupported {
-            throw MemoryDBError(
-                .invalidParameterCombination,
-                "tlsEnabled: TLS clusters are not supported yet by MemoryPlane; turn TLS off (tlsEnabled false, TLSEnabled false, --no-tls-enabled) and use ACL 'open-access'."
-            )
         }
         if let group = request.parameterGroupName {
             // Built-in group names contain a dot, so only case is normalised here; existence is
@@ -178,5 +173,26 @@ public struct ClusterSpec: Sendable, Equatable {
         }
         autoMinorVersionUpgrade = request.autoMinorVersionUpgrade ?? true
         subnetGroupName = request.subnetGroupName?.lowercased() ?? BuiltinResources.defaultSubnetGroupName
+        securityGroupIds = try SecurityGroups.validate(request.securityGroupIds ?? [])
+    }
+}
+
+/// VPC security group ids as MemoryDB takes them: at most 5, each `sg-` and letters or digits.
+public enum SecurityGroups {
+    public static let maxPerCluster = 5
+
+    public static func validate(_ ids: [String]) throws(MemoryDBError) -> [String] {
+        guard ids.count <= maxPerCluster else {
+            throw .invalid("securityGroupIds: at most \(maxPerCluster) security groups; got \(ids.count).")
+        }
+        var seen = Set<String>()
+        for id in ids {
+            let body = id.dropFirst(3)
+            guard id.hasPrefix("sg-"), (1...64).contains(body.count), body.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                throw .invalid("securityGroupIds: '\(id)' is not a security group id (sg- followed by letters and digits).")
+            }
+            guard seen.insert(id).inserted else { throw .invalid("securityGroupIds: '\(id)' is given twice.") }
+        }
+        return ids
     }
 }
