@@ -17,6 +17,7 @@ UNEXPRESSIBLE_RULES = {
     "can't be deleted": "built-in objects reached through stateful links (the path schema excludes them)",
     "can't be modified": "built-in objects reached through stateful links (the path schema excludes them)",
     "overlap; choose windows apart": "the maintenance and snapshot windows do not overlap",
+    "A cluster without TLS can only use ACL": "the ACL must suit the stored cluster's TLS setting (state, not shape)",
     "requires aclName 'open-access'": "a cluster without TLS may only use the open-access ACL",
     "can't be reset": "built-in parameter groups reached through stateful links",
     "a cluster may have at most 500": "at most 500 nodes: numShards × (1 + numReplicasPerShard), a product",
