@@ -192,23 +192,10 @@ struct ServeCommand: AsyncParsableCommand {
         let dataPlane = LocalDataPlane(
             dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger,
             certificates: certificates)
-        let reconciler = ReconcilerService(
-            store: store, reconciler: ClusterReconciler(store: store, dataPlane: dataPlane, configuration: configuration, logger: logger),
+        let controlPlane = ControlPlane(
+            configuration: configuration, store: store, dataPlane: dataPlane,
+            normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch", ports: try portRange()),
             logger: logger)
-        let services = APIServices(
-            clusters: ClusterService(configuration: configuration, store: store, trigger: reconciler, logger: logger),
-            events: EventService(store: store),
-            tags: TagService(store: store, configuration: configuration),
-            catalog: CatalogService(store: store, configuration: configuration),
-            parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: reconciler),
-            subnetGroups: SubnetGroupService(store: store, configuration: configuration),
-            accessControl: AccessControlService(
-                store: store, configuration: configuration, trigger: reconciler,
-                normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch", ports: try portRange())),
-            accessKey: accessKey,
-            region: region,
-            credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
-            caCertificate: { try certificates.authority().certificatePEM })
         let limits = ConnectionLimits(
             maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
             headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout))
@@ -217,13 +204,14 @@ struct ServeCommand: AsyncParsableCommand {
                 "--max-connections is close to the descriptor limit; exhaustion is possible",
                 metadata: ["http.max_connections": "\(limits.maxConnections)", "process.descriptor_limit": "\(descriptorLimit)"])
         }
-        let app = Application(
-            router: buildRouter(services),
+        let app = buildApplication(
+            controlPlane: controlPlane, accessKey: accessKey,
+            credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
+            caCertificate: { try certificates.authority().certificatePEM },
             server: try serverBuilder(dataDirectory: dataDirectory, certificates: certificates, limits: limits, logger: logger),
             // A backlog as deep as the kernel allows (somaxconn): a burst of connections waits in
             // it instead of on SYN retries.
             configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane", backlog: 4096),
-            services: [reconciler],
             logger: logger)
         logger.notice(
             "memoryplane serving",

@@ -19,7 +19,7 @@ import Testing
 
     @Test func createDescribeAndFaultsSpeakAWSShapes() async throws {
         let fixture = try RESTFixture()
-        let app = Application(router: fixture.router)
+        let app = fixture.app
         try await app.test(.router) { client in
             let (status, created, headers) = try await call(
                 client, "CreateCluster",

@@ -7,7 +7,7 @@ import Testing
 /// REST reads of the built-in objects, tags by ARN, and PATCH of a cluster.
 @Suite struct RESTCatalogTests {
     @Test func builtInObjectsAreListed() async throws {
-        let app = Application(router: try RESTFixture().router)
+        let app = try RESTFixture().app
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/users", method: .get) { response in
                 let users = json(response.body)["users"] as? [[String: Any]] ?? []
@@ -43,7 +43,7 @@ import Testing
     @Test func tagsByARNAndClusterDescriptionUpdates() async throws {
         let fixture = try RESTFixture()
         let store = fixture.store
-        let app = Application(router: fixture.router)
+        let app = fixture.app
         let arn = "arn:aws:memorydb:us-east-1:000000000000:cluster/demo"
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/clusters", method: .post, body: ByteBuffer(string: RESTFixture.valid)) { #expect($0.status == .accepted) }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct RESTGroupTests {
     @Test func aClusterIsSpreadOverItsSubnetGroupsZones() async throws {
         let fixture = try RESTFixture()
-        let app = Application(router: fixture.router)
+        let app = fixture.app
         try await app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/subnet-groups", method: .post,
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func parameterGroupsAreValidatedAndDefaultsAreImmutable() async throws {
-        let app = Application(router: try RESTFixture().router)
+        let app = try RESTFixture().app
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/parameter-groups", method: .post, body: ByteBuffer(string: #"{"name":"tuned","family":"memorydb_redis7"}"#)) { response in
                 #expect(response.status == .created)

@@ -10,29 +10,32 @@ import Store
 import Synchronization
 import Testing
 
-/// The reconciler stays out of route tests: the service's job ends at the desired state.
-final class NoReconciler: ReconcileTrigger {
-    func wake(cluster name: String) {}
-}
-
+/// The API as `serve` builds it (`buildApplication` over a `ControlPlane`), minus the data
+/// plane: route tests end at the desired state, with no reconciler running.
 struct RESTFixture {
     let store: Store
-    let router: Router<APIRequestContext>
+    let controlPlane: ControlPlane
+    let accessKey: AccessKey?
 
     init(accessKey: AccessKey? = nil) throws {
         store = try Store.inMemory()
         let configuration = ControlConfiguration(nodePorts: 7000...7999, engineVersion: EngineVersion(major: 7, minor: 0, patch: 15))
-        let clusters = ClusterService(
-            configuration: configuration, store: store, trigger: NoReconciler(),
-            ports: PortAllocator(range: 7000...7999, isBindable: { _ in true }), logger: Logger(label: "test"))
-        router = buildRouter(
-            APIServices(
-                clusters: clusters, events: EventService(store: store), tags: TagService(store: store, configuration: configuration),
-                catalog: CatalogService(store: store, configuration: configuration),
-                parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: NoReconciler()),
-                subnetGroups: SubnetGroupService(store: store, configuration: configuration),
-                accessControl: AccessControlService(store: store, configuration: configuration, trigger: NoReconciler()), accessKey: accessKey, region: "us-east-1", credentialsHint: "see credentials",
-                caCertificate: { "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n" }))
+        controlPlane = ControlPlane(
+            configuration: configuration, store: store, dataPlane: nil, ports: PortAllocator(range: 7000...7999, isBindable: { _ in true }),
+            logger: Logger(label: "test"))
+        self.accessKey = accessKey
+    }
+
+    static let caCertificate: @Sendable () throws -> String = { "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n" }
+
+    var app: some ApplicationProtocol {
+        buildApplication(
+            controlPlane: controlPlane, accessKey: accessKey, credentialsHint: "see credentials", caCertificate: Self.caCertificate,
+            logger: Logger(label: "test"))
+    }
+
+    var router: Router<APIRequestContext> {
+        buildRouter(APIServices(controlPlane: controlPlane, accessKey: accessKey, credentialsHint: "see credentials", caCertificate: Self.caCertificate))
     }
 
     /// What the reconciler would do once the nodes are ready (there is none in route tests).
@@ -53,7 +56,7 @@ func errorCode(_ buffer: ByteBuffer) -> String? {
 
 @Suite struct RESTTests {
     @Test func healthAnswersOK() async throws {
-        let app = Application(router: try RESTFixture().router)
+        let app = try RESTFixture().app
         try await app.test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
@@ -65,7 +68,7 @@ func errorCode(_ buffer: ByteBuffer) -> String? {
     @Test func createGetListAndDeleteACluster() async throws {
         let fixture = try RESTFixture()
         let store = fixture.store
-        let app = Application(router: fixture.router)
+        let app = fixture.app
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/clusters", method: .post, body: ByteBuffer(string: RESTFixture.valid)) { response in
                 #expect(response.status == .accepted)
@@ -159,7 +162,7 @@ func errorCode(_ buffer: ByteBuffer) -> String? {
     func malformedRequestsGetAClearError(index: Int) async throws {
         let (label, method, uri, body, status, fragment) = Self.malformed[index]
         let fixture = try RESTFixture()
-        let app = Application(router: fixture.router)
+        let app = fixture.app
         try await app.test(.router) { client in
             try await client.execute(uri: uri, method: method, body: body.map { ByteBuffer(string: $0) }) { response in
                 #expect(response.status == status, "\(label)")
@@ -176,7 +179,7 @@ func errorCode(_ buffer: ByteBuffer) -> String? {
 
     @Test func credentialsAreRequiredWhenConfigured() async throws {
         let key = AccessKey(id: "AKMPTEST", secret: "secret")
-        let app = Application(router: try RESTFixture(accessKey: key).router)
+        let app = try RESTFixture(accessKey: key).app
         @Sendable func basic(_ user: String, _ password: String) -> HTTPFields {
             [.authorization: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()]
         }

@@ -32,9 +32,16 @@ final class RecordingTrigger: ReconcileTrigger {
     init() throws {
         store = try Store.inMemory()
         let configuration = ControlConfiguration(nodePorts: 7000...7009, engineVersion: EngineVersion(major: 7, minor: 0, patch: 15))
-        service = ClusterService(
+        service = Self.service(store: store, trigger: trigger, configuration: configuration, ports: PortAllocator(range: 7000...7009, isBindable: { $0 != 7001 }))
+    }
+
+    /// A cluster service with its collaborators, all over `store`, waking `trigger`.
+    static func service(store: Store, trigger: any ReconcileTrigger, configuration: ControlConfiguration, ports: PortAllocator) -> ClusterService {
+        ClusterService(
             configuration: configuration, store: store, trigger: trigger,
-            ports: PortAllocator(range: 7000...7009, isBindable: { $0 != 7001 }), logger: Logger(label: "test"))
+            parameterGroups: ParameterGroupService(store: store, configuration: configuration, trigger: trigger),
+            accessControl: AccessControlService(store: store, configuration: configuration, trigger: trigger),
+            subnetGroups: SubnetGroupService(store: store, configuration: configuration), ports: ports, logger: Logger(label: "test"))
     }
 
     func request(_ name: String = "Demo", shards: Int = 2, replicas: Int = 1) -> CreateClusterRequest {
@@ -74,9 +81,10 @@ final class RecordingTrigger: ReconcileTrigger {
     }
 
     @Test func paginationIsStableAndTokensAreChecked() throws {
-        let service = ClusterService(
+        let service = Self.service(
+            store: store, trigger: trigger,
             configuration: ControlConfiguration(nodePorts: 7000...7999, engineVersion: EngineVersion(major: 7, minor: 0, patch: 15)),
-            store: store, trigger: trigger, ports: PortAllocator(range: 7000...7999, isBindable: { _ in true }), logger: Logger(label: "test"))
+            ports: PortAllocator(range: 7000...7999, isBindable: { _ in true }))
         for name in ["c", "a", "b"] { _ = try service.createCluster(request(name, shards: 1, replicas: 0)) }
         let first = try service.listClusters(maxResults: 2, nextToken: nil)
         #expect(first.clusters.map(\.name) == ["a", "b"])

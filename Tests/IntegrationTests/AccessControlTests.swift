@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct AccessControlTests {
     @Test func aUserHasExactlyItsRightsOnEveryNodeUntilRemoved() async throws {
         try await DataPlaneHarness.with(ports: 21500...21599) { harness in
-            let access = AccessControlService(store: harness.store, configuration: harness.configuration, trigger: harness.reconciler)
+            let access = harness.controlPlane.accessControl
             let password = "app-password-0123456789"
             _ = try await access.createUser(
                 name: "app", accessString: "on ~app:* +@read +@write", authenticationType: "password", passwords: [password], tags: [])

@@ -81,10 +81,14 @@ import Glibc
             #expect(afterKill[primaryName] != nil && afterKill[primaryName] != before[primaryName])
             #expect(try await harness.eventually { try harness.service.describeCluster("life").shards.flatMap(\.nodes).allSatisfy { $0.status == .available } })
 
-            // Crash the control plane and start another: nodes are adopted, not restarted.
+            // Crash the control plane and start another: nodes are adopted, not restarted. One PID
+            // is forgotten in the store; the new reconciler finding it again proves it ran.
             try await harness.crashControlPlane()
+            var forgotten = try #require(try harness.store.nodes(ofCluster: "life").first)
+            forgotten.pid = nil
+            try harness.store.saveNodes([forgotten])
             harness.startControlPlane()
-            try await Task.sleep(for: .seconds(1))
+            #expect(try await harness.eventually { try harness.store.nodes(ofCluster: "life").first?.pid == afterKill[forgotten.name] })
             #expect(try harness.nodePIDs("life") == afterKill)
             #expect(try await client.command("GET", "greeting", to: NodeAddress(port: port), as: nil).string == "hello")
 
@@ -134,9 +138,8 @@ import Glibc
             try harness.store.saveNodes([node])
             try FileManager.default.removeItem(atPath: harness.dataPlane.nodeDirectory(node.name) + "/redis.pid")
             harness.startControlPlane()
-            try await Task.sleep(for: .seconds(1))
+            #expect(try await harness.eventually { try harness.store.nodes(ofCluster: "found").first?.pid == pids[node.name] })
             #expect(try harness.nodePIDs("found") == pids)
-            #expect(try harness.store.nodes(ofCluster: "found").first?.pid == pids[node.name])
         }
     }
 }

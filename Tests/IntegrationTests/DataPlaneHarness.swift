@@ -22,8 +22,9 @@ final class DataPlaneHarness: @unchecked Sendable {
     let logger: Logger
     private var reconcilerTasks: [Task<Void, Never>] = []
     private(set) var store: Store
-    private(set) var service: ClusterService!
-    private(set) var reconciler: ReconcilerService!
+    /// The control plane as `serve` wires it (`ControlPlane`), rebuilt by each start.
+    private(set) var controlPlane: ControlPlane!
+    var service: ClusterService { controlPlane.clusters }
 
     /// `redis-server` from PATH, as `serve` finds it.
     static let enginePath: String = {
@@ -75,12 +76,9 @@ final class DataPlaneHarness: @unchecked Sendable {
 
     /// Starts a control plane (service + reconciler) over the directory, as `serve` would.
     func startControlPlane(reconciling: Bool = true) {
-        let reconciler = ReconcilerService(
-            store: store, reconciler: ClusterReconciler(store: store, dataPlane: dataPlane, configuration: configuration, logger: logger),
-            logger: logger)
-        self.reconciler = reconciler
-        service = ClusterService(configuration: configuration, store: store, trigger: reconciler, logger: logger)
-        if reconciling {
+        let controlPlane = ControlPlane(configuration: configuration, store: store, dataPlane: dataPlane, logger: logger)
+        self.controlPlane = controlPlane
+        if reconciling, let reconciler = controlPlane.reconciler {
             reconcilerTasks.append(Task { try? await reconciler.run() })
         }
     }

@@ -15,7 +15,7 @@ import Testing
 
     @Test func groupValuesAreLiveOnEveryNodeAndChangesFollow() async throws {
         try await DataPlaneHarness.with(ports: 21400...21499) { harness in
-            let groups = ParameterGroupService(store: harness.store, configuration: harness.configuration, trigger: harness.reconciler)
+            let groups = harness.controlPlane.parameterGroups
             _ = try groups.createGroup(name: "Tuned", family: "memorydb_redis7", description: "lru", tags: [])
             _ = try groups.updateParameters(group: "tuned", values: [("maxmemory-policy", "allkeys-lru"), ("timeout", "300")])
             do {

@@ -2,7 +2,6 @@ import Control
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import Model
 import NIOCore
 
@@ -13,6 +12,9 @@ import NIOCore
 /// `{"__type": "<Fault>", "message": ...}` and the `x-amzn-ErrorType` header.
 struct AWSDoor {
     static let targetPrefix = "AmazonMemoryDB."
+    // Both are valid header names, so the initialiser never fails; the fallback only spares a `!`.
+    static let targetHeader = HTTPField.Name("X-Amz-Target") ?? .contentType
+    static let errorTypeHeader = HTTPField.Name("x-amzn-ErrorType") ?? .contentType
     let services: APIServices
     let operations: [String: (members: Set<String>, handler: AWSOperations.Handler)]
 
@@ -29,7 +31,7 @@ struct AWSDoor {
 
     func handle(_ request: Request, context: APIRequestContext) async -> Response {
         var request = request
-        let target = request.headers[HTTPField.Name("X-Amz-Target")!] ?? ""
+        let target = request.headers[Self.targetHeader] ?? ""
         do {
             let body = try await SigV4Request.collectBody(&request, context: context)
             if let key = services.accessKey {
@@ -81,7 +83,7 @@ struct AWSDoor {
     static func error(status: HTTPResponse.Status, type: String, message: String) -> Response {
         var response = (try? json(.object(["__type": .string(type), "message": .string(message)]), status: status))
             ?? Response(status: .internalServerError)
-        response.headers[HTTPField.Name("x-amzn-ErrorType")!] = type
+        response.headers[Self.errorTypeHeader] = type
         return response
     }
 }

@@ -18,18 +18,23 @@ public struct ClusterService: Sendable {
     private let logger: Logger
     private let parameterGroups: ParameterGroupService
     private let accessControl: AccessControlService
+    private let subnetGroups: SubnetGroupService
 
     /// The internal admin user every node has; only the control plane knows its password.
     public static let adminUserName = "memoryplane-admin"
 
-    public init(configuration: ControlConfiguration, store: Store, trigger: any ReconcileTrigger, ports: PortAllocator? = nil, logger: Logger) {
+    public init(
+        configuration: ControlConfiguration, store: Store, trigger: any ReconcileTrigger, parameterGroups: ParameterGroupService,
+        accessControl: AccessControlService, subnetGroups: SubnetGroupService, ports: PortAllocator? = nil, logger: Logger
+    ) {
         self.configuration = configuration
         self.store = store
         self.trigger = trigger
         self.ports = ports ?? PortAllocator(range: configuration.nodePorts)
         self.logger = logger
-        self.parameterGroups = ParameterGroupService(store: store, configuration: configuration, trigger: trigger)
-        self.accessControl = AccessControlService(store: store, configuration: configuration, trigger: trigger)
+        self.parameterGroups = parameterGroups
+        self.accessControl = accessControl
+        self.subnetGroups = subnetGroups
     }
 
     /// Records a new cluster in `creating`; the reconciler brings it up.
@@ -47,7 +52,7 @@ public struct ClusterService: Sendable {
         let defaultGroup = configuration.engineVersion.defaultParameterGroupName
         let parameterGroup = spec.parameterGroupName ?? defaultGroup
         try checkFamily(of: parameterGroup)
-        let zones = try SubnetGroupService(store: store, configuration: configuration).zones(of: spec.subnetGroupName)
+        let zones = try subnetGroups.zones(of: spec.subnetGroupName)
         let now = nowMilliseconds()
         let password = Self.randomSecret()
         let arn = configuration.arn("cluster", spec.name)

@@ -216,7 +216,7 @@ public enum ClusterPlanner {
         guard reports.count == observed.nodes.count else { return false }
         let ids = Set(reports.map(\.myID))
         for node in observed.nodes {
-            let report = node.report!
+            guard let report = node.report else { return false }
             guard report.clusterStateOK, report.knownPeerIDs.isSuperset(of: ids.subtracting([report.myID])) else { return false }
             guard let primary = primary(ofShard: node.record.shardIndex, in: observed), let primaryID = primary.report?.myID else {
                 return false

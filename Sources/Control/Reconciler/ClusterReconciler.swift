@@ -29,13 +29,15 @@ public struct ClusterReconciler: Sendable {
     /// Certificates are looked at once a minute per cluster, not on every supervision pass.
     let certificateCheck = PeriodicCheck(interval: .seconds(60))
 
-    public init(store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, logger: Logger, backoff: StartBackoff = StartBackoff()) {
+    public init(
+        store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, parameterGroups: ParameterGroupService,
+        accessControl: AccessControlService, logger: Logger, backoff: StartBackoff = StartBackoff()
+    ) {
         self.store = store
         self.configuration = configuration
         self.backoff = backoff
-        // Reading groups needs no trigger: the reconciler only applies what the service recorded.
-        self.parameterGroups = ParameterGroupService(store: store, configuration: configuration, trigger: NoTrigger())
-        self.accessControl = AccessControlService(store: store, configuration: configuration, trigger: NoTrigger())
+        self.parameterGroups = parameterGroups
+        self.accessControl = accessControl
         self.dataPlane = dataPlane
         self.logger = logger
     }
@@ -137,7 +139,11 @@ public struct ClusterReconciler: Sendable {
     // MARK: Act
 
     private func act(_ action: ReconcileAction, cluster: ClusterRecord, nodes: [String: NodeRecord], settings: NodeSettings) async throws -> Outcome {
-        func spec(_ name: String) -> NodeSpec { Self.spec(of: nodes[name]!, in: cluster, settings: settings) }
+        func spec(_ name: String) throws -> NodeSpec {
+            // The planner names only nodes it was given; a miss is a planner bug, reported as such.
+            guard let record = nodes[name] else { throw MemoryDBError(.internalFailure, "The plan names node \(name), which the cluster does not have.") }
+            return Self.spec(of: record, in: cluster, settings: settings)
+        }
         let parameters = settings.parameters
         switch action {
         case .startEndpoint:
@@ -150,7 +156,7 @@ public struct ClusterReconciler: Sendable {
                 try store.addEvent(EventRecord(sourceName: cluster.name, sourceType: "node", message: message, createdAt: nowMilliseconds()))
                 logger.error("\(message)", metadata: ["cluster.name": "\(cluster.name)", "node.name": "\(name)"])
             }
-            let pid = try await dataPlane.startNode(spec(name))
+            let pid = try await dataPlane.startNode(try spec(name))
             try store.write { transaction in try transaction.setPID(ofNode: name, to: pid) }
         case .stopNode:
             // Stops are gathered so a deletion stops all nodes at once.
@@ -166,16 +172,16 @@ public struct ClusterReconciler: Sendable {
             logger.info("cluster deleted", metadata: ["cluster.name": "\(cluster.name)"])
             return .gone
         case .setConfigEpoch(let name, let epoch):
-            try await dataPlane.setConfigEpoch(spec(name), epoch: epoch)
+            try await dataPlane.setConfigEpoch(try spec(name), epoch: epoch)
         case .meet(let name, let peers):
-            for peer in peers { try await dataPlane.meet(spec(name), peer: spec(peer)) }
+            for peer in peers { try await dataPlane.meet(try spec(name), peer: try spec(peer)) }
         case .addSlots(let name, let ranges):
-            try await dataPlane.addSlots(spec(name), ranges)
+            try await dataPlane.addSlots(try spec(name), ranges)
         case .replicate(let name, let primaryID):
-            try await dataPlane.replicate(spec(name), primaryID: primaryID)
+            try await dataPlane.replicate(try spec(name), primaryID: primaryID)
         case .applyParameters(let marker):
             for name in nodes.keys.sorted() {
-                try await dataPlane.applyParameters(spec(name), parameters.immediateValues)
+                try await dataPlane.applyParameters(try spec(name), parameters.immediateValues)
             }
             let first = cluster.parametersApplied.isEmpty
             try store.write { transaction in
@@ -189,7 +195,7 @@ public struct ClusterReconciler: Sendable {
             }
         case .applyACL(let marker):
             for name in nodes.keys.sorted() {
-                try await dataPlane.applyACL(spec(name))
+                try await dataPlane.applyACL(try spec(name))
             }
             let first = cluster.aclApplied.isEmpty
             try store.write { transaction in
@@ -216,8 +222,8 @@ public struct ClusterReconciler: Sendable {
     func stopAll(_ names: [String], cluster: ClusterRecord, nodes: [String: NodeRecord]) async {
         let dataPlane = dataPlane
         await withTaskGroup(of: Void.self) { group in
-            for name in names {
-                let spec = Self.spec(of: nodes[name]!, in: cluster)
+            for record in names.compactMap({ nodes[$0] }) {
+                let spec = Self.spec(of: record, in: cluster)
                 group.addTask { await dataPlane.stopNode(spec) }
             }
         }
@@ -252,9 +258,4 @@ public struct ClusterReconciler: Sendable {
             clusterName: cluster.name, port: cluster.endpointPort, backendPorts: nodes.sorted { $0.name < $1.name }.map(\.port),
             tls: cluster.tlsEnabled)
     }
-}
-
-/// For services that only read.
-struct NoTrigger: ReconcileTrigger {
-    func wake(cluster name: String) {}
 }

@@ -1,5 +1,6 @@
 import Engine
 import Logging
+import Model
 import ServiceLifecycle
 import Store
 import Synchronization
@@ -8,12 +9,14 @@ import Synchronization
 ///
 /// Each loop is level-triggered: it looks at the cluster again after every step, soon while
 /// work is in progress and every `supervisionInterval` once settled, which is how a killed node
-/// is noticed and restarted. A wake-up (a new request) cuts the wait short. One slow cluster
-/// never delays another: each has its own task.
-public final class ReconcilerService: Service, ReconcileTrigger {
+/// is noticed and restarted. A wake-up (a new request, through `WakeSignal`) cuts the wait short;
+/// nothing polls in between. One slow cluster never delays another: each has its own task.
+public final class ReconcilerService: Service {
     private let store: Store
     private let reconciler: ClusterReconciler
+    private let signal: WakeSignal
     private let logger: Logger
+    private let clock: any Clock<Duration>
     public let supervisionInterval: Duration
     public let progressInterval: Duration
     private let state = Mutex(State())
@@ -22,26 +25,20 @@ public final class ReconcilerService: Service, ReconcileTrigger {
         var running: Set<String> = []
         /// Clusters whose supervision is paused because the data plane cannot be looked at.
         var deferred: Set<String> = []
-        var woken: Set<String> = []
-        var discoveryWoken = false
     }
 
     public init(
-        store: Store, reconciler: ClusterReconciler, logger: Logger,
-        supervisionInterval: Duration = .milliseconds(250), progressInterval: Duration = .milliseconds(30)
+        store: Store, reconciler: ClusterReconciler, signal: WakeSignal, logger: Logger,
+        supervisionInterval: Duration = .milliseconds(250), progressInterval: Duration = .milliseconds(30),
+        clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.store = store
         self.reconciler = reconciler
+        self.signal = signal
         self.logger = logger
         self.supervisionInterval = supervisionInterval
         self.progressInterval = progressInterval
-    }
-
-    public func wake(cluster name: String) {
-        state.withLock {
-            $0.woken.insert(name)
-            $0.discoveryWoken = true
-        }
+        self.clock = clock
     }
 
     public func run() async throws {
@@ -55,10 +52,7 @@ public final class ReconcilerService: Service, ReconcileTrigger {
                     } catch {
                         self.logger.error("cannot list clusters", metadata: ["error": "\(error)"])
                     }
-                    await self.pause(.seconds(1)) { state in
-                        defer { state.discoveryWoken = false }
-                        return state.discoveryWoken
-                    }
+                    _ = await self.signal.wait(for: .anyCluster, timeout: .seconds(1), clock: self.clock)
                 }
             }
         }
@@ -81,9 +75,9 @@ public final class ReconcilerService: Service, ReconcileTrigger {
             noteDeferral(of: name, outcome)
             switch outcome {
             case .gone: return
-            case .settled: await pause(supervisionInterval) { $0.woken.remove(name) != nil }
-            case .progressing: await pause(progressInterval) { $0.woken.remove(name) != nil }
-            case .deferred: await pause(supervisionInterval * 4) { _ in false }
+            case .settled: _ = await signal.wait(for: .cluster(name), timeout: supervisionInterval, clock: clock)
+            case .progressing: _ = await signal.wait(for: .cluster(name), timeout: progressInterval, clock: clock)
+            case .deferred: try? await clock.sleep(for: supervisionInterval * 4)
             }
         }
     }
@@ -104,16 +98,6 @@ public final class ReconcilerService: Service, ReconcileTrigger {
         if let message {
             // The event may itself fail while descriptors are short; the log line stands.
             try? store.addEvent(EventRecord(sourceName: name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
-        }
-    }
-
-    /// Sleeps up to `interval`, returning early when `woken` says a wake-up arrived.
-    private func pause(_ interval: Duration, woken: @escaping @Sendable (inout State) -> Bool) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now + interval
-        while clock.now < deadline && !Task.isCancelled {
-            if state.withLock({ woken(&$0) }) { return }
-            try? await Task.sleep(for: min(.milliseconds(10), deadline - clock.now))
         }
     }
 }

@@ -26,7 +26,6 @@ public struct ClusterNodesEntry: Sendable, Equatable {
 
     public var isMyself: Bool { flags.contains("myself") }
     public var isPrimary: Bool { flags.contains("master") }
-    public var isFailing: Bool { flags.contains("fail") || flags.contains("fail?") }
     /// A member still in the handshake; its id is a temporary one.
     public var inHandshake: Bool { flags.contains("handshake") || flags.contains("noaddr") }
 

@@ -101,7 +101,7 @@ public struct NodeConfig: Sendable, Equatable {
         # Users: the internal admin, and the ACL's users, never with the restricted commands.
         user \(admin.user) on >\(admin.password) ~* &* +@all
         user default \(defaultUserRules ?? "on nopass ~* &* +@all \(RestrictedCommands.aclRules)")
-        \(users.keys.sorted().map { "user \($0) \(users[$0]!)" }.joined(separator: "\n"))
+        \(users.sorted { $0.key < $1.key }.map { "user \($0.key) \($0.value)" }.joined(separator: "\n"))
 
         """
     }

@@ -16,11 +16,11 @@ public enum RedisDirectives {
             let keys = ["hard-limit", "soft-limit", "soft-seconds"].map { prefix + $0 }
             guard keys.allSatisfy({ parameters[$0] != nil }) else { continue }
             handled.formUnion(keys)
-            limits.append("\(bufferClass) " + keys.map { parameters[$0]! }.joined(separator: " "))
+            limits.append("\(bufferClass) " + keys.compactMap { parameters[$0] }.joined(separator: " "))
         }
         if !limits.isEmpty { directives.append(("client-output-buffer-limit", limits.joined(separator: " "))) }
-        for name in parameters.keys.sorted() where !handled.contains(name) {
-            directives.append((name, parameters[name]!))
+        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) where !handled.contains(name) {
+            directives.append((name, value))
         }
         return directives
     }

@@ -47,8 +47,7 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
             if length == -1 { return .bulkString(nil) }
             guard length >= 0, length <= maxBulkLength else { throw RESPProtocolError("bad bulk string length \(length)") }
             guard buffer.readableBytes >= length + 2 else { return nil }
-            let bytes = buffer.readBytes(length: length)!
-            let terminator = buffer.readBytes(length: 2)!
+            guard let bytes = buffer.readBytes(length: length), let terminator = buffer.readBytes(length: 2) else { return nil }
             guard terminator == [13, 10] else { throw RESPProtocolError("bulk string not terminated by CRLF") }
             return .bulkString(bytes)
         case UInt8(ascii: "*"):

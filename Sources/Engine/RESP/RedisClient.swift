@@ -34,6 +34,11 @@ public struct NodeUnreachableError: Error, Sendable, CustomStringConvertible {
     public let address: NodeAddress
     public let reason: String
     public var description: String { "node \(address) unreachable: \(reason)" }
+
+    public init(address: NodeAddress, reason: String) {
+        self.address = address
+        self.reason = reason
+    }
 }
 
 /// Sends pipelined commands to one Redis node over a short-lived connection.
@@ -61,9 +66,9 @@ public struct RedisClient: Sendable {
         let replies = try await withDeadline(address: address) {
             try await self.exchange(pipeline, with: address)
         }
-        if credentials != nil {
+        if let credentials {
             if case .error(let message) = replies[0] {
-                throw RedisReplyError("AUTH as \(credentials!.user) failed: \(message)")
+                throw RedisReplyError("AUTH as \(credentials.user) failed: \(message)")
             }
             return Array(replies.dropFirst())
         }

@@ -1,0 +1,31 @@
+import Control
+import Hummingbird
+import HummingbirdCore
+import Logging
+
+/// The one composition root of the HTTP server: every door over the control plane's services,
+/// with the reconciler as a background service when there is one. `serve` runs what this
+/// returns; the API tests drive the same thing with Hummingbird's test client.
+public func buildApplication(
+    controlPlane: ControlPlane, accessKey: AccessKey?, credentialsHint: String,
+    caCertificate: @escaping @Sendable () throws -> String,
+    server: HTTPServerBuilder = .http1(), configuration: ApplicationConfiguration = .init(), logger: Logger
+) -> some ApplicationProtocol {
+    let services = APIServices(controlPlane: controlPlane, accessKey: accessKey, credentialsHint: credentialsHint, caCertificate: caCertificate)
+    return Application(
+        router: buildRouter(services), server: server, configuration: configuration,
+        services: controlPlane.reconciler.map { [$0] } ?? [], logger: logger)
+}
+
+extension APIServices {
+    /// The doors' view of a control plane: its services plus how callers authenticate.
+    public init(
+        controlPlane: ControlPlane, accessKey: AccessKey?, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
+    ) {
+        self.init(
+            clusters: controlPlane.clusters, events: controlPlane.events, tags: controlPlane.tags, catalog: controlPlane.catalog,
+            parameterGroups: controlPlane.parameterGroups, subnetGroups: controlPlane.subnetGroups,
+            accessControl: controlPlane.accessControl, accessKey: accessKey, region: controlPlane.configuration.region,
+            credentialsHint: credentialsHint, caCertificate: caCertificate)
+    }
+}

@@ -1,0 +1,53 @@
+import Engine
+import Logging
+import Model
+import Store
+
+/// Every service of the control plane, wired once. `serve`, the API tests and the integration
+/// tests all build it this way, so what they exercise is what runs.
+///
+/// Services receive what they depend on; none constructs another. With no data plane there is
+/// no reconciler (route tests): wake-ups then go nowhere.
+public struct ControlPlane: Sendable {
+    public let configuration: ControlConfiguration
+    public let store: Store
+    public let signal: WakeSignal
+    public let clusters: ClusterService
+    public let events: EventService
+    public let tags: TagService
+    public let catalog: CatalogService
+    public let parameterGroups: ParameterGroupService
+    public let subnetGroups: SubnetGroupService
+    public let accessControl: AccessControlService
+    /// The background reconcile loops; nil without a data plane.
+    public let reconciler: ReconcilerService?
+
+    public init(
+        configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?,
+        normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
+        supervisionInterval: Duration = .milliseconds(250), logger: Logger
+    ) {
+        self.configuration = configuration
+        self.store = store
+        let signal = WakeSignal()
+        self.signal = signal
+        parameterGroups = ParameterGroupService(store: store, configuration: configuration, trigger: signal)
+        accessControl = AccessControlService(store: store, configuration: configuration, trigger: signal, normaliser: normaliser)
+        subnetGroups = SubnetGroupService(store: store, configuration: configuration)
+        clusters = ClusterService(
+            configuration: configuration, store: store, trigger: signal, parameterGroups: parameterGroups, accessControl: accessControl,
+            subnetGroups: subnetGroups, ports: ports, logger: logger)
+        events = EventService(store: store)
+        tags = TagService(store: store, configuration: configuration)
+        catalog = CatalogService(store: store, configuration: configuration)
+        if let dataPlane {
+            let cycle = ClusterReconciler(
+                store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,
+                accessControl: accessControl, logger: logger)
+            reconciler = ReconcilerService(
+                store: store, reconciler: cycle, signal: signal, logger: logger, supervisionInterval: supervisionInterval)
+        } else {
+            reconciler = nil
+        }
+    }
+}

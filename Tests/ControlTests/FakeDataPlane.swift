@@ -1,0 +1,163 @@
+import Engine
+import Model
+import Synchronization
+
+/// A data plane in memory, for testing the reconcile loop without processes: it records every
+/// call and answers from a scripted Redis cluster that behaves as real nodes do where the
+/// planner cares (MEET makes peers known, ADDSLOTSRANGE serves slots, REPLICATE links a replica,
+/// `cluster_state:ok` once every slot is served and the node knows the servers).
+///
+/// Scripts tell "unreachable" from "replied with an error": a node can fail to start N times,
+/// never answer, or the probe of processes can fail for want of descriptors.
+final class FakeDataPlane: DataPlane, Sendable {
+    struct Node {
+        var pid: Int32
+        var id: String
+        var configEpoch = 0
+        var known: Set<String> = []
+        var slots: [SlotRange] = []
+        var primaryID: String?
+        var port: Int
+    }
+
+    struct State {
+        var nodes: [String: Node] = [:]
+        var nextPID: Int32 = 1000
+        var endpointPID: Int32?
+        var calls: [String] = []
+        /// Starts to refuse, per node, before one succeeds.
+        var failingStarts: [String: Int] = [:]
+        /// Nodes whose process runs but never answers.
+        var silent: Set<String> = []
+        /// When true, process probes fail as they do when descriptors run out.
+        var probesUnavailable = false
+    }
+
+    let state = Mutex(State())
+
+    var calls: [String] { state.withLock { $0.calls } }
+
+    func script(_ change: (inout State) -> Void) { state.withLock { change(&$0) } }
+
+    private func record(_ call: String) { state.withLock { $0.calls.append(call) } }
+
+    /// Kills a node's process, as `kill -9` would.
+    func kill(_ name: String) { _ = state.withLock { $0.nodes.removeValue(forKey: name) } }
+
+    func pid(of name: String) -> Int32? { state.withLock { $0.nodes[name]?.pid } }
+
+    // MARK: DataPlane
+
+    func runningNodePID(_ node: NodeSpec) throws -> Int32? {
+        try state.withLock { state in
+            if state.probesUnavailable { throw ProbeUnavailableError(path: "/proc", errno: 24) }
+            return state.nodes[node.name]?.pid
+        }
+    }
+
+    func startNode(_ node: NodeSpec) async throws -> Int32 {
+        record("start \(node.name)")
+        return try state.withLock { state in
+            if let failures = state.failingStarts[node.name], failures > 0 {
+                state.failingStarts[node.name] = failures - 1
+                throw ProcessError("scripted start failure of \(node.name)")
+            }
+            state.nextPID += 1
+            let id = String(repeating: "0", count: 32) + String(state.nextPID, radix: 16).leftPadded(to: 8)
+            state.nodes[node.name] = Node(pid: state.nextPID, id: id, port: node.port)
+            return state.nextPID
+        }
+    }
+
+    func stopNode(_ node: NodeSpec) async {
+        record("stop \(node.name)")
+        kill(node.name)
+    }
+
+    func removeNodeFiles(_ node: NodeSpec) throws { record("remove \(node.name)") }
+
+    func observe(_ node: NodeSpec) async throws -> NodeObservation {
+        try state.withLock { state in
+            guard let me = state.nodes[node.name], !state.silent.contains(node.name) else {
+                throw NodeUnreachableError(address: node.address, reason: "scripted: no reply")
+            }
+            let byID = Dictionary(uniqueKeysWithValues: state.nodes.values.map { ($0.id, $0) })
+            var members = [Self.entry(me, myself: true)]
+            for id in me.known.sorted() { if let peer = byID[id] { members.append(Self.entry(peer, myself: false)) } }
+            let served = members.filter { $0.isPrimary }.flatMap(\.slots).reduce(0) { $0 + $1.last - $1.first + 1 }
+            let isPrimary = me.primaryID == nil
+            return NodeObservation(
+                myID: me.id, members: members, clusterStateOK: served == SlotRange.slotCount, isPrimary: isPrimary,
+                primaryLinkUp: !isPrimary && me.known.contains(me.primaryID ?? ""))
+        }
+    }
+
+    static func entry(_ node: Node, myself: Bool) -> ClusterNodesEntry {
+        ClusterNodesEntry(
+            id: node.id, host: "127.0.0.1", port: node.port,
+            flags: Set((myself ? ["myself"] : []) + [node.primaryID == nil ? "master" : "slave"]), primaryID: node.primaryID,
+            configEpoch: node.configEpoch, connected: true, slots: node.slots)
+    }
+
+    func setConfigEpoch(_ node: NodeSpec, epoch: Int) async throws {
+        record("epoch \(node.name) \(epoch)")
+        state.withLock { $0.nodes[node.name]?.configEpoch = epoch }
+    }
+
+    func meet(_ node: NodeSpec, peer: NodeSpec) async throws {
+        record("meet \(node.name) \(peer.name)")
+        state.withLock { state in
+            guard let a = state.nodes[node.name]?.id, let b = state.nodes[peer.name]?.id else { return }
+            state.nodes[node.name]?.known.insert(b)
+            state.nodes[peer.name]?.known.insert(a)
+        }
+    }
+
+    func addSlots(_ node: NodeSpec, _ ranges: [SlotRange]) async throws {
+        record("addslots \(node.name) \(ranges.map(\.description).joined(separator: ","))")
+        state.withLock { $0.nodes[node.name]?.slots += ranges }
+    }
+
+    func replicate(_ node: NodeSpec, primaryID: String) async throws {
+        record("replicate \(node.name)")
+        state.withLock { $0.nodes[node.name]?.primaryID = primaryID }
+    }
+
+    func runningEndpointPID(_ endpoint: EndpointSpec) throws -> Int32? {
+        try state.withLock { state in
+            if state.probesUnavailable { throw ProbeUnavailableError(path: "/proc", errno: 24) }
+            return state.endpointPID
+        }
+    }
+
+    func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32 {
+        record("start endpoint")
+        return state.withLock { state in
+            state.endpointPID = 999
+            return 999
+        }
+    }
+
+    func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool { true }
+
+    func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws {
+        record("parameters \(node.name) \(values.keys.sorted().joined(separator: ","))")
+    }
+
+    func applyACL(_ node: NodeSpec) async throws {
+        record("acl \(node.name) \(node.aclUsers.keys.sorted().joined(separator: ","))")
+    }
+
+    func renewCertificateIfDue(_ node: NodeSpec) async throws -> Bool { false }
+
+    func removeEndpoint(_ endpoint: EndpointSpec) async throws {
+        record("remove endpoint")
+        state.withLock { $0.endpointPID = nil }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
+}

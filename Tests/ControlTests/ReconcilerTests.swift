@@ -1,0 +1,153 @@
+@testable import Control
+import Engine
+import Logging
+import Model
+import Store
+import Testing
+
+/// The reconcile loop itself, against `FakeDataPlane`: what it observes, decides and does, pass
+/// by pass, with no process started.
+@Suite struct ReconcilerTests {
+    let store: Store
+    let dataPlane = FakeDataPlane()
+    let controlPlane: ControlPlane
+    let reconciler: ClusterReconciler
+
+    init() throws {
+        store = try Store.inMemory()
+        let configuration = ControlConfiguration(nodePorts: 7000...7099, engineVersion: EngineVersion(major: 7, minor: 0, patch: 15))
+        controlPlane = ControlPlane(
+            configuration: configuration, store: store, dataPlane: dataPlane, ports: PortAllocator(range: 7000...7099, isBindable: { _ in true }),
+            logger: Logger(label: "test"))
+        reconciler = ClusterReconciler(
+            store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: controlPlane.parameterGroups,
+            accessControl: controlPlane.accessControl, logger: Logger(label: "test"), backoff: StartBackoff(initial: .zero, maximum: .zero))
+    }
+
+    func create(_ name: String = "demo", shards: Int = 2, replicas: Int = 1, acl: String = "open-access") throws {
+        _ = try controlPlane.clusters.createCluster(
+            CreateClusterRequest(name: name, nodeType: "db.t4g.small", numShards: shards, numReplicasPerShard: replicas, aclName: acl, tlsEnabled: acl == "open-access" ? false : true))
+    }
+
+    /// Runs passes until one settles (or the cluster is gone); returns how many it took.
+    @discardableResult
+    func reconcileUntilSettled(_ name: String = "demo", passes: Int = 50) async throws -> Int {
+        for pass in 1...passes {
+            switch try await reconciler.reconcile(name) {
+            case .settled, .gone: return pass
+            case .progressing, .deferred: continue
+            }
+        }
+        Issue.record("\(name) did not settle in \(passes) passes; calls: \(dataPlane.calls)")
+        return passes
+    }
+
+    @Test func creationStartsMeetsAssignsReplicatesAndBecomesAvailable() async throws {
+        try create()
+        try await reconcileUntilSettled()
+        let view = try controlPlane.clusters.describeCluster("demo")
+        #expect(view.status == .available)
+        #expect(view.shards.flatMap(\.nodes).allSatisfy { $0.status == .available })
+        let calls = dataPlane.calls
+        #expect(calls.filter { $0.hasPrefix("start demo") }.count == 4)
+        #expect(calls.contains("addslots demo-0001-001 0-8191"))
+        #expect(calls.contains("addslots demo-0002-001 8192-16383"))
+        #expect(calls.contains("replicate demo-0001-002") && calls.contains("replicate demo-0002-002"))
+        // Parameters, then the ACL, then availability: each applied once, to every node.
+        let parameters = calls.firstIndex { $0.hasPrefix("parameters") }
+        let acl = calls.firstIndex { $0.hasPrefix("acl") }
+        #expect(parameters != nil && acl != nil && parameters! < acl!)
+        #expect(calls.filter { $0.hasPrefix("parameters") }.count == 4)
+        #expect(try store.events(sourceName: "demo").map(\.message).contains("Cluster is available"))
+        // Settled: another pass does nothing.
+        let before = dataPlane.calls.count
+        #expect(try await reconciler.reconcile("demo") == .settled)
+        #expect(dataPlane.calls.count == before)
+    }
+
+    @Test func aNodeThatFailsToStartIsRetriedAndReportedAfterThreeFailures() async throws {
+        dataPlane.script { $0.failingStarts["demo-0001-001"] = 4 }
+        try create(shards: 1, replicas: 0)
+        try await reconcileUntilSettled()
+        #expect(dataPlane.calls.filter { $0 == "start demo-0001-001" }.count == 5)
+        let events = try store.events(sourceName: "demo").map(\.message)
+        #expect(events.contains { $0.contains("failed to start 3 times in a row") })
+        #expect(try controlPlane.clusters.describeCluster("demo").status == .available)
+    }
+
+    @Test func aNodeThatNeverAnswersKeepsTheClusterCreatingWithoutRestarts() async throws {
+        dataPlane.script { $0.silent = ["demo-0001-002"] }
+        try create(shards: 1, replicas: 1)
+        for _ in 0..<20 { _ = try await reconciler.reconcile("demo") }
+        #expect(try controlPlane.clusters.describeCluster("demo").status == .creating)
+        // Its process runs: silence is not death, so it is not started again.
+        #expect(dataPlane.calls.filter { $0 == "start demo-0001-002" }.count == 1)
+        dataPlane.script { $0.silent = [] }
+        try await reconcileUntilSettled()
+        #expect(try controlPlane.clusters.describeCluster("demo").status == .available)
+    }
+
+    @Test func aKilledNodeIsRestartedAndReported() async throws {
+        try create(shards: 1, replicas: 0)
+        try await reconcileUntilSettled()
+        let first = dataPlane.pid(of: "demo-0001-001")
+        dataPlane.kill("demo-0001-001")
+        _ = try await reconciler.reconcile("demo")
+        #expect(dataPlane.pid(of: "demo-0001-001") != nil && dataPlane.pid(of: "demo-0001-001") != first)
+        #expect(try store.events(sourceName: "demo").map(\.message).contains { $0.hasPrefix("Node demo-0001-001 is down") })
+    }
+
+    @Test func probesThatCannotLookJudgeNothing() async throws {
+        try create(shards: 1, replicas: 0)
+        try await reconcileUntilSettled()
+        let calls = dataPlane.calls.count
+        dataPlane.script { $0.probesUnavailable = true }
+        let outcome = try await reconciler.reconcile("demo")
+        guard case .deferred(let reason) = outcome else {
+            Issue.record("expected a deferred pass, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("/proc"))
+        #expect(dataPlane.calls.count == calls, "nothing may be started or stopped while blind")
+        #expect(try store.nodes(ofCluster: "demo").allSatisfy { $0.status == .available })
+    }
+
+    @Test func aParameterChangeReachesEveryNode() async throws {
+        try create(shards: 1, replicas: 1)
+        try await reconcileUntilSettled()
+        _ = try controlPlane.parameterGroups.createGroup(name: "tuned", family: "memorydb_redis7", description: nil, tags: [])
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        _ = try controlPlane.clusters.updateCluster("demo", UpdateClusterRequest(parameterGroupName: "tuned"))
+        #expect(try controlPlane.clusters.describeCluster("demo").parameterGroupStatus == "applying")
+        let before = dataPlane.calls.count
+        try await reconcileUntilSettled()
+        let applied = dataPlane.calls.dropFirst(before).filter { $0.hasPrefix("parameters") }
+        #expect(applied.count == 2)
+        #expect(try controlPlane.clusters.describeCluster("demo").parameterGroupStatus == "in-sync")
+    }
+
+    @Test func deletionStopsEveryNodeThenRemovesEverything() async throws {
+        try create(shards: 1, replicas: 1)
+        try await reconcileUntilSettled()
+        _ = try controlPlane.clusters.deleteCluster("demo")
+        try await reconcileUntilSettled()
+        let calls = dataPlane.calls
+        #expect(calls.contains("stop demo-0001-001") && calls.contains("stop demo-0001-002"))
+        #expect(calls.contains("remove endpoint") && calls.contains("remove demo-0001-001"))
+        #expect(try store.cluster(named: "demo") == nil)
+        #expect(try store.tags(of: controlPlane.configuration.arn("cluster", "demo")).isEmpty)
+        #expect(try await reconciler.reconcile("demo") == .gone)
+    }
+
+    @Test func theLoopActsOnAWakeUpWithoutWaitingForItsInterval() async throws {
+        // Supervision every minute: only the wake-up can make the loop notice the new cluster soon.
+        let service = ReconcilerService(
+            store: store, reconciler: reconciler, signal: controlPlane.signal, logger: Logger(label: "test"),
+            supervisionInterval: .seconds(60), progressInterval: .milliseconds(5))
+        let loops = Task { try await service.run() }
+        defer { loops.cancel() }
+        try create(shards: 1, replicas: 0)
+        let view = try await controlPlane.clusters.waitUntilSettled("demo", timeout: .seconds(20))
+        #expect(view?.status == .available)
+    }
+}
