@@ -211,16 +211,12 @@ public struct AccessControlService: Sendable {
         let name = rawName.lowercased()
         guard name != BuiltinResources.openAccessACLName else { throw MemoryDBError.invalid("open-access ACL can't be deleted.") }
         var deleted = try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
-        try store.write { transaction in
-            guard try transaction.acl(named: name) != nil else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
-            let clusters = try transaction.clusterNames(using: .acl(name))
-            guard clusters.isEmpty else {
-                throw MemoryDBError(.invalidACLState, "ACL '\(name)' is used by cluster(s) \(clusters.joined(separator: ", ")); it can't be deleted.")
-            }
-            try transaction.deleteACL(named: name)
-            try transaction.removeAllTags(of: configuration.arn("acl", name))
-            try transaction.record(EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: nowMilliseconds()))
-        }
+        try UnusedResourceDeletion(
+            exists: { try $0.acl(named: name) != nil }, notFound: MemoryDBError(.aclNotFound, "ACL '\(name)' not found."), usedBy: .acl(name),
+            inUse: { MemoryDBError(.invalidACLState, "ACL '\(name)' is used by cluster(s) \($0.joined(separator: ", ")); it can't be deleted.") },
+            delete: { try $0.deleteACL(named: name) }, arn: configuration.arn("acl", name),
+            event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: nowMilliseconds())
+        ).run(in: store)
         deleted.status = "deleting"
         return deleted
     }

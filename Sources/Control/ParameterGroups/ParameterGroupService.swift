@@ -189,20 +189,17 @@ public struct ParameterGroupService: Sendable {
         let name = rawName.lowercased()
         try refuseDefault(name, "deleted")
         let deleted = try view(name)
-        try store.write { transaction in
-            guard try transaction.parameterGroup(named: name) != nil else {
-                throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
-            }
-            let users = try transaction.clusterNames(using: .parameterGroup(name))
-            guard users.isEmpty else {
-                throw MemoryDBError(
+        try UnusedResourceDeletion(
+            exists: { try $0.parameterGroup(named: name) != nil },
+            notFound: MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found."), usedBy: .parameterGroup(name),
+            inUse: {
+                MemoryDBError(
                     .invalidParameterGroupState,
-                    "Parameter group '\(name)' is used by cluster(s) \(users.joined(separator: ", ")); switch them to another group first.")
-            }
-            try transaction.deleteParameterGroup(named: name)
-            try transaction.removeAllTags(of: configuration.arn("parametergroup", name))
-            try transaction.record(EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: nowMilliseconds()))
-        }
+                    "Parameter group '\(name)' is used by cluster(s) \($0.joined(separator: ", ")); switch them to another group first.")
+            },
+            delete: { try $0.deleteParameterGroup(named: name) }, arn: configuration.arn("parametergroup", name),
+            event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: nowMilliseconds())
+        ).run(in: store)
         return deleted
     }
 

@@ -183,29 +183,15 @@ public struct ClusterReconciler: Sendable {
             for name in nodes.keys.sorted() {
                 try await dataPlane.applyParameters(try spec(name), parameters.immediateValues)
             }
-            let first = cluster.parametersApplied.isEmpty
-            try store.write { transaction in
-                try transaction.setParametersApplied(ofCluster: cluster.name, to: marker)
-                if !first {
-                    try transaction.record(
-                        EventRecord(
-                            sourceName: cluster.name, sourceType: "cluster",
-                            message: "Parameter group \(cluster.parameterGroupName) applied to every node", createdAt: nowMilliseconds()))
-                }
-            }
+            try recordApplied(
+                cluster, first: cluster.parametersApplied.isEmpty, "Parameter group \(cluster.parameterGroupName) applied to every node"
+            ) { try $0.setParametersApplied(ofCluster: cluster.name, to: marker) }
         case .applyACL(let marker):
             for name in nodes.keys.sorted() {
                 try await dataPlane.applyACL(try spec(name))
             }
-            let first = cluster.aclApplied.isEmpty
-            try store.write { transaction in
-                try transaction.setACLApplied(ofCluster: cluster.name, to: marker)
-                if !first {
-                    try transaction.record(
-                        EventRecord(
-                            sourceName: cluster.name, sourceType: "cluster", message: "ACL \(cluster.aclName) applied to every node",
-                            createdAt: nowMilliseconds()))
-                }
+            try recordApplied(cluster, first: cluster.aclApplied.isEmpty, "ACL \(cluster.aclName) applied to every node") {
+                try $0.setACLApplied(ofCluster: cluster.name, to: marker)
             }
         case .markAvailable:
             let elapsed = Double(nowMilliseconds() - cluster.createdAt) / 1000
@@ -216,6 +202,16 @@ public struct ClusterReconciler: Sendable {
             logger.info("cluster available", metadata: ["cluster.name": "\(cluster.name)", "cluster.seconds_to_available": "\(elapsed)"])
         }
         return .progressing
+    }
+
+    /// Records a revision every node now runs, with an event unless it is the creation's first.
+    private func recordApplied(_ cluster: ClusterRecord, first: Bool, _ message: String, _ mark: (Transaction) throws -> Void) throws {
+        try store.write { transaction in
+            try mark(transaction)
+            if !first {
+                try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+            }
+        }
     }
 
     /// Stops every node named by a `stopNode` step, all at once.

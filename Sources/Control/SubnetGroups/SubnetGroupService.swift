@@ -81,18 +81,13 @@ public struct SubnetGroupService: Sendable {
             throw MemoryDBError.invalid("The default subnet group can't be deleted.")
         }
         let deleted = try view(named: name)
-        try store.write { transaction in
-            guard try transaction.subnetGroup(named: name) != nil else {
-                throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
-            }
-            let users = try transaction.clusterNames(using: .subnetGroup(name))
-            guard users.isEmpty else {
-                throw MemoryDBError(.subnetGroupInUse, "Subnet group '\(name)' is used by cluster(s) \(users.joined(separator: ", ")).")
-            }
-            try transaction.deleteSubnetGroup(named: name)
-            try transaction.removeAllTags(of: configuration.arn("subnetgroup", name))
-            try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: nowMilliseconds()))
-        }
+        try UnusedResourceDeletion(
+            exists: { try $0.subnetGroup(named: name) != nil }, notFound: MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found."),
+            usedBy: .subnetGroup(name),
+            inUse: { MemoryDBError(.subnetGroupInUse, "Subnet group '\(name)' is used by cluster(s) \($0.joined(separator: ", ")).") },
+            delete: { try $0.deleteSubnetGroup(named: name) }, arn: configuration.arn("subnetgroup", name),
+            event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: nowMilliseconds())
+        ).run(in: store)
         return deleted
     }
 

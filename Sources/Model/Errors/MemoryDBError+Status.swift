@@ -8,11 +8,6 @@ extension MemoryDBError.Code {
     public struct WireStatus: Sendable, Equatable {
         public let rest: Int
         public let aws: Int
-
-        public init(rest: Int, aws: Int) {
-            self.rest = rest
-            self.aws = aws
-        }
     }
 
     static let badRequest = WireStatus(rest: 400, aws: 400)
