@@ -263,3 +263,39 @@ def test_bad_targets_and_bodies(server):
     assert status == 400 and "TLSEnabled" in body["message"]
     status, body, _ = raw_call(server, "DescribeClusters", body=b"x" * (2 * 1024 * 1024))
     assert status == 413
+
+
+def test_fidelity_with_aws_examples(server):
+    """What AWS's own CLI examples and a third-party MemoryDB suite showed to differ."""
+    mdb = client(server)
+    created = mdb.create_cluster(ClusterName="fidelity", NodeType="db.t4g.small", ACLName="open-access", TLSEnabled=False,
+                                 NumReplicasPerShard=0)["Cluster"]
+    assert created["ParameterGroupStatus"] == "in-sync"
+    # Not available yet: neither updated nor deleted, as on AWS.
+    assert fault(mdb.update_cluster, ClusterName="fidelity", Description="x")[0] == "InvalidClusterStateFault"
+    assert fault(mdb.delete_cluster, ClusterName="fidelity")[0] == "InvalidClusterStateFault"
+    server.wait_for("fidelity", "available")
+    events = mdb.describe_events(SourceName="fidelity")["Events"]
+    assert [e["Date"] for e in events] == sorted((e["Date"] for e in events), reverse=True), "newest first"
+    assert events[0]["Message"] == "Cluster is available"
+    parameters = {p["Name"]: p for p in mdb.describe_parameters(ParameterGroupName="default.memorydb-redis6", MaxResults=100)["Parameters"]}
+    assert {p["MinimumEngineVersion"] for p in parameters.values()} == {"6.2.4"}
+    assert "Value" not in parameters["notify-keyspace-events"] and "AllowedValues" not in parameters["notify-keyspace-events"]
+    assert parameters["set-max-intset-entries"]["AllowedValues"] == "0-"
+    code, message = fault(mdb.create_subnet_group, SubnetGroupName="bad_name", SubnetIds=["subnet-us-east-1a"])
+    assert code == "InvalidParameterValueException" and message.startswith("SubnetGroupName"), message
+    mdb.update_cluster(ClusterName="fidelity", SecurityGroupIds=["sg-0123abcd"])
+    groups = mdb.describe_clusters(ClusterName="fidelity")["Clusters"][0]["SecurityGroups"]
+    assert groups == [{"SecurityGroupId": "sg-0123abcd", "Status": "active"}]
+    user = mdb.create_user(UserName="reader", AccessString="on ~app::* +@read", AuthenticationMode={"Type": "no-password"})["User"]
+    assert user["AccessString"] == "on ~app::* resetchannels -@all +@read"
+
+
+def test_a_deleted_and_recreated_user_has_no_old_tags(server):
+    mdb = client(server)
+    arn = mdb.create_user(UserName="tagged", AccessString="on ~* +@read", AuthenticationMode={"Type": "no-password"},
+                          Tags=[{"Key": "team", "Value": "a"}])["User"]["ARN"]
+    assert mdb.list_tags(ResourceArn=arn)["TagList"] == [{"Key": "team", "Value": "a"}]
+    mdb.delete_user(UserName="tagged")
+    arn = mdb.create_user(UserName="tagged", AccessString="on ~* +@read", AuthenticationMode={"Type": "no-password"})["User"]["ARN"]
+    assert mdb.list_tags(ResourceArn=arn)["TagList"] == []
