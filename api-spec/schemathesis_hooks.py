@@ -21,6 +21,7 @@ UNEXPRESSIBLE_RULES = {
     "requires aclName 'open-access'": "a cluster without TLS may only use the open-access ACL",
     "can't be reset": "built-in parameter groups reached through stateful links",
     "a cluster may have at most 500": "at most 500 nodes: numShards × (1 + numReplicasPerShard), a product",
+    "is already in use on 127.0.0.1": "a requested endpoint port must be free on this machine (state, not shape)",
     "accessString": "the Redis ACL access-string grammar with its command and category names",
 }
 

@@ -194,7 +194,7 @@ struct ServeCommand: AsyncParsableCommand {
             certificates: certificates)
         let controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane,
-            normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch", ports: try portRange()),
+            normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
             logger: logger)
         let limits = ConnectionLimits(
             maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),

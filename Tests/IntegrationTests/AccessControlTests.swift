@@ -82,7 +82,7 @@ import Testing
     func asRedisPrintsThem(given: String, expected: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mp-acl-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let normaliser = RedisRulesNormaliser(enginePath: DataPlaneHarness.enginePath, scratchDirectory: directory, ports: 21900...21999)
+        let normaliser = RedisRulesNormaliser(enginePath: DataPlaneHarness.enginePath, scratchDirectory: directory)
         #expect(try await normaliser.normalise(AccessString(parsing: given)) == expected)
         // Nothing left behind: the probe's directory is gone with its process.
         #expect((try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty ?? true)

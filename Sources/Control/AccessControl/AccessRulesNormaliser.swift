@@ -1,7 +1,6 @@
 import Engine
 import Foundation
 import Model
-import Synchronization
 
 /// Turns a validated access string into the canonical form users see and the store keeps.
 ///
@@ -26,62 +25,36 @@ public struct CanonicalOrderNormaliser: AccessRulesNormaliser {
 /// then `ACL LIST`, minus what `reset` adds and the user name. About 60 ms, on user creation
 /// and update only.
 ///
-/// The process runs on a free loopback port from the top of the node range, in a private
-/// directory under the data directory, and is killed and removed when the answer is in.
+/// The process listens on a Unix socket only (no TCP port, so it competes with no node for the
+/// port range), in a private directory under the data directory, and is killed and removed when
+/// the answer is in.
 public struct RedisRulesNormaliser: AccessRulesNormaliser {
     let enginePath: String
     let scratchDirectory: String
-    let ports: ClosedRange<Int>
-    let isBindable: @Sendable (Int) -> Bool
 
-    public init(enginePath: String, scratchDirectory: String, ports: ClosedRange<Int>, isBindable: @escaping @Sendable (Int) -> Bool = PortAllocator.canBindLoopback) {
+    public init(enginePath: String, scratchDirectory: String) {
         self.enginePath = enginePath
         self.scratchDirectory = scratchDirectory
-        self.ports = ports
-        self.isBindable = isBindable
     }
-
-    /// Ports probes of this process hold, so concurrent probes never pick the same one.
-    static let reserved = Mutex<Set<Int>>([])
 
     public func normalise(_ access: AccessString) async throws -> String {
-        // A port another process takes between the check and redis-server's bind makes the
-        // probe exit at once; then another port is tried.
-        for _ in 0..<3 {
-            let port = try reservePort()
-            defer { _ = Self.reserved.withLock { $0.remove(port) } }
-            if let rules = try await probe(access, port: port) { return rules }
-        }
-        throw MemoryDBError(.internalFailure, "redis-server could not be started to check the access string.")
-    }
-
-    private func reservePort() throws -> Int {
-        let port = Self.reserved.withLock { reserved -> Int? in
-            guard let port = ports.reversed().first(where: { !reserved.contains($0) && isBindable($0) }) else { return nil }
-            reserved.insert(port)
-            return port
-        }
-        guard let port else {
-            throw MemoryDBError(.insufficientClusterCapacity, "No free port in \(ports.lowerBound)-\(ports.upperBound) to check the access string with.")
-        }
-        return port
-    }
-
-    /// The normalised rules, or nil when the probe process died before answering.
-    private func probe(_ access: AccessString, port: Int) async throws -> String? {
-        let directory = "\(scratchDirectory)/acl-\(UUID().uuidString.lowercased())"
-        try LocalDataPlane.makePrivateDirectory(scratchDirectory)
+        // A socket path may hold at most 107 bytes; a deep data directory falls back to /tmp.
+        var base = scratchDirectory
+        if base.utf8.count > 80 { base = "/tmp/memoryplane-\(getuid())" }
+        let directory = "\(base)/\(UUID().uuidString.prefix(8).lowercased())"
+        try LocalDataPlane.makePrivateDirectory(base)
         try LocalDataPlane.makePrivateDirectory(directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = "\(directory)/s"
         let pid = try ProcessControl.spawnDetached(
-            [enginePath, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory,
-             "--logfile", "", "--daemonize", "no"],
+            [enginePath, "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+             "--dir", directory, "--logfile", "", "--daemonize", "no"],
             workingDirectory: directory)
         // Once reaped, the PID is no longer ours to signal.
         var reaped = false
         defer { if !reaped { ProcessControl.killAndReap(pid) } }
         let client = RedisClient(timeout: .milliseconds(500))
-        let address = NodeAddress(port: port)
+        let address = NodeAddress(unixSocket: socket)
         let rules = ["ACL", "SETUSER", "probe", "reset"] + access.tokens
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(5)
@@ -93,7 +66,7 @@ public struct RedisRulesNormaliser: AccessRulesNormaliser {
             } catch is NodeUnreachableError where clock.now < deadline {
                 if (try? ProcessControl.isAlive(pid)) == false {
                     reaped = true
-                    return nil
+                    throw MemoryDBError(.internalFailure, "redis-server exited before it could check the access string.")
                 }
                 try await Task.sleep(for: .milliseconds(10))
             }

@@ -159,8 +159,9 @@ public struct ClusterService: Sendable {
                 throw MemoryDBError(.invalidParameterCombination, "A cluster without TLS can only use ACL 'open-access'.")
             }
         }
-        if let description = request.description, description.count > ClusterSpec.maxDescriptionLength {
-            throw MemoryDBError.invalid("description must be at most \(ClusterSpec.maxDescriptionLength) characters; got \(description.count).")
+        if let description = request.description { try TextRules.refuseControlCharacters(description, field: "description") }
+        if let description = request.description, description.unicodeScalars.count > ClusterSpec.maxDescriptionLength {
+            throw MemoryDBError.invalid("description must be at most \(ClusterSpec.maxDescriptionLength) characters; got \(description.unicodeScalars.count).")
         }
         let group = request.parameterGroupName?.lowercased()
         if let group { try checkFamily(of: group) }

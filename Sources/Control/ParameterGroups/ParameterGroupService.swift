@@ -110,6 +110,7 @@ public struct ParameterGroupService: Sendable {
 
     public func createGroup(name rawName: String, family: String, description: String?, tags: [Tag]) throws -> ParameterGroupView {
         let name = try ResourceName.normalise(rawName, field: "parameterGroupName", maxLength: 255)
+        if let description { try TextRules.refuseControlCharacters(description, field: "description") }
         guard Self.families[family] != nil else {
             throw MemoryDBError.invalid("family must be one of \(Self.families.keys.sorted().joined(separator: ", ")); got '\(family)'.")
         }

@@ -34,6 +34,7 @@ public struct SubnetGroupService: Sendable {
 
     public func create(name rawName: String, description: String?, subnetIDs: [String], tags: [Tag]) throws -> SubnetGroupView {
         let name = try ResourceName.normalise(rawName, field: "subnetGroupName", maxLength: 255)
+        if let description { try TextRules.refuseControlCharacters(description, field: "description") }
         guard name != BuiltinResources.defaultSubnetGroupName else {
             throw MemoryDBError(.subnetGroupAlreadyExists, "A subnet group named 'default' already exists.")
         }
@@ -54,6 +55,7 @@ public struct SubnetGroupService: Sendable {
     /// New description and/or subnets; clusters already placed keep their nodes' zones.
     public func update(name rawName: String, description: String?, subnetIDs: [String]?) throws -> SubnetGroupView {
         let name = rawName.lowercased()
+        if let description { try TextRules.refuseControlCharacters(description, field: "description") }
         guard name != BuiltinResources.defaultSubnetGroupName else {
             throw MemoryDBError.invalid("The default subnet group can't be modified.")
         }

@@ -8,6 +8,8 @@ public struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
     public var port: Int
     /// Whether the node speaks TLS: then the client verifies its certificate against the CA.
     public var tls: Bool
+    /// A Unix socket to use instead of host and port (a scratch redis-server has no TCP port).
+    public var unixSocket: String?
 
     public init(host: String = "127.0.0.1", port: Int, tls: Bool = false) {
         self.host = host
@@ -15,7 +17,12 @@ public struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
         self.tls = tls
     }
 
-    public var description: String { "\(host):\(port)" }
+    public init(unixSocket path: String) {
+        self.init(port: 0)
+        unixSocket = path
+    }
+
+    public var description: String { unixSocket ?? "\(host):\(port)" }
 }
 
 /// Credentials of the internal admin user, the only user the control plane uses on a node.
@@ -88,9 +95,9 @@ public struct RedisClient: Sendable {
         } else {
             tls = nil
         }
-        let channel = try await ClientBootstrap(group: group)
+        let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)))
-            .connect(host: address.host, port: address.port) { channel in
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<RESPValue, [String]>> = { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         // No host name: the node's certificate is checked against the IP we dialled.
@@ -101,6 +108,12 @@ public struct RedisClient: Sendable {
                     return try NIOAsyncChannel<RESPValue, [String]>(wrappingChannelSynchronously: channel)
                 }
             }
+        let channel: NIOAsyncChannel<RESPValue, [String]>
+        if let path = address.unixSocket {
+            channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
+        } else {
+            channel = try await bootstrap.connect(host: address.host, port: address.port, channelInitializer: initializer)
+        }
         return try await channel.executeThenClose { inbound, outbound in
             for command in commands { try await outbound.write(command) }
             var replies: [RESPValue] = []

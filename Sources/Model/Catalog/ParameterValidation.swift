@@ -15,7 +15,12 @@ extension ParameterDefinition {
             guard alternatives.contains(where: { Self.accepts(number, $0) }) else { throw refusal }
         case .string:
             if allowedValues.isEmpty {
-                guard value.allSatisfy({ !$0.isNewline && $0 != "\"" }) else { throw refusal }
+                // Free strings go into redis.conf and CONFIG SET: printable ASCII, no quotes.
+                guard value.unicodeScalars.allSatisfy({ (0x20...0x7e).contains($0.value) && $0 != "\"" && $0 != "'" }) else { throw refusal }
+                if name == "notify-keyspace-events" {
+                    // Redis' own alphabet for the setting; anything else it refuses at CONFIG SET.
+                    guard value.allSatisfy({ "KEg$lshzxetmdnA".contains($0) }) else { throw refusal }
+                }
                 return
             }
             guard allowedValues.split(separator: ",").contains(where: { $0 == value }) else { throw refusal }

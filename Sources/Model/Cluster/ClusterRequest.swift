@@ -15,12 +15,14 @@ public struct Tag: Sendable, Hashable, Codable {
         }
         var seen = Set<String>()
         for tag in tags {
-            guard (1...128).contains(tag.key.count) else {
-                throw .invalid("tags: a tag key must be 1 to 128 characters; got \(tag.key.count).")
+            guard (1...128).contains(tag.key.unicodeScalars.count) else {
+                throw .invalid("tags: a tag key must be 1 to 128 characters; got \(tag.key.unicodeScalars.count).")
             }
-            guard tag.value.count <= 256 else {
+            guard tag.value.unicodeScalars.count <= 256 else {
                 throw .invalid("tags: the value of tag '\(tag.key)' must be at most 256 characters.")
             }
+            try TextRules.refuseControlCharacters(tag.key, field: "tags: a tag key")
+            try TextRules.refuseControlCharacters(tag.value, field: "tags: the value of tag '\(tag.key)'")
             guard !tag.key.lowercased().hasPrefix("aws:") else {
                 throw .invalid("tags: tag keys must not begin with 'aws:' ('\(tag.key)').")
             }
@@ -137,9 +139,10 @@ public struct ClusterSpec: Sendable, Equatable {
             // checked against the stored groups by the service layer.
             parameterGroupName = group.lowercased()
         }
-        if let description = request.description, description.count > Self.maxDescriptionLength {
-            throw .invalid("description must be at most \(Self.maxDescriptionLength) characters; got \(description.count).")
+        if let description = request.description, description.unicodeScalars.count > Self.maxDescriptionLength {
+            throw .invalid("description must be at most \(Self.maxDescriptionLength) characters; got \(description.unicodeScalars.count).")
         }
+        if let description = request.description { try TextRules.refuseControlCharacters(description, field: "description") }
         self.description = request.description
         if let port = request.port {
             guard (1024...65535).contains(port) else {
