@@ -35,7 +35,7 @@ def test_a_custom_group_is_live_on_every_node(server):
     with pytest.raises(botocore.exceptions.ClientError) as raised:
         mdb.update_parameter_group(ParameterGroupName="default.memorydb-redis7", ParameterNameValues=[{"ParameterName": "timeout", "ParameterValue": "300"}])
     assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    values = {p["Name"]: p["Value"] for p in mdb.describe_parameters(ParameterGroupName="tuned", MaxResults=100)["Parameters"]}
+    values = {p["Name"]: p.get("Value") for p in mdb.describe_parameters(ParameterGroupName="tuned", MaxResults=100)["Parameters"]}
     assert values["maxmemory-policy"] == "allkeys-lru" and values["timeout"] == "300"
 
     mdb.create_cluster(ClusterName="tuned", NodeType="db.t4g.small", ACLName="open-access", NumShards=2, NumReplicasPerShard=1,
