@@ -22,6 +22,8 @@ UNEXPRESSIBLE_RULES = {
     "can't be reset": "built-in parameter groups reached through stateful links",
     "a cluster may have at most 500": "at most 500 nodes: numShards × (1 + numReplicasPerShard), a product",
     "is already in use on 127.0.0.1": "a requested endpoint port must be free on this machine (state, not shape)",
+    "this server's engine needs": "a cluster's parameter group must be of its engine's family (a stored group's family)",
+    "A resource may have at most 200 tags": "the quota counts the tags the resource already has (state, not shape)",
     "accessString": "the Redis ACL access-string grammar with its command and category names",
 }
 

@@ -62,3 +62,19 @@ def test_garbage_on_the_socket_leaves_the_server_healthy(server):
                 pass
     assert requests.get(server.url + "/health", timeout=5).status_code == 200
     assert server.process.poll() is None
+
+
+def test_malformed_http_gets_a_json_400_naming_the_problem(server):
+    import json
+    import socket
+    for raw, reason in [(b"GET /v1/users HTTP/1.1\r\nHost: x\r\ncontent-length: q\r\n\r\n", "content-length"),
+                        (b"GARBAGE\r\n\r\n", "method"), (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", "header")]:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+            s.sendall(raw)
+            reply = b""
+            while chunk := s.recv(4096):
+                reply += chunk
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"Content-Type: application/json" in head, reply
+        assert reason in json.loads(body)["error"]["message"]
+    assert server.request("GET", "/health").status_code == 200

@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// Limits that keep the API's listener from being starved of descriptors by slow or idle
@@ -90,11 +91,19 @@ public struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(
-                ConnectionGuardHandler(counter: counter, headerTimeout: .nanoseconds(headerTimeout.nanoseconds), answerRefusals: answerRefusals))
+        let guardHandler = ConnectionGuardHandler(
+            counter: counter, headerTimeout: .nanoseconds(headerTimeout.nanoseconds), answerRefusals: answerRefusals)
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(guardHandler)
         }.flatMap {
             base.setup(channel: channel, logger: logger)
+        }.flatMapThrowing { value in
+            // Malformed HTTP is answered like every other error, in JSON, before Hummingbird's
+            // own bare 400 would be.
+            if let state = try? channel.pipeline.syncOperations.handler(type: HTTPConnectionStateHandler.self) {
+                try channel.pipeline.syncOperations.addHandler(MalformedRequestResponder(connection: guardHandler), position: .before(state))
+            }
+            return value
         }
     }
 
@@ -136,14 +145,20 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
         self.answerRefusals = answerRefusals
     }
 
-    static let refusal: [UInt8] = {
-        let body = #"{"error":{"code":"InsufficientClusterCapacityFault","message":"Too many connections to the API; try again shortly."}}"#
+    static let refusal = rawResponse(
+        status: "503 Service Unavailable", code: "InsufficientClusterCapacityFault",
+        message: "Too many connections to the API; try again shortly.", extraHeaders: "Retry-After: 1\r\n")
+
+    /// A complete HTTP/1.1 error response in the API's JSON shape, closing the connection.
+    static func rawResponse(status: String, code: String, message: String, extraHeaders: String = "") -> [UInt8] {
+        let body = #"{"error":{"code":""# + code + #"","message":""# + message + #""}}"#
         return Array(
-            ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+            ("HTTP/1.1 \(status)\r\nContent-Type: application/json\r\n\(extraHeaders)Connection: close\r\n"
                 + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
-    }()
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         holdsSlot = counter.acquire()
         refused = !holdsSlot
         // A refused connection gets a moment for its 503 (inside TLS, after the handshake) and
@@ -157,6 +172,17 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
         refuseIfNeeded(context: context)
+    }
+
+    /// The handler's own place in the pipeline, below the HTTP codec: raw bytes written here go
+    /// straight to the socket (or TLS).
+    private var context: ChannelHandlerContext?
+
+    /// Answers with raw bytes and closes the connection.
+    func answerAndClose(_ bytes: [UInt8]) {
+        guard let context else { return }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func refuseIfNeeded(context: ChannelHandlerContext) {
@@ -205,6 +231,7 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func handlerRemoved(context: ChannelHandlerContext) {
         releaseSlot()
+        self.context = nil
     }
 
     private func releaseSlot() {
@@ -214,6 +241,28 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
             holdsSlot = false
             counter.release()
         }
+    }
+}
+
+/// Answers a request the HTTP parser cannot read (a bad Content-Length, a broken header) with a
+/// JSON 400 naming the problem, as every other error is answered, and closes the connection.
+final class MalformedRequestResponder: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = Any
+    let connection: ConnectionGuardHandler
+
+    init(connection: ConnectionGuardHandler) {
+        self.connection = connection
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let reason = "\(parserError)".replacingOccurrences(of: "\"", with: "'")
+        connection.answerAndClose(
+            ConnectionGuardHandler.rawResponse(
+                status: "400 Bad Request", code: "InvalidParameterValueException", message: "The request is not valid HTTP/1.1 (\(reason))."))
     }
 }
 
