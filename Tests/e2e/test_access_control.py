@@ -107,3 +107,13 @@ def test_users_and_acls_through_rest(server):
     assert server.request("DELETE", "/v1/acls/readers").status_code == 200
     assert server.request("DELETE", "/v1/users/reader").status_code == 200
     assert server.request("DELETE", "/v1/users/default").status_code == 400
+
+
+def test_access_strings_with_control_characters_or_refused_by_redis_are_400(server):
+    for access in ["on ~a\u0000b +get", "on ~x\u008d +get"]:
+        refused = server.request("POST", "/v1/users", json={"name": "odd", "accessString": access,
+                                                            "authenticationMode": {"type": "no-password"}})
+        assert refused.status_code == 400 and "control characters" in refused.json()["error"]["message"], refused.text
+    kept = server.request("POST", "/v1/users", json={"name": "wide", "accessString": "on ~ø* +get",
+                                                     "authenticationMode": {"type": "no-password"}})
+    assert kept.status_code == 201 and kept.json()["accessString"] == "on ~ø* resetchannels -@all +get"

@@ -61,7 +61,10 @@ public struct RedisRulesNormaliser: AccessRulesNormaliser {
         while true {
             do {
                 let replies = try await client.send([rules, ["ACL", "LIST"]], to: address, as: nil)
-                _ = try replies[0].orThrow()
+                if case .error(let message) = replies[0] {
+                    // Redis itself refuses the rules: the caller's access string is at fault.
+                    throw MemoryDBError.invalid("accessString is refused by Redis: \(message)")
+                }
                 return try Self.rules(ofProbeIn: replies[1])
             } catch is NodeUnreachableError where clock.now < deadline {
                 if (try? ProcessControl.isAlive(pid)) == false {

@@ -22,6 +22,8 @@ public struct AccessString: Sendable, Equatable, CustomStringConvertible {
         var keys: [String] = []
         var channels: [String] = []
         var commands: [String] = []
+        // Tabs separate rules; any other control character would end up in a node's config file.
+        try TextRules.refuseControlCharacters(text.replacingTabs(), field: "accessString")
         let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard !tokens.isEmpty else { throw .invalid("accessString must not be empty.") }
         for token in tokens {
@@ -98,4 +100,8 @@ public struct AccessString: Sendable, Equatable, CustomStringConvertible {
     public var nodeRules: String {
         description + (grantsAllKeys ? "" : " -flushall -flushdb -swapdb") + " " + RestrictedCommands.aclRules
     }
+}
+
+extension String {
+    fileprivate func replacingTabs() -> String { String(unicodeScalars.map { $0 == "\t" ? " " : Character($0) }) }
 }
