@@ -84,11 +84,13 @@ struct AWSOperations: Sendable {
         request.autoMinorVersionUpgrade = try input.bool("AutoMinorVersionUpgrade")
         request.dataTiering = try input.bool("DataTiering")
         request.securityGroupIds = try input.strings("SecurityGroupIds")
-        var unsupported = ["MultiRegionClusterName", "SnsTopicArn", "KmsKeyId", "SnapshotArns", "SnapshotName"]
-            .filter(input.has)
-        if let network = try input.string("NetworkType"), network != "ipv4" { unsupported.append("NetworkType \(network)") }
-        if let discovery = try input.string("IpDiscovery"), discovery != "ipv4" { unsupported.append("IpDiscovery \(discovery)") }
-        request.unsupportedFields = unsupported
+        request.multiRegionClusterName = try input.string("MultiRegionClusterName")
+        request.snsTopicArn = try input.string("SnsTopicArn")
+        request.kmsKeyId = try input.string("KmsKeyId")
+        request.snapshotArns = try input.strings("SnapshotArns")
+        request.snapshotName = try input.string("SnapshotName")
+        request.networkType = try input.string("NetworkType")
+        request.ipDiscovery = try input.string("IpDiscovery")
         let cluster = try services.clusters.createCluster(request)
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }

@@ -88,22 +88,23 @@ struct ClusterController {
         var securityGroupIds: [String]?
         var networkType: String?
         var ipDiscovery: String?
-
-        /// The members of AWS's CreateCluster that MemoryPlane cannot honour yet: accepted as
-        /// names so the refusal says so, instead of "unknown field".
-        static let refused: [String] = ["multiRegionClusterName", "snsTopicArn", "kmsKeyId", "snapshotArns", "snapshotName"]
+        var multiRegionClusterName: String?
+        var snsTopicArn: String?
+        var kmsKeyId: String?
+        var snapshotArns: [String]?
+        var snapshotName: String?
 
         static let fields: Set<String> = Set([
             "name", "nodeType", "numShards", "numReplicasPerShard", "aclName", "tlsEnabled",
             "parameterGroupName", "description", "port", "tags", "subnetGroupName", "maintenanceWindow", "snapshotWindow",
             "snapshotRetentionLimit", "engine", "engineVersion", "autoMinorVersionUpgrade", "dataTiering", "securityGroupIds",
-            "networkType", "ipDiscovery",
-        ] + refused)
+            "networkType", "ipDiscovery", "multiRegionClusterName", "snsTopicArn", "kmsKeyId", "snapshotArns", "snapshotName",
+        ])
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let wait = try wantsWait(request)
-        let (body, given) = try await JSONBody.decodeWithFields(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
+        let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
         var request = CreateClusterRequest(
             name: body.name, nodeType: body.nodeType, numShards: body.numShards,
             numReplicasPerShard: body.numReplicasPerShard, aclName: body.aclName, tlsEnabled: body.tlsEnabled,
@@ -118,10 +119,13 @@ struct ClusterController {
         request.autoMinorVersionUpgrade = body.autoMinorVersionUpgrade
         request.dataTiering = body.dataTiering
         request.securityGroupIds = body.securityGroupIds
-        var unsupported = CreateBody.refused.filter(given.contains)
-        if let network = body.networkType, network != "ipv4" { unsupported.append("networkType \(network)") }
-        if let discovery = body.ipDiscovery, discovery != "ipv4" { unsupported.append("ipDiscovery \(discovery)") }
-        request.unsupportedFields = unsupported
+        request.multiRegionClusterName = body.multiRegionClusterName
+        request.snsTopicArn = body.snsTopicArn
+        request.kmsKeyId = body.kmsKeyId
+        request.snapshotArns = body.snapshotArns
+        request.snapshotName = body.snapshotName
+        request.networkType = body.networkType
+        request.ipDiscovery = body.ipDiscovery
         let created = try service.createCluster(request)
         if wait {
             let settled = try await service.waitUntilSettled(created.name) ?? created

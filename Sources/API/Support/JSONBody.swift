@@ -17,13 +17,6 @@ enum JSONBody {
     ]
 
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: APIRequestContext, allowedFields: Set<String>) async throws -> T {
-        try await decodeWithFields(type, from: request, context: context, allowedFields: allowedFields).value
-    }
-
-    /// Decodes the body and also says which top-level fields it named.
-    static func decodeWithFields<T: Decodable>(
-        _ type: T.Type, from request: Request, context: APIRequestContext, allowedFields: Set<String>
-    ) async throws -> (value: T, fields: Set<String>) {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: context.maxUploadSize)
@@ -43,7 +36,7 @@ enum JSONBody {
         }
         try checkFields(fields, allowed: allowedFields, path: "")
         do {
-            return (try JSONDecoder().decode(T.self, from: data), Set(fields.keys))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
                 let field = fields.keys.sorted().first(where: { isFractional(fields[$0]) })

@@ -56,9 +56,29 @@ public struct CreateClusterRequest: Sendable {
     /// Recorded and reported `active`; MemoryPlane's nodes listen on loopback only, so there is
     /// no network for a security group to filter.
     public var securityGroupIds: [String]?
-    /// Fields a door received that MemoryPlane cannot honour yet (security groups, KMS keys,
-    /// SNS topics, seeding from snapshots, IPv6...), by their wire names; each is refused.
-    public var unsupportedFields: [String] = []
+    /// Members MemoryPlane cannot honour yet; each is refused by name (`notYetSupported`).
+    public var multiRegionClusterName: String?
+    public var snsTopicArn: String?
+    public var kmsKeyId: String?
+    public var snapshotArns: [String]?
+    public var snapshotName: String?
+    /// Only `ipv4` is offered.
+    public var networkType: String?
+    public var ipDiscovery: String?
+
+    /// The members given that MemoryPlane cannot honour yet, by their REST names (the AWS door
+    /// renames them in its messages).
+    public var notYetSupported: [String] {
+        var fields: [String] = []
+        if multiRegionClusterName != nil { fields.append("multiRegionClusterName") }
+        if snsTopicArn != nil { fields.append("snsTopicArn") }
+        if kmsKeyId != nil { fields.append("kmsKeyId") }
+        if snapshotArns != nil { fields.append("snapshotArns") }
+        if snapshotName != nil { fields.append("snapshotName") }
+        if let networkType, networkType != "ipv4" { fields.append("networkType \(networkType)") }
+        if let ipDiscovery, ipDiscovery != "ipv4" { fields.append("ipDiscovery \(ipDiscovery)") }
+        return fields
+    }
 
     public init(
         name: String, nodeType: String, numShards: Int? = nil, numReplicasPerShard: Int? = nil,
@@ -152,7 +172,7 @@ public struct ClusterSpec: Sendable, Equatable {
         self.port = request.port
         try Tag.validate(request.tags)
         tags = request.tags
-        if let field = request.unsupportedFields.first {
+        if let field = request.notYetSupported.first {
             throw MemoryDBError(.invalidParameterCombination, "\(field) is not supported by MemoryPlane yet; leave it out.")
         }
         if let engine = request.engine, engine.lowercased() != "redis" {
