@@ -80,28 +80,26 @@ public struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let counter: ConnectionCounter
     let headerTimeout: Duration
-    /// Whether a refusal may be written as plaintext HTTP (true also inside TLS, which encrypts it).
-    let answerRefusals: Bool
-
-    public init(_ base: Base, counter: ConnectionCounter, headerTimeout: Duration, answerRefusals: Bool = true) {
+    public init(_ base: Base, counter: ConnectionCounter, headerTimeout: Duration) {
         self.base = base
         self.counter = counter
         self.headerTimeout = headerTimeout
-        self.answerRefusals = answerRefusals
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let guardHandler = ConnectionGuardHandler(
-            counter: counter, headerTimeout: .nanoseconds(headerTimeout.nanoseconds), answerRefusals: answerRefusals)
+            counter: counter, headerTimeout: .nanoseconds(headerTimeout.nanoseconds))
+        // Both handlers live on the channel's event loop, where every closure below runs.
+        let bound = NIOLoopBound(guardHandler, eventLoop: channel.eventLoop)
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(guardHandler)
+            try channel.pipeline.syncOperations.addHandler(bound.value)
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }.flatMapThrowing { value in
             // Malformed HTTP is answered like every other error, in JSON, before Hummingbird's
             // own bare 400 would be.
             if let state = try? channel.pipeline.syncOperations.handler(type: HTTPConnectionStateHandler.self) {
-                try channel.pipeline.syncOperations.addHandler(MalformedRequestResponder(connection: guardHandler), position: .before(state))
+                try channel.pipeline.syncOperations.addHandler(MalformedRequestResponder(connection: bound.value), position: .before(state))
             }
             return value
         }
@@ -131,7 +129,6 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
 
     let counter: ConnectionCounter
     let headerTimeout: TimeAmount
-    let answerRefusals: Bool
     private var holdsSlot = false
     private var refused = false
     private var headComplete = false
@@ -139,10 +136,9 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
     private var tail: [UInt8] = []
     private var timer: Scheduled<Void>?
 
-    init(counter: ConnectionCounter, headerTimeout: TimeAmount, answerRefusals: Bool) {
+    init(counter: ConnectionCounter, headerTimeout: TimeAmount) {
         self.counter = counter
         self.headerTimeout = headerTimeout
-        self.answerRefusals = answerRefusals
     }
 
     static let refusal = rawResponse(
@@ -166,12 +162,12 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
         let deadline = holdsSlot ? headerTimeout : min(headerTimeout, .seconds(2))
         let channel = context.channel
         timer = context.eventLoop.scheduleTask(in: deadline) { channel.close(promise: nil) }
-        if context.channel.isActive { refuseIfNeeded(context: context) }
+        if context.channel.isActive { refuseIfNeeded() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
-        refuseIfNeeded(context: context)
+        refuseIfNeeded()
     }
 
     /// The handler's own place in the pipeline, below the HTTP codec: raw bytes written here go
@@ -185,17 +181,10 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes))).whenComplete { _ in channel.close(promise: nil) }
     }
 
-    private func refuseIfNeeded(context: ChannelHandlerContext) {
+    private func refuseIfNeeded() {
         guard refused else { return }
         refused = false
-        guard answerRefusals else {
-            context.close(promise: nil)
-            return
-        }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Self.refusal))).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        answerAndClose(Self.refusal)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -87,21 +87,25 @@ public struct AccessControlService: Sendable {
     public func updateUser(name rawName: String, accessString: String?, authenticationType: String?, passwords: [String]?) async throws -> UserView {
         let name = rawName.lowercased()
         guard name != BuiltinResources.defaultUserName else { throw MemoryDBError.invalid("The default user can't be modified.") }
-        guard var record = try store.user(named: name) else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+        guard try store.user(named: name) != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
         guard accessString != nil || authenticationType != nil else {
             throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give an AccessString or an AuthenticationMode.")
         }
-        if let accessString { record.accessString = try await normaliser.normalise(AccessString(parsing: accessString)) }
-        if let authenticationType {
-            record.authenticationType = authenticationType
-            record.passwordHashes = try Self.passwordHashes(type: authenticationType, passwords: passwords ?? []).joined(separator: ",")
-        }
-        let updated = record
-        let clusters = try store.write { transaction in
-            guard try transaction.user(named: name) != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
-            let clusters = try transaction.update(updated)
+        // Validated (and normalised, which asks Redis) before the transaction, applied inside it
+        // to the row as it is then.
+        var access: String?
+        if let accessString { access = try await normaliser.normalise(AccessString(parsing: accessString)) }
+        let hashes = try authenticationType.map { try Self.passwordHashes(type: $0, passwords: passwords ?? []) }
+        let (record, clusters) = try store.write { transaction in
+            guard var record = try transaction.user(named: name) else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
+            if let access { record.accessString = access }
+            if let authenticationType, let hashes {
+                record.authenticationType = authenticationType
+                record.passwordHashes = hashes.joined(separator: ",")
+            }
+            let clusters = try transaction.update(record)
             try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User updated", createdAt: nowMilliseconds()))
-            return clusters
+            return (record, clusters)
         }
         for cluster in clusters { trigger.wake(cluster: cluster) }
         return try view(record, acls: store.acls())

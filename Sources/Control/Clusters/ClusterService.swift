@@ -146,12 +146,7 @@ public struct ClusterService: Sendable {
         guard !request.isEmpty else {
             throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow.")
         }
-        if let limit = request.snapshotRetentionLimit {
-            guard (0...35).contains(limit) else { throw MemoryDBError.invalid("snapshotRetentionLimit must be between 0 and 35 days; got \(limit).") }
-            guard limit == 0 else {
-                throw MemoryDBError(.invalidParameterCombination, "snapshotRetentionLimit: automatic snapshots are not supported by MemoryPlane yet; use 0.")
-            }
-        }
+        try ClusterSpec.validate(snapshotRetentionLimit: request.snapshotRetentionLimit)
         let acl = request.aclName?.lowercased()
         if let acl {
             guard try accessControl.aclExists(acl) else { throw MemoryDBError(.aclNotFound, "ACL '\(acl)' not found.") }
@@ -159,25 +154,17 @@ public struct ClusterService: Sendable {
                 throw MemoryDBError(.invalidParameterCombination, "A cluster without TLS can only use ACL 'open-access'.")
             }
         }
-        if let description = request.description { try TextRules.refuseControlCharacters(description, field: "description") }
-        if let description = request.description, description.unicodeScalars.count > ClusterSpec.maxDescriptionLength {
-            throw MemoryDBError.invalid("description must be at most \(ClusterSpec.maxDescriptionLength) characters; got \(description.unicodeScalars.count).")
-        }
+        try ClusterSpec.validate(description: request.description)
         let group = request.parameterGroupName?.lowercased()
         if let group { try checkFamily(of: group) }
         let securityGroups = try request.securityGroupIds.map { ids throws(MemoryDBError) in try SecurityGroups.validate(ids) }
         let maintenance = try request.maintenanceWindow.map { text throws(MemoryDBError) in try Windows.validateMaintenance(text) }
         let snapshot = try request.snapshotWindow.map { text throws(MemoryDBError) in try Windows.validateSnapshot(text) }
-        let windows = (maintenance ?? existing.maintenanceWindow, snapshot ?? existing.snapshotWindow)
-        if (maintenance != nil || snapshot != nil) && Windows.overlap(maintenance: windows.0, snapshot: windows.1) {
-            throw MemoryDBError(.invalidParameterCombination, "maintenanceWindow \(windows.0) and snapshotWindow \(windows.1) overlap; choose windows apart.")
-        }
         var changes: [String] = []
         if request.description != nil { changes.append("Cluster description updated") }
         if let acl { changes.append("Cluster switched to ACL \(acl)") }
         if let group { changes.append("Cluster switched to parameter group \(group)") }
         if let securityGroups { changes.append("Cluster security groups set to [\(securityGroups.joined(separator: ", "))]") }
-        if maintenance != nil || snapshot != nil { changes.append("Cluster windows set: maintenance \(windows.0), snapshot \(windows.1)") }
         let record = try store.write { transaction in
             guard var cluster = try transaction.cluster(named: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
@@ -187,7 +174,17 @@ public struct ClusterService: Sendable {
             if let acl { cluster.aclName = acl }
             if let group { cluster.parameterGroupName = group }
             if let securityGroups { cluster.securityGroups = securityGroups }
-            (cluster.maintenanceWindow, cluster.snapshotWindow) = windows
+            if maintenance != nil || snapshot != nil {
+                // Checked against the row this transaction changes, so no concurrent update slips between.
+                cluster.maintenanceWindow = maintenance ?? cluster.maintenanceWindow
+                cluster.snapshotWindow = snapshot ?? cluster.snapshotWindow
+                guard !Windows.overlap(maintenance: cluster.maintenanceWindow, snapshot: cluster.snapshotWindow) else {
+                    throw MemoryDBError(
+                        .invalidParameterCombination,
+                        "maintenanceWindow \(cluster.maintenanceWindow) and snapshotWindow \(cluster.snapshotWindow) overlap; choose windows apart.")
+                }
+                changes.append("Cluster windows set: maintenance \(cluster.maintenanceWindow), snapshot \(cluster.snapshotWindow)")
+            }
             try transaction.update(cluster)
             for change in changes {
                 try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: nowMilliseconds()))

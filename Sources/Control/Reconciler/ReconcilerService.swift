@@ -74,7 +74,9 @@ public final class ReconcilerService: Service {
             }
             noteDeferral(of: name, outcome)
             switch outcome {
-            case .gone: return
+            case .gone:
+                signal.forget(cluster: name)
+                return
             case .settled: _ = await signal.wait(for: .cluster(name), timeout: supervisionInterval, clock: clock)
             case .progressing: _ = await signal.wait(for: .cluster(name), timeout: progressInterval, clock: clock)
             case .deferred: try? await clock.sleep(for: supervisionInterval * 4)

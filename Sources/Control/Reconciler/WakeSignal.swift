@@ -38,6 +38,11 @@ public final class WakeSignal: ReconcileTrigger, Sendable {
         for continuation in continuations { continuation.resume() }
     }
 
+    /// Drops a wake-up left for a cluster that is gone, so none piles up.
+    func forget(cluster name: String) {
+        _ = state.withLock { $0.pending.remove(.cluster(name)) }
+    }
+
     /// Waits until `key` is woken or `clock` says `timeout` passed; true when woken.
     func wait<C: Clock>(for key: Key, timeout: Duration, clock: C) async -> Bool where C.Duration == Duration {
         if state.withLock({ $0.pending.remove(key) != nil }) { return true }

@@ -59,19 +59,21 @@ public struct SubnetGroupService: Sendable {
         guard name != BuiltinResources.defaultSubnetGroupName else {
             throw MemoryDBError.invalid("The default subnet group can't be modified.")
         }
-        guard let current = try store.subnetGroup(named: name) else {
+        guard try store.subnetGroup(named: name) != nil else {
             throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
         }
         guard description != nil || subnetIDs != nil else {
             throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give a Description or SubnetIds.")
         }
-        let subnets = try subnetIDs.map { try self.subnets($0) } ?? current.subnets
+        let subnets = try subnetIDs.map { try self.subnets($0) }
         try store.write { transaction in
-            guard try transaction.subnetGroup(named: name) != nil else {
+            // Read again inside the transaction: what is kept comes from the row being changed.
+            guard let current = try transaction.subnetGroup(named: name) else {
                 throw MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found.")
             }
             try transaction.update(
-                SubnetGroupRecord(name: name, description: description ?? current.description, subnets: subnets), replaceSubnets: subnetIDs != nil)
+                SubnetGroupRecord(name: name, description: description ?? current.description, subnets: subnets ?? current.subnets),
+                replaceSubnets: subnets != nil)
             try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group updated", createdAt: nowMilliseconds()))
         }
         return try view(named: name)

@@ -124,6 +124,26 @@ public struct ClusterSpec: Sendable, Equatable {
     public var nodesPerShard: Int { 1 + numReplicasPerShard }
     public var totalNodes: Int { numShards * nodesPerShard }
 
+    /// A description's rules, the same on create and update.
+    public static func validate(description: String?) throws(MemoryDBError) {
+        guard let description else { return }
+        guard description.unicodeScalars.count <= maxDescriptionLength else {
+            throw .invalid("description must be at most \(maxDescriptionLength) characters; got \(description.unicodeScalars.count).")
+        }
+        try TextRules.refuseControlCharacters(description, field: "description")
+    }
+
+    /// 0–35 days as AWS allows, and only 0 while automatic snapshots are not offered.
+    public static func validate(snapshotRetentionLimit limit: Int?) throws(MemoryDBError) {
+        guard let limit else { return }
+        guard (0...35).contains(limit) else {
+            throw .invalid("snapshotRetentionLimit must be between 0 and 35 days; got \(limit).")
+        }
+        guard limit == 0 else {
+            throw MemoryDBError(.invalidParameterCombination, "snapshotRetentionLimit: automatic snapshots are not supported by MemoryPlane yet; use 0.")
+        }
+    }
+
     /// Applies MemoryDB's defaults and limits to a request.
     public init(validating request: CreateClusterRequest) throws(MemoryDBError) {
         name = try ResourceName.normalise(request.name, field: "name")
@@ -159,10 +179,7 @@ public struct ClusterSpec: Sendable, Equatable {
             // checked against the stored groups by the service layer.
             parameterGroupName = group.lowercased()
         }
-        if let description = request.description, description.unicodeScalars.count > Self.maxDescriptionLength {
-            throw .invalid("description must be at most \(Self.maxDescriptionLength) characters; got \(description.unicodeScalars.count).")
-        }
-        if let description = request.description { try TextRules.refuseControlCharacters(description, field: "description") }
+        try Self.validate(description: request.description)
         self.description = request.description
         if let port = request.port {
             guard (1024...65535).contains(port) else {
@@ -178,14 +195,7 @@ public struct ClusterSpec: Sendable, Equatable {
         if let engine = request.engine, engine.lowercased() != "redis" {
             throw .invalid("engine '\(engine)' is not installed; MemoryPlane runs redis.")
         }
-        if let limit = request.snapshotRetentionLimit {
-            guard (0...35).contains(limit) else {
-                throw .invalid("snapshotRetentionLimit must be between 0 and 35 days; got \(limit).")
-            }
-            guard limit == 0 else {
-                throw MemoryDBError(.invalidParameterCombination, "snapshotRetentionLimit: automatic snapshots are not supported by MemoryPlane yet; use 0.")
-            }
-        }
+        try Self.validate(snapshotRetentionLimit: request.snapshotRetentionLimit)
         if request.dataTiering == true {
             throw MemoryDBError(.invalidParameterCombination, "dataTiering is not supported by MemoryPlane; leave it false.")
         }
