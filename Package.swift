@@ -34,6 +34,7 @@ let package = Package(
                 .embedInCode("0005_users_acls.sql"),
                 .embedInCode("0006_orphan_tags.sql"),
                 .embedInCode("0007_security_groups.sql"),
+                .embedInCode("0008_topology.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

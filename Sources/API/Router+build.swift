@@ -11,6 +11,7 @@ public struct APIServices: Sendable {
     public var parameterGroups: ParameterGroupService
     public var subnetGroups: SubnetGroupService
     public var accessControl: AccessControlService
+    public var drills: DrillService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// The region signatures must be scoped to (the server's `--region`).
@@ -22,10 +23,11 @@ public struct APIServices: Sendable {
 
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
-        parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService,
+        parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService, drills: DrillService,
         accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
         self.accessControl = accessControl
+        self.drills = drills
         self.parameterGroups = parameterGroups
         self.subnetGroups = subnetGroups
         self.caCertificate = caCertificate
@@ -66,6 +68,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     ParameterGroupController(service: services.parameterGroups).addRoutes(to: v1)
     SubnetGroupController(service: services.subnetGroups).addRoutes(to: v1)
     AccessControlController(service: services.accessControl).addRoutes(to: v1)
+    DrillController(service: services.drills).addRoutes(to: v1)
     routes.record(router.routes.map { ("\($0.path)", $0.method) })
     return router
 }

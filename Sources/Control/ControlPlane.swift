@@ -19,13 +19,14 @@ public struct ControlPlane: Sendable {
     public let parameterGroups: ParameterGroupService
     public let subnetGroups: SubnetGroupService
     public let accessControl: AccessControlService
+    public let drills: DrillService
     /// The background reconcile loops; nil without a data plane.
     public let reconciler: ReconcilerService?
 
     public init(
         configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?,
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
-        supervisionInterval: Duration = .milliseconds(250), logger: Logger
+        supervisionInterval: Duration = .seconds(2), logger: Logger
     ) {
         self.configuration = configuration
         self.store = store
@@ -38,12 +39,13 @@ public struct ControlPlane: Sendable {
             configuration: configuration, store: store, trigger: signal, parameterGroups: parameterGroups, accessControl: accessControl,
             subnetGroups: subnetGroups, ports: ports, logger: logger)
         events = EventService(store: store)
+        drills = DrillService(store: store, trigger: signal)
         tags = TagService(store: store, configuration: configuration)
         catalog = CatalogService(store: store, configuration: configuration)
         if let dataPlane {
             let cycle = ClusterReconciler(
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,
-                accessControl: accessControl, logger: logger)
+                accessControl: accessControl, trigger: signal, logger: logger)
             reconciler = ReconcilerService(
                 store: store, reconciler: cycle, signal: signal, logger: logger, supervisionInterval: supervisionInterval)
         } else {

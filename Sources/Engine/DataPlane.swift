@@ -24,14 +24,37 @@ public protocol DataPlane: Sendable {
     func meet(_ node: NodeSpec, peer: NodeSpec) async throws
     /// Assigns slots to a primary (CLUSTER ADDSLOTSRANGE).
     func addSlots(_ node: NodeSpec, _ ranges: [SlotRange]) async throws
-    /// Makes `node` a replica of the primary with Redis id `primaryID` (CLUSTER REPLICATE).
+    /// Makes `node` a replica of the primary with Redis id `primaryID` (CLUSTER REPLICATE). Sent
+    /// to a replica of that primary already, it reconnects now instead of at its next retry.
     func replicate(_ node: NodeSpec, primaryID: String) async throws
+    /// Kills the node's process at once (SIGKILL), fencing a hung primary or losing a node with
+    /// its zone. Returns the replication offset it reported just before, when it answered.
+    func killNode(_ node: NodeSpec) async -> Int64?
+    /// Deletes the node's data (its AOF) and keeps its identity (`nodes.conf`), as a lost disk would.
+    func discardData(_ node: NodeSpec) throws
+    /// Makes `replica` its shard's primary with no acknowledged write lost: with `primary`, pauses
+    /// writes there, waits until the replica has the primary's whole stream, takes over, and
+    /// releases the pause only once the old primary knows it is a replica. Without `primary` (it
+    /// is gone), takes over with what the replica has.
+    func promote(_ replica: NodeSpec, demoting primary: NodeSpec?) async throws -> PromotionReport
+
+    /// Keeps a liveness probe on exactly `nodes` of `cluster`; `onChange` hears when one starts
+    /// or stops answering.
+    func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void)
+    /// What the liveness probe last learned of the node.
+    func liveness(of node: NodeSpec) -> NodeLiveness
+    /// Stops probing the cluster's nodes.
+    func unwatch(cluster: String)
 
     /// The PID of the cluster endpoint's running process, proven ours; nil when not running.
     /// Throws `ProbeUnavailableError` when it cannot tell (out of descriptors).
     func runningEndpointPID(_ endpoint: EndpointSpec) throws -> Int32?
     /// Writes the endpoint's backend list and starts it when it is not running.
     func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32
+    /// The backends the running endpoint reads (primaries first), as last written.
+    func endpointBackends(_ endpoint: EndpointSpec) -> [EndpointBackend]
+    /// Rewrites the endpoint's backend list; it applies to the next client connection.
+    func setEndpointBackends(_ endpoint: EndpointSpec) throws
     /// Whether a PING sent through the endpoint comes back PONG.
     func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool
     /// Applies parameter values to a running node (CONFIG SET), for those that take effect at once.
@@ -75,18 +98,73 @@ public struct NodeSpec: Sendable, Hashable {
     public var address: NodeAddress { NodeAddress(port: port, tls: tls) }
 }
 
-/// A cluster's endpoint: a port that forwards each connection to whichever node answers.
+/// A cluster's endpoint: a port that forwards each connection to a primary (a replica only when
+/// no primary accepts).
 public struct EndpointSpec: Sendable, Hashable {
     public var clusterName: String
     public var port: Int
-    public var backendPorts: [Int]
+    public var backends: [EndpointBackend]
     /// Whether the nodes behind it speak TLS (the endpoint forwards bytes either way).
     public var tls: Bool
 
-    public init(clusterName: String, port: Int, backendPorts: [Int], tls: Bool = false) {
+    public init(clusterName: String, port: Int, backends: [EndpointBackend], tls: Bool = false) {
         self.clusterName = clusterName
         self.port = port
-        self.backendPorts = backendPorts
+        self.backends = backends
         self.tls = tls
     }
+}
+
+/// One node behind an endpoint, and whether it is a primary (tried first).
+public struct EndpointBackend: Sendable, Hashable, CustomStringConvertible {
+    public var port: Int
+    public var role: NodeRole
+
+    public init(port: Int, role: NodeRole) {
+        self.port = port
+        self.role = role
+    }
+
+    /// The line in the endpoint's backend file: `127.0.0.1:7001 primary`.
+    public var description: String { "127.0.0.1:\(port) \(role.rawValue)" }
+
+    /// Parses the backend file; a line without a role (older files) counts as a primary.
+    public static func parseFile(_ text: String) -> [(host: String, port: Int, role: NodeRole)] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard let address = fields.first, let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+                return nil
+            }
+            let role = fields.count > 1 ? NodeRole(rawValue: String(fields[1])) ?? .primary : .primary
+            return (String(address[..<colon]), port, role)
+        }
+    }
+}
+
+/// How a promotion went.
+public struct PromotionReport: Sendable, Equatable {
+    /// The promoted replica's replication offset when it took over.
+    public var replicaOffset: Int64
+    /// The old primary's offset the replica was made to reach; nil when the primary was gone.
+    public var primaryOffset: Int64?
+    /// How long writes were paused on the old primary, in milliseconds.
+    public var pausedMilliseconds: Int64
+
+    public init(replicaOffset: Int64, primaryOffset: Int64?, pausedMilliseconds: Int64) {
+        self.replicaOffset = replicaOffset
+        self.primaryOffset = primaryOffset
+        self.pausedMilliseconds = pausedMilliseconds
+    }
+}
+
+/// A promotion that could not be completed safely; the message says which step and why.
+public struct PromotionError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    /// The replica did take over: the old primary must be fenced if it has not stepped down.
+    public let tookOver: Bool
+    public init(_ message: String, tookOver: Bool = false) {
+        self.message = message
+        self.tookOver = tookOver
+    }
+    public var description: String { message }
 }

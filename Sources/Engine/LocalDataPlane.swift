@@ -15,23 +15,31 @@ public struct LocalDataPlane: DataPlane {
     /// The data directory's CA, made the first time a TLS node needs it.
     public let certificates: CertificateAuthorityProvider
     private let plainClient: RedisClient
+    /// Persistent PING probes: how a hung node is noticed within `silenceThreshold`.
+    public let monitor: LivenessMonitor
+    /// How long an observation may take: a node that does not answer in this time is reported
+    /// as not answering, and the pass goes on (the liveness probe judges whether it is hung).
+    public var observationTimeout: Duration = .milliseconds(800)
 
     public init(
         dataDirectory: String, enginePath: String, proxyExecutable: String, client: RedisClient = RedisClient(), logger: Logger,
-        certificates: CertificateAuthorityProvider? = nil
+        certificates: CertificateAuthorityProvider? = nil, monitor: LivenessMonitor? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.enginePath = enginePath
         self.proxyExecutable = proxyExecutable
         self.plainClient = client
         self.logger = logger
-        self.certificates = certificates ?? CertificateAuthorityProvider(dataDirectory: dataDirectory)
+        let certificates = certificates ?? CertificateAuthorityProvider(dataDirectory: dataDirectory)
+        self.certificates = certificates
+        self.monitor = monitor ?? LivenessMonitor(tlsContext: { try certificates.clientContext() })
     }
 
     /// A client able to talk to `address`: TLS nodes need the CA to verify them.
-    func client(for address: NodeAddress) throws -> RedisClient {
-        guard address.tls else { return plainClient }
+    func client(for address: NodeAddress, timeout: Duration? = nil) throws -> RedisClient {
         var client = plainClient
+        if let timeout { client.timeout = timeout }
+        guard address.tls else { return client }
         client.tlsContext = try certificates.clientContext()
         return client
     }
@@ -92,7 +100,7 @@ public struct LocalDataPlane: DataPlane {
     }
 
     public func observe(_ node: NodeSpec) async throws -> NodeObservation {
-        let replies = try await client(for: node.address).send(
+        let replies = try await client(for: node.address, timeout: observationTimeout).send(
             [["CLUSTER", "MYID"], ["CLUSTER", "NODES"], ["CLUSTER", "INFO"], ["INFO", "replication"]],
             to: node.address, as: node.admin)
         let myID = try replies[0].text()
@@ -106,8 +114,118 @@ public struct LocalDataPlane: DataPlane {
             clusterStateOK: clusterInfo["cluster_state"] == "ok",
             isPrimary: isPrimary,
             primaryLinkUp: !isPrimary && replication["master_link_status"] == "up"
-                && replication["master_sync_in_progress"] != "1"
+                && replication["master_sync_in_progress"] != "1",
+            syncInProgress: replication["master_sync_in_progress"] == "1",
+            replicationOffset: Int64(replication["master_repl_offset"] ?? "") ?? 0
         )
+    }
+
+    // MARK: Failover
+
+    public func killNode(_ node: NodeSpec) async -> Int64? {
+        guard let pid = try? runningNodePID(node) else { return nil }
+        // The offset is worth a 100 ms wait only from a node that is answering at all.
+        var offset: Int64?
+        if monitor.liveness(of: node.name) == .answering, let position = try? await replicationPosition(node, timeout: .milliseconds(100)) {
+            offset = position.offset
+        }
+        await ProcessControl.killNow(pid)
+        logger.notice("killed node", metadata: ["node.name": "\(node.name)", "node.pid": "\(pid)"])
+        return offset
+    }
+
+    public func discardData(_ node: NodeSpec) throws {
+        let directory = nodeDirectory(node.name)
+        for name in ["appendonly", "dump.rdb"] where FileManager.default.fileExists(atPath: "\(directory)/\(name)") {
+            try FileManager.default.removeItem(atPath: "\(directory)/\(name)")
+        }
+    }
+
+    /// Where a node's replication stream stands: its replication id (a replica reports its
+    /// primary's), offset and role.
+    struct ReplicationPosition {
+        var replicationID: String
+        var offset: Int64
+        var isPrimary: Bool
+    }
+
+    func replicationPosition(_ node: NodeSpec, timeout: Duration? = nil) async throws -> ReplicationPosition {
+        let reply = try await client(for: node.address, timeout: timeout).command("INFO", "replication", to: node.address, as: node.admin)
+        let fields = NodeObservation.infoFields(try reply.text())
+        return ReplicationPosition(
+            replicationID: fields["master_replid"] ?? "", offset: Int64(fields["master_repl_offset"] ?? "") ?? 0,
+            isPrimary: fields["role"] == "master")
+    }
+
+    public func promote(_ replica: NodeSpec, demoting primary: NodeSpec?) async throws -> PromotionReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var primaryOffset: Int64?
+        if let primary {
+            // Fence: from here the old primary holds every write; none it acknowledges can be
+            // missing from the replica. The pause lifts by itself if this control plane dies.
+            let client = try client(for: primary.address)
+            _ = try await client.command("CLIENT", "PAUSE", "5000", "WRITE", to: primary.address, as: primary.admin)
+            let target = try await replicationPosition(primary)
+            primaryOffset = target.offset
+            let deadline = clock.now + .seconds(3)
+            while true {
+                let position = try await replicationPosition(replica)
+                if position.replicationID == target.replicationID && position.offset >= target.offset { break }
+                guard clock.now < deadline else {
+                    _ = try? await client.command("CLIENT", "UNPAUSE", to: primary.address, as: primary.admin)
+                    throw PromotionError(
+                        "replica \(replica.name) reached offset \(position.offset) of \(target.offset) (stream \(position.replicationID.prefix(8)) vs \(target.replicationID.prefix(8))) within 3 s; not promoted")
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        let replicaOffset = try await replicationPosition(replica).offset
+        // TAKEOVER needs no vote and no handshake: safe here because the old primary is paused
+        // (or gone), and it never silently reverts as a repeated graceful FAILOVER can.
+        let replicaClient = try client(for: replica.address)
+        _ = try await replicaClient.command("CLUSTER", "FAILOVER", "TAKEOVER", to: replica.address, as: replica.admin)
+        let deadline = clock.now + .seconds(2)
+        while try await !replicationPosition(replica).isPrimary {
+            guard clock.now < deadline else {
+                throw PromotionError("replica \(replica.name) was told to take over and is still a replica after 2 s", tookOver: true)
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        if let primary {
+            // Writes held on the old primary must meet a replica when released: they then get
+            // MOVED to the new primary instead of landing where they would be thrown away.
+            let client = try client(for: primary.address)
+            let deadline = clock.now + .seconds(3)
+            while true {
+                let nodes = ClusterNodesEntry.parse(try await client.command("CLUSTER", "NODES", to: primary.address, as: primary.admin).text())
+                if let myself = nodes.first(where: \.isMyself), !myself.isPrimary || myself.slots.isEmpty { break }
+                guard clock.now < deadline else {
+                    throw PromotionError(
+                        "old primary \(primary.name) still serves its slots 3 s after \(replica.name) took over; it stays paused", tookOver: true)
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            _ = try await client.command("CLIENT", "UNPAUSE", to: primary.address, as: primary.admin)
+        }
+        let elapsed = clock.now - started
+        return PromotionReport(
+            replicaOffset: replicaOffset, primaryOffset: primaryOffset,
+            pausedMilliseconds: primary == nil ? 0 : elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    // MARK: Liveness
+
+    public func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void) {
+        monitor.watch(cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0.address) }), onChange: onChange)
+    }
+
+    public func liveness(of node: NodeSpec) -> NodeLiveness {
+        monitor.liveness(of: node.name)
+    }
+
+    public func unwatch(cluster: String) {
+        monitor.unwatch(cluster: cluster)
     }
 
     public func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws {
@@ -177,8 +295,7 @@ public struct LocalDataPlane: DataPlane {
     public func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32 {
         let directory = clusterDirectory(endpoint.clusterName)
         try Self.makePrivateDirectory(directory)
-        try Self.writePrivateFile(
-            "\(directory)/endpoint.backends", endpoint.backendPorts.map { "127.0.0.1:\($0)" }.joined(separator: "\n") + "\n")
+        try setEndpointBackends(endpoint)
         if let pid = try runningEndpointPID(endpoint) { return pid }
         let pid = try ProcessControl.spawnDetached(
             [proxyExecutable, "endpoint-proxy", "--port", String(endpoint.port), "--backends", "\(directory)/endpoint.backends"],
@@ -188,6 +305,18 @@ public struct LocalDataPlane: DataPlane {
             "started cluster endpoint",
             metadata: ["cluster.name": "\(endpoint.clusterName)", "endpoint.pid": "\(pid)", "endpoint.port": "\(endpoint.port)"])
         return pid
+    }
+
+    public func endpointBackends(_ endpoint: EndpointSpec) -> [EndpointBackend] {
+        let path = "\(clusterDirectory(endpoint.clusterName))/endpoint.backends"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return EndpointBackend.parseFile(text).map { EndpointBackend(port: $0.port, role: $0.role) }
+    }
+
+    public func setEndpointBackends(_ endpoint: EndpointSpec) throws {
+        let directory = clusterDirectory(endpoint.clusterName)
+        try Self.makePrivateDirectory(directory)
+        try Self.writePrivateFile("\(directory)/endpoint.backends", endpoint.backends.map(\.description).joined(separator: "\n") + "\n")
     }
 
     public func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool {

@@ -44,6 +44,8 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var aclApplied: String
     /// Security group ids, comma-separated (recorded and reported; nodes listen on loopback only).
     public var securityGroupIds: String
+    /// Why the last reconcile step kept failing; nil once a pass settles.
+    public var lastError: String?
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -65,6 +67,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case parametersApplied = "parameters_applied"
         case aclApplied = "acl_applied"
         case securityGroupIds = "security_group_ids"
+        case lastError = "last_error"
     }
 
     /// Decodes a row by column name; faster than the Codable path on every Describe call.
@@ -90,6 +93,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         parametersApplied = row["parameters_applied"]
         aclApplied = row["acl_applied"]
         securityGroupIds = row["security_group_ids"]
+        lastError = row["last_error"]
     }
 
     public init(
@@ -160,9 +164,15 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
     public var redisNodeID: String?
     public var pid: Int32?
     public var createdAt: Int64
+    /// Set by a drill: the node is kept stopped until then (milliseconds since 1970).
+    public var heldUntil: Int64?
+    /// Set by a drill: the node's data is discarded before it comes back, as if its disk was lost.
+    public var storageLost: Bool = false
 
     public enum CodingKeys: String, CodingKey {
         case name, port, status, role, pid
+        case heldUntil = "held_until"
+        case storageLost = "storage_lost"
         case clusterName = "cluster_name"
         case shardIndex = "shard_index"
         case nodeIndex = "node_index"
@@ -184,6 +194,8 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
         redisNodeID = row["redis_node_id"]
         pid = row["pid"]
         createdAt = row["created_at"]
+        heldUntil = row["held_until"]
+        storageLost = row["storage_lost"]
     }
 
     public init(

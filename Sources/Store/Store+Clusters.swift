@@ -9,6 +9,8 @@ extension Store {
         public var cluster: ClusterRecord
         public var nodes: [NodeRecord]
         public var tags: [TagRecord]
+        public var shards: [ShardRecord]
+        public var operations: [OperationRecord]
     }
 
     public func cluster(named name: String) throws -> ClusterRecord? {
@@ -46,11 +48,15 @@ extension Store {
     private static func details(of clusters: [ClusterRecord], db: Database, arn: (String) -> String) throws -> [ClusterDetails] {
         let nodeStatement = try db.cachedStatement(sql: "SELECT * FROM nodes WHERE cluster_name = ? ORDER BY shard_index, node_index")
         let tagStatement = try db.cachedStatement(sql: "SELECT * FROM tags WHERE resource_arn = ? ORDER BY key")
+        let shardStatement = try db.cachedStatement(sql: "SELECT * FROM shards WHERE cluster_name = ? ORDER BY shard_index")
+        let operationStatement = try db.cachedStatement(sql: "SELECT * FROM operations WHERE cluster_name = ? ORDER BY shard_index")
         return try clusters.map { cluster in
             ClusterDetails(
                 cluster: cluster,
                 nodes: try NodeRecord.fetchAll(nodeStatement, arguments: [cluster.name]),
-                tags: try TagRecord.fetchAll(tagStatement, arguments: [arn(cluster.name)]))
+                tags: try TagRecord.fetchAll(tagStatement, arguments: [arn(cluster.name)]),
+                shards: try ShardRecord.fetchAll(shardStatement, arguments: [cluster.name]),
+                operations: try OperationRecord.fetchAll(operationStatement, arguments: [cluster.name]))
         }
     }
 
@@ -103,10 +109,11 @@ extension Transaction {
         return Set(nodePorts + endpointPorts)
     }
 
-    /// Inserts a new cluster and its nodes.
-    public func insert(_ cluster: ClusterRecord, nodes: [NodeRecord]) throws {
+    /// Inserts a new cluster, its nodes and its desired topology.
+    public func insert(_ cluster: ClusterRecord, nodes: [NodeRecord], shards: [ShardRecord]) throws {
         try cluster.insert(db)
         for node in nodes { try node.insert(db) }
+        for shard in shards { try shard.insert(db) }
     }
 
     /// Replaces a cluster's row with `cluster`.

@@ -18,6 +18,8 @@ final class FakeDataPlane: DataPlane, Sendable {
         var slots: [SlotRange] = []
         var primaryID: String?
         var port: Int
+        /// False once killed: the node keeps its identity (its nodes.conf) for the next start.
+        var running = true
     }
 
     struct State {
@@ -27,8 +29,11 @@ final class FakeDataPlane: DataPlane, Sendable {
         var calls: [String] = []
         /// Starts to refuse, per node, before one succeeds.
         var failingStarts: [String: Int] = [:]
-        /// Nodes whose process runs but never answers.
+        /// Nodes whose process runs but never answers an observation (the probe is undecided).
         var silent: Set<String> = []
+        /// Nodes whose process runs and that the liveness probe finds silent: hung.
+        var hung: Set<String> = []
+        var endpointBackends: [EndpointBackend] = []
         /// When true, process probes fail as they do when descriptors run out.
         var probesUnavailable = false
     }
@@ -41,17 +46,23 @@ final class FakeDataPlane: DataPlane, Sendable {
 
     private func record(_ call: String) { state.withLock { $0.calls.append(call) } }
 
-    /// Kills a node's process, as `kill -9` would.
-    func kill(_ name: String) { _ = state.withLock { $0.nodes.removeValue(forKey: name) } }
+    /// Kills a node's process, as `kill -9` would; its identity stays for the next start.
+    func kill(_ name: String) { state.withLock { $0.nodes[name]?.running = false } }
 
-    func pid(of name: String) -> Int32? { state.withLock { $0.nodes[name]?.pid } }
+    func pid(of name: String) -> Int32? { state.withLock { state in state.nodes[name].flatMap { $0.running ? $0.pid : nil } } }
+
+    /// The node's Redis id, whether it runs or not.
+    func id(of name: String) -> String? { state.withLock { $0.nodes[name]?.id } }
+
+    /// Slots the node serves.
+    func slots(of name: String) -> [SlotRange] { state.withLock { $0.nodes[name]?.slots ?? [] } }
 
     // MARK: DataPlane
 
     func runningNodePID(_ node: NodeSpec) throws -> Int32? {
         try state.withLock { state in
             if state.probesUnavailable { throw ProbeUnavailableError(path: "/proc", errno: 24) }
-            return state.nodes[node.name]?.pid
+            return state.nodes[node.name].flatMap { $0.running ? $0.pid : nil }
         }
     }
 
@@ -63,8 +74,13 @@ final class FakeDataPlane: DataPlane, Sendable {
                 throw ProcessError("scripted start failure of \(node.name)")
             }
             state.nextPID += 1
-            let id = String(repeating: "0", count: 32) + String(state.nextPID, radix: 16).leftPadded(to: 8)
-            state.nodes[node.name] = Node(pid: state.nextPID, id: id, port: node.port)
+            if state.nodes[node.name] != nil {
+                state.nodes[node.name]?.pid = state.nextPID
+                state.nodes[node.name]?.running = true
+            } else {
+                let id = String(repeating: "0", count: 32) + String(state.nextPID, radix: 16).leftPadded(to: 8)
+                state.nodes[node.name] = Node(pid: state.nextPID, id: id, port: node.port)
+            }
             return state.nextPID
         }
     }
@@ -78,7 +94,7 @@ final class FakeDataPlane: DataPlane, Sendable {
 
     func observe(_ node: NodeSpec) async throws -> NodeObservation {
         try state.withLock { state in
-            guard let me = state.nodes[node.name], !state.silent.contains(node.name) else {
+            guard let me = state.nodes[node.name], me.running, !state.silent.contains(node.name), !state.hung.contains(node.name) else {
                 throw NodeUnreachableError(address: node.address, reason: "scripted: no reply")
             }
             let byID = Dictionary(uniqueKeysWithValues: state.nodes.values.map { ($0.id, $0) })
@@ -88,7 +104,7 @@ final class FakeDataPlane: DataPlane, Sendable {
             let isPrimary = me.primaryID == nil
             return NodeObservation(
                 myID: me.id, members: members, clusterStateOK: served == SlotRange.slotCount, isPrimary: isPrimary,
-                primaryLinkUp: !isPrimary && me.known.contains(me.primaryID ?? ""))
+                primaryLinkUp: !isPrimary && me.known.contains(me.primaryID ?? "") && (byID[me.primaryID ?? ""]?.running ?? false))
         }
     }
 
@@ -123,6 +139,52 @@ final class FakeDataPlane: DataPlane, Sendable {
         state.withLock { $0.nodes[node.name]?.primaryID = primaryID }
     }
 
+    func killNode(_ node: NodeSpec) async -> Int64? {
+        record("kill \(node.name)")
+        kill(node.name)
+        state.withLock { _ = $0.hung.remove(node.name) }
+        return 100
+    }
+
+    func discardData(_ node: NodeSpec) throws { record("discard \(node.name)") }
+
+    /// The replica takes the primary's slots; the old primary (now, or when it next starts, as
+    /// gossip would tell it) becomes its replica.
+    func promote(_ replica: NodeSpec, demoting primary: NodeSpec?) async throws -> PromotionReport {
+        record("promote \(replica.name)" + (primary.map { " over \($0.name)" } ?? ""))
+        state.withLock { state in
+            guard let oldPrimaryID = state.nodes[replica.name]?.primaryID,
+                let oldPrimary = state.nodes.first(where: { $0.value.id == oldPrimaryID })?.key
+            else { return }
+            let slots = state.nodes[oldPrimary]?.slots ?? []
+            let newID = state.nodes[replica.name]?.id
+            state.nodes[replica.name]?.slots = slots
+            state.nodes[replica.name]?.primaryID = nil
+            state.nodes[replica.name]?.configEpoch += 10
+            state.nodes[oldPrimary]?.slots = []
+            state.nodes[oldPrimary]?.primaryID = newID
+        }
+        return PromotionReport(replicaOffset: 90, primaryOffset: primary == nil ? nil : 100, pausedMilliseconds: 1)
+    }
+
+    func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void) {}
+
+    func liveness(of node: NodeSpec) -> NodeLiveness {
+        state.withLock { state in
+            guard let me = state.nodes[node.name], me.running else { return .unreachable }
+            return state.hung.contains(node.name) ? .silent(milliseconds: 700) : .answering
+        }
+    }
+
+    func unwatch(cluster: String) {}
+
+    func endpointBackends(_ endpoint: EndpointSpec) -> [EndpointBackend] { state.withLock { $0.endpointBackends } }
+
+    func setEndpointBackends(_ endpoint: EndpointSpec) throws {
+        record("route endpoint \(endpoint.backends.filter { $0.role == .primary }.map(\.port))")
+        state.withLock { $0.endpointBackends = endpoint.backends }
+    }
+
     func runningEndpointPID(_ endpoint: EndpointSpec) throws -> Int32? {
         try state.withLock { state in
             if state.probesUnavailable { throw ProbeUnavailableError(path: "/proc", errno: 24) }
@@ -133,6 +195,7 @@ final class FakeDataPlane: DataPlane, Sendable {
     func startEndpoint(_ endpoint: EndpointSpec) async throws -> Int32 {
         record("start endpoint")
         return state.withLock { state in
+            state.endpointBackends = endpoint.backends
             state.endpointPID = 999
             return 999
         }

@@ -51,10 +51,15 @@ enum StoreFixtures {
         var (cluster, nodes) = Self.cluster(name, ports: ports)
         cluster.aclName = aclName
         try store.write { transaction in
-            try transaction.insert(cluster, nodes: nodes)
+            try transaction.insert(cluster, nodes: nodes, shards: [StoreFixtures.shard(of: name)])
             try transaction.save([TagRecord(resourceArn: "arn:\(name)", key: "team", value: "a")])
             try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: "created", createdAt: 1))
         }
+    }
+
+    /// The one shard of a fixture cluster: every slot, node 1 primary.
+    static func shard(of name: String) -> ShardRecord {
+        ShardRecord(clusterName: name, shardIndex: 1, slots: SlotRange.evenSplit(shards: 1), primaryNode: "\(name)-0001-001")
     }
 
     static func event(_ name: String, _ type: String = "cluster", _ message: String = "changed", at time: Int64 = 2) -> EventRecord {
@@ -84,7 +89,7 @@ enum StoreFixtures {
         #expect {
             try store.write { transaction in
                 let (cluster, nodes) = StoreFixtures.cluster("c", ports: [7010, 7011])
-                try transaction.insert(cluster, nodes: nodes)
+                try transaction.insert(cluster, nodes: nodes, shards: [StoreFixtures.shard(of: "c")])
                 try transaction.record(StoreFixtures.event("c"))
                 throw MemoryDBError(.insufficientClusterCapacity, "no ports")
             }

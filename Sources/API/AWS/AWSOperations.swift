@@ -15,6 +15,7 @@ struct AWSOperations: Sendable {
             "DescribeClusters": (["ClusterName", "MaxResults", "NextToken", "ShowShardDetails"], describeClusters),
             "UpdateCluster": (Self.updateClusterMembers, updateCluster),
             "DeleteCluster": (["ClusterName", "MultiRegionClusterName", "FinalSnapshotName"], deleteCluster),
+            "FailoverShard": (["ClusterName", "ShardName"], failoverShard),
             "TagResource": (["ResourceArn", "Tags"], tagResource),
             "UntagResource": (["ResourceArn", "TagKeys"], untagResource),
             "ListTags": (["ResourceArn"], listTags),
@@ -132,6 +133,12 @@ struct AWSOperations: Sendable {
             throw MemoryDBError(.invalidParameterCombination, "MultiRegionClusterName: multi-Region clusters are not supported by MemoryPlane.")
         }
         let cluster = try services.clusters.deleteCluster(try input.requiredString("ClusterName"))
+        return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
+    }
+
+    /// Answers at once, as AWS does; the role swap follows within moments.
+    func failoverShard(_ input: AWSInput) async throws -> AWSJSON {
+        let cluster = try services.clusters.failoverShard(cluster: try input.requiredString("ClusterName"), shard: try input.requiredString("ShardName"))
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }
 

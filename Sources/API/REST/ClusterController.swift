@@ -14,6 +14,15 @@ struct ClusterController {
         group.get("clusters/:name", use: get)
         group.patch("clusters/:name", use: update)
         group.delete("clusters/:name", use: delete)
+        group.post("clusters/:name/shards/:shard/failover", use: failover)
+    }
+
+    /// FailoverShard: answers at once with the cluster; the swap follows within moments (see
+    /// the cluster's `operations` and its events).
+    @Sendable func failover(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try await JSONBody.requireEmpty(request, context: context)
+        let view = try service.failoverShard(cluster: context.parameters.require("name"), shard: context.parameters.require("shard"))
+        return try JSONBody.response(RESTCluster(view), status: .accepted)
     }
 
     /// Every member of AWS's UpdateCluster; the service decides which may change.
@@ -213,6 +222,15 @@ struct RESTCluster: Encodable {
     var networkType: String
     var ipDiscovery: String
     var tags: [TagBody]
+    /// Operations in progress (failovers), MemoryPlane's own: AWS shows none.
+    var operations: [Operation]
+    /// Why the last reconcile step kept failing, until the cluster settles again.
+    var lastError: String?
+
+    struct Operation: Encodable {
+        var shard, kind, phase, reason, fromNode, toNode, startedAt: String
+        var lastError: String?
+    }
 
     struct SecurityGroup: Encodable {
         var securityGroupId: String
@@ -255,6 +273,12 @@ struct RESTCluster: Encodable {
         networkType = "ipv4"
         ipDiscovery = "ipv4"
         tags = view.tags.map(TagBody.init)
+        operations = view.operations.map { operation in
+            Operation(
+                shard: operation.shard, kind: operation.kind, phase: operation.phase, reason: operation.reason, fromNode: operation.fromNode,
+                toNode: operation.toNode, startedAt: RESTTime.iso8601(operation.startedAt), lastError: operation.lastError)
+        }
+        lastError = view.lastError
     }
 }
 

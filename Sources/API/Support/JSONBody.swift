@@ -48,6 +48,20 @@ enum JSONBody {
         }
     }
 
+    /// For operations that take no body: nothing, or `{}`; anything else is refused, never ignored.
+    static func requireEmpty(_ request: Request, context: APIRequestContext) async throws {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: 1024)
+        } catch is NIOTooManyBytesError {
+            throw MemoryDBError.invalid("This operation takes no request body.")
+        }
+        let text = String(buffer: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.isEmpty || text == "{}" else {
+            throw MemoryDBError.invalid("This operation takes no request body (send none, or {}).")
+        }
+    }
+
     /// Refuses unknown members and nulls, here and in the nested objects `nestedFields` names.
     static func checkFields(_ fields: [String: Any], allowed: Set<String>, path: String) throws {
         if let unknown = fields.keys.sorted().first(where: { !allowed.contains($0) }) {

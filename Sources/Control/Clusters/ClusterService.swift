@@ -12,8 +12,8 @@ public protocol ReconcileTrigger: Sendable {
 /// transaction, wakes the reconciler and returns. Both doors call only this.
 public struct ClusterService: Sendable {
     public let configuration: ControlConfiguration
-    private let store: Store
-    private let trigger: any ReconcileTrigger
+    let store: Store
+    let trigger: any ReconcileTrigger
     private let ports: PortAllocator
     private let logger: Logger
     private let parameterGroups: ParameterGroupService
@@ -91,7 +91,13 @@ public struct ClusterService: Sendable {
                             status: .creating, role: index == 1 ? .primary : .replica, createdAt: now))
                 }
             }
-            try transaction.insert(cluster, nodes: nodes)
+            let slots = SlotRange.evenSplit(shards: spec.numShards)
+            let shards = (1...spec.numShards).map { shard in
+                ShardRecord(
+                    clusterName: spec.name, shardIndex: shard, slots: [slots[shard - 1]],
+                    primaryNode: ClusterTopology.nodeName(cluster: spec.name, shardIndex: shard, nodeIndex: 1))
+            }
+            try transaction.insert(cluster, nodes: nodes, shards: shards)
             try TagService.attach(spec.tags, to: arn, in: transaction)
             try transaction.record(
                 EventRecord(
@@ -260,8 +266,8 @@ public struct ClusterService: Sendable {
 
     func view(of details: Store.ClusterDetails) -> ClusterView {
         var view = ClusterView(
-            cluster: details.cluster, nodes: details.nodes, tags: details.tags.map { Tag(key: $0.key, value: $0.value) },
-            configuration: configuration)
+            cluster: details.cluster, nodes: details.nodes, shards: details.shards, operations: details.operations,
+            tags: details.tags.map { Tag(key: $0.key, value: $0.value) }, configuration: configuration)
         let marker = try? parameterGroups.marker(forGroup: details.cluster.parameterGroupName)
         // A new cluster's nodes start with the group in their config: in sync from the start, as
         // AWS reports at creation. Later, a revision not yet on every node is `applying`.

@@ -20,6 +20,19 @@ public struct ClusterView: Sendable, Equatable {
         public var endpoint: Endpoint
     }
 
+    /// An operation in progress on a shard (REST shows it; AWS has no field for it).
+    public struct OperationView: Sendable, Equatable {
+        public var shard: String
+        public var kind: String
+        public var phase: String
+        public var reason: String
+        public var fromNode: String
+        public var toNode: String
+        /// Milliseconds since 1970.
+        public var startedAt: Int64
+        public var lastError: String?
+    }
+
     public struct ShardView: Sendable, Equatable {
         public var name: String
         public var status: String
@@ -52,13 +65,20 @@ public struct ClusterView: Sendable, Equatable {
     /// Each reported `active`, as AWS reports a group in effect.
     public var securityGroupIds: [String]
     public var tags: [Tag]
+    public var operations: [OperationView]
+    /// Why the last reconcile step kept failing, until the cluster settles again.
+    public var lastError: String?
 
-    init(cluster: ClusterRecord, nodes: [NodeRecord], tags: [Tag], configuration: ControlConfiguration) {
+    init(
+        cluster: ClusterRecord, nodes: [NodeRecord], shards shardRecords: [ShardRecord] = [], operations: [OperationRecord] = [], tags: [Tag],
+        configuration: ControlConfiguration
+    ) {
         name = cluster.name
         description = cluster.description
         status = cluster.status
         numberOfShards = cluster.numShards
-        let slots = SlotRange.evenSplit(shards: cluster.numShards)
+        let even = SlotRange.evenSplit(shards: cluster.numShards)
+        let stored = Dictionary(uniqueKeysWithValues: shardRecords.map { ($0.shardIndex, $0.slots) })
         let byShard = Dictionary(grouping: nodes, by: \.shardIndex)
         shards = (1...cluster.numShards).map { index in
             let shardNodes = byShard[index] ?? []
@@ -71,7 +91,7 @@ public struct ClusterView: Sendable, Equatable {
             return ShardView(
                 name: ClusterTopology.shardName(index),
                 status: status,
-                slots: slots[index - 1].description,
+                slots: stored[index] ?? even[index - 1].description,
                 nodes: shardNodes.map { node in
                     NodeView(
                         name: node.name, role: node.role, status: node.status,
@@ -99,5 +119,12 @@ public struct ClusterView: Sendable, Equatable {
         snapshotWindow = cluster.snapshotWindow
         securityGroupIds = cluster.securityGroups
         self.tags = tags
+        self.operations = operations.map { operation in
+            OperationView(
+                shard: ClusterTopology.shardName(operation.shardIndex), kind: operation.kind.rawValue, phase: operation.phase,
+                reason: operation.reason, fromNode: operation.fromNode, toNode: operation.toNode, startedAt: operation.startedAt,
+                lastError: operation.lastError)
+        }
+        lastError = cluster.lastError
     }
 }

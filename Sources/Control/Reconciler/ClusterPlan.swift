@@ -2,30 +2,56 @@ import Engine
 import Model
 import Store
 
-/// What the reconciler saw of one cluster in one pass.
+/// What the reconciler saw of one cluster in one pass, beside what is desired of it.
 public struct ObservedCluster: Sendable {
     public var cluster: ClusterRecord
     public var nodes: [ObservedNode]
+    /// Desired topology: each shard's slots and desired primary, in shard order.
+    public var shards: [ShardRecord]
+    /// Operations in progress, one per shard at most.
+    public var operations: [OperationRecord]
+    /// Drills not completed yet.
+    public var drills: [DrillRecord]
     public var endpointRunning: Bool
     /// Whether a command sent through the endpoint got its reply: a cluster is not reported
     /// available before clients can reach it the way the API tells them to.
     public var endpointAnswers: Bool
+    /// The backends the endpoint reads now; nil when not known (then they are left alone).
+    public var endpointBackends: [EndpointBackend]?
     /// The parameter group revision the nodes should run (`<group>@<revision>`).
     public var parametersTarget: String
     /// The ACL revision the nodes should enforce (`<acl>@<revision>`).
     public var aclTarget: String
+    /// Milliseconds since 1970 when this was observed: the planner's only clock.
+    public var now: Int64
 
     public init(
-        cluster: ClusterRecord, nodes: [ObservedNode], endpointRunning: Bool, endpointAnswers: Bool? = nil, parametersTarget: String? = nil,
-        aclTarget: String? = nil
+        cluster: ClusterRecord, nodes: [ObservedNode], shards: [ShardRecord]? = nil, operations: [OperationRecord] = [],
+        drills: [DrillRecord] = [], endpointRunning: Bool, endpointAnswers: Bool? = nil, endpointBackends: [EndpointBackend]? = nil,
+        parametersTarget: String? = nil, aclTarget: String? = nil, now: Int64 = 0
     ) {
         self.aclTarget = aclTarget ?? cluster.aclApplied
         self.cluster = cluster
         self.nodes = nodes
+        // Without a stored topology (a test's fixture): the creation layout.
+        self.shards = shards ?? SlotRange.evenSplit(shards: cluster.numShards).enumerated().map { index, range in
+            let first = nodes.filter { $0.record.shardIndex == index + 1 }.min { $0.record.nodeIndex < $1.record.nodeIndex }
+            return ShardRecord(clusterName: cluster.name, shardIndex: index + 1, slots: [range], primaryNode: first?.record.name ?? "")
+        }
+        self.operations = operations
+        self.drills = drills
         self.endpointRunning = endpointRunning
         self.endpointAnswers = endpointAnswers ?? endpointRunning
         self.parametersTarget = parametersTarget ?? cluster.parametersApplied
+        self.now = now
+        self.endpointBackends = endpointBackends
     }
+
+    /// Nodes by name.
+    func node(_ name: String) -> ObservedNode? { nodes.first { $0.record.name == name } }
+
+    /// Whether a drill keeps the node stopped now.
+    func isHeld(_ node: ObservedNode) -> Bool { (node.record.heldUntil ?? 0) > now }
 }
 
 /// What the reconciler saw of one node: its record, its process, and its own report.
@@ -35,19 +61,32 @@ public struct ObservedNode: Sendable {
     public var pid: Int32?
     /// Nil when the process does not answer (yet).
     public var report: NodeObservation?
+    /// What the persistent liveness probe says: `silent` means alive and not answering.
+    public var liveness: NodeLiveness
 
-    public init(record: NodeRecord, pid: Int32?, report: NodeObservation?) {
+    public init(record: NodeRecord, pid: Int32?, report: NodeObservation?, liveness: NodeLiveness = .unknown) {
         self.record = record
         self.pid = pid
         self.report = report
+        self.liveness = liveness
     }
+
+    /// Its process runs and has stopped answering the liveness probe: hung.
+    var isHung: Bool { pid != nil && liveness.isSilent }
 }
 
 /// One idempotent step towards the desired state.
 public enum ReconcileAction: Sendable, Equatable {
     case startEndpoint
+    /// Rewrite the endpoint's backend list (primaries first).
+    case routeEndpoint
     case startNode(String)
     case stopNode(String)
+    /// SIGKILL: fence a hung primary, or lose a node with its zone in a drill.
+    case killNode(String)
+    /// A drill's hold on the node ended: discard its data when its storage counts as lost, and
+    /// let it start again.
+    case releaseNode(String)
     /// Stop the endpoint, delete every file of the cluster and its records.
     case removeCluster
     case setConfigEpoch(String, epoch: Int)
@@ -55,11 +94,24 @@ public enum ReconcileAction: Sendable, Equatable {
     case meet(String, peers: [String])
     case addSlots(String, [SlotRange])
     case replicate(String, primaryID: String)
+    /// Record a failover before its first step (and, for a lost zone, kill the old primary first
+    /// and keep the offset it last reported).
+    case beginFailover(OperationRecord)
+    /// A replica of the restarted old primary reconnects now rather than at its next retry.
+    case resync(shard: Int, replica: String, primaryID: String)
+    /// Promote the replica; with `demoting`, losslessly (pause, catch up, take over).
+    case promote(shard: Int, replica: String, demoting: String?)
+    /// The replica serves the shard's slots: record it as the desired primary, with the event.
+    case finishFailover(shard: Int, newPrimary: String)
+    /// The failover cannot go on (its replica is gone): drop it; the old primary stays primary.
+    case abandonFailover(shard: Int, reason: String)
     /// Set the group's immediate parameters on every node, then record the revision applied.
     case applyParameters(marker: String)
     /// Push the ACL's users to every node, then record the revision enforced.
     case applyACL(marker: String)
     case markAvailable
+    /// Every node of the drill is back, in sync: record its outcome.
+    case completeDrill(String)
 }
 
 /// The decision of one pass: steps to take, node records to save, events to record.
@@ -70,9 +122,14 @@ public struct ClusterPlan: Sendable, Equatable {
     public var events: [String] = []
     /// True when the cluster is as desired and only needs watching.
     public var settled = false
+    /// Nothing to do but wait (a node starting, a drill's hold): look again after this long.
+    public var waitMilliseconds: Int64?
+    /// The backends the endpoint should read: each shard's primary, then the replicas.
+    public var endpointBackends: [EndpointBackend] = []
 }
 
-/// Decides the next steps for a cluster from what was observed. Pure: no I/O, no clock.
+/// Decides the next steps for a cluster from what was observed. Pure: no I/O; the only clock is
+/// `ObservedCluster.now`.
 public enum ClusterPlanner {
     public static func plan(_ observed: ObservedCluster) -> ClusterPlan {
         var plan = ClusterPlan()
@@ -80,11 +137,21 @@ public enum ClusterPlanner {
             planDeletion(observed, into: &plan)
             return plan
         }
+        plan.endpointBackends = endpointBackends(observed)
+        // Failover steps come first: a lost zone's primary is killed by `beginFailover`, which
+        // reads its last offset before the generic kill of held nodes would.
+        planFailovers(observed, into: &plan)
         planProcesses(observed, into: &plan)
         updateNodeRecords(observed, into: &plan)
+        if observed.endpointRunning, let current = observed.endpointBackends, current != plan.endpointBackends {
+            plan.actions.append(.routeEndpoint)
+        }
         // Cluster-level steps need every node answering; until then, only processes are tended.
         let reports = observed.nodes.compactMap(\.report)
-        guard reports.count == observed.nodes.count else { return plan }
+        guard reports.count == observed.nodes.count, observed.operations.isEmpty else {
+            if plan.actions.isEmpty { plan.waitMilliseconds = observed.operations.isEmpty ? waitWhileNodesAreAway(observed) : 10 }
+            return plan
+        }
         planBootstrap(observed, into: &plan)
         if plan.actions.isEmpty && observed.cluster.parametersApplied != observed.parametersTarget {
             plan.actions.append(.applyParameters(marker: observed.parametersTarget))
@@ -97,11 +164,26 @@ public enum ClusterPlanner {
         if plan.actions.isEmpty && isReady(observed) && observed.endpointAnswers {
             if observed.cluster.status == .creating {
                 plan.actions.append(.markAvailable)
+            } else if let drill = observed.drills.first(where: { drill in
+                drill.nodeNames.allSatisfy { name in observed.node(name).map { $0.record.heldUntil == nil } ?? true }
+            }) {
+                plan.actions.append(.completeDrill(drill.id))
             } else {
                 plan.settled = true
             }
         }
+        if plan.actions.isEmpty && !plan.settled { plan.waitMilliseconds = 50 }
         return plan
+    }
+
+    /// How long to wait when the only thing missing is a node that is away: until the earliest
+    /// drill hold ends, at most a second (a node starting wakes the loop through its probe).
+    static func waitWhileNodesAreAway(_ observed: ObservedCluster) -> Int64 {
+        let holds = observed.nodes.compactMap { $0.record.heldUntil }.filter { $0 > observed.now }
+        if observed.nodes.allSatisfy({ $0.report != nil || observed.isHeld($0) }), let end = holds.min() {
+            return max(10, min(1000, end - observed.now))
+        }
+        return 50
     }
 
     static func planDeletion(_ observed: ObservedCluster, into plan: inout ClusterPlan) {
@@ -113,10 +195,22 @@ public enum ClusterPlanner {
         }
     }
 
+    /// Start what is not running, except nodes a drill holds down; kill those that still run;
+    /// let a node whose hold ended come back.
     static func planProcesses(_ observed: ObservedCluster, into plan: inout ClusterPlan) {
         if !observed.endpointRunning { plan.actions.append(.startEndpoint) }
-        for node in observed.nodes where node.pid == nil {
-            plan.actions.append(.startNode(node.record.name))
+        for node in observed.nodes {
+            let name = node.record.name
+            if observed.isHeld(node) {
+                if node.pid != nil && !plan.actions.contains(.killNode(name)) { plan.actions.append(.killNode(name)) }
+            } else if node.record.heldUntil != nil {
+                plan.actions.append(.releaseNode(name))
+            } else if node.pid == nil {
+                plan.actions.append(.startNode(name))
+            } else if node.isHung && !plan.actions.contains(.killNode(name)) {
+                // Alive and not serving: it will not recover by itself in any useful time.
+                plan.actions.append(.killNode(name))
+            }
         }
     }
 
@@ -134,9 +228,15 @@ public enum ClusterPlanner {
                 if observed.cluster.status == .creating ? clusterReady : healthy {
                     record.status = .available
                 }
-            } else if node.pid == nil, record.status == .available {
+            } else if node.pid == nil || node.isHung, record.status == .available {
                 record.status = .restarting
-                plan.events.append("Node \(record.name) is down; restarting it on port \(record.port)")
+                if observed.isHeld(node) {
+                    plan.events.append("Node \(record.name) is down with its availability zone \(record.availabilityZone) (drill) until the drill ends")
+                } else if node.isHung {
+                    plan.events.append("Node \(record.name) stopped answering (process \(node.pid.map(String.init) ?? "?") alive, no reply for \(silence(node)) ms); killing and restarting it on port \(record.port)")
+                } else {
+                    plan.events.append("Node \(record.name) is down; restarting it on port \(record.port)")
+                }
             }
             if node.record.status == .restarting && record.status == .available {
                 plan.events.append("Node \(record.name) recovered")
@@ -144,6 +244,153 @@ public enum ClusterPlanner {
             if record != node.record { plan.nodeUpdates.append(record) }
         }
     }
+
+    static func silence(_ node: ObservedNode) -> Int64 {
+        if case .silent(let milliseconds) = node.liveness { return milliseconds }
+        return 0
+    }
+
+    // MARK: Failover
+
+    /// Per shard: start a failover when its desired primary is lost and a replica can take
+    /// over, and carry an operation in progress one step further.
+    static func planFailovers(_ observed: ObservedCluster, into plan: inout ClusterPlan) {
+        let operations = Dictionary(uniqueKeysWithValues: observed.operations.map { ($0.shardIndex, $0) })
+        for shard in observed.shards {
+            if let operation = operations[shard.shardIndex] {
+                continueFailover(operation, observed, into: &plan)
+            } else if observed.cluster.status == .available || observed.cluster.status == .updating {
+                startFailoverIfNeeded(shard, observed, into: &plan)
+            }
+        }
+    }
+
+    static func startFailoverIfNeeded(_ shard: ShardRecord, _ observed: ObservedCluster, into plan: inout ClusterPlan) {
+        guard let primary = observed.node(shard.primaryNode) else { return }
+        let held = observed.isHeld(primary)
+        let lost: String
+        if held {
+            // Already failed over (a replica serves the slots) when the primary is down for long.
+            guard primary.pid != nil || !(observed.nodes.contains { $0.record.shardIndex == shard.shardIndex && ($0.report?.servesSlots ?? false) && $0.record.name != primary.record.name }) else { return }
+            lost = "its availability zone \(primary.record.availabilityZone) was lost (drill)"
+        } else if primary.pid == nil {
+            lost = "its process ended"
+        } else if primary.isHung {
+            lost = "it stopped answering (no reply for \(silence(primary)) ms)"
+        } else {
+            restoreRecordedPrimary(shard, primary, observed, into: &plan)
+            return
+        }
+        guard let replica = bestReplica(of: shard, excluding: primary, observed) else {
+            // No replica to promote: restart in place (a hung one is killed first).
+            if primary.isHung && !held { plan.actions.append(.killNode(primary.record.name)) }
+            return
+        }
+        let kind: OperationKind = held ? .zoneFailover : .automaticFailover
+        let operation = OperationRecord(
+            clusterName: observed.cluster.name, shardIndex: shard.shardIndex, kind: kind, fromNode: primary.record.name,
+            toNode: replica.record.name, phase: held ? "promoting" : (primary.isHung ? "fencing" : "restarting"),
+            reason: "primary \(primary.record.name) failed: \(lost)", startedAt: observed.now)
+        plan.actions.append(.beginFailover(operation))
+        if primary.isHung && !held { plan.actions.append(.killNode(primary.record.name)) }
+    }
+
+    /// A shard served by another node than its recorded primary, with no operation to explain
+    /// it, is put back: the record is the truth, and a graceful failover restores it.
+    static func restoreRecordedPrimary(_ shard: ShardRecord, _ primary: ObservedNode, _ observed: ObservedCluster, into plan: inout ClusterPlan) {
+        guard let report = primary.report, !report.servesSlots,
+            let serving = observed.nodes.first(where: { $0.record.shardIndex == shard.shardIndex && ($0.report?.servesSlots ?? false) }),
+            report.primaryID == serving.report?.myID, report.primaryLinkUp
+        else { return }
+        plan.actions.append(
+            .beginFailover(
+                OperationRecord(
+                    clusterName: observed.cluster.name, shardIndex: shard.shardIndex, kind: .failover, fromNode: serving.record.name,
+                    toNode: primary.record.name, phase: "promoting",
+                    reason: "shard \(shard.shardIndex) was served by \(serving.record.name), not its recorded primary \(primary.record.name); restoring it",
+                    startedAt: observed.now)))
+    }
+
+    /// The replica to promote: one that answers and runs (not held), preferring one linked to
+    /// the primary, then the furthest along its stream, then the lowest node index.
+    static func bestReplica(of shard: ShardRecord, excluding primary: ObservedNode, _ observed: ObservedCluster) -> ObservedNode? {
+        let candidates = observed.nodes.filter { node in
+            node.record.shardIndex == shard.shardIndex && node.record.name != primary.record.name && node.report != nil
+                && node.pid != nil && !observed.isHeld(node) && !node.isHung
+        }
+        let primaryID = primary.record.redisNodeID
+        return candidates.max { a, b in
+            let aLinked = a.report?.primaryID == primaryID
+            let bLinked = b.report?.primaryID == primaryID
+            if aLinked != bLinked { return !aLinked }
+            let aOffset = a.report?.replicationOffset ?? 0
+            let bOffset = b.report?.replicationOffset ?? 0
+            if aOffset != bOffset { return aOffset < bOffset }
+            return a.record.nodeIndex > b.record.nodeIndex
+        }
+    }
+
+    /// The next step of an operation, judged from what is observed now (level-based: the same
+    /// observation always yields the same step, so a restarted control plane carries on).
+    static func continueFailover(_ operation: OperationRecord, _ observed: ObservedCluster, into plan: inout ClusterPlan) {
+        let shard = operation.shardIndex
+        guard let replica = observed.node(operation.toNode), let primary = observed.node(operation.fromNode) else {
+            plan.actions.append(.abandonFailover(shard: shard, reason: "a node of the failover no longer exists"))
+            return
+        }
+        if replica.report?.servesSlots ?? false {
+            plan.actions.append(.finishFailover(shard: shard, newPrimary: replica.record.name))
+            return
+        }
+        if replica.pid == nil || observed.isHeld(replica) || replica.isHung {
+            plan.actions.append(.abandonFailover(shard: shard, reason: "replica \(replica.record.name) is down too"))
+            return
+        }
+        guard replica.report != nil else { return }
+        if operation.kind == .zoneFailover {
+            plan.actions.append(.promote(shard: shard, replica: replica.record.name, demoting: nil))
+            return
+        }
+        if primary.isHung {
+            plan.actions.append(.killNode(primary.record.name))
+            return
+        }
+        // The old primary restarts from its AOF (planProcesses starts it); once it answers, the
+        // replica takes its whole stream, then takes over. One that does not come back within
+        // 10 s (its files are damaged) is given up on: the replica takes over with what it has.
+        guard let primaryReport = primary.report, primaryReport.servesSlots else {
+            if operation.kind == .automaticFailover && observed.now - operation.startedAt > 10_000 {
+                plan.actions.append(.promote(shard: shard, replica: replica.record.name, demoting: nil))
+            }
+            return
+        }
+        guard let replicaReport = replica.report else { return }
+        if replicaReport.primaryID == primaryReport.myID && replicaReport.primaryLinkUp {
+            plan.actions.append(.promote(shard: shard, replica: replica.record.name, demoting: primary.record.name))
+        } else if !replicaReport.syncInProgress && (operation.phase != "resyncing" || observed.now - operation.updatedAt > 1000) {
+            plan.actions.append(.resync(shard: shard, replica: replica.record.name, primaryID: primaryReport.myID))
+        }
+    }
+
+    /// Each shard's primary (the node serving its slots, else the desired one), then replicas.
+    static func endpointBackends(_ observed: ObservedCluster) -> [EndpointBackend] {
+        var primaries: [EndpointBackend] = []
+        var replicas: [EndpointBackend] = []
+        for shard in observed.shards {
+            let members = observed.nodes.filter { $0.record.shardIndex == shard.shardIndex }.sorted { $0.record.nodeIndex < $1.record.nodeIndex }
+            // Two claimants for a moment after a takeover: the higher config epoch has won.
+            let serving = members.filter { ($0.report?.servesSlots ?? false) && !observed.isHeld($0) }
+                .max { ($0.report?.myself?.configEpoch ?? 0) < ($1.report?.myself?.configEpoch ?? 0) }
+            let primary = serving?.record.name ?? shard.primaryNode
+            for member in members {
+                let backend = EndpointBackend(port: member.record.port, role: member.record.name == primary ? .primary : .replica)
+                if backend.role == .primary { primaries.append(backend) } else { replicas.append(backend) }
+            }
+        }
+        return primaries + replicas
+    }
+
+    // MARK: Bootstrap
 
     /// Epochs, introductions, slots and replication, each only where still missing.
     static func planBootstrap(_ observed: ObservedCluster, into plan: inout ClusterPlan) {
@@ -181,18 +428,17 @@ public enum ClusterPlanner {
                 if !behind.isEmpty { plan.actions.append(.meet(primary.record.name, peers: behind.map(\.record.name))) }
             }
         }
-        // Slots no member of the cluster serves go to their shard's primary.
+        // Slots no member of the cluster serves go to their shard's desired primary.
         let claimed = claimedSlots(observed)
-        let desired = SlotRange.evenSplit(shards: observed.cluster.numShards)
-        for shard in 1...observed.cluster.numShards {
-            guard let primary = primary(ofShard: shard, in: observed) else { continue }
-            let missing = unclaimed(desired[shard - 1], claimed: claimed)
+        for shard in observed.shards {
+            guard let primary = observed.node(shard.primaryNode), let ranges = try? shard.slotRanges() else { continue }
+            let missing = ranges.flatMap { unclaimed($0, claimed: claimed) }
             if !missing.isEmpty { plan.actions.append(.addSlots(primary.record.name, missing)) }
         }
-        // Every other node of a shard replicates its primary, once it knows the primary.
-        for shard in 1...observed.cluster.numShards {
-            guard let primary = primary(ofShard: shard, in: observed), let primaryID = primary.report?.myID else { continue }
-            for node in nodes where node.record.shardIndex == shard && node.record.name != primary.record.name {
+        // Every other node of a shard replicates its desired primary, once it knows the primary.
+        for shard in observed.shards {
+            guard let primary = observed.node(shard.primaryNode), let primaryID = primary.report?.myID else { continue }
+            for node in nodes where node.record.shardIndex == shard.shardIndex && node.record.name != primary.record.name {
                 guard let report = node.report, report.primaryID != primaryID else { continue }
                 guard report.knownPeerIDs.contains(primaryID), report.myself?.slots.isEmpty ?? true else { continue }
                 plan.actions.append(.replicate(node.record.name, primaryID: primaryID))
@@ -200,17 +446,14 @@ public enum ClusterPlanner {
         }
     }
 
-    /// The shard's primary: the node serving slots as a primary, else the node that starts as one.
+    /// The shard's desired primary.
     static func primary(ofShard shard: Int, in observed: ObservedCluster) -> ObservedNode? {
-        let members = observed.nodes.filter { $0.record.shardIndex == shard }
-        if let serving = members.first(where: { ($0.report?.isPrimary ?? false) && !($0.report?.myself?.slots.isEmpty ?? true) }) {
-            return serving
-        }
-        return members.min { $0.record.nodeIndex < $1.record.nodeIndex }
+        guard let record = observed.shards.first(where: { $0.shardIndex == shard }) else { return nil }
+        return observed.node(record.primaryNode)
     }
 
-    /// Ready: everyone knows everyone, `cluster_state:ok` everywhere, replicas synced to the
-    /// right primary, and every slot served.
+    /// Ready: everyone knows everyone, `cluster_state:ok` everywhere, each desired primary
+    /// serves, replicas synced to it, and every slot served.
     static func isReady(_ observed: ObservedCluster) -> Bool {
         let reports = observed.nodes.compactMap(\.report)
         guard reports.count == observed.nodes.count else { return false }
@@ -221,7 +464,9 @@ public enum ClusterPlanner {
             guard let primary = primary(ofShard: node.record.shardIndex, in: observed), let primaryID = primary.report?.myID else {
                 return false
             }
-            if node.record.name != primary.record.name {
+            if node.record.name == primary.record.name {
+                guard report.isPrimary else { return false }
+            } else {
                 guard report.primaryID == primaryID, report.primaryLinkUp else { return false }
             }
         }

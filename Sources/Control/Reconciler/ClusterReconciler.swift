@@ -14,6 +14,12 @@ public struct ClusterReconciler: Sendable {
         case settled
         /// Steps were taken or are pending; look again soon.
         case progressing
+        /// Nothing to do but wait (a node starting, a drill's hold, a step that keeps failing);
+        /// look again after this long, or when woken.
+        case retry(after: Duration)
+        /// A step failed ten times in a row; the reason is in the cluster's last error and its
+        /// events. Looked at again after a long pause, or when woken (a new request).
+        case failed(reason: String)
         /// The data plane could not be looked at (the control plane is out of descriptors), so
         /// nothing was judged or done; look again after a pause.
         case deferred(reason: String)
@@ -26,13 +32,18 @@ public struct ClusterReconciler: Sendable {
     let backoff: StartBackoff
     let parameterGroups: ParameterGroupService
     let accessControl: AccessControlService
+    /// Woken by the liveness probe when a node starts or stops answering.
+    let trigger: (any ReconcileTrigger)?
+    /// Consecutive failures of the same step, per cluster.
+    let failures = StepFailures()
     /// Certificates are looked at once a minute per cluster, not on every supervision pass.
     let certificateCheck = PeriodicCheck(interval: .seconds(60))
 
     public init(
         store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, parameterGroups: ParameterGroupService,
-        accessControl: AccessControlService, logger: Logger, backoff: StartBackoff = StartBackoff()
+        accessControl: AccessControlService, trigger: (any ReconcileTrigger)? = nil, logger: Logger, backoff: StartBackoff = StartBackoff()
     ) {
+        self.trigger = trigger
         self.store = store
         self.configuration = configuration
         self.backoff = backoff
@@ -43,11 +54,17 @@ public struct ClusterReconciler: Sendable {
     }
 
     public func reconcile(_ name: String) async throws -> Outcome {
-        guard let cluster = try store.cluster(named: name) else { return .gone }
+        guard let cluster = try store.cluster(named: name) else {
+            dataPlane.unwatch(cluster: name)
+            failures.forget(name)
+            return .gone
+        }
         let records = try store.nodes(ofCluster: name)
         let parameters = try parameterGroups.target(forGroup: cluster.parameterGroupName)
         let acl = try accessControl.target(forACL: cluster.aclName)
         let settings = NodeSettings(parameters: parameters, acl: acl)
+        let trigger = trigger
+        dataPlane.watch(cluster: name, nodes: records.map { Self.spec(of: $0, in: cluster) }) { trigger?.wake(cluster: name) }
         var observed: ObservedCluster
         do {
             observed = try await observe(cluster, records, settings: settings)
@@ -56,6 +73,9 @@ public struct ClusterReconciler: Sendable {
         }
         observed.parametersTarget = parameters.marker
         observed.aclTarget = acl.marker
+        observed.shards = try store.shards(ofCluster: name)
+        observed.operations = try store.operations(ofCluster: name)
+        observed.drills = try store.drills(ofCluster: name).filter { $0.status != .completed }
         let plan = ClusterPlanner.plan(observed)
         let now = nowMilliseconds()
         try store.saveNodes(
@@ -68,6 +88,7 @@ public struct ClusterReconciler: Sendable {
             backoff.reset(node.record.name)
         }
         if plan.settled {
+            try noteRecovery(cluster)
             if cluster.tlsEnabled && certificateCheck.isDue(cluster.name) {
                 for node in observed.nodes {
                     if try await dataPlane.renewCertificateIfDue(Self.spec(of: node.record, in: cluster)) {
@@ -77,24 +98,82 @@ public struct ClusterReconciler: Sendable {
             }
             return .settled
         }
+        guard !plan.actions.isEmpty else { return .retry(after: .milliseconds(plan.waitMilliseconds ?? 50)) }
         let nodes = Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.record.name, $0.record) })
         let stops = plan.actions.compactMap { action -> String? in
             if case .stopNode(let name) = action { return name }
             return nil
         }
         if !stops.isEmpty { await stopAll(stops, cluster: cluster, nodes: nodes) }
+        let context = ActionContext(cluster: cluster, nodes: nodes, settings: settings, observed: observed, plan: plan)
         for action in plan.actions {
             logger.debug("reconcile step", metadata: ["cluster.name": "\(name)", "step": "\(action)"])
             do {
-                if try await act(action, cluster: cluster, nodes: nodes, settings: settings) == .gone { return .gone }
+                if try await act(action, context) == .gone { return .gone }
+                failures.succeeded(name, Self.describe(action))
             } catch {
-                // Transient by nature (a node still starting, a port briefly busy): the next
-                // pass observes again and retries.
-                logger.debug("reconcile step failed", metadata: ["cluster.name": "\(name)", "step": "\(action)", "error": "\(error)"])
-                return .progressing
+                return try stepFailed(action, error, cluster: cluster)
             }
         }
         return .progressing
+    }
+
+    /// Counts a failed step. Transient by nature at first (a node still starting, a port briefly
+    /// busy): the next pass retries at once. The third failure in a row becomes an event naming
+    /// the step, the node and Redis' reply, and the cluster's last error; later ones back off;
+    /// the tenth marks the pass failed. Never an endless silent retry.
+    func stepFailed(_ action: ReconcileAction, _ error: any Error, cluster: ClusterRecord) throws -> Outcome {
+        let step = Self.describe(action)
+        let count = failures.failed(cluster.name, step)
+        logger.debug("reconcile step failed", metadata: ["cluster.name": "\(cluster.name)", "step": "\(step)", "error": "\(error)"])
+        let message = "Step '\(step)' failed \(count) times in a row: \(error)"
+        if count == 3 || count == 10 {
+            try store.write { transaction in
+                try transaction.setLastError(ofCluster: cluster.name, to: message)
+                try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+            }
+            logger.error("\(message)", metadata: ["cluster.name": "\(cluster.name)"])
+        }
+        if count >= 10 { return .failed(reason: message) }
+        if count >= 3 { return .retry(after: .milliseconds(min(5000, 200 << (count - 3)))) }
+        return .progressing
+    }
+
+    /// Once the cluster settles again, its last error is cleared, with an event.
+    func noteRecovery(_ cluster: ClusterRecord) throws {
+        failures.forget(cluster.name)
+        guard cluster.lastError != nil else { return }
+        try store.write { transaction in
+            try transaction.setLastError(ofCluster: cluster.name, to: nil)
+            try transaction.record(
+                EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster recovered: every step succeeded", createdAt: nowMilliseconds()))
+        }
+    }
+
+    /// A step in words, for events: what it does and to which node.
+    static func describe(_ action: ReconcileAction) -> String {
+        switch action {
+        case .startEndpoint: return "start the cluster endpoint"
+        case .routeEndpoint: return "route the cluster endpoint"
+        case .startNode(let name): return "start node \(name)"
+        case .stopNode(let name): return "stop node \(name)"
+        case .killNode(let name): return "kill node \(name)"
+        case .releaseNode(let name): return "bring node \(name) back after its drill"
+        case .removeCluster: return "remove the cluster"
+        case .setConfigEpoch(let name, let epoch): return "CLUSTER SET-CONFIG-EPOCH \(epoch) on \(name)"
+        case .meet(let name, let peers): return "CLUSTER MEET \(peers.joined(separator: ", ")) from \(name)"
+        case .addSlots(let name, let ranges): return "CLUSTER ADDSLOTSRANGE \(SlotRange.listDescription(ranges)) on \(name)"
+        case .replicate(let name, let primaryID): return "CLUSTER REPLICATE \(primaryID) on \(name)"
+        case .beginFailover(let operation): return "begin failover of shard \(operation.shardIndex) to \(operation.toNode)"
+        case .resync(_, let replica, let primaryID): return "CLUSTER REPLICATE \(primaryID) on \(replica) (resync)"
+        case .promote(_, let replica, let demoting): return "promote \(replica)" + (demoting.map { " over \($0)" } ?? "")
+        case .finishFailover(let shard, let primary): return "record \(primary) as primary of shard \(shard)"
+        case .abandonFailover(let shard, _): return "abandon failover of shard \(shard)"
+        case .applyParameters: return "apply parameters (CONFIG SET) on every node"
+        case .applyACL: return "apply the ACL (ACL SETUSER) on every node"
+        case .markAvailable: return "mark the cluster available"
+        case .completeDrill(let id): return "complete drill \(id)"
+        }
     }
 
     // MARK: Observe
@@ -109,8 +188,10 @@ public struct ClusterReconciler: Sendable {
                 let spec = specs[index]
                 group.addTask {
                     let pid = try dataPlane.runningNodePID(spec)
+                    let liveness = dataPlane.liveness(of: spec)
                     var report: NodeObservation?
-                    if pid != nil {
+                    // A node the probe finds silent is not asked again: that would only wait.
+                    if pid != nil && !liveness.isSilent {
                         do {
                             report = try await dataPlane.observe(spec)
                         } catch let error as ProbeUnavailableError {
@@ -119,7 +200,7 @@ public struct ClusterReconciler: Sendable {
                             report = nil
                         }
                     }
-                    return (index, ObservedNode(record: record, pid: pid, report: report))
+                    return (index, ObservedNode(record: record, pid: pid, report: report, liveness: liveness))
                 }
             }
             var results = [ObservedNode?](repeating: nil, count: records.count)
@@ -133,21 +214,45 @@ public struct ClusterReconciler: Sendable {
         if endpointRunning && cluster.status == .creating {
             endpointAnswers = await dataPlane.endpointAnswers(endpoint, as: Self.adminCredentials(of: cluster))
         }
-        return ObservedCluster(cluster: cluster, nodes: nodes, endpointRunning: endpointRunning, endpointAnswers: endpointAnswers)
+        return ObservedCluster(
+            cluster: cluster, nodes: nodes, endpointRunning: endpointRunning, endpointAnswers: endpointAnswers,
+            endpointBackends: dataPlane.endpointBackends(endpoint), now: nowMilliseconds())
     }
 
     // MARK: Act
 
-    private func act(_ action: ReconcileAction, cluster: ClusterRecord, nodes: [String: NodeRecord], settings: NodeSettings) async throws -> Outcome {
+    /// What a step needs besides itself.
+    struct ActionContext {
+        var cluster: ClusterRecord
+        var nodes: [String: NodeRecord]
+        var settings: NodeSettings
+        var observed: ObservedCluster
+        var plan: ClusterPlan
+
         func spec(_ name: String) throws -> NodeSpec {
             // The planner names only nodes it was given; a miss is a planner bug, reported as such.
             guard let record = nodes[name] else { throw MemoryDBError(.internalFailure, "The plan names node \(name), which the cluster does not have.") }
-            return Self.spec(of: record, in: cluster, settings: settings)
+            return ClusterReconciler.spec(of: record, in: cluster, settings: settings)
         }
-        let parameters = settings.parameters
+
+        var endpoint: EndpointSpec {
+            var endpoint = ClusterReconciler.endpoint(of: cluster, Array(nodes.values))
+            endpoint.backends = plan.endpointBackends
+            return endpoint
+        }
+    }
+
+    private func act(_ action: ReconcileAction, _ context: ActionContext) async throws -> Outcome {
+        let cluster = context.cluster
+        let nodes = context.nodes
+        let parameters = context.settings.parameters
         switch action {
         case .startEndpoint:
-            _ = try await dataPlane.startEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
+            _ = try await dataPlane.startEndpoint(context.endpoint)
+        case .routeEndpoint:
+            try dataPlane.setEndpointBackends(context.endpoint)
+            let primaries = context.plan.endpointBackends.filter { $0.role == .primary }.map { String($0.port) }
+            logger.info("endpoint routed", metadata: ["cluster.name": "\(cluster.name)", "endpoint.primaries": "\(primaries.joined(separator: ","))"])
         case .startNode(let name):
             guard backoff.mayStart(name) else { return .progressing }
             let attempts = backoff.recordStart(name)
@@ -156,39 +261,73 @@ public struct ClusterReconciler: Sendable {
                 try store.addEvent(EventRecord(sourceName: cluster.name, sourceType: "node", message: message, createdAt: nowMilliseconds()))
                 logger.error("\(message)", metadata: ["cluster.name": "\(cluster.name)", "node.name": "\(name)"])
             }
-            let pid = try await dataPlane.startNode(try spec(name))
+            let pid = try await dataPlane.startNode(try context.spec(name))
             try store.write { transaction in try transaction.setPID(ofNode: name, to: pid) }
         case .stopNode:
             // Stops are gathered so a deletion stops all nodes at once.
             break
+        case .killNode(let name):
+            _ = await dataPlane.killNode(try context.spec(name))
+        case .releaseNode(let name):
+            guard let record = nodes[name] else { break }
+            if record.storageLost { try dataPlane.discardData(try context.spec(name)) }
+            try store.write { transaction in
+                try transaction.release(node: name)
+                for var drill in try transaction.drills(ofCluster: cluster.name, status: .running) where drill.nodeNames.contains(name) {
+                    drill.status = .recovering
+                    try transaction.update(drill)
+                }
+                let storage = record.storageLost ? "; its storage was discarded and it resyncs as a replica" : ""
+                try transaction.record(
+                    EventRecord(sourceName: cluster.name, sourceType: "node", message: "Node \(name) is back after its drill\(storage)", createdAt: nowMilliseconds()))
+            }
         case .removeCluster:
-            try await dataPlane.removeEndpoint(Self.endpoint(of: cluster, Array(nodes.values)))
+            try await dataPlane.removeEndpoint(context.endpoint)
             for record in nodes.values { try dataPlane.removeNodeFiles(Self.spec(of: record, in: cluster)) }
             try store.write { transaction in
                 try transaction.deleteCluster(named: cluster.name)
                 try transaction.removeAllTags(of: configuration.arn("cluster", cluster.name))
                 try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster deleted", createdAt: nowMilliseconds()))
             }
+            dataPlane.unwatch(cluster: cluster.name)
             logger.info("cluster deleted", metadata: ["cluster.name": "\(cluster.name)"])
             return .gone
         case .setConfigEpoch(let name, let epoch):
-            try await dataPlane.setConfigEpoch(try spec(name), epoch: epoch)
+            try await dataPlane.setConfigEpoch(try context.spec(name), epoch: epoch)
         case .meet(let name, let peers):
-            for peer in peers { try await dataPlane.meet(try spec(name), peer: try spec(peer)) }
+            for peer in peers { try await dataPlane.meet(try context.spec(name), peer: try context.spec(peer)) }
         case .addSlots(let name, let ranges):
-            try await dataPlane.addSlots(try spec(name), ranges)
+            try await dataPlane.addSlots(try context.spec(name), ranges)
         case .replicate(let name, let primaryID):
-            try await dataPlane.replicate(try spec(name), primaryID: primaryID)
+            try await dataPlane.replicate(try context.spec(name), primaryID: primaryID)
+        case .beginFailover(var operation):
+            try await beginFailover(&operation, context)
+        case .resync(let shard, let replica, let primaryID):
+            try await dataPlane.replicate(try context.spec(replica), primaryID: primaryID)
+            try store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, phase: "resyncing", at: nowMilliseconds()) }
+        case .promote(let shard, let replica, let demoting):
+            try await promote(shard: shard, replica: replica, demoting: demoting, context)
+        case .finishFailover(let shard, let newPrimary):
+            try finishFailover(shard: shard, newPrimary: newPrimary, context)
+        case .abandonFailover(let shard, let reason):
+            try store.write { transaction in
+                try transaction.finishOperation(cluster: cluster.name, shard: shard, newPrimary: nil)
+                try transaction.record(
+                    EventRecord(
+                        sourceName: cluster.name, sourceType: "cluster",
+                        message: "Failover of shard \(ClusterTopology.shardName(shard)) abandoned: \(reason); its primary is restarted in place",
+                        createdAt: nowMilliseconds()))
+            }
         case .applyParameters(let marker):
             for name in nodes.keys.sorted() {
-                try await dataPlane.applyParameters(try spec(name), parameters.immediateValues)
+                try await dataPlane.applyParameters(try context.spec(name), parameters.immediateValues)
             }
             try recordApplied(
                 cluster, first: cluster.parametersApplied.isEmpty, "Parameter group \(cluster.parameterGroupName) applied to every node"
             ) { try $0.setParametersApplied(ofCluster: cluster.name, to: marker) }
         case .applyACL(let marker):
             for name in nodes.keys.sorted() {
-                try await dataPlane.applyACL(try spec(name))
+                try await dataPlane.applyACL(try context.spec(name))
             }
             try recordApplied(cluster, first: cluster.aclApplied.isEmpty, "ACL \(cluster.aclName) applied to every node") {
                 try $0.setACLApplied(ofCluster: cluster.name, to: marker)
@@ -200,8 +339,88 @@ public struct ClusterReconciler: Sendable {
                 try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster is available", createdAt: nowMilliseconds()))
             }
             logger.info("cluster available", metadata: ["cluster.name": "\(cluster.name)", "cluster.seconds_to_available": "\(elapsed)"])
+        case .completeDrill(let id):
+            try store.write { transaction in
+                guard var drill = try transaction.drill(id: id) else { return }
+                let now = nowMilliseconds()
+                drill.status = .completed
+                drill.completedAt = now
+                drill.outcome = String(
+                    format: "every node back and in sync %.1f s after the drill ended (%.1f s after it began)",
+                    Double(now - drill.endsAt) / 1000, Double(now - drill.startedAt) / 1000)
+                try transaction.update(drill)
+                try transaction.record(
+                    EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Drill \(id) completed: \(drill.outcome ?? "")", createdAt: now))
+            }
         }
         return .progressing
+    }
+
+    // MARK: Failover steps
+
+    private func beginFailover(_ operation: inout OperationRecord, _ context: ActionContext) async throws {
+        if operation.kind == .zoneFailover {
+            // As if the zone vanished: the primary goes at once; its last offset is kept to
+            // measure what the replica had not received.
+            operation.fromOffset = await dataPlane.killNode(try context.spec(operation.fromNode))
+        }
+        let replicaZone = context.nodes[operation.toNode]?.availabilityZone ?? "?"
+        let message = "Shard \(ClusterTopology.shardName(operation.shardIndex)) failing over: \(operation.reason); promoting \(operation.toNode) in \(replicaZone)"
+        let record = operation
+        try store.write { transaction in
+            try transaction.begin(record)
+            try transaction.record(EventRecord(sourceName: context.cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+        }
+        logger.warning("\(message)", metadata: ["cluster.name": "\(context.cluster.name)"])
+    }
+
+    private func promote(shard: Int, replica: String, demoting: String?, _ context: ActionContext) async throws {
+        let cluster = context.cluster
+        try store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, phase: "promoting", at: nowMilliseconds()) }
+        let operation = context.observed.operations.first { $0.shardIndex == shard }
+        do {
+            let report = try await dataPlane.promote(try context.spec(replica), demoting: try demoting.map { try context.spec($0) })
+            let zone = context.nodes[replica]?.availabilityZone ?? "?"
+            var message = "Promoted \(replica) in \(zone)"
+            if let demoting {
+                message += "; \(demoting) held writes for \(report.pausedMilliseconds) ms while it caught up to offset \(report.primaryOffset ?? 0), so no acknowledged write was lost"
+            } else if let lost = operation?.fromOffset {
+                message += "; replica was \(max(0, lost - report.replicaOffset)) bytes behind the lost primary (offset \(report.replicaOffset) of \(lost))"
+            } else {
+                message += "; the lost primary's last offset is unknown (it did not answer before it went), so the gap cannot be measured"
+            }
+            try store.write { transaction in
+                try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+            }
+        } catch {
+            try? store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, lastError: .some("\(error)"), at: nowMilliseconds()) }
+            if let error = error as? PromotionError, error.tookOver, let demoting {
+                // Fence: a primary that did not step down must not take writes the new one lacks.
+                _ = await dataPlane.killNode(try context.spec(demoting))
+                try? store.addEvent(
+                    EventRecord(
+                        sourceName: cluster.name, sourceType: "node",
+                        message: "Node \(demoting) did not step down after \(replica) took over; it was killed (fenced) and restarts as a replica",
+                        createdAt: nowMilliseconds()))
+            }
+            throw error
+        }
+    }
+
+    private func finishFailover(shard: Int, newPrimary: String, _ context: ActionContext) throws {
+        let cluster = context.cluster
+        guard let operation = context.observed.operations.first(where: { $0.shardIndex == shard }) else { return }
+        let now = nowMilliseconds()
+        let zone = context.nodes[newPrimary]?.availabilityZone ?? "?"
+        let rejoin = operation.kind == .zoneFailover ? "\(operation.fromNode) rejoins as its replica when its zone returns" : "\(operation.fromNode) is its replica"
+        let message = String(
+            format: "Shard %@ failed over in %.2f s: %@ (%@) is primary; %@", ClusterTopology.shardName(shard), Double(now - operation.startedAt) / 1000,
+            newPrimary, zone, rejoin)
+        try store.write { transaction in
+            try transaction.finishOperation(cluster: cluster.name, shard: shard, newPrimary: newPrimary)
+            try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: message, createdAt: now))
+        }
+        logger.notice("\(message)", metadata: ["cluster.name": "\(cluster.name)", "failover.kind": "\(operation.kind.rawValue)"])
     }
 
     /// Records a revision every node now runs, with an event unless it is the creation's first.
@@ -249,9 +468,10 @@ public struct ClusterReconciler: Sendable {
         NodeCredentials(user: ClusterService.adminUserName, password: cluster.adminPassword)
     }
 
+    /// The endpoint with the nodes' last observed roles (a pass replaces them with the plan's).
     static func endpoint(of cluster: ClusterRecord, _ nodes: [NodeRecord]) -> EndpointSpec {
         EndpointSpec(
-            clusterName: cluster.name, port: cluster.endpointPort, backendPorts: nodes.sorted { $0.name < $1.name }.map(\.port),
-            tls: cluster.tlsEnabled)
+            clusterName: cluster.name, port: cluster.endpointPort,
+            backends: nodes.sorted { $0.name < $1.name }.map { EndpointBackend(port: $0.port, role: $0.role) }, tls: cluster.tlsEnabled)
     }
 }

@@ -8,9 +8,10 @@ import Synchronization
 /// Runs a reconcile loop per cluster, concurrently, for as long as the server runs.
 ///
 /// Each loop is level-triggered: it looks at the cluster again after every step, soon while
-/// work is in progress and every `supervisionInterval` once settled, which is how a killed node
-/// is noticed and restarted. A wake-up (a new request, through `WakeSignal`) cuts the wait short;
-/// nothing polls in between. One slow cluster never delays another: each has its own task.
+/// work is in progress and every `supervisionInterval` once settled. A wake-up cuts the wait
+/// short: a new request, or the liveness probe reporting that a node stopped (or started)
+/// answering, which is how a killed or hung node is noticed within moments; nothing polls in
+/// between. One slow cluster never delays another: each has its own task.
 public final class ReconcilerService: Service {
     private let store: Store
     private let reconciler: ClusterReconciler
@@ -29,7 +30,7 @@ public final class ReconcilerService: Service {
 
     public init(
         store: Store, reconciler: ClusterReconciler, signal: WakeSignal, logger: Logger,
-        supervisionInterval: Duration = .milliseconds(250), progressInterval: Duration = .milliseconds(30),
+        supervisionInterval: Duration = .seconds(2), progressInterval: Duration = .milliseconds(30),
         clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.store = store
@@ -79,6 +80,8 @@ public final class ReconcilerService: Service {
                 return
             case .settled: _ = await signal.wait(for: .cluster(name), timeout: supervisionInterval, clock: clock)
             case .progressing: _ = await signal.wait(for: .cluster(name), timeout: progressInterval, clock: clock)
+            case .retry(let pause): _ = await signal.wait(for: .cluster(name), timeout: pause, clock: clock)
+            case .failed: _ = await signal.wait(for: .cluster(name), timeout: .seconds(30), clock: clock)
             case .deferred: try? await clock.sleep(for: supervisionInterval * 4)
             }
         }

@@ -63,3 +63,28 @@ public final class PeriodicCheck: Sendable {
         }
     }
 }
+
+/// Consecutive failures of the same step, per cluster: a different step failing, or any step
+/// succeeding, starts the count again.
+final class StepFailures: Sendable {
+    private let state = Mutex([String: (step: String, count: Int)]())
+
+    /// Counts a failure of `step`; returns how many in a row.
+    func failed(_ cluster: String, _ step: String) -> Int {
+        state.withLock { state in
+            let count = state[cluster].map { $0.step == step ? $0.count + 1 : 1 } ?? 1
+            state[cluster] = (step, count)
+            return count
+        }
+    }
+
+    func succeeded(_ cluster: String, _ step: String) {
+        state.withLock { state in
+            if state[cluster]?.step == step { state[cluster] = nil }
+        }
+    }
+
+    func forget(_ cluster: String) {
+        _ = state.withLock { $0.removeValue(forKey: cluster) }
+    }
+}

@@ -1,10 +1,16 @@
 import Foundation
 import Logging
+import Model
 import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A cluster's endpoint: forwards each client connection to the first node that accepts it.
+/// A cluster's endpoint: forwards each client connection to a primary that accepts it, and to a
+/// replica only when no primary does.
+///
+/// Primaries are taken in turn (so a plain client on a one-shard cluster always reaches the node
+/// that takes its writes, never a replica answering `MOVED`); the control plane rewrites the
+/// backend file on every failover, so the endpoint follows the primaries.
 ///
 /// It runs as its own process beside the nodes (`memoryplane endpoint-proxy`), so the endpoint
 /// keeps answering while the control plane is down. Cluster-aware clients only bootstrap through
@@ -71,18 +77,23 @@ public struct EndpointProxy: Sendable {
             .flatMapThrowing { throw EndpointError.tooManyConnections }
     }
 
-    static func readBackends(_ path: String) -> [(String, Int)] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard let colon = line.lastIndex(of: ":"), let port = Int(line[line.index(after: colon)...]) else { return nil }
-            return (String(line[..<colon]), port)
-        }
+    /// Backends as the file lists them: primaries, then replicas.
+    static func readBackends(_ path: String) -> (primaries: [(String, Int)], replicas: [(String, Int)]) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ([], []) }
+        let all = EndpointBackend.parseFile(text)
+        return (all.filter { $0.role == .primary }.map { ($0.host, $0.port) }, all.filter { $0.role == .replica }.map { ($0.host, $0.port) })
     }
 
-    /// Connects to the first backend that accepts, trying them in turn from a rotating position.
-    static func connect(on eventLoop: any EventLoop, to backends: [(String, Int)], start: Int, logger: Logger) -> EventLoopFuture<any Channel> {
-        guard !backends.isEmpty else { return eventLoop.makeFailedFuture(EndpointError.noBackends) }
-        let ordered = (0..<backends.count).map { backends[(start + $0) % backends.count] }
+    /// Connects to the first primary that accepts, trying them in turn from a rotating position,
+    /// then to the replicas in the same way.
+    static func connect(
+        on eventLoop: any EventLoop, to backends: (primaries: [(String, Int)], replicas: [(String, Int)]), start: Int, logger: Logger
+    ) -> EventLoopFuture<any Channel> {
+        func rotated(_ list: [(String, Int)]) -> [(String, Int)] {
+            list.isEmpty ? [] : (0..<list.count).map { list[(start + $0) % list.count] }
+        }
+        let ordered = rotated(backends.primaries) + rotated(backends.replicas)
+        guard !ordered.isEmpty else { return eventLoop.makeFailedFuture(EndpointError.noBackends) }
         return attempt(on: eventLoop, ordered[...], logger: logger)
     }
 

@@ -73,14 +73,28 @@ public struct NodeObservation: Sendable, Equatable {
     public var isPrimary: Bool
     /// For a replica: `master_link_status:up` and the initial sync finished.
     public var primaryLinkUp: Bool
+    /// For a replica: a sync with its primary is under way (`master_sync_in_progress:1`), or
+    /// it is connecting; nudging it again would start over.
+    public var syncInProgress: Bool
+    /// `master_repl_offset`: how far the replication stream has come (on a replica, how much of
+    /// its primary's stream it has applied).
+    public var replicationOffset: Int64
 
-    public init(myID: String, members: [ClusterNodesEntry], clusterStateOK: Bool, isPrimary: Bool, primaryLinkUp: Bool) {
+    public init(
+        myID: String, members: [ClusterNodesEntry], clusterStateOK: Bool, isPrimary: Bool, primaryLinkUp: Bool,
+        syncInProgress: Bool = false, replicationOffset: Int64 = 0
+    ) {
         self.myID = myID
         self.members = members
         self.clusterStateOK = clusterStateOK
         self.isPrimary = isPrimary
         self.primaryLinkUp = primaryLinkUp
+        self.syncInProgress = syncInProgress
+        self.replicationOffset = replicationOffset
     }
+
+    /// Serves slots as a primary.
+    public var servesSlots: Bool { isPrimary && !(myself?.slots.isEmpty ?? true) }
 
     public var myself: ClusterNodesEntry? { members.first(where: \.isMyself) }
     /// The ids of the other members this node has completed a handshake with.

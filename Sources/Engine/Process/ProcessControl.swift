@@ -110,8 +110,15 @@ public enum ProcessControl {
         }
     }
 
-    /// The file's text; nil when it does not exist (the process is gone); throws when it exists
-    /// but cannot be opened for want of descriptors or memory.
+    /// Sends SIGKILL (which also ends a stopped process) and waits up to a second for it to go.
+    /// Call only after `owns`.
+    public static func killNow(_ pid: pid_t) async {
+        kill(pid, SIGKILL)
+        for _ in 0..<200 where (try? isAlive(pid)) ?? true {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     /// Kills a child of ours that holds nothing worth saving, and waits for it so no zombie stays.
     public static func killAndReap(_ pid: pid_t) {
         guard pid > 0 else { return }
@@ -120,6 +127,8 @@ public enum ProcessControl {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     }
 
+    /// The file's text; nil when it does not exist (the process is gone); throws when it exists
+    /// but cannot be opened for want of descriptors or memory.
     static func readFile(_ path: String) throws(ProbeUnavailableError) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {

@@ -33,3 +33,24 @@ public struct SlotRange: Sendable, Hashable, Codable, CustomStringConvertible {
         return ranges
     }
 }
+
+extension SlotRange {
+    /// Parses "0-5460,6000-6100" (single slots as "7"); nil for anything else.
+    public static func parseList(_ text: String) -> [SlotRange]? {
+        guard !text.isEmpty else { return [] }
+        var ranges: [SlotRange] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard bounds.count == 1 || bounds.count == 2, let first = bounds[0], let last = bounds.last ?? nil,
+                first >= 0, first <= last, last < slotCount
+            else { return nil }
+            ranges.append(SlotRange(first: first, last: last))
+        }
+        return ranges
+    }
+
+    /// "0-5460,6000-6100", as stored and as `Shard.Slots` reports it.
+    public static func listDescription(_ ranges: [SlotRange]) -> String {
+        ranges.map(\.description).joined(separator: ",")
+    }
+}

@@ -36,8 +36,12 @@ public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible
         public static let tagNotFound = Code(rawValue: "TagNotFoundFault")
         public static let userNotFound = Code(rawValue: "UserNotFoundFault")
         public static let snapshotNotFound = Code(rawValue: "SnapshotNotFoundFault")
+        public static let shardNotFound = Code(rawValue: "ShardNotFoundFault")
+        public static let testFailoverNotAvailable = Code(rawValue: "TestFailoverNotAvailableFault")
         public static let invalidCredentials = Code(rawValue: "InvalidCredentialsException")
         public static let apiCallRateExceeded = Code(rawValue: "APICallRateForCustomerExceededFault")
+        /// Not a modelled fault (drills are MemoryPlane's own): a drill id that does not exist.
+        public static let drillNotFound = Code(rawValue: "DrillNotFoundFault")
         /// Not a modelled fault: the catch-all for bugs, rendered as a 500.
         public static let internalFailure = Code(rawValue: "InternalFailure")
     }

@@ -1,0 +1,95 @@
+import GRDB
+import Model
+
+// Desired topology (shards), operations in progress, and drills.
+
+extension Store {
+    public func shards(ofCluster name: String) throws -> [ShardRecord] {
+        try read { db in try Transaction(db: db).shards(ofCluster: name) }
+    }
+
+    public func operations(ofCluster name: String) throws -> [OperationRecord] {
+        try read { db in try Transaction(db: db).operations(ofCluster: name) }
+    }
+
+    public func drills(ofCluster name: String? = nil) throws -> [DrillRecord] {
+        try read { db in
+            var request = DrillRecord.order(DrillRecord.Columns.startedAt.desc, DrillRecord.Columns.id)
+            if let name { request = request.filter(DrillRecord.Columns.clusterName == name) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    public func drill(id: String) throws -> DrillRecord? {
+        try read { db in try DrillRecord.fetchOne(db, key: id) }
+    }
+}
+
+extension Transaction {
+    public func shards(ofCluster name: String) throws -> [ShardRecord] {
+        try ShardRecord.filter(ShardRecord.Columns.clusterName == name).order(ShardRecord.Columns.shardIndex).fetchAll(db)
+    }
+
+    public func insert(_ shard: ShardRecord) throws {
+        try shard.insert(db)
+    }
+
+    public func operations(ofCluster name: String) throws -> [OperationRecord] {
+        try OperationRecord.filter(OperationRecord.Columns.clusterName == name).order(OperationRecord.Columns.shardIndex).fetchAll(db)
+    }
+
+    /// Records an operation before its first step; a shard has at most one.
+    public func begin(_ operation: OperationRecord) throws {
+        try operation.insert(db)
+    }
+
+    /// Notes how far an operation got, or why its last step failed.
+    public func updateOperation(cluster: String, shard: Int, phase: String? = nil, lastError: String?? = nil, fromOffset: Int64? = nil, at now: Int64) throws {
+        var assignments = [OperationRecord.Columns.updatedAt.set(to: now)]
+        if let phase { assignments.append(OperationRecord.Columns.phase.set(to: phase)) }
+        if let lastError { assignments.append(OperationRecord.Columns.lastError.set(to: lastError)) }
+        if let fromOffset { assignments.append(OperationRecord.Columns.fromOffset.set(to: fromOffset)) }
+        try OperationRecord.filter(key: ["cluster_name": cluster, "shard_index": shard]).updateAll(db, assignments)
+    }
+
+    /// Ends an operation; with `newPrimary`, the shard's desired primary becomes that node.
+    public func finishOperation(cluster: String, shard: Int, newPrimary: String?) throws {
+        if let newPrimary {
+            try ShardRecord.filter(key: ["cluster_name": cluster, "shard_index": shard])
+                .updateAll(db, ShardRecord.Columns.primaryNode.set(to: newPrimary))
+        }
+        _ = try OperationRecord.deleteOne(db, key: ["cluster_name": cluster, "shard_index": shard])
+    }
+
+    /// Notes why the cluster's reconcile keeps failing (nil clears it).
+    public func setLastError(ofCluster name: String, to message: String?) throws {
+        try ClusterRecord.filter(key: name).updateAll(db, Column("last_error").set(to: message))
+    }
+
+    public func insert(_ drill: DrillRecord) throws {
+        try drill.insert(db)
+    }
+
+    public func drills(ofCluster name: String, status: DrillRecord.Status) throws -> [DrillRecord] {
+        try DrillRecord.filter(DrillRecord.Columns.clusterName == name && DrillRecord.Columns.status == status.rawValue).fetchAll(db)
+    }
+
+    public func drill(id: String) throws -> DrillRecord? {
+        try DrillRecord.fetchOne(db, key: id)
+    }
+
+    public func update(_ drill: DrillRecord) throws {
+        try drill.update(db)
+    }
+
+    /// Keeps nodes stopped until `until`, their storage to be discarded before they return.
+    public func hold(nodes names: [String], until: Int64, storageLost: Bool) throws {
+        try NodeRecord.filter(names.contains(NodeRecord.Columns.name)).updateAll(
+            db, Column("held_until").set(to: until), Column("storage_lost").set(to: storageLost))
+    }
+
+    /// Lets a held node come back (its storage was discarded, when that was due).
+    public func release(node name: String) throws {
+        try NodeRecord.filter(key: name).updateAll(db, Column("held_until").set(to: nil), Column("storage_lost").set(to: false))
+    }
+}
