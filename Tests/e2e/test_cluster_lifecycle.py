@@ -59,7 +59,8 @@ def test_two_by_one_cluster_lifecycle(server):
         if node["role"] == "replica":
             assert "master_link_status:up" in out
 
-    # SIGKILL a primary: it returns on the same port with every acknowledged write.
+    # SIGKILL a primary: its replica takes over with every acknowledged write, and the killed
+    # node returns on the same port (restarted from its AOF) as the new primary's replica.
     primary = nodes[0]
     port = primary["endpoint"]["port"]
     old_pid = node_pid(server, primary["name"])
@@ -73,14 +74,18 @@ def test_two_by_one_cluster_lifecycle(server):
     assert own_keys
     deadline = started + 20
     while time.time() < deadline:
-        if all(redis_cli("-p", str(port), "GET", k)[1] == keys[k] for k in own_keys):
+        if all(redis_cli("-c", "-p", str(endpoint), "GET", k)[1] == keys[k] for k in own_keys):
             break
         time.sleep(0.05)
     recovered_after = time.time() - started
-    assert all(redis_cli("-p", str(port), "GET", k)[1] == keys[k] for k in own_keys)
+    assert all(redis_cli("-c", "-p", str(endpoint), "GET", k)[1] == keys[k] for k in own_keys)
+    print(f"the killed primary's shard served its data again after {recovered_after:.2f} s")
+    deadline = time.time() + 20
+    while time.time() < deadline and "role:slave" not in redis_cli("-p", str(port), "INFO", "replication")[1]:
+        time.sleep(0.05)
+    assert "role:slave" in redis_cli("-p", str(port), "INFO", "replication")[1]
     new_pid = node_pid(server, primary["name"])
     assert new_pid and new_pid != old_pid
-    print(f"killed primary served its data again after {recovered_after:.2f} s")
 
     # kill -9 the control plane and start it again: every node keeps its PID.
     deadline = time.time() + 20
