@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import memoryplane  # noqa: E402
 from resp import AcknowledgedWriter, ClusterClient, key_slot  # noqa: E402
 
+EXTRA = []
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -175,7 +176,7 @@ def cpu_seconds(pid):
 
 
 def idle_supervision(seconds=30):
-    server = memoryplane.Server(extra_args=[]).start()
+    server = memoryplane.Server(ports=200, extra_args=EXTRA).start()
     try:
         time.sleep(2)
         before = cpu_seconds(server.process.pid)

@@ -26,7 +26,7 @@ public struct ControlPlane: Sendable {
     public init(
         configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?,
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
-        supervisionInterval: Duration = .seconds(2), logger: Logger
+        supervisionInterval: Duration = .seconds(10), logger: Logger
     ) {
         self.configuration = configuration
         self.store = store

@@ -65,6 +65,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The private key (PEM) for --tls-cert.")
     var tlsKey: String?
 
+    @Option(help: "Milliseconds a running node may leave its liveness probe (a PING every 200 ms on a kept-open connection) unanswered before it counts as hung: a hung primary is killed and its shard fails over (100-10000).")
+    var nodeFailureTimeout = 500
+
+    @Option(help: "Seconds between full observations of a settled cluster (1-60); a node or endpoint that dies, and a node that hangs, wakes its cluster at once.")
+    var supervisionInterval = 10
+
     @Option(help: "Region used in ARNs and availability zone names.")
     var region = "us-east-1"
 
@@ -189,13 +195,21 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ControlConfiguration(
             region: region, accountID: accountId, nodePorts: try portRange(), engineVersion: engineVersion)
         let certificates = CertificateAuthorityProvider(dataDirectory: dataDirectory)
+        guard (100...10000).contains(nodeFailureTimeout) else {
+            throw ValidationError("--node-failure-timeout must be 100-10000 milliseconds; got \(nodeFailureTimeout).")
+        }
+        guard (1...60).contains(supervisionInterval) else {
+            throw ValidationError("--supervision-interval must be 1-60 seconds; got \(supervisionInterval).")
+        }
+        let monitor = LivenessMonitor(
+            silenceThreshold: .milliseconds(Int64(nodeFailureTimeout)), tlsContext: { try certificates.clientContext() })
         let dataPlane = LocalDataPlane(
             dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger,
-            certificates: certificates)
+            certificates: certificates, monitor: monitor)
         let controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane,
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
-            logger: logger)
+            supervisionInterval: .seconds(supervisionInterval), logger: logger)
         let limits = ConnectionLimits(
             maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
             headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout))

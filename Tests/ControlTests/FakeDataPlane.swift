@@ -34,6 +34,8 @@ final class FakeDataPlane: DataPlane, Sendable {
         /// Nodes whose process runs and that the liveness probe finds silent: hung.
         var hung: Set<String> = []
         var endpointBackends: [EndpointBackend] = []
+        /// CLUSTER REPLICATE calls to refuse before one succeeds.
+        var failingReplicates = 0
         /// When true, process probes fail as they do when descriptors run out.
         var probesUnavailable = false
     }
@@ -136,7 +138,13 @@ final class FakeDataPlane: DataPlane, Sendable {
 
     func replicate(_ node: NodeSpec, primaryID: String) async throws {
         record("replicate \(node.name)")
-        state.withLock { $0.nodes[node.name]?.primaryID = primaryID }
+        try state.withLock { state in
+            if state.failingReplicates > 0 {
+                state.failingReplicates -= 1
+                throw RedisReplyError("scripted: ERR cannot replicate now")
+            }
+            state.nodes[node.name]?.primaryID = primaryID
+        }
     }
 
     func killNode(_ node: NodeSpec) async -> Int64? {

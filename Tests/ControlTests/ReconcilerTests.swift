@@ -150,4 +150,100 @@ import Testing
         let view = try await controlPlane.clusters.waitUntilSettled("demo", timeout: .seconds(20))
         #expect(view?.status == .available)
     }
+
+    // MARK: Failover
+
+    @Test func aKilledPrimaryIsReplacedByItsReplicaAndTheRecordFollows() async throws {
+        try create(shards: 2, replicas: 1)
+        try await reconcileUntilSettled()
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        dataPlane.kill("demo-0001-001")
+        try await reconcileUntilSettled()
+        // Restarted in place (from its AOF), then the replica took over over it, losslessly.
+        #expect(dataPlane.calls.contains("promote demo-0001-002 over demo-0001-001"))
+        #expect(dataPlane.pid(of: "demo-0001-001") != nil)
+        #expect(try store.shards(ofCluster: "demo").first?.primaryNode == "demo-0001-002")
+        #expect(try store.operations(ofCluster: "demo").isEmpty)
+        let view = try controlPlane.clusters.describeCluster("demo")
+        #expect(view.shards[0].nodes.map(\.role) == [.replica, .primary])
+        #expect(view.shards[1].nodes.map(\.role) == [.primary, .replica])
+        let events = try store.events(sourceName: "demo").map(\.message)
+        #expect(events.contains { $0.contains("Shard 0001 failing over: primary demo-0001-001 failed: its process ended") })
+        #expect(events.contains { $0.hasPrefix("Shard 0001 failed over in") })
+        // The endpoint now sends clients to the new primary first.
+        #expect(dataPlane.calls.contains { $0.hasPrefix("route endpoint") })
+    }
+
+    @Test func aHungPrimaryIsKilledBeforeItsReplicaTakesOver() async throws {
+        try create(shards: 1, replicas: 1)
+        try await reconcileUntilSettled()
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        dataPlane.script { $0.hung = ["demo-0001-001"] }
+        try await reconcileUntilSettled()
+        let calls = dataPlane.calls
+        let kill = try #require(calls.firstIndex(of: "kill demo-0001-001"))
+        let promote = try #require(calls.firstIndex(of: "promote demo-0001-002 over demo-0001-001"))
+        #expect(kill < promote, "the old primary is fenced before anything is promoted")
+        #expect(try store.shards(ofCluster: "demo").first?.primaryNode == "demo-0001-002")
+    }
+
+    @Test func anOperationRecordedByAnotherControlPlaneIsFinished() async throws {
+        try create(shards: 1, replicas: 1)
+        try await reconcileUntilSettled()
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        // FailoverShard recorded the operation, then that control plane died: a fresh reconciler
+        // (nothing in memory) finishes it from the record alone.
+        _ = try controlPlane.clusters.failoverShard(cluster: "demo", shard: "0001")
+        let fresh = ClusterReconciler(
+            store: store, dataPlane: dataPlane, configuration: controlPlane.configuration, parameterGroups: controlPlane.parameterGroups,
+            accessControl: controlPlane.accessControl, logger: Logger(label: "test"))
+        for _ in 0..<20 where try await fresh.reconcile("demo") != .settled {}
+        #expect(try store.shards(ofCluster: "demo").first?.primaryNode == "demo-0001-002")
+        #expect(try store.operations(ofCluster: "demo").isEmpty)
+    }
+
+    @Test func aStepThatKeepsFailingBecomesAnEventAndTheClustersLastError() async throws {
+        dataPlane.script { $0.failingReplicates = 100 }
+        try create(shards: 1, replicas: 1)
+        var outcomes: [ClusterReconciler.Outcome] = []
+        for _ in 0..<40 {
+            let outcome = try await reconciler.reconcile("demo")
+            outcomes.append(outcome)
+            if case .failed = outcome { break }
+        }
+        guard case .failed(let reason) = outcomes.last else {
+            Issue.record("expected a failed pass, got \(outcomes.suffix(3))")
+            return
+        }
+        #expect(reason.contains("CLUSTER REPLICATE") && reason.contains("demo-0001-002") && reason.contains("scripted"))
+        let view = try controlPlane.clusters.describeCluster("demo")
+        #expect(view.lastError?.contains("failed 10 times in a row") == true)
+        let events = try store.events(sourceName: "demo").map(\.message)
+        #expect(events.contains { $0.contains("failed 3 times in a row") })
+        // Once the step succeeds, the cluster settles and its last error is cleared, with an event.
+        dataPlane.script { $0.failingReplicates = 0 }
+        try await reconcileUntilSettled()
+        _ = try await reconciler.reconcile("demo")
+        #expect(try controlPlane.clusters.describeCluster("demo").lastError == nil)
+        #expect(try store.events(sourceName: "demo").map(\.message).contains("Cluster recovered: every step succeeded"))
+    }
+
+    @Test func aDrillHoldsItsNodesDownFailsOverAndBringsThemBackWithoutTheirData() async throws {
+        try create(shards: 1, replicas: 1)
+        try await reconcileUntilSettled()
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        let drill = try controlPlane.drills.start(cluster: "demo", target: .shardPrimary("0001"), durationSeconds: 1)
+        #expect(drill.nodes == ["demo-0001-001"])
+        for _ in 0..<10 { _ = try await reconciler.reconcile("demo") }
+        #expect(dataPlane.pid(of: "demo-0001-001") == nil, "held down for the drill")
+        #expect(dataPlane.calls.contains("promote demo-0001-002"))
+        #expect(try store.shards(ofCluster: "demo").first?.primaryNode == "demo-0001-002")
+        try await Task.sleep(for: .milliseconds(1100))
+        try await reconcileUntilSettled()
+        #expect(dataPlane.calls.contains("discard demo-0001-001"))
+        #expect(dataPlane.pid(of: "demo-0001-001") != nil)
+        #expect(try controlPlane.drills.describe(drill.id).status == "completed")
+        let events = try store.events(sourceName: "demo").map(\.message)
+        #expect(events.contains { $0.contains("replica was 10 bytes behind the lost primary") })
+    }
 }

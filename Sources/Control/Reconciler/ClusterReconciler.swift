@@ -64,7 +64,12 @@ public struct ClusterReconciler: Sendable {
         let acl = try accessControl.target(forACL: cluster.aclName)
         let settings = NodeSettings(parameters: parameters, acl: acl)
         let trigger = trigger
-        dataPlane.watch(cluster: name, nodes: records.map { Self.spec(of: $0, in: cluster) }) { trigger?.wake(cluster: name) }
+        // The endpoint is probed too (through it, a node answers): its process ending wakes the
+        // loop at once, as a node's does.
+        let endpointProbe = NodeSpec(
+            name: "\(name)/endpoint", port: cluster.endpointPort, busPort: 0, maxmemoryBytes: 0, admin: Self.adminCredentials(of: cluster),
+            tls: cluster.tlsEnabled)
+        dataPlane.watch(cluster: name, nodes: records.map { Self.spec(of: $0, in: cluster) } + [endpointProbe]) { trigger?.wake(cluster: name) }
         var observed: ObservedCluster
         do {
             observed = try await observe(cluster, records, settings: settings)

@@ -30,7 +30,7 @@ public final class ReconcilerService: Service {
 
     public init(
         store: Store, reconciler: ClusterReconciler, signal: WakeSignal, logger: Logger,
-        supervisionInterval: Duration = .seconds(2), progressInterval: Duration = .milliseconds(30),
+        supervisionInterval: Duration = .seconds(10), progressInterval: Duration = .milliseconds(30),
         clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.store = store
