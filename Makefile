@@ -41,6 +41,7 @@ bench: deps
 	python3 benchmarks/cluster_create.py --binary .build/release/memoryplane
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/aws_door_throughput.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/connection_burst.py --binary .build/release/memoryplane
+	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/failover.py
 
 ## schemathesis with every check against a live server and api-spec/openapi.yaml, bounded by
 ## FUZZ_SECONDS (default 600). Not part of `make test`.

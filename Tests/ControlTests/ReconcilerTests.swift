@@ -220,12 +220,25 @@ import Testing
         #expect(view.lastError?.contains("failed 10 times in a row") == true)
         let events = try store.events(sourceName: "demo").map(\.message)
         #expect(events.contains { $0.contains("failed 3 times in a row") })
+        // A creation stuck like this is not `available`, yet it can be given up.
+        #expect(view.status == .creating)
         // Once the step succeeds, the cluster settles and its last error is cleared, with an event.
         dataPlane.script { $0.failingReplicates = 0 }
         try await reconcileUntilSettled()
         _ = try await reconciler.reconcile("demo")
         #expect(try controlPlane.clusters.describeCluster("demo").lastError == nil)
         #expect(try store.events(sourceName: "demo").map(\.message).contains("Cluster recovered: every step succeeded"))
+    }
+
+    @Test func aCreationThatKeepsFailingCanBeDeleted() async throws {
+        dataPlane.script { $0.failingReplicates = 1000 }
+        try create(shards: 1, replicas: 1)
+        for _ in 0..<40 {
+            if case .failed = try await reconciler.reconcile("demo") { break }
+        }
+        #expect(try controlPlane.clusters.deleteCluster("demo").status == .deleting)
+        try await reconcileUntilSettled()
+        #expect(try store.cluster(named: "demo") == nil)
     }
 
     @Test func aDrillHoldsItsNodesDownFailsOverAndBringsThemBackWithoutTheirData() async throws {

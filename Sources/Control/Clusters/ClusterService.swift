@@ -227,7 +227,10 @@ public struct ClusterService: Sendable {
             guard var cluster = try transaction.cluster(named: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
             }
-            try Self.requireAvailable(cluster)
+            // A creation whose steps keep failing (its last error says why) can be given up.
+            if !(cluster.status == .creating && cluster.lastError != nil) {
+                try Self.requireAvailable(cluster)
+            }
             cluster.status = .deleting
             try transaction.update(cluster)
             try transaction.setStatus(ofNodesOf: name, to: .deleting)
