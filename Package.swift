@@ -35,6 +35,7 @@ let package = Package(
                 .embedInCode("0006_orphan_tags.sql"),
                 .embedInCode("0007_security_groups.sql"),
                 .embedInCode("0008_topology.sql"),
+                .embedInCode("0009_snapshots.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -11,6 +11,7 @@ public enum Migrations {
         ("0006_orphan_tags", sql(PackageResources._006_orphan_tags_sql)),
         ("0007_security_groups", sql(PackageResources._007_security_groups_sql)),
         ("0008_topology", sql(PackageResources._008_topology_sql)),
+        ("0009_snapshots", sql(PackageResources._009_snapshots_sql)),
     ]
 
     /// The names of the files this list registers, so a test can prove none is forgotten.

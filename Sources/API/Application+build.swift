@@ -14,7 +14,7 @@ public func buildApplication(
     let services = APIServices(controlPlane: controlPlane, accessKey: accessKey, credentialsHint: credentialsHint, caCertificate: caCertificate)
     return Application(
         router: buildRouter(services), server: server, configuration: configuration,
-        services: controlPlane.reconciler.map { [$0] } ?? [], logger: logger)
+        services: controlPlane.backgroundServices, logger: logger)
 }
 
 extension APIServices {
@@ -25,7 +25,7 @@ extension APIServices {
         self.init(
             clusters: controlPlane.clusters, events: controlPlane.events, tags: controlPlane.tags, catalog: controlPlane.catalog,
             parameterGroups: controlPlane.parameterGroups, subnetGroups: controlPlane.subnetGroups,
-            accessControl: controlPlane.accessControl, drills: controlPlane.drills, accessKey: accessKey, region: controlPlane.configuration.region,
+            accessControl: controlPlane.accessControl, drills: controlPlane.drills, snapshots: controlPlane.snapshots, accessKey: accessKey, region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)
     }
 }

@@ -12,6 +12,7 @@ public struct APIServices: Sendable {
     public var subnetGroups: SubnetGroupService
     public var accessControl: AccessControlService
     public var drills: DrillService
+    public var snapshots: SnapshotService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// The region signatures must be scoped to (the server's `--region`).
@@ -23,11 +24,12 @@ public struct APIServices: Sendable {
 
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
-        parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService, drills: DrillService,
+        parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService, drills: DrillService, snapshots: SnapshotService,
         accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
         self.accessControl = accessControl
         self.drills = drills
+        self.snapshots = snapshots
         self.parameterGroups = parameterGroups
         self.subnetGroups = subnetGroups
         self.caCertificate = caCertificate
@@ -69,6 +71,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     SubnetGroupController(service: services.subnetGroups).addRoutes(to: v1)
     AccessControlController(service: services.accessControl).addRoutes(to: v1)
     DrillController(service: services.drills).addRoutes(to: v1)
+    SnapshotController(service: services.snapshots).addRoutes(to: v1)
     routes.record(router.routes.map { ("\($0.path)", $0.method) })
     return router
 }

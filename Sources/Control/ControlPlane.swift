@@ -1,6 +1,7 @@
 import Engine
 import Logging
 import Model
+import ServiceLifecycle
 import Store
 
 /// Every service of the control plane, wired once. `serve`, the API tests and the integration
@@ -20,13 +21,24 @@ public struct ControlPlane: Sendable {
     public let subnetGroups: SubnetGroupService
     public let accessControl: AccessControlService
     public let drills: DrillService
+    public let snapshots: SnapshotService
     /// The background reconcile loops; nil without a data plane.
     public let reconciler: ReconcilerService?
+    /// Takes snapshots and runs their schedule; nil without a data plane and snapshot storage.
+    public let snapshotWorker: SnapshotWorker?
+
+    /// What runs in the background for as long as the server does.
+    public var backgroundServices: [any Service] {
+        var services: [any Service] = []
+        if let reconciler { services.append(reconciler) }
+        if let snapshotWorker { services.append(snapshotWorker) }
+        return services
+    }
 
     public init(
         configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?,
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
-        supervisionInterval: Duration = .seconds(10), logger: Logger
+        supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.store = store
@@ -37,19 +49,26 @@ public struct ControlPlane: Sendable {
         subnetGroups = SubnetGroupService(store: store, configuration: configuration)
         clusters = ClusterService(
             configuration: configuration, store: store, trigger: signal, parameterGroups: parameterGroups, accessControl: accessControl,
-            subnetGroups: subnetGroups, ports: ports, logger: logger)
+            subnetGroups: subnetGroups, ports: ports, snapshotStorage: dataPlane == nil ? nil : snapshotStorage, logger: logger)
         events = EventService(store: store)
         drills = DrillService(store: store, trigger: signal)
+        snapshots = SnapshotService(
+            configuration: configuration, store: store, storage: dataPlane == nil ? nil : snapshotStorage, trigger: signal, clusters: clusters,
+            dataPlane: dataPlane, logger: logger)
         tags = TagService(store: store, configuration: configuration)
         catalog = CatalogService(store: store, configuration: configuration)
         if let dataPlane {
             let cycle = ClusterReconciler(
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,
-                accessControl: accessControl, trigger: signal, logger: logger)
+                accessControl: accessControl, trigger: signal, snapshots: snapshotStorage, logger: logger)
             reconciler = ReconcilerService(
                 store: store, reconciler: cycle, signal: signal, logger: logger, supervisionInterval: supervisionInterval)
+            snapshotWorker = snapshotStorage.map { storage in
+                SnapshotWorker(store: store, dataPlane: dataPlane, storage: storage, configuration: configuration, signal: signal, logger: logger)
+            }
         } else {
             reconciler = nil
+            snapshotWorker = nil
         }
     }
 }

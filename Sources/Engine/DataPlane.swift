@@ -38,6 +38,20 @@ public protocol DataPlane: Sendable {
     /// is gone), takes over with what the replica has.
     func promote(_ replica: NodeSpec, demoting primary: NodeSpec?) async throws -> PromotionReport
 
+    /// Writes an RDB of the node's data now (BGSAVE, waited for) and returns its path; read or
+    /// move it before the node's next save.
+    func saveRDB(_ node: NodeSpec) async throws -> String
+    /// What an RDB file holds: its keys and Redis' digest of them (loaded in a scratch server).
+    func inspectRDB(_ path: String) async throws -> RDBContents
+    /// Makes the RDB at `path` the node's starting data (the base of its AOF), before its first
+    /// start; the file is moved.
+    func seed(_ node: NodeSpec, fromRDB path: String) throws
+    /// Whether the node has data files (an AOF) yet.
+    func hasData(_ node: NodeSpec) -> Bool
+    /// Moves every key of the RDB at `path` into the primaries serving its slots (a scratch
+    /// server loads it and MIGRATEs its keys in batches); returns how many keys moved.
+    func importRDB(_ path: String, into primaries: [SlotOwner]) async throws -> Int
+
     /// Keeps a liveness probe on exactly `nodes` of `cluster`; `onChange` hears when one starts
     /// or stops answering.
     func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void)
@@ -167,4 +181,27 @@ public struct PromotionError: Error, Sendable, CustomStringConvertible {
         self.tookOver = tookOver
     }
     public var description: String { message }
+}
+
+/// What an RDB file holds.
+public struct RDBContents: Sendable, Equatable {
+    public var keys: Int
+    /// `DEBUG DIGEST` of the data: 40 hex digits, all zeros for no data.
+    public var digest: String
+
+    public init(keys: Int, digest: String) {
+        self.keys = keys
+        self.digest = digest
+    }
+}
+
+/// A primary and the slots it serves, for moving keys to their owners.
+public struct SlotOwner: Sendable {
+    public var node: NodeSpec
+    public var slots: [SlotRange]
+
+    public init(node: NodeSpec, slots: [SlotRange]) {
+        self.node = node
+        self.slots = slots
+    }
 }

@@ -45,6 +45,8 @@ public struct LocalDataPlane: DataPlane {
     }
 
     public func nodeDirectory(_ name: String) -> String { "\(dataDirectory)/nodes/\(name)" }
+    /// Where short-lived scratch servers run.
+    public var scratchDirectory: String { "\(dataDirectory)/scratch" }
     public func clusterDirectory(_ name: String) -> String { "\(dataDirectory)/clusters/\(name)" }
 
     private var engineName: String { URL(fileURLWithPath: enginePath).lastPathComponent }

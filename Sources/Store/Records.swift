@@ -46,6 +46,14 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var securityGroupIds: String
     /// Why the last reconcile step kept failing; nil once a pass settles.
     public var lastError: String?
+    /// Days automatic snapshots are kept (0: none are taken).
+    public var snapshotRetentionLimit: Int = 0
+    /// Created from a snapshot: its name, or `arns:` and the export ARNs as a JSON list.
+    public var restoreSource: String?
+    /// `pending` until a restore's data is in place.
+    public var restoreState: String?
+    /// The snapshot DeleteCluster takes before anything is stopped.
+    public var finalSnapshot: String?
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -68,6 +76,10 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case aclApplied = "acl_applied"
         case securityGroupIds = "security_group_ids"
         case lastError = "last_error"
+        case snapshotRetentionLimit = "snapshot_retention_limit"
+        case restoreSource = "restore_source"
+        case restoreState = "restore_state"
+        case finalSnapshot = "final_snapshot"
     }
 
     /// Decodes a row by column name; faster than the Codable path on every Describe call.
@@ -94,6 +106,10 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         aclApplied = row["acl_applied"]
         securityGroupIds = row["security_group_ids"]
         lastError = row["last_error"]
+        snapshotRetentionLimit = row["snapshot_retention_limit"]
+        restoreSource = row["restore_source"]
+        restoreState = row["restore_state"]
+        finalSnapshot = row["final_snapshot"]
     }
 
     public init(

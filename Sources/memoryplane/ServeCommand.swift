@@ -71,6 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between full observations of a settled cluster (1-60); a node or endpoint that dies, and a node that hangs, wakes its cluster at once.")
     var supervisionInterval = 10
 
+    @Option(help: "Where CopySnapshot with TargetBucket writes plain RDB files (<export-dir>/<bucket>/), and where SnapshotArns (arn:aws:s3:::<bucket>/<key>) are read from (default: <data-dir>/exports).")
+    var exportDir: String?
+
     @Option(help: "Region used in ARNs and availability zone names.")
     var region = "us-east-1"
 
@@ -209,7 +212,8 @@ struct ServeCommand: AsyncParsableCommand {
         let controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane,
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
-            supervisionInterval: .seconds(supervisionInterval), logger: logger)
+            supervisionInterval: .seconds(supervisionInterval),
+            snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }), logger: logger)
         let limits = ConnectionLimits(
             maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
             headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout))

@@ -175,6 +175,13 @@ final class FakeDataPlane: DataPlane, Sendable {
         return PromotionReport(replicaOffset: 90, primaryOffset: primary == nil ? nil : 100, pausedMilliseconds: 1)
     }
 
+    // Snapshots need real RDB files: the fake keeps no data, and says so.
+    func saveRDB(_ node: NodeSpec) async throws -> String { throw ProcessError("the fake data plane keeps no data") }
+    func inspectRDB(_ path: String) async throws -> RDBContents { throw ProcessError("the fake data plane keeps no data") }
+    func seed(_ node: NodeSpec, fromRDB path: String) throws { record("seed \(node.name)") }
+    func hasData(_ node: NodeSpec) -> Bool { false }
+    func importRDB(_ path: String, into primaries: [SlotOwner]) async throws -> Int { throw ProcessError("the fake data plane keeps no data") }
+
     func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void) {}
 
     func liveness(of node: NodeSpec) -> NodeLiveness {

@@ -76,10 +76,13 @@ final class DataPlaneHarness: @unchecked Sendable {
 
     /// Starts a control plane (service + reconciler) over the directory, as `serve` would.
     func startControlPlane(reconciling: Bool = true) {
-        let controlPlane = ControlPlane(configuration: configuration, store: store, dataPlane: dataPlane, logger: logger)
+        let controlPlane = ControlPlane(
+            configuration: configuration, store: store, dataPlane: dataPlane, snapshotStorage: SnapshotStorage(dataDirectory: directory), logger: logger)
         self.controlPlane = controlPlane
-        if reconciling, let reconciler = controlPlane.reconciler {
-            reconcilerTasks.append(Task { try? await reconciler.run() })
+        if reconciling {
+            for service in controlPlane.backgroundServices {
+                reconcilerTasks.append(Task { try? await service.run() })
+            }
         }
     }
 

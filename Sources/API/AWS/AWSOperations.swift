@@ -16,6 +16,10 @@ struct AWSOperations: Sendable {
             "UpdateCluster": (Self.updateClusterMembers, updateCluster),
             "DeleteCluster": (["ClusterName", "MultiRegionClusterName", "FinalSnapshotName"], deleteCluster),
             "FailoverShard": (["ClusterName", "ShardName"], failoverShard),
+            "CreateSnapshot": (["ClusterName", "SnapshotName", "KmsKeyId", "Tags"], createSnapshot),
+            "DescribeSnapshots": (["ClusterName", "SnapshotName", "Source", "NextToken", "MaxResults", "ShowDetail"], describeSnapshots),
+            "DeleteSnapshot": (["SnapshotName"], deleteSnapshot),
+            "CopySnapshot": (["SourceSnapshotName", "TargetSnapshotName", "TargetBucket", "KmsKeyId", "Tags"], copySnapshot),
             "TagResource": (["ResourceArn", "Tags"], tagResource),
             "UntagResource": (["ResourceArn", "TagKeys"], untagResource),
             "ListTags": (["ResourceArn"], listTags),
@@ -126,13 +130,10 @@ struct AWSOperations: Sendable {
     }
 
     func deleteCluster(_ input: AWSInput) async throws -> AWSJSON {
-        if input.has("FinalSnapshotName") {
-            throw MemoryDBError(.invalidParameterCombination, "FinalSnapshotName: snapshots are not supported by MemoryPlane yet; leave it out.")
-        }
         if input.has("MultiRegionClusterName") {
             throw MemoryDBError(.invalidParameterCombination, "MultiRegionClusterName: multi-Region clusters are not supported by MemoryPlane.")
         }
-        let cluster = try services.clusters.deleteCluster(try input.requiredString("ClusterName"))
+        let cluster = try services.clusters.deleteCluster(try input.requiredString("ClusterName"), finalSnapshotName: try input.string("FinalSnapshotName"))
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }
 
@@ -140,6 +141,42 @@ struct AWSOperations: Sendable {
     func failoverShard(_ input: AWSInput) async throws -> AWSJSON {
         let cluster = try services.clusters.failoverShard(cluster: try input.requiredString("ClusterName"), shard: try input.requiredString("ShardName"))
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
+    }
+
+    // MARK: Snapshots
+
+    func createSnapshot(_ input: AWSInput) async throws -> AWSJSON {
+        let snapshot = try services.snapshots.createSnapshot(
+            cluster: try input.requiredString("ClusterName"), name: try input.requiredString("SnapshotName"), kmsKeyId: try input.string("KmsKeyId"),
+            tags: try input.tags("Tags") ?? [])
+        return .object(["Snapshot": AWSShapes.snapshot(snapshot, showDetail: true)])
+    }
+
+    func describeSnapshots(_ input: AWSInput) async throws -> AWSJSON {
+        let detail = try input.bool("ShowDetail") ?? false
+        if let name = try input.string("SnapshotName") {
+            _ = try input.int("MaxResults")
+            let snapshot = try services.snapshots.describe(name)
+            if let cluster = try input.string("ClusterName"), cluster.lowercased() != snapshot.clusterName {
+                return AWSShapes.page("Snapshots", [], nextToken: nil)
+            }
+            return AWSShapes.page("Snapshots", [AWSShapes.snapshot(snapshot, showDetail: detail)], nextToken: nil)
+        }
+        let page = try services.snapshots.list(
+            cluster: try input.string("ClusterName"), source: try input.string("Source"), maxResults: try input.int("MaxResults"),
+            nextToken: try input.string("NextToken"))
+        return AWSShapes.page("Snapshots", page.snapshots.map { AWSShapes.snapshot($0, showDetail: detail) }, nextToken: page.nextToken)
+    }
+
+    func deleteSnapshot(_ input: AWSInput) async throws -> AWSJSON {
+        .object(["Snapshot": AWSShapes.snapshot(try services.snapshots.delete(try input.requiredString("SnapshotName")), showDetail: false)])
+    }
+
+    func copySnapshot(_ input: AWSInput) async throws -> AWSJSON {
+        let snapshot = try services.snapshots.copy(
+            try input.requiredString("SourceSnapshotName"), to: try input.requiredString("TargetSnapshotName"), bucket: try input.string("TargetBucket"),
+            kmsKeyId: try input.string("KmsKeyId"), tags: try input.tags("Tags") ?? [])
+        return .object(["Snapshot": AWSShapes.snapshot(snapshot, showDetail: true)])
     }
 
     // MARK: Tags

@@ -51,6 +51,46 @@ enum AWSShapes {
         ])
     }
 
+    /// botocore's Snapshot: the cluster's configuration, and its shards with ShowDetail.
+    static func snapshot(_ view: SnapshotView, showDetail: Bool) -> AWSJSON {
+        let configuration = view.configuration
+        return .object([
+            "Name": .string(view.name),
+            "Status": .string(view.status),
+            "Source": .string(view.source),
+            "KmsKeyId": view.kmsKeyId.map(AWSJSON.string),
+            "ARN": .string(view.arn),
+            "DataTiering": .string("false"),
+            "ClusterConfiguration": .object([
+                "Name": .string(configuration.name),
+                "Description": configuration.description.map(AWSJSON.string),
+                "NodeType": .string(configuration.nodeType),
+                "Engine": .string("redis"),
+                "EngineVersion": .string(configuration.engineVersion),
+                "MaintenanceWindow": .string(configuration.maintenanceWindow),
+                "Port": .int(configuration.port),
+                "ParameterGroupName": .string(configuration.parameterGroupName),
+                "SubnetGroupName": .string(configuration.subnetGroupName),
+                "SnapshotRetentionLimit": .int(configuration.snapshotRetentionLimit),
+                "SnapshotWindow": .string(configuration.snapshotWindow),
+                "NumShards": .int(configuration.numShards),
+                "Shards": showDetail ? .array(view.shards.map { shard in
+                    .object([
+                        "Name": .string(shard.name),
+                        "Configuration": .object(["Slots": .string(shard.slots), "ReplicaCount": .int(shard.replicaCount)]),
+                        "Size": shard.size.map { .string(sizeText($0)) },
+                        "SnapshotCreationTime": shard.creationTime.map { .timestamp(milliseconds: $0) },
+                    ])
+                }) : nil,
+            ]),
+        ])
+    }
+
+    /// Sizes as AWS writes them: megabytes with one decimal, "12.3 MB".
+    static func sizeText(_ bytes: Int64) -> String {
+        String(format: "%.1f MB", Double(bytes) / 1_048_576)
+    }
+
     static func endpoint(_ endpoint: ClusterView.Endpoint) -> AWSJSON {
         .object(["Address": endpoint.address.map(AWSJSON.string), "Port": .int(endpoint.port)])
     }

@@ -153,9 +153,11 @@ struct ClusterController {
         try JSONBody.response(RESTCluster(service.describeCluster(context.parameters.require("name"))))
     }
 
+    /// `?finalSnapshotName=` takes a snapshot before anything is stopped.
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let wait = try wantsWait(request)
-        let deleting = try service.deleteCluster(context.parameters.require("name"))
+        let deleting = try service.deleteCluster(
+            context.parameters.require("name"), finalSnapshotName: request.uri.queryParameters.get("finalSnapshotName"))
         if wait {
             guard let remaining = try await service.waitUntilSettled(deleting.name) else {
                 return Response(status: .noContent)
@@ -166,11 +168,7 @@ struct ClusterController {
     }
 
     private func wantsWait(_ request: Request) throws -> Bool {
-        switch request.uri.queryParameters.get("wait") {
-        case nil, "false": return false
-        case "true": return true
-        case let other?: throw MemoryDBError.invalid("wait must be true or false; got '\(other)'.")
-        }
+        try RESTQuery.wait(request)
     }
 }
 

@@ -10,4 +10,13 @@ enum RESTQuery {
             return value
         }
     }
+
+    /// `wait`: true or false (absent is false).
+    static func wait(_ request: Request) throws -> Bool {
+        switch request.uri.queryParameters.get("wait") {
+        case nil, "false": return false
+        case "true": return true
+        case let other?: throw MemoryDBError.invalid("wait must be true or false; got '\(other)'.")
+        }
+    }
 }

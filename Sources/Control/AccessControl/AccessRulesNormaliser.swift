@@ -38,42 +38,20 @@ public struct RedisRulesNormaliser: AccessRulesNormaliser {
     }
 
     public func normalise(_ access: AccessString) async throws -> String {
-        // A socket path may hold at most 107 bytes; a deep data directory falls back to /tmp.
-        var base = scratchDirectory
-        if base.utf8.count > 80 { base = "/tmp/memoryplane-\(getuid())" }
-        let directory = "\(base)/\(UUID().uuidString.prefix(8).lowercased())"
-        try LocalDataPlane.makePrivateDirectory(base)
-        try LocalDataPlane.makePrivateDirectory(directory)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let socket = "\(directory)/s"
-        let pid = try ProcessControl.spawnDetached(
-            [enginePath, "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-             "--dir", directory, "--logfile", "", "--daemonize", "no"],
-            workingDirectory: directory)
-        // Once reaped, the PID is no longer ours to signal.
-        var reaped = false
-        defer { if !reaped { ProcessControl.killAndReap(pid) } }
-        let client = RedisClient(timeout: .milliseconds(500))
-        let address = NodeAddress(unixSocket: socket)
-        let rules = ["ACL", "SETUSER", "probe", "reset"] + access.tokens
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(5)
-        while true {
-            do {
-                let replies = try await client.send([rules, ["ACL", "LIST"]], to: address, as: nil)
-                if case .error(let message) = replies[0] {
-                    // Redis itself refuses the rules: the caller's access string is at fault.
-                    throw MemoryDBError.invalid("accessString is refused by Redis: \(message)")
-                }
-                return try Self.rules(ofProbeIn: replies[1])
-            } catch is NodeUnreachableError where clock.now < deadline {
-                if (try? ProcessControl.isAlive(pid)) == false {
-                    reaped = true
-                    throw MemoryDBError(.internalFailure, "redis-server exited before it could check the access string.")
-                }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+        let server: ScratchServer
+        do {
+            server = try await ScratchServer.start(enginePath: enginePath, scratchDirectory: scratchDirectory, timeout: .seconds(5))
+        } catch {
+            throw MemoryDBError(.internalFailure, "redis-server could not be started to check the access string: \(error)")
         }
+        defer { server.stop() }
+        let rules = ["ACL", "SETUSER", "probe", "reset"] + access.tokens
+        let replies = try await RedisClient(timeout: .seconds(2)).send([rules, ["ACL", "LIST"]], to: server.address, as: nil)
+        if case .error(let message) = replies[0] {
+            // Redis itself refuses the rules: the caller's access string is at fault.
+            throw MemoryDBError.invalid("accessString is refused by Redis: \(message)")
+        }
+        return try Self.rules(ofProbeIn: replies[1])
     }
 
     /// The probe user's line of `ACL LIST`, without the user name and what `reset` adds.

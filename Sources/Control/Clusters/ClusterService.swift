@@ -1,3 +1,5 @@
+import Engine
+import Foundation
 import Logging
 import Model
 import Store
@@ -19,14 +21,18 @@ public struct ClusterService: Sendable {
     private let parameterGroups: ParameterGroupService
     private let accessControl: AccessControlService
     private let subnetGroups: SubnetGroupService
+    /// Snapshot files, for restores and final snapshots; nil without a data plane.
+    let snapshotStorage: SnapshotStorage?
 
     /// The internal admin user every node has; only the control plane knows its password.
     public static let adminUserName = "memoryplane-admin"
 
     public init(
         configuration: ControlConfiguration, store: Store, trigger: any ReconcileTrigger, parameterGroups: ParameterGroupService,
-        accessControl: AccessControlService, subnetGroups: SubnetGroupService, ports: PortAllocator? = nil, logger: Logger
+        accessControl: AccessControlService, subnetGroups: SubnetGroupService, ports: PortAllocator? = nil,
+        snapshotStorage: SnapshotStorage? = nil, logger: Logger
     ) {
+        self.snapshotStorage = snapshotStorage
         self.configuration = configuration
         self.store = store
         self.trigger = trigger
@@ -39,7 +45,7 @@ public struct ClusterService: Sendable {
 
     /// Records a new cluster in `creating`; the reconciler brings it up.
     public func createCluster(_ request: CreateClusterRequest) throws -> ClusterView {
-        let spec = try ClusterSpec(validating: request)
+        var spec = try ClusterSpec(validating: request)
         guard try accessControl.aclExists(spec.aclName) else {
             throw MemoryDBError(.aclNotFound, "ACL '\(spec.aclName)' not found.")
         }
@@ -53,10 +59,28 @@ public struct ClusterService: Sendable {
         let parameterGroup = spec.parameterGroupName ?? defaultGroup
         try checkFamily(of: parameterGroup)
         let zones = try subnetGroups.zones(of: spec.subnetGroupName)
+        let restore = try prepareRestore(&spec, requestedShards: request.numShards)
         let now = nowMilliseconds()
         let password = Self.randomSecret()
         let arn = configuration.arn("cluster", spec.name)
-        let record = try store.write { transaction in
+        let record: ClusterRecord
+        do {
+            record = try insertCluster(spec, restore: restore, zones: zones, parameterGroup: parameterGroup, now: now, password: password, arn: arn)
+        } catch {
+            if restore != nil, let storage = snapshotStorage { try? FileManager.default.removeItem(atPath: storage.restoreDirectory(of: spec.name)) }
+            throw error
+        }
+        logger.info("cluster requested", metadata: ["cluster.name": "\(record.name)", "cluster.nodes": "\(spec.totalNodes)"])
+        let created = try view(of: record)
+        trigger.wake(cluster: record.name)
+        return created
+    }
+
+    /// Records a new cluster, its nodes, its desired topology, its tags and its event at once.
+    private func insertCluster(
+        _ spec: ClusterSpec, restore: RestorePlan?, zones: [String], parameterGroup: String, now: Int64, password: String, arn: String
+    ) throws -> ClusterRecord {
+        try store.write { transaction in
             guard try transaction.cluster(named: spec.name) == nil else {
                 throw MemoryDBError(.clusterAlreadyExists, "A cluster named '\(spec.name)' already exists.")
             }
@@ -71,7 +95,7 @@ public struct ClusterService: Sendable {
             }
             taken.insert(endpointPort)
             let nodePorts = try ports.allocate(spec.totalNodes, excluding: taken)
-            let cluster = ClusterRecord(
+            var cluster = ClusterRecord(
                 name: spec.name, description: spec.description, status: .creating, nodeType: spec.nodeType.name,
                 engineVersion: configuration.engineVersion.engineVersion,
                 enginePatchVersion: configuration.engineVersion.patchVersion,
@@ -80,6 +104,9 @@ public struct ClusterService: Sendable {
                 endpointPort: endpointPort, adminPassword: password, createdAt: now,
                 maintenanceWindow: spec.maintenanceWindow, snapshotWindow: spec.snapshotWindow,
                 autoMinorVersionUpgrade: spec.autoMinorVersionUpgrade, securityGroupIds: spec.securityGroupIds)
+            cluster.snapshotRetentionLimit = spec.snapshotRetentionLimit
+            cluster.restoreSource = restore?.source
+            cluster.restoreState = restore?.mode.rawValue
             var nodes: [NodeRecord] = []
             for shard in 1...spec.numShards {
                 for index in 1...spec.nodesPerShard {
@@ -91,24 +118,21 @@ public struct ClusterService: Sendable {
                             status: .creating, role: index == 1 ? .primary : .replica, createdAt: now))
                 }
             }
-            let slots = SlotRange.evenSplit(shards: spec.numShards)
+            let slots = restore?.slots ?? SlotRange.evenSplit(shards: spec.numShards).map { [$0] }
             let shards = (1...spec.numShards).map { shard in
                 ShardRecord(
-                    clusterName: spec.name, shardIndex: shard, slots: [slots[shard - 1]],
+                    clusterName: spec.name, shardIndex: shard, slots: slots[shard - 1],
                     primaryNode: ClusterTopology.nodeName(cluster: spec.name, shardIndex: shard, nodeIndex: 1))
             }
             try transaction.insert(cluster, nodes: nodes, shards: shards)
             try TagService.attach(spec.tags, to: arn, in: transaction)
+            let from = restore.map { " from \($0.description)" } ?? ""
             try transaction.record(
                 EventRecord(
                     sourceName: spec.name, sourceType: "cluster",
-                    message: "Cluster created with \(spec.numShards) shard(s) of \(spec.nodesPerShard) node(s)", createdAt: now))
+                    message: "Cluster created with \(spec.numShards) shard(s) of \(spec.nodesPerShard) node(s)\(from)", createdAt: now))
             return cluster
         }
-        logger.info("cluster requested", metadata: ["cluster.name": "\(record.name)", "cluster.nodes": "\(spec.totalNodes)"])
-        let created = try view(of: record)
-        trigger.wake(cluster: record.name)
-        return created
     }
 
     /// One cluster, or `ClusterNotFoundFault`.
@@ -147,10 +171,10 @@ public struct ClusterService: Sendable {
         if let field = request.notYetChangeable.first {
             throw MemoryDBError(
                 .invalidParameterCombination,
-                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow and snapshotWindow can.")
+                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow and snapshotRetentionLimit can.")
         }
         guard !request.isEmpty else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow.")
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit.")
         }
         try ClusterSpec.validate(snapshotRetentionLimit: request.snapshotRetentionLimit)
         let acl = request.aclName?.lowercased()
@@ -180,6 +204,10 @@ public struct ClusterService: Sendable {
             if let acl { cluster.aclName = acl }
             if let group { cluster.parameterGroupName = group }
             if let securityGroups { cluster.securityGroups = securityGroups }
+            if let limit = request.snapshotRetentionLimit, limit != cluster.snapshotRetentionLimit {
+                cluster.snapshotRetentionLimit = limit
+                changes.append(limit == 0 ? "Automatic snapshots turned off" : "Automatic snapshots taken daily in \(cluster.snapshotWindow) UTC and kept \(limit) day(s)")
+            }
             if maintenance != nil || snapshot != nil {
                 // Checked against the row this transaction changes, so no concurrent update slips between.
                 cluster.maintenanceWindow = maintenance ?? cluster.maintenanceWindow
@@ -220,23 +248,39 @@ public struct ClusterService: Sendable {
         }
     }
 
-    /// Moves a cluster to `deleting`; the reconciler stops its nodes and removes it.
-    public func deleteCluster(_ rawName: String) throws -> ClusterView {
+    /// Moves a cluster to `deleting`; the reconciler stops its nodes and removes it. With a
+    /// final snapshot, nothing is stopped until the snapshot is taken; if it cannot be, the
+    /// deletion is called off and the cluster stays.
+    public func deleteCluster(_ rawName: String, finalSnapshotName: String? = nil) throws -> ClusterView {
         let name = rawName.lowercased()
+        let finalSnapshot = try finalSnapshotName.map { try SnapshotNames.validate($0, field: "finalSnapshotName") }
+        if finalSnapshot != nil && snapshotStorage == nil {
+            throw MemoryDBError(.invalidParameterCombination, "This server has no data plane, so it takes no snapshots.")
+        }
         let record = try store.write { transaction in
             guard var cluster = try transaction.cluster(named: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
             }
             // A creation whose steps keep failing (its last error says why) can be given up.
-            if !(cluster.status == .creating && cluster.lastError != nil) {
+            if !(cluster.status == .creating && cluster.lastError != nil) || finalSnapshot != nil {
                 try Self.requireAvailable(cluster)
+            }
+            let now = nowMilliseconds()
+            if let finalSnapshot {
+                guard try transaction.snapshot(named: finalSnapshot) == nil else {
+                    throw MemoryDBError(.snapshotAlreadyExists, "A snapshot named '\(finalSnapshot)' already exists; the cluster was not touched.")
+                }
+                _ = try SnapshotService.begin(name: finalSnapshot, of: cluster, source: "manual", at: now, in: transaction)
+                cluster.finalSnapshot = finalSnapshot
             }
             cluster.status = .deleting
             try transaction.update(cluster)
             try transaction.setStatus(ofNodesOf: name, to: .deleting)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: "Cluster deletion started", createdAt: nowMilliseconds()))
+            let message = finalSnapshot.map { "Cluster deletion started; final snapshot \($0) first" } ?? "Cluster deletion started"
+            try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: message, createdAt: now))
             return cluster
         }
+        if finalSnapshot != nil { trigger.wake(cluster: SnapshotService.wakeName) }
         logger.info("cluster deletion requested", metadata: ["cluster.name": "\(name)"])
         // Read before waking the reconciler, which may remove the rows at once.
         let deleting = try view(of: record)

@@ -112,7 +112,7 @@ public struct ClusterView: Sendable, Equatable {
         tlsEnabled = cluster.tlsEnabled
         arn = configuration.arn("cluster", cluster.name)
         aclName = cluster.aclName
-        snapshotRetentionLimit = 0
+        snapshotRetentionLimit = cluster.snapshotRetentionLimit
         autoMinorVersionUpgrade = cluster.autoMinorVersionUpgrade
         dataTiering = "false"
         maintenanceWindow = cluster.maintenanceWindow

@@ -24,6 +24,8 @@ public struct ObservedCluster: Sendable {
     public var aclTarget: String
     /// Milliseconds since 1970 when this was observed: the planner's only clock.
     public var now: Int64
+    /// The status of the final snapshot a deletion waits for, when it has one.
+    public var finalSnapshotStatus: SnapshotStatus?
 
     public init(
         cluster: ClusterRecord, nodes: [ObservedNode], shards: [ShardRecord]? = nil, operations: [OperationRecord] = [],
@@ -109,7 +111,11 @@ public enum ReconcileAction: Sendable, Equatable {
     case applyParameters(marker: String)
     /// Push the ACL's users to every node, then record the revision enforced.
     case applyACL(marker: String)
+    /// Mark the cluster available; a restore's data is put in place first (keys imported, or
+    /// the seeded shards confirmed).
     case markAvailable
+    /// The final snapshot a deletion waited for failed: the deletion is called off.
+    case cancelDeletion(reason: String)
     /// Every node of the drill is back, in sync: record its outcome.
     case completeDrill(String)
 }
@@ -134,7 +140,15 @@ public enum ClusterPlanner {
     public static func plan(_ observed: ObservedCluster) -> ClusterPlan {
         var plan = ClusterPlan()
         if observed.cluster.status == .deleting {
-            planDeletion(observed, into: &plan)
+            switch observed.finalSnapshotStatus {
+            case .creating?:
+                // Nothing is stopped before the final snapshot is taken.
+                plan.waitMilliseconds = 200
+            case .failed?, .deleting?:
+                plan.actions.append(.cancelDeletion(reason: "its final snapshot \(observed.cluster.finalSnapshot ?? "") could not be taken"))
+            default:
+                planDeletion(observed, into: &plan)
+            }
             return plan
         }
         plan.endpointBackends = endpointBackends(observed)
@@ -259,7 +273,7 @@ public enum ClusterPlanner {
         for shard in observed.shards {
             if let operation = operations[shard.shardIndex] {
                 continueFailover(operation, observed, into: &plan)
-            } else if observed.cluster.status == .available || observed.cluster.status == .updating {
+            } else if [.available, .updating, .snapshotting].contains(observed.cluster.status) {
                 startFailoverIfNeeded(shard, observed, into: &plan)
             }
         }

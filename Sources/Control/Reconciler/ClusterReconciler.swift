@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import Logging
 import Model
 import Store
@@ -34,6 +35,8 @@ public struct ClusterReconciler: Sendable {
     let accessControl: AccessControlService
     /// Woken by the liveness probe when a node starts or stops answering.
     let trigger: (any ReconcileTrigger)?
+    /// Snapshot files, for restores; nil without a data plane.
+    let snapshots: SnapshotStorage?
     /// Consecutive failures of the same step, per cluster.
     let failures = StepFailures()
     /// Certificates are looked at once a minute per cluster, not on every supervision pass.
@@ -41,9 +44,11 @@ public struct ClusterReconciler: Sendable {
 
     public init(
         store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, parameterGroups: ParameterGroupService,
-        accessControl: AccessControlService, trigger: (any ReconcileTrigger)? = nil, logger: Logger, backoff: StartBackoff = StartBackoff()
+        accessControl: AccessControlService, trigger: (any ReconcileTrigger)? = nil, snapshots: SnapshotStorage? = nil, logger: Logger,
+        backoff: StartBackoff = StartBackoff()
     ) {
         self.trigger = trigger
+        self.snapshots = snapshots
         self.store = store
         self.configuration = configuration
         self.backoff = backoff
@@ -81,6 +86,9 @@ public struct ClusterReconciler: Sendable {
         observed.shards = try store.shards(ofCluster: name)
         observed.operations = try store.operations(ofCluster: name)
         observed.drills = try store.drills(ofCluster: name).filter { $0.status != .completed }
+        if let final = cluster.finalSnapshot {
+            observed.finalSnapshotStatus = try store.snapshot(named: final)?.snapshot.status ?? .failed
+        }
         let plan = ClusterPlanner.plan(observed)
         let now = nowMilliseconds()
         try store.saveNodes(
@@ -178,6 +186,7 @@ public struct ClusterReconciler: Sendable {
         case .applyACL: return "apply the ACL (ACL SETUSER) on every node"
         case .markAvailable: return "mark the cluster available"
         case .completeDrill(let id): return "complete drill \(id)"
+        case .cancelDeletion: return "call off the deletion"
         }
     }
 
@@ -266,6 +275,7 @@ public struct ClusterReconciler: Sendable {
                 try store.addEvent(EventRecord(sourceName: cluster.name, sourceType: "node", message: message, createdAt: nowMilliseconds()))
                 logger.error("\(message)", metadata: ["cluster.name": "\(cluster.name)", "node.name": "\(name)"])
             }
+            try seedIfRestoring(name, context)
             let pid = try await dataPlane.startNode(try context.spec(name))
             try store.write { transaction in try transaction.setPID(ofNode: name, to: pid) }
         case .stopNode:
@@ -338,12 +348,38 @@ public struct ClusterReconciler: Sendable {
                 try $0.setACLApplied(ofCluster: cluster.name, to: marker)
             }
         case .markAvailable:
+            let restored = try await finishRestore(context)
             let elapsed = Double(nowMilliseconds() - cluster.createdAt) / 1000
             try store.write { transaction in
+                if let restored {
+                    try transaction.setRestoreState(ofCluster: cluster.name, to: nil)
+                    try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: restored, createdAt: nowMilliseconds()))
+                }
                 try transaction.setStatus(ofCluster: cluster.name, to: .available)
                 try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster is available", createdAt: nowMilliseconds()))
             }
+            if let snapshots { try? FileManager.default.removeItem(atPath: snapshots.restoreDirectory(of: cluster.name)) }
             logger.info("cluster available", metadata: ["cluster.name": "\(cluster.name)", "cluster.seconds_to_available": "\(elapsed)"])
+        case .cancelDeletion(let reason):
+            try store.write { transaction in
+                guard var current = try transaction.cluster(named: cluster.name) else { return }
+                current.status = .available
+                current.finalSnapshot = nil
+                try transaction.update(current)
+                try transaction.setStatus(ofNodesOf: cluster.name, to: .available)
+                try transaction.record(
+                    EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster deletion called off: \(reason); nothing was stopped", createdAt: nowMilliseconds()))
+            }
+        case .cancelDeletion(let reason):
+            try store.write { transaction in
+                guard var current = try transaction.cluster(named: cluster.name) else { return }
+                current.status = .available
+                current.finalSnapshot = nil
+                try transaction.update(current)
+                try transaction.setStatus(ofNodesOf: cluster.name, to: .available)
+                try transaction.record(
+                    EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster deletion called off: \(reason); nothing was stopped", createdAt: nowMilliseconds()))
+            }
         case .completeDrill(let id):
             try store.write { transaction in
                 guard var drill = try transaction.drill(id: id) else { return }
@@ -359,6 +395,54 @@ public struct ClusterReconciler: Sendable {
             }
         }
         return .progressing
+    }
+
+    // MARK: Restore
+
+    /// Before a restored shard's primary first starts, its RDB becomes the base of its AOF.
+    private func seedIfRestoring(_ name: String, _ context: ActionContext) throws {
+        guard context.cluster.restoreState == RestorePlan.Mode.seed.rawValue, let snapshots, let record = context.nodes[name],
+            context.observed.shards.first(where: { $0.shardIndex == record.shardIndex })?.primaryNode == name
+        else { return }
+        let spec = try context.spec(name)
+        let file = snapshots.restoreFile(cluster: context.cluster.name, shard: record.shardIndex)
+        guard !dataPlane.hasData(spec), FileManager.default.fileExists(atPath: file) else { return }
+        try dataPlane.seed(spec, fromRDB: file)
+        logger.info("node seeded from snapshot", metadata: ["cluster.name": "\(context.cluster.name)", "node.name": "\(name)"])
+    }
+
+    /// A restore's last step before the cluster is available: seeded shards hold their data
+    /// already; otherwise every RDB's keys are moved to the primaries that serve their slots
+    /// (again from the start after a crash: MIGRATE replaces what an earlier attempt moved).
+    /// Returns the event to record, or nil when the cluster is not a restore.
+    private func finishRestore(_ context: ActionContext) async throws -> String? {
+        let cluster = context.cluster
+        guard let state = cluster.restoreState, let snapshots else { return nil }
+        let source = cluster.restoreSource ?? "?"
+        let described = source.hasPrefix("arns:") ? "exported RDB files" : "snapshot \(source)"
+        if state == RestorePlan.Mode.seed.rawValue {
+            return "Cluster restored from \(described): each shard started from its own RDB"
+        }
+        let owners = try context.observed.shards.map { shard in
+            SlotOwner(node: try context.spec(shard.primaryNode), slots: try shard.slotRanges())
+        }
+        let directory = snapshots.restoreDirectory(of: cluster.name)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".rdb") }.sorted()
+        guard !files.isEmpty else { throw SnapshotFileError("the restore's files are missing from \(directory)") }
+        let clock = ContinuousClock()
+        let started = clock.now
+        var moved = 0
+        for file in files {
+            // importRDB consumes what it is given; the prepared file stays until the end.
+            let copy = try snapshots.stagingPath("import-\(cluster.name)")
+            try FileManager.default.copyItem(atPath: "\(directory)/\(file)", toPath: copy)
+            defer { try? FileManager.default.removeItem(atPath: copy) }
+            moved += try await dataPlane.importRDB(copy, into: owners)
+        }
+        let elapsed = clock.now - started
+        return String(
+            format: "Cluster restored from %@: %d keys moved to the primaries of their slots in %.2f s", described, moved,
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
     // MARK: Failover steps

@@ -1,6 +1,6 @@
 import Foundation
 
 /// Milliseconds since 1970, the precision the store keeps.
-func nowMilliseconds() -> Int64 {
+public func nowMilliseconds() -> Int64 {
     Int64((Date().timeIntervalSince1970 * 1000).rounded())
 }

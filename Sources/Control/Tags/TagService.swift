@@ -77,7 +77,7 @@ public struct TagService: Sendable {
                 throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
             }
         case .snapshot:
-            throw MemoryDBError(.snapshotNotFound, "Snapshot '\(name)' not found.")
+            guard try store.snapshot(named: name) != nil else { throw MemoryDBError(.snapshotNotFound, "Snapshot '\(name)' not found.") }
         }
         return arn.description
     }

@@ -73,8 +73,6 @@ public struct CreateClusterRequest: Sendable {
         if multiRegionClusterName != nil { fields.append("multiRegionClusterName") }
         if snsTopicArn != nil { fields.append("snsTopicArn") }
         if kmsKeyId != nil { fields.append("kmsKeyId") }
-        if snapshotArns != nil { fields.append("snapshotArns") }
-        if snapshotName != nil { fields.append("snapshotName") }
         if let networkType, networkType != "ipv4" { fields.append("networkType \(networkType)") }
         if let ipDiscovery, ipDiscovery != "ipv4" { fields.append("ipDiscovery \(ipDiscovery)") }
         return fields
@@ -120,6 +118,10 @@ public struct ClusterSpec: Sendable, Equatable {
     public var autoMinorVersionUpgrade: Bool
     public var subnetGroupName: String
     public var securityGroupIds: [String]
+    public var snapshotRetentionLimit: Int
+    /// Restore: the data comes from this snapshot, or from these exported RDB files.
+    public var restoreSnapshotName: String?
+    public var restoreARNs: [ExportedObject]?
 
     public var nodesPerShard: Int { 1 + numReplicasPerShard }
     public var totalNodes: Int { numShards * nodesPerShard }
@@ -133,14 +135,11 @@ public struct ClusterSpec: Sendable, Equatable {
         try TextRules.refuseControlCharacters(description, field: "description")
     }
 
-    /// 0–35 days as AWS allows, and only 0 while automatic snapshots are not offered.
+    /// 0–35 days as AWS allows (0: no automatic snapshots).
     public static func validate(snapshotRetentionLimit limit: Int?) throws(MemoryDBError) {
         guard let limit else { return }
         guard (0...35).contains(limit) else {
             throw .invalid("snapshotRetentionLimit must be between 0 and 35 days; got \(limit).")
-        }
-        guard limit == 0 else {
-            throw MemoryDBError(.invalidParameterCombination, "snapshotRetentionLimit: automatic snapshots are not supported by MemoryPlane yet; use 0.")
         }
     }
 
@@ -196,6 +195,21 @@ public struct ClusterSpec: Sendable, Equatable {
             throw .invalid("engine '\(engine)' is not installed; MemoryPlane runs redis.")
         }
         try Self.validate(snapshotRetentionLimit: request.snapshotRetentionLimit)
+        snapshotRetentionLimit = request.snapshotRetentionLimit ?? 0
+        if request.snapshotName != nil && request.snapshotArns != nil {
+            throw MemoryDBError(.invalidParameterCombination, "Give snapshotName or snapshotArns, not both.")
+        }
+        restoreSnapshotName = request.snapshotName?.lowercased()
+        if let arns = request.snapshotArns {
+            guard !arns.isEmpty else { throw .invalid("snapshotArns must name at least one exported RDB file.") }
+            guard arns.count <= Self.maxShards else { throw .invalid("snapshotArns: at most \(Self.maxShards) files; got \(arns.count).") }
+            var parsed: [ExportedObject] = []
+            for arn in arns {
+                let object = try SnapshotNames.parseS3ARN(arn)
+                parsed.append(ExportedObject(bucket: object.bucket, key: object.key))
+            }
+            restoreARNs = parsed
+        }
         if request.dataTiering == true {
             throw MemoryDBError(.invalidParameterCombination, "dataTiering is not supported by MemoryPlane; leave it false.")
         }

@@ -51,6 +51,14 @@ public enum Windows {
         return false
     }
 
+    /// Whether `minuteOfDay` (UTC, 0–1439) falls inside a valid daily window (which may wrap).
+    public static func contains(snapshotWindow: String, minuteOfDay: Int) -> Bool {
+        let halves = snapshotWindow.split(separator: "-")
+        guard halves.count == 2, let start = dayMinute(halves[0]), let end = dayMinute(halves[1]) else { return false }
+        let length = (end - start + 1440) % 1440
+        return (minuteOfDay - start + 1440) % 1440 < length
+    }
+
     static func dayMinute(_ text: Substring) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, (parts[0] + parts[1]).allSatisfy(\.isASCIIDigit),

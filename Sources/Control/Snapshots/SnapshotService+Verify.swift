@@ -1,0 +1,82 @@
+import Engine
+import Foundation
+import Model
+import Store
+
+extension SnapshotService {
+    /// Restore verification: restores the snapshot into a scratch cluster (the same path a
+    /// CreateCluster with SnapshotName takes), reads what its primaries hold (an RDB of each,
+    /// loaded in a scratch server: key count and Redis' digest), compares that with what the
+    /// snapshot recorded when it was taken, deletes the scratch cluster, and records the result
+    /// on the snapshot and as an event. A damaged file fails the verification with the reason.
+    public func verify(_ rawName: String, timeout: Duration = .seconds(600)) async throws -> SnapshotVerification {
+        _ = try requireStorage()
+        guard let dataPlane else { throw MemoryDBError(.invalidParameterCombination, "This server has no data plane, so it verifies no snapshots.") }
+        let name = rawName.lowercased()
+        guard let details = try store.snapshot(named: name) else { throw MemoryDBError(.snapshotNotFound, "Snapshot '\(name)' not found.") }
+        guard details.snapshot.status == .available else {
+            throw MemoryDBError(.invalidSnapshotState, "Snapshot '\(name)' is \(details.snapshot.status.rawValue); only an available snapshot can be verified.")
+        }
+        let expectedKeys = details.shards.compactMap(\.keyCount).reduce(0, +)
+        let expectedDigest = DatasetDigest.combine(details.shards.compactMap(\.digest))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let scratch = "verify-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        var foundKeys = 0
+        var foundDigest = DatasetDigest.empty
+        var problem: String?
+        do {
+            let configuration = try details.snapshot.clusterConfiguration()
+            var request = CreateClusterRequest(
+                name: scratch, nodeType: configuration.nodeType, numShards: details.shards.count, numReplicasPerShard: 0, aclName: "open-access",
+                tlsEnabled: false, description: "Restore verification of snapshot \(name)")
+            request.snapshotName = name
+            _ = try clusters.createCluster(request)
+            defer { _ = try? clusters.deleteCluster(scratch) }
+            let deadline = clock.now + timeout
+            while true {
+                guard let cluster = try store.cluster(named: scratch) else { throw MemoryDBError(.internalFailure, "the scratch cluster vanished") }
+                if cluster.status == .available { break }
+                if let error = cluster.lastError { throw MemoryDBError(.internalFailure, "the restore failed: \(error)") }
+                guard clock.now < deadline else { throw MemoryDBError(.internalFailure, "the restore did not finish within \(timeout)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            guard let cluster = try store.cluster(named: scratch) else { throw MemoryDBError(.internalFailure, "the scratch cluster vanished") }
+            var digests: [String] = []
+            for shard in try store.shards(ofCluster: scratch) {
+                guard let primary = try store.nodes(ofCluster: scratch).first(where: { $0.name == shard.primaryNode }) else { continue }
+                let saved = try await dataPlane.saveRDB(ClusterReconciler.spec(of: primary, in: cluster))
+                let staging = try requireStorage().stagingPath("verify-\(scratch)")
+                try FileManager.default.moveItem(atPath: saved, toPath: staging)
+                let contents = try await dataPlane.inspectRDB(staging)
+                foundKeys += contents.keys
+                digests.append(contents.digest)
+            }
+            foundDigest = DatasetDigest.combine(digests)
+            var differences: [String] = []
+            if foundKeys != expectedKeys { differences.append("\(foundKeys) keys restored, \(expectedKeys) recorded (\(foundKeys - expectedKeys))") }
+            if foundDigest != expectedDigest { differences.append("the restored data's digest is \(foundDigest), not the \(expectedDigest) recorded") }
+            problem = differences.isEmpty ? nil : differences.joined(separator: "; ")
+        } catch let error as MemoryDBError {
+            problem = error.message
+        } catch {
+            problem = "\(error)"
+        }
+        let elapsed = clock.now - started
+        let result = SnapshotVerification(
+            status: problem == nil ? "verified" : "failed", keysExpected: expectedKeys, keysFound: foundKeys, digestExpected: expectedDigest,
+            digestFound: foundDigest, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            verifiedAt: nowMilliseconds(), differences: problem)
+        let json = String(decoding: (try? JSONEncoder().encode(result)) ?? Data(), as: UTF8.self)
+        let message = problem.map { "Snapshot \(name) failed verification: \($0)" }
+            ?? String(format: "Snapshot %@ verified: %d keys restored and identical (%.2f s)", name, foundKeys, result.seconds)
+        try store.write { transaction in
+            guard var snapshot = try transaction.snapshot(named: name)?.snapshot else { return }
+            snapshot.verification = json
+            try transaction.update(snapshot)
+            try transaction.record(EventRecord(sourceName: details.snapshot.clusterName, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+        }
+        logger.notice("\(message)", metadata: ["snapshot.name": "\(name)"])
+        return result
+    }
+}

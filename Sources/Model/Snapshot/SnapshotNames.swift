@@ -1,0 +1,56 @@
+/// Snapshot names, automated snapshots' names, export buckets and the S3 ARNs that name exports.
+public enum SnapshotNames {
+    /// A user's snapshot name: a resource name of at most 255 characters.
+    public static func validate(_ raw: String, field: String) throws(MemoryDBError) -> String {
+        try ResourceName.normalise(raw, field: field, maxLength: 255)
+    }
+
+    /// As AWS names automated snapshots: `automatic.<cluster>-yyyy-mm-dd-hh-mm` (UTC).
+    public static func automated(cluster: String, year: Int, month: Int, day: Int, hour: Int, minute: Int) -> String {
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "automatic.\(cluster)-\(year)-\(two(month))-\(two(day))-\(two(hour))-\(two(minute))"
+    }
+
+    /// An S3 bucket name as AWS allows it: 3–63 lower-case letters, digits, `.` and `-`, starting
+    /// and ending with a letter or digit. It names a directory under the export directory.
+    public static func validateBucket(_ bucket: String, field: String) throws(MemoryDBError) -> String {
+        let allowed = bucket.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" }
+        guard (3...63).contains(bucket.count), allowed, let first = bucket.unicodeScalars.first, let last = bucket.unicodeScalars.last,
+            first != "." && first != "-" && last != "." && last != "-", !bucket.contains("..")
+        else {
+            throw .invalid("\(field) '\(bucket)' is not a bucket name (3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit).")
+        }
+        return bucket
+    }
+
+    /// `arn:aws:s3:::<bucket>/<key>` → (bucket, key), the key a plain file name (no `..`, no `/`
+    /// beyond the bucket's).
+    public static func parseS3ARN(_ arn: String) throws(MemoryDBError) -> (bucket: String, key: String) {
+        let prefix = "arn:aws:s3:::"
+        guard arn.hasPrefix(prefix) else {
+            throw .invalid("snapshotArns: '\(arn)' is not an S3 object ARN (arn:aws:s3:::<bucket>/<key>).")
+        }
+        let path = arn.dropFirst(prefix.count)
+        guard let slash = path.firstIndex(of: "/") else {
+            throw .invalid("snapshotArns: '\(arn)' names a bucket but no object (arn:aws:s3:::<bucket>/<key>).")
+        }
+        let bucket = try validateBucket(String(path[..<slash]), field: "snapshotArns")
+        let key = String(path[path.index(after: slash)...])
+        guard !key.isEmpty, !key.contains("/"), key != ".", key != "..", !key.hasPrefix(".") else {
+            throw .invalid("snapshotArns: '\(arn)' must name a file directly inside the bucket.")
+        }
+        try TextRules.refuseControlCharacters(key, field: "snapshotArns")
+        return (bucket, key)
+    }
+}
+
+/// An exported RDB file, named by `arn:aws:s3:::<bucket>/<key>`.
+public struct ExportedObject: Sendable, Equatable, Codable {
+    public var bucket: String
+    public var key: String
+
+    public init(bucket: String, key: String) {
+        self.bucket = bucket
+        self.key = key
+    }
+}
