@@ -72,11 +72,11 @@ extension LocalDataPlane {
         guard !owner.contains(-1) else { throw ProcessError("the cluster does not serve every slot; cannot import") }
         var arguments = ["--dbfilename", "data.rdb"]
         var moving = [path: "data.rdb"]
+        let staging = "\(scratchDirectory)/\(UUID().uuidString.prefix(8).lowercased())-tls"
+        defer { try? FileManager.default.removeItem(atPath: staging) }
         if primaries.contains(where: \.node.tls) {
             // MIGRATE to a TLS node speaks TLS as the cluster bus does, with a certificate of its own.
-            let staging = "\(scratchDirectory)/\(UUID().uuidString.prefix(8).lowercased())-tls"
             try Self.makePrivateDirectory(staging)
-            defer { try? FileManager.default.removeItem(atPath: staging) }
             let authority = try certificates.authority()
             let issued = try authority.issue(commonName: "memoryplane-import", names: ["memoryplane-import"])
             try Self.writePrivateFile("\(staging)/tls.crt", issued.certificatePEM)

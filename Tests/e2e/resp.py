@@ -46,6 +46,8 @@ class Connection:
         self.sock = sock
         self.buffer = b""
         self.address = (host, port)
+        # When true, bulk strings come back as bytes (for DUMP payloads).
+        self.raw = False
 
     def close(self):
         try:
@@ -53,13 +55,28 @@ class Connection:
         except OSError:
             pass
 
-    def command(self, *args):
+    @staticmethod
+    def encode(*args):
         parts = [b"*%d\r\n" % len(args)]
         for arg in args:
             data = arg.encode() if isinstance(arg, str) else (str(arg).encode() if not isinstance(arg, bytes) else arg)
             parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-        self.sock.sendall(b"".join(parts))
+        return b"".join(parts)
+
+    def command(self, *args):
+        self.sock.sendall(self.encode(*args))
         return self._read()
+
+    def pipeline(self, commands):
+        """Sends every command at once and returns the replies (errors as ReplyError values)."""
+        self.sock.sendall(b"".join(self.encode(*command) for command in commands))
+        replies = []
+        for _ in commands:
+            try:
+                replies.append(self._read())
+            except ReplyError as error:
+                replies.append(error)
+        return replies
 
     def _line(self):
         while b"\r\n" not in self.buffer:
@@ -90,7 +107,10 @@ class Connection:
             return int(rest)
         if kind == b"$":
             size = int(rest)
-            return None if size < 0 else self._exact(size).decode(errors="replace")
+            if size < 0:
+                return None
+            data = self._exact(size)
+            return data if self.raw else data.decode(errors="replace")
         if kind == b"*":
             size = int(rest)
             return None if size < 0 else [self._read() for _ in range(size)]
@@ -219,3 +239,66 @@ class AcknowledgedWriter(threading.Thread):
             if got != value:
                 lost.append((key, value, got))
         return lost
+
+
+def unix_connection(path):
+    """A connection to a Unix socket (a scratch redis-server in a test)."""
+    connection = Connection.__new__(Connection)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    connection.sock, connection.buffer, connection.address, connection.raw = sock, b"", path, False
+    return connection
+
+
+def slot_owners(entry):
+    """{slot: (host, port)} of the primaries, from CLUSTER SLOTS asked of `entry`."""
+    owners = {}
+    for first, last, primary, *_ in entry.command("CLUSTER", "SLOTS"):
+        for slot in range(first, last + 1):
+            owners[slot] = (primary[0] or "127.0.0.1", primary[1])
+    return owners
+
+
+def fill(host, port, count, prefix="key", tls_ca=None, user=None, password=None, batch=2000):
+    """Writes `count` keys (prefix-0 ... ) straight to their primaries, pipelined."""
+    entry = Connection(host, port, tls_ca=tls_ca)
+    owners = slot_owners(entry)
+    entry.close()
+    connections = {}
+    pending = {}
+    for index in range(count):
+        key = f"{prefix}-{index}"
+        address = owners[key_slot(key)]
+        pending.setdefault(address, []).append(("SET", key, f"value-{index}"))
+        if len(pending[address]) >= batch:
+            _flush(connections, address, pending.pop(address), tls_ca)
+    for address, commands in pending.items():
+        _flush(connections, address, commands, tls_ca)
+    for connection in connections.values():
+        connection.close()
+
+
+def _flush(connections, address, commands, tls_ca):
+    if address not in connections:
+        connections[address] = Connection(*address, tls_ca=tls_ca)
+    replies = connections[address].pipeline(commands)
+    bad = [reply for reply in replies if reply != "OK"]
+    if bad:
+        raise ReplyError(f"{len(bad)} writes refused: {bad[:3]}")
+
+
+def dump_all(connection):
+    """{key: DUMP payload} of every key a node holds, listed with SCAN."""
+    connection.raw = True
+    found = {}
+    cursor = b"0"
+    while True:
+        cursor, keys = connection.command("SCAN", cursor, "COUNT", "1000")
+        if keys:
+            payloads = connection.pipeline([("DUMP", key) for key in keys])
+            for key, payload in zip(keys, payloads):
+                found[key] = payload
+        if cursor == b"0":
+            break
+    connection.raw = False
+    return found
