@@ -60,12 +60,12 @@ final class DataPlaneHarness: @unchecked Sendable {
         store = try Store.open(path: "\(directory)/memoryplane.sqlite")
     }
 
-    static func with(ports: ClosedRange<Int>, _ body: (DataPlaneHarness) async throws -> Void) async throws {
+    static func with(ports: ClosedRange<Int>, snapshotting: Bool = true, _ body: (DataPlaneHarness) async throws -> Void) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: enginePath), "redis-server is not installed; run make test")
         try #require(FileManager.default.isExecutableFile(atPath: proxyExecutable), "build memoryplane first (swift build): \(proxyExecutable)")
         let harness = try DataPlaneHarness(ports: ports)
         do {
-            harness.startControlPlane()
+            harness.startControlPlane(snapshotting: snapshotting)
             try await body(harness)
         } catch {
             await harness.tearDown()
@@ -75,12 +75,12 @@ final class DataPlaneHarness: @unchecked Sendable {
     }
 
     /// Starts a control plane (service + reconciler) over the directory, as `serve` would.
-    func startControlPlane(reconciling: Bool = true) {
+    func startControlPlane(reconciling: Bool = true, snapshotting: Bool = true) {
         let controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane, snapshotStorage: SnapshotStorage(dataDirectory: directory), logger: logger)
         self.controlPlane = controlPlane
         if reconciling {
-            for service in controlPlane.backgroundServices {
+            for service in controlPlane.backgroundServices where snapshotting || !(service is SnapshotWorker) {
                 reconcilerTasks.append(Task { try? await service.run() })
             }
         }

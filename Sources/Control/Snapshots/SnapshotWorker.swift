@@ -18,6 +18,11 @@ public enum SnapshotSchedule {
     public struct Due: Sendable, Equatable {
         public var cluster: String
         public var snapshot: String
+
+        public init(cluster: String, snapshot: String) {
+            self.cluster = cluster
+            self.snapshot = snapshot
+        }
     }
 
     static let day: Int64 = 86_400_000
