@@ -21,6 +21,7 @@ extension LocalDataPlane {
         let saves = Int(before["rdb_saves"] ?? "") ?? 0
         let reply = try await client.send([["BGSAVE"]], to: node.address, as: node.admin)[0]
         if case .error(let message) = reply { throw RedisReplyError("BGSAVE on \(node.name): \(message)") }
+        if let pid = try? runningNodePID(node) { ProcessControl.deprioritiseChildren(of: pid) }
         while true {
             try await Task.sleep(for: .milliseconds(5))
             let now = try await persistence()
@@ -35,16 +36,17 @@ extension LocalDataPlane {
         return "\(nodeDirectory(node.name))/dump.rdb"
     }
 
-    public func inspectRDB(_ path: String) async throws -> RDBContents {
+    public func inspectRDB(_ path: String, digest: Bool) async throws -> RDBContents {
         let server = try await ScratchServer.start(
             enginePath: enginePath, scratchDirectory: scratchDirectory,
             arguments: ["--dbfilename", "data.rdb", "--enable-debug-command", "local"], moving: [path: "data.rdb"])
         defer { server.stop() }
-        let replies = try await RedisClient(timeout: .seconds(300)).send([["DBSIZE"], ["DEBUG", "DIGEST"]], to: server.address, as: nil)
-        guard let keys = replies[0].integer, let digest = try replies[1].orThrow().string else {
-            throw ProcessError("a scratch redis-server did not report the RDB's size and digest: \(replies)")
+        let commands = digest ? [["DBSIZE"], ["DEBUG", "DIGEST"]] : [["DBSIZE"]]
+        let replies = try await RedisClient(timeout: .seconds(600)).send(commands, to: server.address, as: nil)
+        guard let keys = replies[0].integer else {
+            throw ProcessError("a scratch redis-server did not report the RDB's size: \(replies)")
         }
-        return RDBContents(keys: keys, digest: digest)
+        return RDBContents(keys: keys, digest: digest ? try replies[1].orThrow().string : nil)
     }
 
     public func seed(_ node: NodeSpec, fromRDB path: String) throws {

@@ -177,7 +177,7 @@ final class FakeDataPlane: DataPlane, Sendable {
 
     // Snapshots need real RDB files: the fake keeps no data, and says so.
     func saveRDB(_ node: NodeSpec) async throws -> String { throw ProcessError("the fake data plane keeps no data") }
-    func inspectRDB(_ path: String) async throws -> RDBContents { throw ProcessError("the fake data plane keeps no data") }
+    func inspectRDB(_ path: String, digest: Bool) async throws -> RDBContents { throw ProcessError("the fake data plane keeps no data") }
     func seed(_ node: NodeSpec, fromRDB path: String) throws { record("seed \(node.name)") }
     func hasData(_ node: NodeSpec) -> Bool { false }
     func importRDB(_ path: String, into primaries: [SlotOwner]) async throws -> Int { throw ProcessError("the fake data plane keeps no data") }

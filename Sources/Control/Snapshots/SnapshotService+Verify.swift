@@ -9,6 +9,33 @@ extension SnapshotService {
     /// loaded in a scratch server: key count and Redis' digest), compares that with what the
     /// snapshot recorded when it was taken, deletes the scratch cluster, and records the result
     /// on the snapshot and as an event. A damaged file fails the verification with the reason.
+    /// Redis' digest of the snapshot's data: per shard, read once from its file (decrypted and
+    /// checked against its SHA-256) and kept with the shard.
+    func recordedDigest(of details: Store.SnapshotDetails, dataPlane: any DataPlane) async throws -> String {
+        let storage = try requireStorage()
+        var digests: [String] = []
+        for shard in details.shards {
+            if let digest = shard.digest {
+                digests.append(digest)
+                continue
+            }
+            guard let file = shard.file, let sha = shard.sha256 else { throw MemoryDBError(.invalidSnapshotState, "shard \(shard.shardIndex) has no file") }
+            let plain = try storage.stagingPath("digest-\(details.snapshot.name)")
+            do {
+                try storage.decrypt(snapshot: details.snapshot.name, file: file, sha256: sha, to: plain)
+            } catch let error as SnapshotFileError {
+                throw MemoryDBError.invalid("Snapshot '\(details.snapshot.name)' cannot be read: \(error.message).")
+            }
+            let contents = try await dataPlane.inspectRDB(plain, digest: true)
+            guard let digest = contents.digest else { throw MemoryDBError(.internalFailure, "no digest of shard \(shard.shardIndex)") }
+            var recorded = shard
+            recorded.digest = digest
+            try store.write { transaction in try transaction.update(recorded) }
+            digests.append(digest)
+        }
+        return DatasetDigest.combine(digests)
+    }
+
     public func verify(_ rawName: String, timeout: Duration = .seconds(600)) async throws -> SnapshotVerification {
         _ = try requireStorage()
         guard let dataPlane else { throw MemoryDBError(.invalidParameterCombination, "This server has no data plane, so it verifies no snapshots.") }
@@ -17,15 +44,16 @@ extension SnapshotService {
         guard details.snapshot.status == .available else {
             throw MemoryDBError(.invalidSnapshotState, "Snapshot '\(name)' is \(details.snapshot.status.rawValue); only an available snapshot can be verified.")
         }
-        let expectedKeys = details.shards.compactMap(\.keyCount).reduce(0, +)
-        let expectedDigest = DatasetDigest.combine(details.shards.compactMap(\.digest))
         let clock = ContinuousClock()
         let started = clock.now
+        let expectedKeys = details.shards.compactMap(\.keyCount).reduce(0, +)
+        var expectedDigest = DatasetDigest.empty
         let scratch = "verify-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         var foundKeys = 0
         var foundDigest = DatasetDigest.empty
         var problem: String?
         do {
+            expectedDigest = try await recordedDigest(of: details, dataPlane: dataPlane)
             let configuration = try details.snapshot.clusterConfiguration()
             var request = CreateClusterRequest(
                 name: scratch, nodeType: configuration.nodeType, numShards: details.shards.count, numReplicasPerShard: 0, aclName: "open-access",
@@ -48,9 +76,9 @@ extension SnapshotService {
                 let saved = try await dataPlane.saveRDB(ClusterReconciler.spec(of: primary, in: cluster))
                 let staging = try requireStorage().stagingPath("verify-\(scratch)")
                 try FileManager.default.moveItem(atPath: saved, toPath: staging)
-                let contents = try await dataPlane.inspectRDB(staging)
+                let contents = try await dataPlane.inspectRDB(staging, digest: true)
                 foundKeys += contents.keys
-                digests.append(contents.digest)
+                digests.append(contents.digest ?? DatasetDigest.empty)
             }
             foundDigest = DatasetDigest.combine(digests)
             var differences: [String] = []

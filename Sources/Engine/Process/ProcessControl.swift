@@ -110,6 +110,23 @@ public enum ProcessControl {
         }
     }
 
+    /// Lowers the CPU priority of `parent`'s live children (nice 10): a node's BGSAVE child then
+    /// yields to the node itself and its clients. Best effort.
+    public static func deprioritiseChildren(of parent: pid_t) {
+        guard let proc = opendir("/proc") else { return }
+        defer { closedir(proc) }
+        while let entry = readdir(proc) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let pid = pid_t(name), let stat = try? readFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, pid_t(fields[1]) == parent {
+                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), 10)
+            }
+        }
+    }
+
     /// Sends SIGKILL (which also ends a stopped process) and waits up to a second for it to go.
     /// Call only after `owns`.
     public static func killNow(_ pid: pid_t) async {
