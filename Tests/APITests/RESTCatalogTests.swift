@@ -71,7 +71,7 @@ import Testing
             try await client.execute(uri: "/v1/clusters/demo", method: .patch, body: ByteBuffer(string: #"{"nodeType":"db.r7g.large"}"#)) { response in
                 #expect(response.status == .badRequest)
                 #expect(errorCode(response.body) == "InvalidParameterCombinationException")
-                #expect((json(response.body)["error"] as? [String: Any])?["message"] as? String == "nodeType cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow and snapshotWindow can.")
+                #expect((json(response.body)["error"] as? [String: Any])?["message"] as? String == "nodeType cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow and snapshotRetentionLimit can.")
             }
             try await client.execute(uri: "/v1/clusters/demo", method: .patch, body: ByteBuffer(string: #"{"colour":"red"}"#)) { response in
                 #expect(response.status == .badRequest)

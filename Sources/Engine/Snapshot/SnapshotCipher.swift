@@ -77,6 +77,7 @@ public struct SnapshotCipher: Sendable {
             throw error
         }
         guard rename(temporary, destination) == 0 else { throw SnapshotFileError("cannot move \(temporary) into place") }
+        Self.syncDirectory(of: destination)
         return Fingerprint(size: size, sha256: Self.hex(hasher.finalize()))
     }
 
@@ -141,6 +142,15 @@ public struct SnapshotCipher: Sendable {
             if let data = try? AES.GCM.open(box, using: key, authenticating: context(index, last: last)) { return (data, last) }
         }
         throw SnapshotFileError("chunk \(index) fails authentication: the file was changed or damaged")
+    }
+
+    /// Makes a rename durable: the directory entry is on disk too, not only the file's bytes.
+    static func syncDirectory(of path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let descriptor = Glibc.open(directory, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        Glibc.close(descriptor)
     }
 
     static func context(_ index: UInt64, last: Bool) -> Data {
