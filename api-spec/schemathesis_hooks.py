@@ -25,6 +25,14 @@ UNEXPRESSIBLE_RULES = {
     "this server's engine needs": "a cluster's parameter group must be of its engine's family (a stored group's family)",
     "A resource may have at most 200 tags": "the quota counts the tags the resource already has (state, not shape)",
     "accessString": "the Redis ACL access-string grammar with its command and category names",
+    "Give snapshotName or snapshotArns, not both": "a restore has one source (a `not` over two members crashes schemathesis' coverage phase)",
+    "tags cannot be given with targetBucket": "an export is plain files, which carry no tags",
+    "Give exactly one of availabilityZone, node or shard": "a drill has one target (oneOf over required members crashes schemathesis' coverage phase)",
+    "not found (looked for": "an export named by snapshotArns must exist under the export directory (state, not shape)",
+    "is not a bucket name": "a bucket inside an S3 ARN is 3-63 characters without '..' (bounded quantifiers in that pattern crash schemathesis)",
+    "has no node '": "a drill's node must be one of the cluster's (state, not shape)",
+    "is in availability zone": "a drill's zone must hold a node of the cluster (state, not shape)",
+    "would take every node of shard": "a drill must leave each shard a node (state, not shape)",
 }
 
 
@@ -37,6 +45,8 @@ OWN_NOT_FOUND = {
     "/v1/acls/": "ACLNotFoundFault",
     "/v1/subnet-groups/": "SubnetGroupNotFoundFault",
     "/v1/parameter-groups/": "ParameterGroupNotFoundFault",
+    "/v1/snapshots/": "SnapshotNotFoundFault",
+    "/v1/drills/": "DrillNotFoundFault",
 }
 
 

@@ -36,10 +36,11 @@ public enum SnapshotNames {
         }
         let bucket = try validateBucket(String(path[..<slash]), field: "snapshotArns")
         let key = String(path[path.index(after: slash)...])
-        guard !key.isEmpty, !key.contains("/"), key != ".", key != "..", !key.hasPrefix(".") else {
-            throw .invalid("snapshotArns: '\(arn)' must name a file directly inside the bucket.")
+        // A file name directly inside the bucket's directory, of S3's safe characters.
+        let safe = key.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+        guard (1...255).contains(key.count), safe, !key.hasPrefix(".") else {
+            throw .invalid("snapshotArns: '\(arn)' must name a file directly inside the bucket: letters, digits, '.', '_' and '-', not starting with '.'.")
         }
-        try TextRules.refuseControlCharacters(key, field: "snapshotArns")
         return (bucket, key)
     }
 }
