@@ -27,6 +27,9 @@ public protocol DataPlane: Sendable {
     /// Makes `node` a replica of the primary with Redis id `primaryID` (CLUSTER REPLICATE). Sent
     /// to a replica of that primary already, it reconnects now instead of at its next retry.
     func replicate(_ node: NodeSpec, primaryID: String) async throws
+    /// Has `node` forget the member with Redis id `id` (CLUSTER FORGET), as when a node leaves
+    /// the cluster for good; a member it does not know is not an error.
+    func forget(_ node: NodeSpec, id: String) async throws
     /// Kills the node's process at once (SIGKILL), fencing a hung primary or losing a node with
     /// its zone. Returns the replication offset it reported just before, when it answered.
     func killNode(_ node: NodeSpec) async -> Int64?

@@ -122,6 +122,13 @@ public struct LocalDataPlane: DataPlane {
         )
     }
 
+    public func forget(_ node: NodeSpec, id: String) async throws {
+        let reply = try await client(for: node.address).send([["CLUSTER", "FORGET", id]], to: node.address, as: node.admin)[0]
+        if case .error(let message) = reply, !message.contains("Unknown node") {
+            throw RedisReplyError("CLUSTER FORGET \(id) on \(node.name): \(message)")
+        }
+    }
+
     // MARK: Failover
 
     public func killNode(_ node: NodeSpec) async -> Int64? {

@@ -125,6 +125,20 @@ extension Transaction {
         try ClusterRecord.filter(key: name).updateAll(db, ClusterRecord.Columns.status.set(to: status.rawValue))
     }
 
+    public func setStatus(ofNode name: String, to status: NodeStatus) throws {
+        try NodeRecord.filter(key: name).updateAll(db, NodeRecord.Columns.status.set(to: status.rawValue))
+    }
+
+    /// Adds a node to an existing cluster.
+    public func insert(_ node: NodeRecord) throws {
+        try node.insert(db)
+    }
+
+    /// Removes one node's record (its cluster stays).
+    public func deleteNode(named name: String) throws {
+        _ = try NodeRecord.deleteOne(db, key: name)
+    }
+
     public func setStatus(ofNodesOf cluster: String, to status: NodeStatus) throws {
         try NodeRecord.filter(NodeRecord.Columns.clusterName == cluster).updateAll(db, NodeRecord.Columns.status.set(to: status.rawValue))
     }

@@ -156,6 +156,11 @@ final class FakeDataPlane: DataPlane, Sendable {
 
     func discardData(_ node: NodeSpec) throws { record("discard \(node.name)") }
 
+    func forget(_ node: NodeSpec, id: String) async throws {
+        record("forget \(node.name)")
+        state.withLock { _ = $0.nodes[node.name]?.known.remove(id) }
+    }
+
     /// The replica takes the primary's slots; the old primary (now, or when it next starts, as
     /// gossip would tell it) becomes its replica.
     func promote(_ replica: NodeSpec, demoting primary: NodeSpec?) async throws -> PromotionReport {

@@ -259,4 +259,32 @@ import Testing
         let events = try store.events(sourceName: "demo").map(\.message)
         #expect(events.contains { $0.contains("replica was 10 bytes behind the lost primary") })
     }
+
+    // MARK: Replica count
+
+    @Test func replicasAreAddedThenRemovedAndForgotten() async throws {
+        try create(shards: 2, replicas: 1)
+        try await reconcileUntilSettled()
+        var view = try controlPlane.clusters.updateCluster("demo", { var r = UpdateClusterRequest(); r.numReplicasPerShard = 2; return r }())
+        #expect(view.status == .updating)
+        try await reconcileUntilSettled()
+        view = try controlPlane.clusters.describeCluster("demo")
+        #expect(view.status == .available)
+        #expect(view.shards.map { $0.nodes.count } == [3, 3])
+        #expect(view.shards.flatMap(\.nodes).allSatisfy { $0.status == .available })
+        #expect(dataPlane.calls.contains("replicate demo-0001-003") && dataPlane.calls.contains("replicate demo-0002-003"))
+
+        _ = try controlPlane.clusters.updateCluster("demo", { var r = UpdateClusterRequest(); r.numReplicasPerShard = 0; return r }())
+        try await reconcileUntilSettled()
+        view = try controlPlane.clusters.describeCluster("demo")
+        #expect(view.status == .available && view.availabilityMode == "SingleAZ")
+        #expect(view.shards.map { $0.nodes.map(\.name) } == [["demo-0001-001"], ["demo-0002-001"]])
+        #expect(dataPlane.pid(of: "demo-0001-003") == nil && dataPlane.calls.contains("remove demo-0001-003"))
+        #expect(dataPlane.calls.contains("forget demo-0001-001"))
+        #expect(try store.events(sourceName: "demo").map(\.message).contains { $0.hasPrefix("Cluster update complete: 2 shard(s) of 1 node(s)") })
+        // The same count again changes nothing, and says so as AWS does.
+        #expect(throws: MemoryDBError.self) {
+            _ = try controlPlane.clusters.updateCluster("demo", { var r = UpdateClusterRequest(); r.numReplicasPerShard = 0; return r }())
+        }
+    }
 }

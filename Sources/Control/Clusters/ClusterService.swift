@@ -171,10 +171,10 @@ public struct ClusterService: Sendable {
         if let field = request.notYetChangeable.first {
             throw MemoryDBError(
                 .invalidParameterCombination,
-                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow and snapshotRetentionLimit can.")
+                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit and numReplicasPerShard can.")
         }
         guard !request.isEmpty else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit.")
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numReplicasPerShard.")
         }
         try ClusterSpec.validate(snapshotRetentionLimit: request.snapshotRetentionLimit)
         let acl = request.aclName?.lowercased()
@@ -188,6 +188,10 @@ public struct ClusterService: Sendable {
         let group = request.parameterGroupName?.lowercased()
         if let group { try checkFamily(of: group) }
         let securityGroups = try request.securityGroupIds.map { ids throws(MemoryDBError) in try SecurityGroups.validate(ids) }
+        if let replicas = request.numReplicasPerShard, !(0...ClusterSpec.maxReplicasPerShard).contains(replicas) {
+            throw MemoryDBError.invalid("numReplicasPerShard must be between 0 and \(ClusterSpec.maxReplicasPerShard); got \(replicas).")
+        }
+        let zones = request.numReplicasPerShard == nil ? [] : try subnetGroups.zones(of: existing.subnetGroupName)
         let maintenance = try request.maintenanceWindow.map { text throws(MemoryDBError) in try Windows.validateMaintenance(text) }
         let snapshot = try request.snapshotWindow.map { text throws(MemoryDBError) in try Windows.validateSnapshot(text) }
         var changes: [String] = []
@@ -219,14 +223,68 @@ public struct ClusterService: Sendable {
                 }
                 changes.append("Cluster windows set: maintenance \(cluster.maintenanceWindow), snapshot \(cluster.snapshotWindow)")
             }
+            if let replicas = request.numReplicasPerShard {
+                if replicas == cluster.numReplicasPerShard && changes.isEmpty {
+                    throw MemoryDBError(.noOperation, "Cluster '\(name)' already has \(replicas) replica(s) per shard.")
+                }
+                if replicas != cluster.numReplicasPerShard {
+                    changes.append(try changeReplicas(of: &cluster, to: replicas, zones: zones, in: transaction))
+                }
+            }
             try transaction.update(cluster)
             for change in changes {
                 try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: nowMilliseconds()))
             }
             return cluster
         }
-        if acl != nil || group != nil { trigger.wake(cluster: name) }
+        if acl != nil || group != nil || request.numReplicasPerShard != nil { trigger.wake(cluster: name) }
         return try view(of: record)
+    }
+
+    /// ReplicaConfiguration: new replicas are recorded (ports, zones spread as at creation) for
+    /// the reconciler to start and attach; surplus ones, the highest-numbered replicas of each
+    /// shard and never its primary, are marked `deleting` for it to stop, have every other node
+    /// forget, and remove. The cluster is `updating` until the shape holds.
+    private func changeReplicas(of cluster: inout ClusterRecord, to replicas: Int, zones: [String], in transaction: Transaction) throws -> String {
+        let old = cluster.numReplicasPerShard
+        guard cluster.numShards * (1 + replicas) <= ClusterSpec.maxNodesPerCluster else {
+            throw MemoryDBError(
+                .nodeQuotaForClusterExceeded,
+                "\(cluster.numShards) shard(s) × (1 + \(replicas)) nodes; a cluster may have at most \(ClusterSpec.maxNodesPerCluster).")
+        }
+        let nodes = try transaction.nodes(ofCluster: cluster.name)
+        let shards = try transaction.shards(ofCluster: cluster.name)
+        var touched: [String] = []
+        if replicas > old {
+            let ports = try self.ports.allocate((replicas - old) * cluster.numShards, excluding: try transaction.portsInUse())
+            var next = ports.makeIterator()
+            for shard in shards {
+                var index = (nodes.filter { $0.shardIndex == shard.shardIndex }.map(\.nodeIndex).max() ?? 0) + 1
+                for _ in old..<replicas {
+                    guard let port = next.next() else { break }
+                    let name = ClusterTopology.nodeName(cluster: cluster.name, shardIndex: shard.shardIndex, nodeIndex: index)
+                    try transaction.insert(
+                        NodeRecord(
+                            name: name, clusterName: cluster.name, shardIndex: shard.shardIndex, nodeIndex: index, port: port,
+                            availabilityZone: ClusterTopology.availabilityZone(shardIndex: shard.shardIndex, nodeIndex: index, zones: zones),
+                            status: .creating, role: .replica, createdAt: nowMilliseconds()))
+                    touched.append(name)
+                    index += 1
+                }
+            }
+        } else {
+            for shard in shards {
+                let surplus = nodes.filter { $0.shardIndex == shard.shardIndex && $0.name != shard.primaryNode && $0.status != .deleting }
+                    .sorted { $0.nodeIndex > $1.nodeIndex }.prefix(old - replicas)
+                for node in surplus {
+                    try transaction.setStatus(ofNode: node.name, to: .deleting)
+                    touched.append(node.name)
+                }
+            }
+        }
+        cluster.numReplicasPerShard = replicas
+        cluster.status = .updating
+        return "Replicas per shard \(old) → \(replicas): \(replicas > old ? "adding" : "removing") \(touched.joined(separator: ", "))"
     }
 
     /// As on AWS, a cluster changes only while `available`: not while it is being created,

@@ -114,6 +114,11 @@ public enum ReconcileAction: Sendable, Equatable {
     /// Mark the cluster available; a restore's data is put in place first (keys imported, or
     /// the seeded shards confirmed).
     case markAvailable
+    /// A node leaving a live cluster (fewer replicas) is stopped: every other node forgets it,
+    /// and its files and record go.
+    case retireNode(String)
+    /// An update's new shape holds: the cluster is available again.
+    case finishUpdate
     /// The final snapshot a deletion waited for failed: the deletion is called off.
     case cancelDeletion(reason: String)
     /// Every node of the drill is back, in sync: record its outcome.
@@ -151,6 +156,13 @@ public enum ClusterPlanner {
             }
             return plan
         }
+        // Nodes leaving a live cluster are stopped and retired; everything else plans without them.
+        var observed = observed
+        let retiring = observed.nodes.filter { $0.record.status == .deleting }
+        observed.nodes.removeAll { $0.record.status == .deleting }
+        for node in retiring {
+            plan.actions.append(node.pid != nil ? .killNode(node.record.name) : .retireNode(node.record.name))
+        }
         plan.endpointBackends = endpointBackends(observed)
         // Failover steps come first: a lost zone's primary is killed by `beginFailover`, which
         // reads its last offset before the generic kill of held nodes would.
@@ -178,6 +190,8 @@ public enum ClusterPlanner {
         if plan.actions.isEmpty && isReady(observed) && observed.endpointAnswers {
             if observed.cluster.status == .creating {
                 plan.actions.append(.markAvailable)
+            } else if observed.cluster.status == .updating {
+                plan.actions.append(.finishUpdate)
             } else if let drill = observed.drills.first(where: { drill in
                 drill.nodeNames.allSatisfy { name in observed.node(name).map { $0.record.heldUntil == nil } ?? true }
             }) {

@@ -187,6 +187,8 @@ public struct ClusterReconciler: Sendable {
         case .markAvailable: return "mark the cluster available"
         case .completeDrill(let id): return "complete drill \(id)"
         case .cancelDeletion: return "call off the deletion"
+        case .retireNode(let name): return "retire node \(name) (CLUSTER FORGET on every other node)"
+        case .finishUpdate: return "finish the update"
         }
     }
 
@@ -379,6 +381,29 @@ public struct ClusterReconciler: Sendable {
                 try transaction.setStatus(ofNodesOf: cluster.name, to: .available)
                 try transaction.record(
                     EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster deletion called off: \(reason); nothing was stopped", createdAt: nowMilliseconds()))
+            }
+        case .retireNode(let name):
+            guard let record = nodes[name] else { break }
+            if let id = record.redisNodeID {
+                for other in nodes.values where other.name != name && other.status != .deleting {
+                    try await dataPlane.forget(try context.spec(other.name), id: id)
+                }
+            }
+            try dataPlane.removeNodeFiles(try context.spec(name))
+            try store.write { transaction in
+                try transaction.deleteNode(named: name)
+                try transaction.record(
+                    EventRecord(
+                        sourceName: cluster.name, sourceType: "node", message: "Node \(name) removed: stopped, forgotten by every other node, its files deleted",
+                        createdAt: nowMilliseconds()))
+            }
+        case .finishUpdate:
+            try store.write { transaction in
+                try transaction.setStatus(ofCluster: cluster.name, to: .available)
+                try transaction.record(
+                    EventRecord(
+                        sourceName: cluster.name, sourceType: "cluster",
+                        message: "Cluster update complete: \(cluster.numShards) shard(s) of \(1 + cluster.numReplicasPerShard) node(s)", createdAt: nowMilliseconds()))
             }
         case .completeDrill(let id):
             try store.write { transaction in

@@ -40,7 +40,6 @@ public struct UpdateClusterRequest: Sendable {
         if engine != nil { fields.append("engine") }
         if engineVersion != nil { fields.append("engineVersion") }
         if numShards != nil { fields.append("numShards") }
-        if numReplicasPerShard != nil { fields.append("numReplicasPerShard") }
         if snsTopicArn != nil { fields.append("snsTopicArn") }
         if snsTopicStatus != nil { fields.append("snsTopicStatus") }
         if ipDiscovery != nil { fields.append("ipDiscovery") }
@@ -50,6 +49,6 @@ public struct UpdateClusterRequest: Sendable {
     /// Whether anything at all was asked for.
     public var isEmpty: Bool {
         description == nil && parameterGroupName == nil && aclName == nil && securityGroupIds == nil && maintenanceWindow == nil
-            && snapshotWindow == nil && snapshotRetentionLimit == nil && notYetChangeable.isEmpty
+            && snapshotWindow == nil && snapshotRetentionLimit == nil && numReplicasPerShard == nil && notYetChangeable.isEmpty
     }
 }

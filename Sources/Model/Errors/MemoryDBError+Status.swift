@@ -49,6 +49,7 @@ extension MemoryDBError.Code {
         .invalidSnapshotState: conflict,
         .snapshotQuotaExceeded: badRequest,
         .invalidKMSKey: badRequest,
+        .noOperation: badRequest,
         .insufficientClusterCapacity: WireStatus(rest: 503, aws: 400),
         .apiCallRateExceeded: WireStatus(rest: 429, aws: 400),
         .invalidCredentials: WireStatus(rest: 401, aws: 403),

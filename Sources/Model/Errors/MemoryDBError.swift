@@ -40,6 +40,7 @@ public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible
         public static let snapshotQuotaExceeded = Code(rawValue: "SnapshotQuotaExceededFault")
         public static let invalidSnapshotState = Code(rawValue: "InvalidSnapshotStateFault")
         public static let invalidKMSKey = Code(rawValue: "InvalidKMSKeyFault")
+        public static let noOperation = Code(rawValue: "NoOperationFault")
         public static let shardNotFound = Code(rawValue: "ShardNotFoundFault")
         public static let testFailoverNotAvailable = Code(rawValue: "TestFailoverNotAvailableFault")
         public static let invalidCredentials = Code(rawValue: "InvalidCredentialsException")

@@ -1,0 +1,86 @@
+"""Replica count changes on a live cluster: replicas added (spread over zones, synced) and removed
+(stopped, forgotten by every other node, their files gone) while a writer records every
+acknowledged write; on both doors."""
+import os
+import subprocess
+import time
+
+import requests
+
+from awsdoor import client
+from memoryplane import processes_in
+from resp import AcknowledgedWriter, ClusterClient
+
+
+def settled(server, name, nodes_per_shard, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        view = server.request("GET", f"/v1/clusters/{name}").json()
+        if (view["status"] == "available" and all(len(s["nodes"]) == nodes_per_shard for s in view["shards"])
+                and all(n["status"] == "available" for s in view["shards"] for n in s["nodes"])):
+            return view
+        time.sleep(0.1)
+    raise AssertionError(f"{name} did not settle with {nodes_per_shard} node(s) per shard: {view}")
+
+
+def test_replicas_come_and_go_under_writes(make_server, tmp_path):
+    server = make_server(ports=200).start()
+    created = server.create_cluster("grow", shards=2, replicas=1, wait=True, tlsEnabled=True)
+    assert created.status_code == 201, created.text
+    port = created.json()["clusterEndpoint"]["port"]
+    ca = str(tmp_path / "ca.pem")
+    open(ca, "w").write(requests.get(server.url + "/v1/ca.pem", timeout=5).text)
+    writer = AcknowledgedWriter(ClusterClient("127.0.0.1", port, tls_ca=ca))
+    writer.start()
+    try:
+        time.sleep(0.5)
+        grown = server.request("PATCH", "/v1/clusters/grow", json={"numReplicasPerShard": 2})
+        assert grown.status_code == 200 and grown.json()["status"] == "updating", grown.text
+        view = settled(server, "grow", 3)
+        for shard in view["shards"]:
+            assert len({n["availabilityZone"] for n in shard["nodes"]}) == 3, shard
+            assert [n["role"] for n in shard["nodes"]].count("primary") == 1
+        for node in (n for s in view["shards"] for n in s["nodes"] if n["role"] == "replica"):
+            info = subprocess.run(["redis-cli", "--tls", "--cacert", ca, "-p", str(node["endpoint"]["port"]), "INFO", "replication"],
+                                  capture_output=True, text=True, timeout=10).stdout
+            assert "master_link_status:up" in info, node["name"]
+
+        shrunk = server.request("PATCH", "/v1/clusters/grow", json={"numReplicasPerShard": 0})
+        assert shrunk.status_code == 200, shrunk.text
+        view = settled(server, "grow", 1)
+        time.sleep(0.5)
+    finally:
+        writer.stop()
+    assert view["availabilityMode"] == "SingleAZ"
+    kept = {n["name"] for s in view["shards"] for n in s["nodes"]}
+    assert kept == {"grow-0001-001", "grow-0002-001"}
+    nodes_dir = os.path.join(server.data_dir, "nodes")
+    assert sorted(os.listdir(nodes_dir)) == sorted(kept)
+    assert sorted(comm for comm, _ in processes_in(nodes_dir).values()) == ["redis-server", "redis-server"]
+    for name in kept:
+        node = next(n for s in view["shards"] for n in s["nodes"] if n["name"] == name)
+        known = subprocess.run(["redis-cli", "--tls", "--cacert", ca, "-p", str(node["endpoint"]["port"]), "CLUSTER", "INFO"],
+                               capture_output=True, text=True, timeout=10).stdout
+        assert "cluster_known_nodes:2" in known and "cluster_state:ok" in known, known
+    check = subprocess.run(["redis-cli", "--tls", "--cacert", ca, "--cluster", "check", f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0 and "[OK] All 16384 slots covered." in check.stdout, check.stdout
+    assert len(writer.acknowledged) > 500
+    missing = writer.missing(ClusterClient("127.0.0.1", port, tls_ca=ca))
+    assert missing == [], missing[:5]
+    events = [e["message"] for e in server.request("GET", "/v1/events?sourceName=grow&maxResults=100").json()["events"]]
+    assert any(m.startswith("Replicas per shard 1 → 2") for m in events) and any("removed: stopped, forgotten" in m for m in events)
+
+
+def test_replica_configuration_through_boto3(server):
+    server.create_cluster("awsgrow", shards=1, replicas=0, wait=True)
+    mdb = client(server)
+    updated = mdb.update_cluster(ClusterName="awsgrow", ReplicaConfiguration={"ReplicaCount": 1})["Cluster"]
+    assert updated["Status"] == "updating"
+    settled(server, "awsgrow", 2)
+    assert mdb.describe_clusters(ClusterName="awsgrow")["Clusters"][0]["AvailabilityMode"] == "MultiAZ"
+    for count, fault in [(1, "NoOperationFault"), (6, "InvalidParameterValueException")]:
+        try:
+            mdb.update_cluster(ClusterName="awsgrow", ReplicaConfiguration={"ReplicaCount": count})
+            raise AssertionError(f"{count} accepted")
+        except mdb.exceptions.ClientError as error:
+            assert error.response["Error"]["Code"] == fault, error.response
