@@ -32,6 +32,7 @@ UNEXPRESSIBLE_RULES = {
     "is not a bucket name": "a bucket inside an S3 ARN is 3-63 characters without '..' (bounded quantifiers in that pattern crash schemathesis)",
     "has no node '": "a drill's node must be one of the cluster's (state, not shape)",
     "is in availability zone": "a drill's zone must hold a node of the cluster (state, not shape)",
+    "replica(s) per shard.": "NoOperationFault: the cluster already has that many replicas (state, not shape)",
     "would take every node of shard": "a drill must leave each shard a node (state, not shape)",
 }
 
