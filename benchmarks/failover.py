@@ -175,7 +175,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def idle_supervision(seconds=30):
+def idle_supervision(seconds=30, tls=False):
     server = memoryplane.Server(ports=200, extra_args=EXTRA).start()
     try:
         time.sleep(2)
@@ -183,7 +183,7 @@ def idle_supervision(seconds=30):
         time.sleep(seconds)
         empty = (cpu_seconds(server.process.pid) - before) / seconds * 100
         for index in range(20):
-            response = server.create_cluster(f"idle-{index}", shards=1, replicas=4)
+            response = server.create_cluster(f"idle-{index}", shards=1, replicas=4, tlsEnabled=tls)
             assert response.status_code == 202, response.text
         for index in range(20):
             server.wait_for(f"idle-{index}", "available", timeout=120)
@@ -225,6 +225,8 @@ def main():
     if not args.skip_idle:
         empty, loaded, nodes = idle_supervision()
         print(f"\nIdle supervision: control plane {empty:.2f} % of a core with no cluster, {loaded:.2f} % with {nodes} idle nodes")
+        empty, loaded, nodes = idle_supervision(tls=True)
+        print(f"Idle supervision, TLS nodes: {empty:.2f} % with no cluster, {loaded:.2f} % with {nodes} idle TLS nodes")
 
 
 if __name__ == "__main__":
