@@ -36,6 +36,7 @@ let package = Package(
                 .embedInCode("0007_security_groups.sql"),
                 .embedInCode("0008_topology.sql"),
                 .embedInCode("0009_snapshots.sql"),
+                .embedInCode("0010_node_memory.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -32,6 +32,8 @@ UNEXPRESSIBLE_RULES = {
     "is not a bucket name": "a bucket inside an S3 ARN is 3-63 characters without '..' (bounded quantifiers in that pattern crash schemathesis)",
     "has no node '": "a drill's node must be one of the cluster's (state, not shape)",
     "is in availability zone": "a drill's zone must hold a node of the cluster (state, not shape)",
+    "already runs node type": "NoOperationFault: the cluster already has that node type (state, not shape)",
+    "so its data would not fit": "a smaller node type must hold what each shard holds now (state, not shape)",
     "replica(s) per shard.": "NoOperationFault: the cluster already has that many replicas (state, not shape)",
     "would take every node of shard": "a drill must leave each shard a node (state, not shape)",
 }

@@ -27,6 +27,8 @@ public protocol DataPlane: Sendable {
     /// Makes `node` a replica of the primary with Redis id `primaryID` (CLUSTER REPLICATE). Sent
     /// to a replica of that primary already, it reconnects now instead of at its next retry.
     func replicate(_ node: NodeSpec, primaryID: String) async throws
+    /// Sets a running node's maxmemory to its spec's (CONFIG SET): a node type change, no restart.
+    func setMaxmemory(_ node: NodeSpec) async throws
     /// Has `node` forget the member with Redis id `id` (CLUSTER FORGET), as when a node leaves
     /// the cluster for good; a member it does not know is not an error.
     func forget(_ node: NodeSpec, id: String) async throws

@@ -103,12 +103,13 @@ public struct LocalDataPlane: DataPlane {
 
     public func observe(_ node: NodeSpec) async throws -> NodeObservation {
         let replies = try await client(for: node.address, timeout: observationTimeout).send(
-            [["CLUSTER", "MYID"], ["CLUSTER", "NODES"], ["CLUSTER", "INFO"], ["INFO", "replication"]],
+            [["CLUSTER", "MYID"], ["CLUSTER", "NODES"], ["CLUSTER", "INFO"], ["INFO", "replication"], ["INFO", "memory"]],
             to: node.address, as: node.admin)
         let myID = try replies[0].text()
         let members = ClusterNodesEntry.parse(try replies[1].text())
         let clusterInfo = NodeObservation.infoFields(try replies[2].text())
         let replication = NodeObservation.infoFields(try replies[3].text())
+        let memory = NodeObservation.infoFields(try replies[4].text())
         let isPrimary = replication["role"] == "master"
         return NodeObservation(
             myID: myID,
@@ -118,8 +119,15 @@ public struct LocalDataPlane: DataPlane {
             primaryLinkUp: !isPrimary && replication["master_link_status"] == "up"
                 && replication["master_sync_in_progress"] != "1",
             syncInProgress: replication["master_sync_in_progress"] == "1",
-            replicationOffset: Int64(replication["master_repl_offset"] ?? "") ?? 0
+            replicationOffset: Int64(replication["master_repl_offset"] ?? "") ?? 0,
+            usedMemory: Int64(memory["used_memory"] ?? "") ?? 0,
+            maxmemory: Int64(memory["maxmemory"] ?? "")
         )
+    }
+
+    public func setMaxmemory(_ node: NodeSpec) async throws {
+        _ = try await client(for: node.address).command(
+            "CONFIG", "SET", "maxmemory", String(node.maxmemoryBytes), to: node.address, as: node.admin)
     }
 
     public func forget(_ node: NodeSpec, id: String) async throws {

@@ -184,11 +184,14 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
     public var heldUntil: Int64?
     /// Set by a drill: the node's data is discarded before it comes back, as if its disk was lost.
     public var storageLost: Bool = false
+    /// Bytes the node was last seen using (rounded to MiB); nil before it was first observed.
+    public var usedMemory: Int64?
 
     public enum CodingKeys: String, CodingKey {
         case name, port, status, role, pid
         case heldUntil = "held_until"
         case storageLost = "storage_lost"
+        case usedMemory = "used_memory"
         case clusterName = "cluster_name"
         case shardIndex = "shard_index"
         case nodeIndex = "node_index"
@@ -212,6 +215,7 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
         createdAt = row["created_at"]
         heldUntil = row["held_until"]
         storageLost = row["storage_lost"]
+        usedMemory = row["used_memory"]
     }
 
     public init(

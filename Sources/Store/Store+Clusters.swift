@@ -169,7 +169,8 @@ extension Transaction {
             try NodeRecord.filter(key: node.name).updateAll(
                 db,
                 NodeRecord.Columns.status.set(to: node.status.rawValue), NodeRecord.Columns.role.set(to: node.role.rawValue),
-                NodeRecord.Columns.redisNodeID.set(to: node.redisNodeID), NodeRecord.Columns.pid.set(to: node.pid))
+                NodeRecord.Columns.redisNodeID.set(to: node.redisNodeID), NodeRecord.Columns.pid.set(to: node.pid),
+                Column("used_memory").set(to: node.usedMemory))
         }
     }
 

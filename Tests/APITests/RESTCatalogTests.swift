@@ -68,10 +68,10 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(json(response.body)["description"] as? String == "new")
             }
-            try await client.execute(uri: "/v1/clusters/demo", method: .patch, body: ByteBuffer(string: #"{"nodeType":"db.r7g.large"}"#)) { response in
+            try await client.execute(uri: "/v1/clusters/demo", method: .patch, body: ByteBuffer(string: #"{"engineVersion":"7.1"}"#)) { response in
                 #expect(response.status == .badRequest)
                 #expect(errorCode(response.body) == "InvalidParameterCombinationException")
-                #expect((json(response.body)["error"] as? [String: Any])?["message"] as? String == "nodeType cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow and snapshotRetentionLimit can.")
+                #expect((json(response.body)["error"] as? [String: Any])?["message"] as? String == "engineVersion cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numReplicasPerShard and nodeType can.")
             }
             try await client.execute(uri: "/v1/clusters/demo", method: .patch, body: ByteBuffer(string: #"{"colour":"red"}"#)) { response in
                 #expect(response.status == .badRequest)

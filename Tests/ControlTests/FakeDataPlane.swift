@@ -34,6 +34,8 @@ final class FakeDataPlane: DataPlane, Sendable {
         /// Nodes whose process runs and that the liveness probe finds silent: hung.
         var hung: Set<String> = []
         var endpointBackends: [EndpointBackend] = []
+        /// maxmemory per node, as set at start or by CONFIG SET.
+        var maxmemory: [String: Int64] = [:]
         /// CLUSTER REPLICATE calls to refuse before one succeeds.
         var failingReplicates = 0
         /// When true, process probes fail as they do when descriptors run out.
@@ -76,6 +78,7 @@ final class FakeDataPlane: DataPlane, Sendable {
                 throw ProcessError("scripted start failure of \(node.name)")
             }
             state.nextPID += 1
+            state.maxmemory[node.name] = node.maxmemoryBytes
             if state.nodes[node.name] != nil {
                 state.nodes[node.name]?.pid = state.nextPID
                 state.nodes[node.name]?.running = true
@@ -106,7 +109,8 @@ final class FakeDataPlane: DataPlane, Sendable {
             let isPrimary = me.primaryID == nil
             return NodeObservation(
                 myID: me.id, members: members, clusterStateOK: served == SlotRange.slotCount, isPrimary: isPrimary,
-                primaryLinkUp: !isPrimary && me.known.contains(me.primaryID ?? "") && (byID[me.primaryID ?? ""]?.running ?? false))
+                primaryLinkUp: !isPrimary && me.known.contains(me.primaryID ?? "") && (byID[me.primaryID ?? ""]?.running ?? false),
+                usedMemory: 1 << 20, maxmemory: state.maxmemory[node.name])
         }
     }
 
@@ -155,6 +159,11 @@ final class FakeDataPlane: DataPlane, Sendable {
     }
 
     func discardData(_ node: NodeSpec) throws { record("discard \(node.name)") }
+
+    func setMaxmemory(_ node: NodeSpec) async throws {
+        record("maxmemory \(node.name) \(node.maxmemoryBytes)")
+        state.withLock { $0.maxmemory[node.name] = node.maxmemoryBytes }
+    }
 
     func forget(_ node: NodeSpec, id: String) async throws {
         record("forget \(node.name)")

@@ -287,4 +287,29 @@ import Testing
             _ = try controlPlane.clusters.updateCluster("demo", { var r = UpdateClusterRequest(); r.numReplicasPerShard = 0; return r }())
         }
     }
+
+    @Test func aNodeTypeChangeSetsMaxmemoryOnEveryNodeAndASmallerOneMustFit() async throws {
+        try create(shards: 1, replicas: 1)
+        try await reconcileUntilSettled()
+        let larger = try #require(NodeType.catalog["db.r6g.large"])
+        let before = dataPlane.calls.count
+        #expect(try controlPlane.clusters.updateCluster("demo", { var r = UpdateClusterRequest(); r.nodeType = "db.r6g.large"; return r }()).status == .updating)
+        try await reconcileUntilSettled()
+        #expect(try controlPlane.clusters.describeCluster("demo").status == .available)
+        let set = dataPlane.calls.dropFirst(before).filter { $0.hasPrefix("maxmemory") }
+        #expect(Set(set) == ["maxmemory demo-0001-001 \(larger.memoryBytes)", "maxmemory demo-0001-002 \(larger.memoryBytes)"])
+        #expect(!dataPlane.calls.dropFirst(before).contains { $0.hasPrefix("start") }, "no restart")
+        let allowed = try controlPlane.clusters.allowedNodeTypeUpdates("demo")
+        #expect(allowed.scaleDown.contains("db.t4g.small") && allowed.scaleUp.contains("db.r6g.xlarge") && !allowed.scaleUp.contains("db.r6gd.xlarge"))
+
+        // 2 GiB in use: db.t4g.small (1.37 GiB) is refused, naming the shard; it is not offered either.
+        var node = try #require(try store.nodes(ofCluster: "demo").first)
+        node.usedMemory = 2 << 30
+        try store.saveNodes([node])
+        #expect(throws: MemoryDBError.self) {
+            _ = try controlPlane.clusters.updateCluster("demo", { var r = UpdateClusterRequest(); r.nodeType = "db.t4g.small"; return r }())
+        }
+        #expect(!(try controlPlane.clusters.allowedNodeTypeUpdates("demo").scaleDown.contains("db.t4g.small")))
+        #expect(try controlPlane.clusters.describeCluster("demo").nodeType == "db.r6g.large")
+    }
 }

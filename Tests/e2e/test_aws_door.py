@@ -117,8 +117,8 @@ def test_a_cluster_life_through_boto3(server):
     assert fault(mdb.tag_resource, ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(200)])[0] == "TagQuotaPerResourceExceeded"
 
     assert mdb.update_cluster(ClusterName="lifecycle", Description="changed")["Cluster"]["Description"] == "changed"
-    code, message = fault(mdb.update_cluster, ClusterName="lifecycle", NodeType="db.r7g.large")
-    assert code == "InvalidParameterCombinationException" and "NodeType" in message
+    code, message = fault(mdb.update_cluster, ClusterName="lifecycle", EngineVersion="7.1")
+    assert code == "InvalidParameterCombinationException" and "EngineVersion" in message
 
     # The faults clients and Terraform rely on.
     assert fault(mdb.create_cluster, ClusterName="lifecycle", NodeType="db.t4g.small", ACLName="open-access", TLSEnabled=False)[0] == "ClusterAlreadyExistsFault"

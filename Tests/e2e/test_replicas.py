@@ -84,3 +84,30 @@ def test_replica_configuration_through_boto3(server):
             raise AssertionError(f"{count} accepted")
         except mdb.exceptions.ClientError as error:
             assert error.response["Error"]["Code"] == fault, error.response
+
+
+def test_node_type_changes_without_a_restart(server):
+    created = server.create_cluster("sized", shards=1, replicas=1, wait=True)
+    nodes = [n for s in created.json()["shards"] for n in s["nodes"]]
+    pids = {n["name"]: node_pid(server, n["name"]) for n in nodes}
+    mdb = client(server)
+    allowed = mdb.list_allowed_node_type_updates(ClusterName="sized")
+    assert "db.r6g.large" in allowed["ScaleUpNodeTypes"] and allowed["ScaleDownNodeTypes"] == []
+    assert mdb.update_cluster(ClusterName="sized", NodeType="db.r6g.large")["Cluster"]["Status"] == "updating"
+    settled(server, "sized", 2)
+    assert mdb.describe_clusters(ClusterName="sized")["Clusters"][0]["NodeType"] == "db.r6g.large"
+    for node in nodes:
+        info = subprocess.run(["redis-cli", "-p", str(node["endpoint"]["port"]), "INFO", "memory"], capture_output=True, text=True, timeout=10).stdout
+        assert f"maxmemory:{int(13.07 * 1024 ** 3)}" in info, info
+    assert {n["name"]: node_pid(server, n["name"]) for n in nodes} == pids, "a node type change restarts nothing"
+    assert "db.t4g.small" in mdb.list_allowed_node_type_updates(ClusterName="sized")["ScaleDownNodeTypes"]
+    try:
+        mdb.update_cluster(ClusterName="sized", NodeType="db.r6g.large")
+        raise AssertionError("no-op accepted")
+    except mdb.exceptions.ClientError as error:
+        assert error.response["Error"]["Code"] == "NoOperationFault"
+
+
+def node_pid(server, node):
+    directory = os.path.join(server.data_dir, "nodes", node)
+    return next(pid for pid, (comm, cwd) in processes_in(directory).items() if comm == "redis-server" and cwd == directory)

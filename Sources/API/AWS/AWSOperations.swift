@@ -16,6 +16,7 @@ struct AWSOperations: Sendable {
             "UpdateCluster": (Self.updateClusterMembers, updateCluster),
             "DeleteCluster": (["ClusterName", "MultiRegionClusterName", "FinalSnapshotName"], deleteCluster),
             "FailoverShard": (["ClusterName", "ShardName"], failoverShard),
+            "ListAllowedNodeTypeUpdates": (["ClusterName"], listAllowedNodeTypeUpdates),
             "CreateSnapshot": (["ClusterName", "SnapshotName", "KmsKeyId", "Tags"], createSnapshot),
             "DescribeSnapshots": (["ClusterName", "SnapshotName", "Source", "NextToken", "MaxResults", "ShowDetail"], describeSnapshots),
             "DeleteSnapshot": (["SnapshotName"], deleteSnapshot),
@@ -141,6 +142,11 @@ struct AWSOperations: Sendable {
     func failoverShard(_ input: AWSInput) async throws -> AWSJSON {
         let cluster = try services.clusters.failoverShard(cluster: try input.requiredString("ClusterName"), shard: try input.requiredString("ShardName"))
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
+    }
+
+    func listAllowedNodeTypeUpdates(_ input: AWSInput) async throws -> AWSJSON {
+        let allowed = try services.clusters.allowedNodeTypeUpdates(try input.requiredString("ClusterName"))
+        return .object(["ScaleUpNodeTypes": AWSJSON.strings(allowed.scaleUp), "ScaleDownNodeTypes": AWSJSON.strings(allowed.scaleDown)])
     }
 
     // MARK: Snapshots

@@ -15,6 +15,18 @@ struct ClusterController {
         group.patch("clusters/:name", use: update)
         group.delete("clusters/:name", use: delete)
         group.post("clusters/:name/shards/:shard/failover", use: failover)
+        group.get("clusters/:name/allowed-node-type-updates", use: allowedNodeTypes)
+    }
+
+    struct AllowedNodeTypes: Encodable {
+        var scaleUpNodeTypes: [String]
+        var scaleDownNodeTypes: [String]
+    }
+
+    /// ListAllowedNodeTypeUpdates.
+    @Sendable func allowedNodeTypes(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let allowed = try service.allowedNodeTypeUpdates(context.parameters.require("name"))
+        return try JSONBody.response(AllowedNodeTypes(scaleUpNodeTypes: allowed.scaleUp, scaleDownNodeTypes: allowed.scaleDown))
     }
 
     /// FailoverShard: answers at once with the cluster; the swap follows within moments (see

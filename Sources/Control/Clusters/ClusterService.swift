@@ -171,10 +171,10 @@ public struct ClusterService: Sendable {
         if let field = request.notYetChangeable.first {
             throw MemoryDBError(
                 .invalidParameterCombination,
-                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit and numReplicasPerShard can.")
+                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numReplicasPerShard and nodeType can.")
         }
         guard !request.isEmpty else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numReplicasPerShard.")
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numReplicasPerShard, nodeType.")
         }
         try ClusterSpec.validate(snapshotRetentionLimit: request.snapshotRetentionLimit)
         let acl = request.aclName?.lowercased()
@@ -192,6 +192,10 @@ public struct ClusterService: Sendable {
             throw MemoryDBError.invalid("numReplicasPerShard must be between 0 and \(ClusterSpec.maxReplicasPerShard); got \(replicas).")
         }
         let zones = request.numReplicasPerShard == nil ? [] : try subnetGroups.zones(of: existing.subnetGroupName)
+        let nodeType = try request.nodeType.map { name throws(MemoryDBError) in try NodeType.named(name) }
+        if let nodeType, nodeType.requiresDataTiering {
+            throw MemoryDBError(.invalidParameterCombination, "nodeType '\(nodeType.name)' requires data tiering, which MemoryPlane does not support.")
+        }
         let maintenance = try request.maintenanceWindow.map { text throws(MemoryDBError) in try Windows.validateMaintenance(text) }
         let snapshot = try request.snapshotWindow.map { text throws(MemoryDBError) in try Windows.validateSnapshot(text) }
         var changes: [String] = []
@@ -223,6 +227,14 @@ public struct ClusterService: Sendable {
                 }
                 changes.append("Cluster windows set: maintenance \(cluster.maintenanceWindow), snapshot \(cluster.snapshotWindow)")
             }
+            if let nodeType, nodeType.name != cluster.nodeType {
+                try Self.checkFits(nodeType, shardsOf: try transaction.nodes(ofCluster: name))
+                changes.append("Node type \(cluster.nodeType) → \(nodeType.name): maxmemory \(nodeType.memoryBytes) bytes on every node, no restart")
+                cluster.nodeType = nodeType.name
+                cluster.status = .updating
+            } else if let nodeType, changes.isEmpty && request.numReplicasPerShard == nil {
+                throw MemoryDBError(.noOperation, "Cluster '\(name)' already runs node type \(nodeType.name).")
+            }
             if let replicas = request.numReplicasPerShard {
                 if replicas == cluster.numReplicasPerShard && changes.isEmpty {
                     throw MemoryDBError(.noOperation, "Cluster '\(name)' already has \(replicas) replica(s) per shard.")
@@ -237,7 +249,7 @@ public struct ClusterService: Sendable {
             }
             return cluster
         }
-        if acl != nil || group != nil || request.numReplicasPerShard != nil { trigger.wake(cluster: name) }
+        if acl != nil || group != nil || request.numReplicasPerShard != nil || nodeType != nil { trigger.wake(cluster: name) }
         return try view(of: record)
     }
 
@@ -285,6 +297,32 @@ public struct ClusterService: Sendable {
         cluster.numReplicasPerShard = replicas
         cluster.status = .updating
         return "Replicas per shard \(old) → \(replicas): \(replicas > old ? "adding" : "removing") \(touched.joined(separator: ", "))"
+    }
+
+    /// A smaller node type must hold what each shard holds now: the most any node of the shard
+    /// was last seen using must stay under the new type's memory.
+    static func checkFits(_ nodeType: NodeType, shardsOf nodes: [NodeRecord]) throws {
+        for (shard, members) in Dictionary(grouping: nodes, by: \.shardIndex).sorted(by: { $0.key < $1.key }) {
+            let used = members.compactMap(\.usedMemory).max() ?? 0
+            guard used < nodeType.memoryBytes else {
+                throw MemoryDBError(
+                    .invalidParameterCombination,
+                    "Shard \(ClusterTopology.shardName(shard)) uses \(used / 1_048_576) MiB; node type \(nodeType.name) has \(nodeType.memoryBytes / 1_048_576) MiB, so its data would not fit.")
+            }
+        }
+    }
+
+    /// ListAllowedNodeTypeUpdates: larger types, and smaller ones every shard's data fits in.
+    public func allowedNodeTypeUpdates(_ rawName: String) throws -> (scaleUp: [String], scaleDown: [String]) {
+        let name = rawName.lowercased()
+        guard let cluster = try store.cluster(named: name) else { throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.") }
+        let nodes = try store.nodes(ofCluster: name)
+        let current = NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 0
+        let offered = NodeType.catalog.values.filter { !$0.requiresDataTiering && $0.name != cluster.nodeType }
+            .sorted { ($0.memoryBytes, $0.name) < ($1.memoryBytes, $1.name) }
+        let up = offered.filter { $0.memoryBytes > current }.map(\.name)
+        let down = offered.filter { $0.memoryBytes <= current && (try? Self.checkFits($0, shardsOf: nodes)) != nil }.map(\.name)
+        return (up, down)
     }
 
     /// As on AWS, a cluster changes only while `available`: not while it is being created,

@@ -119,6 +119,8 @@ public enum ReconcileAction: Sendable, Equatable {
     case retireNode(String)
     /// An update's new shape holds: the cluster is available again.
     case finishUpdate
+    /// Set every node's maxmemory to its node type's (a node type change), with no restart.
+    case applyMaxmemory
     /// The final snapshot a deletion waited for failed: the deletion is called off.
     case cancelDeletion(reason: String)
     /// Every node of the drill is back, in sync: record its outcome.
@@ -179,6 +181,12 @@ public enum ClusterPlanner {
             return plan
         }
         planBootstrap(observed, into: &plan)
+        if plan.actions.isEmpty, let memory = NodeType.catalog[observed.cluster.nodeType]?.memoryBytes,
+            observed.nodes.contains(where: { ($0.report?.maxmemory).map { $0 != memory } ?? false })
+        {
+            plan.actions.append(.applyMaxmemory)
+            return plan
+        }
         if plan.actions.isEmpty && observed.cluster.parametersApplied != observed.parametersTarget {
             plan.actions.append(.applyParameters(marker: observed.parametersTarget))
             return plan
@@ -250,6 +258,9 @@ public enum ClusterPlanner {
             var record = node.record
             if let pid = node.pid { record.pid = pid }
             if let report = node.report {
+                // Kept to the MiB, and written only when it moved by one: not a write per pass.
+                let used = report.usedMemory / 1_048_576 * 1_048_576
+                if report.usedMemory > 0 && abs(used - (record.usedMemory ?? -(1 << 40))) >= 1_048_576 { record.usedMemory = used }
                 record.redisNodeID = report.myID
                 record.role = report.isPrimary ? .primary : .replica
                 let healthy = report.clusterStateOK && (report.isPrimary || report.primaryLinkUp)

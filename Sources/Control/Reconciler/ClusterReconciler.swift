@@ -189,6 +189,7 @@ public struct ClusterReconciler: Sendable {
         case .cancelDeletion: return "call off the deletion"
         case .retireNode(let name): return "retire node \(name) (CLUSTER FORGET on every other node)"
         case .finishUpdate: return "finish the update"
+        case .applyMaxmemory: return "set maxmemory (CONFIG SET) on every node"
         }
     }
 
@@ -397,6 +398,15 @@ public struct ClusterReconciler: Sendable {
                         sourceName: cluster.name, sourceType: "node", message: "Node \(name) removed: stopped, forgotten by every other node, its files deleted",
                         createdAt: nowMilliseconds()))
             }
+        case .applyMaxmemory:
+            for name in nodes.keys.sorted() where nodes[name]?.status != .deleting {
+                try await dataPlane.setMaxmemory(try context.spec(name))
+            }
+            let bytes = NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 0
+            try store.addEvent(
+                EventRecord(
+                    sourceName: cluster.name, sourceType: "cluster",
+                    message: "maxmemory set to \(bytes) bytes on every node (node type \(cluster.nodeType)), no restart", createdAt: nowMilliseconds()))
         case .finishUpdate:
             try store.write { transaction in
                 try transaction.setStatus(ofCluster: cluster.name, to: .available)

@@ -79,11 +79,16 @@ public struct NodeObservation: Sendable, Equatable {
     /// `master_repl_offset`: how far the replication stream has come (on a replica, how much of
     /// its primary's stream it has applied).
     public var replicationOffset: Int64
+    /// `used_memory` and `maxmemory` of INFO memory, in bytes.
+    public var usedMemory: Int64
+    public var maxmemory: Int64?
 
     public init(
         myID: String, members: [ClusterNodesEntry], clusterStateOK: Bool, isPrimary: Bool, primaryLinkUp: Bool,
-        syncInProgress: Bool = false, replicationOffset: Int64 = 0
+        syncInProgress: Bool = false, replicationOffset: Int64 = 0, usedMemory: Int64 = 0, maxmemory: Int64? = nil
     ) {
+        self.usedMemory = usedMemory
+        self.maxmemory = maxmemory
         self.myID = myID
         self.members = members
         self.clusterStateOK = clusterStateOK

@@ -36,7 +36,6 @@ public struct UpdateClusterRequest: Sendable {
     /// renames them in its messages): they are refused by name, never ignored.
     public var notYetChangeable: [String] {
         var fields: [String] = []
-        if nodeType != nil { fields.append("nodeType") }
         if engine != nil { fields.append("engine") }
         if engineVersion != nil { fields.append("engineVersion") }
         if numShards != nil { fields.append("numShards") }
@@ -49,6 +48,6 @@ public struct UpdateClusterRequest: Sendable {
     /// Whether anything at all was asked for.
     public var isEmpty: Bool {
         description == nil && parameterGroupName == nil && aclName == nil && securityGroupIds == nil && maintenanceWindow == nil
-            && snapshotWindow == nil && snapshotRetentionLimit == nil && numReplicasPerShard == nil && notYetChangeable.isEmpty
+            && snapshotWindow == nil && snapshotRetentionLimit == nil && numReplicasPerShard == nil && nodeType == nil && notYetChangeable.isEmpty
     }
 }
