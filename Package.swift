@@ -37,6 +37,7 @@ let package = Package(
                 .embedInCode("0008_topology.sql"),
                 .embedInCode("0009_snapshots.sql"),
                 .embedInCode("0010_node_memory.sql"),
+                .embedInCode("0011_node_config.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

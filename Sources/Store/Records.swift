@@ -186,12 +186,15 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
     public var storageLost: Bool = false
     /// Bytes the node was last seen using (rounded to MiB); nil before it was first observed.
     public var usedMemory: Int64?
+    /// The reboot-only parameter values its running process started with; nil when unknown.
+    public var startedWith: String?
 
     public enum CodingKeys: String, CodingKey {
         case name, port, status, role, pid
         case heldUntil = "held_until"
         case storageLost = "storage_lost"
         case usedMemory = "used_memory"
+        case startedWith = "started_with"
         case clusterName = "cluster_name"
         case shardIndex = "shard_index"
         case nodeIndex = "node_index"
@@ -216,6 +219,7 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
         heldUntil = row["held_until"]
         storageLost = row["storage_lost"]
         usedMemory = row["used_memory"]
+        startedWith = row["started_with"]
     }
 
     public init(

@@ -174,9 +174,14 @@ extension Transaction {
         }
     }
 
-    /// Records the PID of a node just started, so a restarted control plane adopts it.
-    public func setPID(ofNode name: String, to pid: Int32) throws {
-        try NodeRecord.filter(key: name).updateAll(db, NodeRecord.Columns.pid.set(to: pid))
+    /// Records the PID of a node just started, so a restarted control plane adopts it, and the
+    /// reboot-only parameter values it started with.
+    public func setPID(ofNode name: String, to pid: Int32, startedWith: String? = nil) throws {
+        if let startedWith {
+            try NodeRecord.filter(key: name).updateAll(db, NodeRecord.Columns.pid.set(to: pid), Column("started_with").set(to: startedWith))
+        } else {
+            try NodeRecord.filter(key: name).updateAll(db, NodeRecord.Columns.pid.set(to: pid))
+        }
     }
 
     public func clusterNames(using reference: ClusterReference) throws -> [String] {

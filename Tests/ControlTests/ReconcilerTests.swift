@@ -312,4 +312,30 @@ import Testing
         #expect(!(try controlPlane.clusters.allowedNodeTypeUpdates("demo").scaleDown.contains("db.t4g.small")))
         #expect(try controlPlane.clusters.describeCluster("demo").nodeType == "db.r6g.large")
     }
+
+    @Test func aRebootOnlyParameterIsAppliedByARollingRestartReplicasFirst() async throws {
+        try create(shards: 1, replicas: 1)
+        try await reconcileUntilSettled()
+        _ = try controlPlane.parameterGroups.createGroup(name: "tuned", family: "memorydb_redis7", description: nil, tags: [])
+        _ = try controlPlane.clusters.updateCluster("demo", UpdateClusterRequest(parameterGroupName: "tuned"))
+        try await reconcileUntilSettled()
+        // An immediate parameter changes nothing of the processes.
+        let before = dataPlane.calls.count
+        _ = try controlPlane.parameterGroups.updateParameters(group: "tuned", values: [("activerehashing", "no")])
+        try await reconcileUntilSettled()
+        let calls = Array(dataPlane.calls.dropFirst(before))
+        let replicaRestart = try #require(calls.firstIndex(of: "stop demo-0001-002"))
+        let promotion = try #require(calls.firstIndex(of: "promote demo-0001-002 over demo-0001-001"))
+        let primaryRestart = try #require(calls.firstIndex(of: "stop demo-0001-001"))
+        #expect(replicaRestart < promotion && promotion < primaryRestart, "replica first, then a lossless failover, then the old primary")
+        #expect(try store.shards(ofCluster: "demo").first?.primaryNode == "demo-0001-002")
+        let target = try controlPlane.parameterGroups.target(forGroup: "tuned").rebootValues
+        #expect(target.contains("activerehashing=no"))
+        #expect(try store.nodes(ofCluster: "demo").allSatisfy { $0.startedWith == target })
+        // Settled: nothing more to restart.
+        let settledCalls = dataPlane.calls.count
+        _ = try await reconciler.reconcile("demo")
+        #expect(dataPlane.calls.count == settledCalls)
+        #expect(try store.events(sourceName: "demo").map(\.message).filter { $0.contains("restarted to apply the reboot-only parameters") }.count == 2)
+    }
 }

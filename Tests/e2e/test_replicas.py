@@ -111,3 +111,37 @@ def test_node_type_changes_without_a_restart(server):
 def node_pid(server, node):
     directory = os.path.join(server.data_dir, "nodes", node)
     return next(pid for pid, (comm, cwd) in processes_in(directory).items() if comm == "redis-server" and cwd == directory)
+
+
+def test_a_reboot_only_parameter_is_applied_by_a_rolling_restart_losing_nothing(server):
+    created = server.create_cluster("rolling", shards=1, replicas=1, wait=True)
+    port = created.json()["clusterEndpoint"]["port"]
+    nodes = [n["name"] for s in created.json()["shards"] for n in s["nodes"]]
+    pids = {name: node_pid(server, name) for name in nodes}
+    mdb = client(server)
+    mdb.create_parameter_group(ParameterGroupName="rehash", Family="memorydb_redis7")
+    mdb.update_cluster(ClusterName="rolling", ParameterGroupName="rehash")
+    settled(server, "rolling", 2)
+    writer = AcknowledgedWriter(ClusterClient("127.0.0.1", port))
+    writer.start()
+    try:
+        time.sleep(0.5)
+        mdb.update_parameter_group(ParameterGroupName="rehash", ParameterNameValues=[{"ParameterName": "activerehashing", "ParameterValue": "no"}])
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            events = [e["message"] for e in server.request("GET", "/v1/events?sourceName=rolling&maxResults=100").json()["events"]]
+            if sum("restarted to apply the reboot-only parameters" in m for m in events) == 2:
+                break
+            time.sleep(0.2)
+        settled(server, "rolling", 2)
+        time.sleep(0.5)
+    finally:
+        writer.stop()
+    assert sum("restarted to apply the reboot-only parameters" in m for m in events) == 2, events
+    assert any("rolling restart: reboot-only parameters of group rehash changed" in m for m in events), events
+    for name in nodes:
+        assert node_pid(server, name) != pids[name], f"{name} was not restarted"
+        assert "activerehashing no" in open(os.path.join(server.data_dir, "nodes", name, "redis.conf")).read()
+    view = server.request("GET", "/v1/clusters/rolling").json()
+    assert [n["name"] for s in view["shards"] for n in s["nodes"] if n["role"] == "primary"] == ["rolling-0001-002"]
+    assert writer.missing(ClusterClient("127.0.0.1", port)) == []

@@ -16,6 +16,17 @@ public struct ParameterTarget: Sendable, Equatable {
     public var values: [String: String]
     /// The values that take effect at once (CONFIG SET); the rest wait for a node restart.
     public var immediateValues: [String: String]
+
+    /// The reboot-only values, as a node records what it started with: `name=value;...`.
+    public var rebootValues: String {
+        values.filter { immediateValues[$0.key] == nil }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+    }
+
+    public init(marker: String, values: [String: String], immediateValues: [String: String]) {
+        self.marker = marker
+        self.values = values
+        self.immediateValues = immediateValues
+    }
 }
 
 /// Parameter groups: the immutable defaults of each family and custom groups, validated

@@ -26,6 +26,8 @@ public struct ObservedCluster: Sendable {
     public var now: Int64
     /// The status of the final snapshot a deletion waits for, when it has one.
     public var finalSnapshotStatus: SnapshotStatus?
+    /// The reboot-only parameter values nodes should have started with; nil: no rolling restarts.
+    public var rebootTarget: String?
 
     public init(
         cluster: ClusterRecord, nodes: [ObservedNode], shards: [ShardRecord]? = nil, operations: [OperationRecord] = [],
@@ -121,6 +123,9 @@ public enum ReconcileAction: Sendable, Equatable {
     case finishUpdate
     /// Set every node's maxmemory to its node type's (a node type change), with no restart.
     case applyMaxmemory
+    /// Stop a node gracefully and start it again (a rolling restart's step: reboot-only
+    /// parameters changed).
+    case restartNode(String)
     /// The final snapshot a deletion waited for failed: the deletion is called off.
     case cancelDeletion(reason: String)
     /// Every node of the drill is back, in sync: record its outcome.
@@ -200,6 +205,8 @@ public enum ClusterPlanner {
                 plan.actions.append(.markAvailable)
             } else if observed.cluster.status == .updating {
                 plan.actions.append(.finishUpdate)
+            } else if let step = rollingRestartStep(observed) {
+                plan.actions.append(step)
             } else if let drill = observed.drills.first(where: { drill in
                 drill.nodeNames.allSatisfy { name in observed.node(name).map { $0.record.heldUntil == nil } ?? true }
             }) {
@@ -257,6 +264,8 @@ public enum ClusterPlanner {
         for node in observed.nodes {
             var record = node.record
             if let pid = node.pid { record.pid = pid }
+            // A node started before what it started with was recorded is taken as up to date.
+            if record.startedWith == nil, node.report != nil, let target = observed.rebootTarget { record.startedWith = target }
             if let report = node.report {
                 // Kept to the MiB, and written only when it moved by one: not a write per pass.
                 let used = report.usedMemory / 1_048_576 * 1_048_576
@@ -287,6 +296,37 @@ public enum ClusterPlanner {
     static func silence(_ node: ObservedNode) -> Int64 {
         if case .silent(let milliseconds) = node.liveness { return milliseconds }
         return 0
+    }
+
+    // MARK: Rolling restarts
+
+    /// Whether a node runs with other reboot-only values than its group now has.
+    static func needsRestart(_ node: ObservedNode, _ observed: ObservedCluster) -> Bool {
+        guard let target = observed.rebootTarget, let started = node.record.startedWith else { return false }
+        return started != target
+    }
+
+    /// One step of a rolling restart, taken only on a ready cluster (the previous step done):
+    /// replicas first, one at a time; then each stale primary hands its shard to a synced replica
+    /// (a lossless failover) and is restarted as a replica; a primary without a replica is
+    /// restarted in place.
+    static func rollingRestartStep(_ observed: ObservedCluster) -> ReconcileAction? {
+        guard observed.cluster.status == .available, observed.operations.isEmpty else { return nil }
+        let primaries = Set(observed.shards.map(\.primaryNode))
+        if let replica = observed.nodes.first(where: { !primaries.contains($0.record.name) && needsRestart($0, observed) }) {
+            return .restartNode(replica.record.name)
+        }
+        for shard in observed.shards {
+            guard let primary = observed.node(shard.primaryNode), needsRestart(primary, observed) else { continue }
+            let replica = observed.nodes.first { $0.record.shardIndex == shard.shardIndex && $0.record.name != primary.record.name && ($0.report?.primaryLinkUp ?? false) }
+            guard let replica else { return .restartNode(primary.record.name) }
+            return .beginFailover(
+                OperationRecord(
+                    clusterName: observed.cluster.name, shardIndex: shard.shardIndex, kind: .failover, fromNode: primary.record.name,
+                    toNode: replica.record.name, phase: "promoting",
+                    reason: "rolling restart: reboot-only parameters of group \(observed.cluster.parameterGroupName) changed", startedAt: observed.now))
+        }
+        return nil
     }
 
     // MARK: Failover

@@ -82,6 +82,7 @@ public struct ClusterReconciler: Sendable {
             return .deferred(reason: error.description)
         }
         observed.parametersTarget = parameters.marker
+        observed.rebootTarget = parameters.rebootValues
         observed.aclTarget = acl.marker
         observed.shards = try store.shards(ofCluster: name)
         observed.operations = try store.operations(ofCluster: name)
@@ -190,6 +191,7 @@ public struct ClusterReconciler: Sendable {
         case .retireNode(let name): return "retire node \(name) (CLUSTER FORGET on every other node)"
         case .finishUpdate: return "finish the update"
         case .applyMaxmemory: return "set maxmemory (CONFIG SET) on every node"
+        case .restartNode(let name): return "restart node \(name) (rolling restart)"
         }
     }
 
@@ -280,7 +282,8 @@ public struct ClusterReconciler: Sendable {
             }
             try seedIfRestoring(name, context)
             let pid = try await dataPlane.startNode(try context.spec(name))
-            try store.write { transaction in try transaction.setPID(ofNode: name, to: pid) }
+            let started = context.settings.parameters.rebootValues
+            try store.write { transaction in try transaction.setPID(ofNode: name, to: pid, startedWith: started) }
         case .stopNode:
             // Stops are gathered so a deletion stops all nodes at once.
             break
@@ -397,6 +400,25 @@ public struct ClusterReconciler: Sendable {
                     EventRecord(
                         sourceName: cluster.name, sourceType: "node", message: "Node \(name) removed: stopped, forgotten by every other node, its files deleted",
                         createdAt: nowMilliseconds()))
+            }
+        case .restartNode(let name):
+            let spec = try context.spec(name)
+            let clock = ContinuousClock()
+            let stopped = clock.now
+            await dataPlane.stopNode(spec)
+            let pid = try await dataPlane.startNode(spec)
+            let started = context.settings.parameters.rebootValues
+            try store.write { transaction in
+                try transaction.setPID(ofNode: name, to: pid, startedWith: started)
+                let primary = context.observed.shards.contains { $0.primaryNode == name }
+                let elapsed = clock.now - stopped
+                let note = primary
+                    ? String(format: "; its shard has no replica, so it takes no writes until the node is back (about 2 s; stopped for %.2f s)", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                    : ""
+                try transaction.record(
+                    EventRecord(
+                        sourceName: cluster.name, sourceType: "node",
+                        message: "Node \(name) restarted to apply the reboot-only parameters of group \(cluster.parameterGroupName)\(note)", createdAt: nowMilliseconds()))
             }
         case .applyMaxmemory:
             for name in nodes.keys.sorted() where nodes[name]?.status != .deleting {
