@@ -23,6 +23,14 @@ extension Store {
     public func drill(id: String) throws -> DrillRecord? {
         try read { db in try DrillRecord.fetchOne(db, key: id) }
     }
+
+    /// A cluster's drills not completed yet (read on every reconcile pass: completed ones stay out).
+    public func openDrills(ofCluster name: String) throws -> [DrillRecord] {
+        try read { db in
+            try DrillRecord.filter(DrillRecord.Columns.clusterName == name && DrillRecord.Columns.status != DrillRecord.Status.completed.rawValue)
+                .order(DrillRecord.Columns.startedAt).fetchAll(db)
+        }
+    }
 }
 
 extension Transaction {

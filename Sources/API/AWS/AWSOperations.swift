@@ -162,11 +162,8 @@ struct AWSOperations: Sendable {
         let detail = try input.bool("ShowDetail") ?? false
         if let name = try input.string("SnapshotName") {
             _ = try input.int("MaxResults")
-            let snapshot = try services.snapshots.describe(name)
-            if let cluster = try input.string("ClusterName"), cluster.lowercased() != snapshot.clusterName {
-                return AWSShapes.page("Snapshots", [], nextToken: nil)
-            }
-            return AWSShapes.page("Snapshots", [AWSShapes.snapshot(snapshot, showDetail: detail)], nextToken: nil)
+            let found = try services.snapshots.describe(name, ofCluster: try input.string("ClusterName"))
+            return AWSShapes.page("Snapshots", found.map { AWSShapes.snapshot($0, showDetail: detail) }, nextToken: nil)
         }
         let page = try services.snapshots.list(
             cluster: try input.string("ClusterName"), source: try input.string("Source"), maxResults: try input.int("MaxResults"),

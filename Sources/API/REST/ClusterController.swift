@@ -124,7 +124,7 @@ struct ClusterController {
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let wait = try wantsWait(request)
+        let wait = try RESTQuery.wait(request)
         let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
         var request = CreateClusterRequest(
             name: body.name, nodeType: body.nodeType, numShards: body.numShards,
@@ -167,7 +167,7 @@ struct ClusterController {
 
     /// `?finalSnapshotName=` takes a snapshot before anything is stopped.
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let wait = try wantsWait(request)
+        let wait = try RESTQuery.wait(request)
         let deleting = try service.deleteCluster(
             context.parameters.require("name"), finalSnapshotName: request.uri.queryParameters.get("finalSnapshotName"))
         if wait {
@@ -179,9 +179,7 @@ struct ClusterController {
         return try JSONBody.response(RESTCluster(deleting), status: .accepted)
     }
 
-    private func wantsWait(_ request: Request) throws -> Bool {
-        try RESTQuery.wait(request)
-    }
+
 }
 
 /// The REST shape of a cluster: AWS member names in lowerCamelCase, the resource's own name as `name`.

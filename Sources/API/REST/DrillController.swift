@@ -45,16 +45,10 @@ struct DrillController {
         var drills: [DrillBody]
     }
 
-    /// Exactly one of availabilityZone, node or shard (whose primary is lost); 30 s by default.
+    /// One of availabilityZone, node or shard (whose primary is lost); 30 s by default.
     @Sendable func start(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(StartBody.self, from: request, context: context, allowedFields: StartBody.fields)
-        let targets: [DrillTarget] = [
-            body.availabilityZone.map(DrillTarget.availabilityZone), body.node.map(DrillTarget.node), body.shard.map(DrillTarget.shardPrimary),
-        ].compactMap { $0 }
-        guard targets.count == 1, let target = targets.first else {
-            throw MemoryDBError(
-                .invalidParameterCombination, "Give exactly one of availabilityZone, node or shard (whose primary the drill takes); got \(targets.count).")
-        }
+        let target = try DrillTarget(availabilityZone: body.availabilityZone, node: body.node, shard: body.shard)
         let view = try service.start(cluster: body.cluster, target: target, durationSeconds: body.durationSeconds ?? 30)
         return try JSONBody.response(DrillBody(view), status: .created)
     }

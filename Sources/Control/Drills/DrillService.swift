@@ -6,6 +6,16 @@ public enum DrillTarget: Sendable, Equatable {
     case availabilityZone(String)
     case node(String)
     case shardPrimary(String)
+
+    /// Exactly one of the three, as a drill request gives them.
+    public init(availabilityZone: String?, node: String?, shard: String?) throws {
+        let targets = [availabilityZone.map(Self.availabilityZone), node.map(Self.node), shard.map(Self.shardPrimary)].compactMap { $0 }
+        guard targets.count == 1, let target = targets.first else {
+            throw MemoryDBError(
+                .invalidParameterCombination, "Give exactly one of availabilityZone, node or shard (whose primary the drill takes); got \(targets.count).")
+        }
+        self = target
+    }
 }
 
 /// A drill as the REST door presents it.

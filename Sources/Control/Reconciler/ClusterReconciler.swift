@@ -86,7 +86,7 @@ public struct ClusterReconciler: Sendable {
         observed.aclTarget = acl.marker
         observed.shards = try store.shards(ofCluster: name)
         observed.operations = try store.operations(ofCluster: name)
-        observed.drills = try store.drills(ofCluster: name).filter { $0.status != .completed }
+        observed.drills = try store.openDrills(ofCluster: name)
         if let final = cluster.finalSnapshot {
             observed.finalSnapshotStatus = try store.snapshot(named: final)?.snapshot.status ?? .failed
         }
@@ -366,16 +366,6 @@ public struct ClusterReconciler: Sendable {
             }
             if let snapshots { try? FileManager.default.removeItem(atPath: snapshots.restoreDirectory(of: cluster.name)) }
             logger.info("cluster available", metadata: ["cluster.name": "\(cluster.name)", "cluster.seconds_to_available": "\(elapsed)"])
-        case .cancelDeletion(let reason):
-            try store.write { transaction in
-                guard var current = try transaction.cluster(named: cluster.name) else { return }
-                current.status = .available
-                current.finalSnapshot = nil
-                try transaction.update(current)
-                try transaction.setStatus(ofNodesOf: cluster.name, to: .available)
-                try transaction.record(
-                    EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Cluster deletion called off: \(reason); nothing was stopped", createdAt: nowMilliseconds()))
-            }
         case .cancelDeletion(let reason):
             try store.write { transaction in
                 guard var current = try transaction.cluster(named: cluster.name) else { return }

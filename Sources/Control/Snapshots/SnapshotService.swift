@@ -156,6 +156,14 @@ public struct SnapshotService: Sendable {
         return try view(of: details)
     }
 
+    /// DescribeSnapshots with a SnapshotName: that snapshot, or none when a ClusterName given
+    /// is not its cluster's.
+    public func describe(_ name: String, ofCluster cluster: String?) throws -> [SnapshotView] {
+        let snapshot = try describe(name)
+        if let cluster, cluster.lowercased() != snapshot.clusterName { return [] }
+        return [snapshot]
+    }
+
     /// DescribeSnapshots: by cluster, by source (`system` or `user`, as AWS's filter says), paged.
     public func list(cluster: String?, source: String?, maxResults: Int?, nextToken: String?) throws -> (snapshots: [SnapshotView], nextToken: String?) {
         let limit = maxResults ?? 50

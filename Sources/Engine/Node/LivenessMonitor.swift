@@ -215,35 +215,31 @@ public final class LivenessMonitor: Sendable {
     }
 
     fileprivate func replied(_ name: String, generation: Int) {
-        let listener: (@Sendable () -> Void)? = state.withLock { state in
-            guard var watched = state.nodes[name], watched.generation == generation else { return nil }
+        transition(name, generation: generation, to: .answering) { watched in
             watched.probeSentAt = nil
             watched.failures = 0
-            var listener: (@Sendable () -> Void)?
-            if watched.reported != .answering {
-                watched.reported = .answering
-                listener = state.listeners[watched.cluster]
-            }
-            state.nodes[name] = watched
-            return listener
         }
-        listener?()
     }
 
     fileprivate func closed(_ name: String, generation: Int) {
-        let listener: (@Sendable () -> Void)? = state.withLock { state in
-            guard var watched = state.nodes[name], watched.generation == generation else { return nil }
+        transition(name, generation: generation, to: .unreachable) { watched in
             watched.channel = nil
             watched.connecting = false
             watched.probeSentAt = nil
             watched.nextConnect = .now()
-            var listener: (@Sendable () -> Void)?
-            if watched.reported != .unreachable {
-                watched.reported = .unreachable
-                listener = state.listeners[watched.cluster]
-            }
+        }
+    }
+
+    /// Applies `change` to the node's entry (when it is still the connection's generation) and
+    /// reports `liveness`, calling the cluster's listener (off the lock) when that is news.
+    private func transition(_ name: String, generation: Int, to liveness: NodeLiveness, _ change: (inout Watched) -> Void) {
+        let listener: (@Sendable () -> Void)? = state.withLock { state in
+            guard var watched = state.nodes[name], watched.generation == generation else { return nil }
+            change(&watched)
+            let news = watched.reported != liveness
+            watched.reported = liveness
             state.nodes[name] = watched
-            return listener
+            return news ? state.listeners[watched.cluster] : nil
         }
         listener?()
     }

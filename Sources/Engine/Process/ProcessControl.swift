@@ -80,16 +80,24 @@ public enum ProcessControl {
     /// Finds a live process with this executable name running in this directory, by scanning
     /// `/proc`: the fallback when neither the recorded PID nor the pid file names it.
     public static func findProcess(executableName: String, workingDirectory: String) throws(ProbeUnavailableError) -> pid_t? {
+        for pid in try processIDs() where pid != getpid() {
+            if try owns(pid, executableName: executableName, workingDirectory: workingDirectory) { return pid }
+        }
+        return nil
+    }
+
+    /// Every PID listed in `/proc`.
+    static func processIDs() throws(ProbeUnavailableError) -> [pid_t] {
         guard let proc = opendir("/proc") else { throw ProbeUnavailableError(path: "/proc", errno: errno) }
         defer { closedir(proc) }
+        var pids: [pid_t] = []
         while let entry = readdir(proc) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            guard let pid = pid_t(name), pid != getpid() else { continue }
-            if try owns(pid, executableName: executableName, workingDirectory: workingDirectory) { return pid }
+            if let pid = pid_t(name) { pids.append(pid) }
         }
-        return nil
+        return pids
     }
 
     /// Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL. Call only after `owns`.
@@ -113,13 +121,8 @@ public enum ProcessControl {
     /// Lowers the CPU priority of `parent`'s live children (nice 10): a node's BGSAVE child then
     /// yields to the node itself and its clients. Best effort.
     public static func deprioritiseChildren(of parent: pid_t) {
-        guard let proc = opendir("/proc") else { return }
-        defer { closedir(proc) }
-        while let entry = readdir(proc) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard let pid = pid_t(name), let stat = try? readFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { continue }
+        for pid in (try? processIDs()) ?? [] {
+            guard let stat = try? readFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, pid_t(fields[1]) == parent {
                 setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), 10)
