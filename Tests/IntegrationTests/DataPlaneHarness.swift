@@ -113,7 +113,9 @@ final class DataPlaneHarness: @unchecked Sendable {
     /// Waits for a cluster to settle and requires it to be available.
     func waitAvailable(_ name: String) async throws -> ClusterView {
         let view = try #require(try await service.waitUntilSettled(name, timeout: .seconds(30)))
-        try #require(view.status == .available, "cluster \(name) is \(view.status) after 30 s")
+        let nodes = view.shards.flatMap(\.nodes).map { "\($0.name) \($0.status.rawValue) \($0.role.rawValue)" }
+        let events = (try? store.events(sourceName: name).map(\.message)) ?? []
+        try #require(view.status == .available, "cluster \(name) is \(view.status) after 30 s; nodes \(nodes); last error \(view.lastError ?? "none"); events \(events)")
         return view
     }
 

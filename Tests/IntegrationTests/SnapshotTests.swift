@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func automaticSnapshotsAreTakenInTheirWindowAndExpireAfterTheirLimit() async throws {
-        try await DataPlaneHarness.with(ports: 21300...21399, snapshotting: false) { harness in
+        try await DataPlaneHarness.with(ports: 21600...21699, snapshotting: false) { harness in
             var request = CreateClusterRequest(
                 name: "daily", nodeType: "db.t4g.small", numShards: 1, numReplicasPerShard: 1, aclName: "open-access", tlsEnabled: false)
             request.snapshotRetentionLimit = 1
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func aSnapshotInterruptedByACrashIsFinishedAndOneWithoutItsClusterFails() async throws {
-        try await DataPlaneHarness.with(ports: 21400...21499, snapshotting: false) { harness in
+        try await DataPlaneHarness.with(ports: 21700...21799, snapshotting: false) { harness in
             _ = try harness.service.createCluster(
                 CreateClusterRequest(name: "busy", nodeType: "db.t4g.small", numShards: 2, numReplicasPerShard: 0, aclName: "open-access", tlsEnabled: false))
             let view = try await harness.waitAvailable("busy")

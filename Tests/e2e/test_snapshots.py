@@ -10,7 +10,7 @@ import time
 import requests
 
 from awsdoor import aws_cli, check_output, client, raw_call
-from resp import AcknowledgedWriter, ClusterClient, Connection, dump_all, fill, unix_connection
+from resp import AcknowledgedWriter, ClusterClient, Connection, ReplyError, dump_all, fill, unix_connection
 
 
 def fetch_ca(server, tmp_path):
@@ -35,8 +35,8 @@ def rdb_contents(path, tmp_path):
                 connection = unix_connection(socket_path)
                 if connection.command("PING") == "PONG":
                     break
-            except OSError:
-                pass
+            except (OSError, ReplyError):
+                pass  # not listening yet, or -LOADING while it reads the file
             assert time.time() < deadline, "scratch redis-server did not start"
             time.sleep(0.05)
         return dump_all(connection)
