@@ -452,21 +452,33 @@ public enum ClusterPlanner {
     }
 
     /// Each shard's primary (the node serving its slots, else the desired one), then replicas.
+    ///
+    /// A node that does not answer (restarting, still loading its data) is listed after every
+    /// node that does, so a client is not handed to a node that would answer `-LOADING`; before
+    /// any node of a shard answers (creation), its desired primary is listed as primary.
     static func endpointBackends(_ observed: ObservedCluster) -> [EndpointBackend] {
         var primaries: [EndpointBackend] = []
         var replicas: [EndpointBackend] = []
+        var silent: [EndpointBackend] = []
         for shard in observed.shards {
             let members = observed.nodes.filter { $0.record.shardIndex == shard.shardIndex }.sorted { $0.record.nodeIndex < $1.record.nodeIndex }
             // Two claimants for a moment after a takeover: the higher config epoch has won.
             let serving = members.filter { ($0.report?.servesSlots ?? false) && !observed.isHeld($0) }
                 .max { ($0.report?.myself?.configEpoch ?? 0) < ($1.report?.myself?.configEpoch ?? 0) }
+            let anyAnswers = members.contains { $0.report != nil }
             let primary = serving?.record.name ?? shard.primaryNode
             for member in members {
-                let backend = EndpointBackend(port: member.record.port, role: member.record.name == primary ? .primary : .replica)
-                if backend.role == .primary { primaries.append(backend) } else { replicas.append(backend) }
+                let answers = member.report != nil || !anyAnswers
+                if member.record.name == primary && answers {
+                    primaries.append(EndpointBackend(port: member.record.port, role: .primary))
+                } else if answers {
+                    replicas.append(EndpointBackend(port: member.record.port, role: .replica))
+                } else {
+                    silent.append(EndpointBackend(port: member.record.port, role: .replica))
+                }
             }
         }
-        return primaries + replicas
+        return primaries + replicas + silent
     }
 
     // MARK: Bootstrap
