@@ -43,6 +43,14 @@ public protocol DataPlane: Sendable {
     /// is gone), takes over with what the replica has.
     func promote(_ replica: NodeSpec, demoting primary: NodeSpec?) async throws -> PromotionReport
 
+    /// Moves slots from the primary `source` to the primary `target` with their keys, online
+    /// (IMPORTING on the target, MIGRATING on the source, MIGRATE until the slots are empty,
+    /// then `SETSLOT NODE` on the target, the source and `others`). Repeating it after a crash
+    /// part-way finishes the move. Returns how many keys were sent.
+    func moveSlots(_ slots: [Int], from source: NodeSpec, sourceID: String, to target: NodeSpec, targetID: String, announcingTo others: [NodeSpec]) async throws -> Int
+    /// Closes open migrations of `slots` on the node (CLUSTER SETSLOT STABLE).
+    func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws
+
     /// Writes an RDB of the node's data now (BGSAVE, waited for) and returns its path; read or
     /// move it before the node's next save.
     func saveRDB(_ node: NodeSpec) async throws -> String

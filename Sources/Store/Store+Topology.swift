@@ -42,6 +42,17 @@ extension Transaction {
         try shard.insert(db)
     }
 
+    /// Records the slots a shard should serve (a resharding's target).
+    public func setSlots(ofShard index: Int, ofCluster name: String, to slots: [SlotRange]) throws {
+        try ShardRecord.filter(key: ["cluster_name": name, "shard_index": index])
+            .updateAll(db, Column("slots").set(to: SlotRange.listDescription(slots)))
+    }
+
+    /// Removes a drained shard's row (its nodes are retired separately).
+    public func deleteShard(_ index: Int, ofCluster name: String) throws {
+        _ = try ShardRecord.deleteOne(db, key: ["cluster_name": name, "shard_index": index])
+    }
+
     public func operations(ofCluster name: String) throws -> [OperationRecord] {
         try OperationRecord.filter(OperationRecord.Columns.clusterName == name).order(OperationRecord.Columns.shardIndex).fetchAll(db)
     }

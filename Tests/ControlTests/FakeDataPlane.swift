@@ -190,6 +190,20 @@ final class FakeDataPlane: DataPlane, Sendable {
     }
 
     // Snapshots need real RDB files: the fake keeps no data, and says so.
+    func moveSlots(_ slots: [Int], from source: NodeSpec, sourceID: String, to target: NodeSpec, targetID: String, announcingTo others: [NodeSpec]) async throws -> Int {
+        record("move \(slots.count) slots \(source.name) -> \(target.name)")
+        state.withLock { state in
+            let moving = Set(slots)
+            let remaining = (state.nodes[source.name]?.slots ?? []).flatMap { Array($0.first...$0.last) }.filter { !moving.contains($0) }
+            state.nodes[source.name]?.slots = SlotLayout.ranges(of: remaining)
+            let gained = ((state.nodes[target.name]?.slots ?? []).flatMap { Array($0.first...$0.last) } + slots).sorted()
+            state.nodes[target.name]?.slots = SlotLayout.ranges(of: gained)
+        }
+        return 0
+    }
+
+    func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws { record("stabilize \(slots.count) slots on \(node.name)") }
+
     func saveRDB(_ node: NodeSpec) async throws -> String { throw ProcessError("the fake data plane keeps no data") }
     func inspectRDB(_ path: String, digest: Bool) async throws -> RDBContents { throw ProcessError("the fake data plane keeps no data") }
     func seed(_ node: NodeSpec, fromRDB path: String) throws { record("seed \(node.name)") }

@@ -27,6 +27,16 @@ import Testing
         #expect(!entries[3].connected)
     }
 
+    @Test func readsOpenMigrationsOfTheNodesOwnLine() throws {
+        let line = "4c43 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-100 [100->-35b9] [200-<-af27] [bad]"
+        let entry = try #require(ClusterNodesEntry.parse(line).first)
+        #expect(entry.slots == [SlotRange(first: 0, last: 100)])
+        #expect(entry.migrating == [100: "35b9"])
+        #expect(entry.importing == [200: "af27"])
+        let sampleMyself = try #require(ClusterNodesEntry.parse(sample).first { $0.isMyself })
+        #expect(sampleMyself.migrating == [8191: "35b92bba6532b27d28c58202d19d14b43ce678a7"])
+    }
+
     @Test func observationKnowsPeersButNotHandshakes() {
         let observation = NodeObservation(
             myID: "4c43ee8fa2199e465b3e42e7080c840a8410ec50", members: ClusterNodesEntry.parse(sample),

@@ -171,10 +171,10 @@ public struct ClusterService: Sendable {
         if let field = request.notYetChangeable.first {
             throw MemoryDBError(
                 .invalidParameterCombination,
-                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numReplicasPerShard and nodeType can.")
+                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard and nodeType can.")
         }
         guard !request.isEmpty else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numReplicasPerShard, nodeType.")
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard, nodeType.")
         }
         try ClusterSpec.validate(snapshotRetentionLimit: request.snapshotRetentionLimit)
         let acl = request.aclName?.lowercased()
@@ -191,7 +191,15 @@ public struct ClusterService: Sendable {
         if let replicas = request.numReplicasPerShard, !(0...ClusterSpec.maxReplicasPerShard).contains(replicas) {
             throw MemoryDBError.invalid("numReplicasPerShard must be between 0 and \(ClusterSpec.maxReplicasPerShard); got \(replicas).")
         }
-        let zones = request.numReplicasPerShard == nil ? [] : try subnetGroups.zones(of: existing.subnetGroupName)
+        if let shards = request.numShards, !(1...ClusterSpec.maxShards).contains(shards) {
+            throw MemoryDBError.invalid("numShards must be between 1 and \(ClusterSpec.maxShards); got \(shards).")
+        }
+        if request.numShards != nil && request.numReplicasPerShard != nil {
+            throw MemoryDBError(
+                .invalidParameterCombination,
+                "Change the shard count and the replica count in two updates: each is a resharding or a replica change of its own, and the cluster must be available between them.")
+        }
+        let zones = request.numReplicasPerShard == nil && request.numShards == nil ? [] : try subnetGroups.zones(of: existing.subnetGroupName)
         let nodeType = try request.nodeType.map { name throws(MemoryDBError) in try NodeType.named(name) }
         if let nodeType, nodeType.requiresDataTiering {
             throw MemoryDBError(.invalidParameterCombination, "nodeType '\(nodeType.name)' requires data tiering, which MemoryPlane does not support.")
@@ -232,8 +240,16 @@ public struct ClusterService: Sendable {
                 changes.append("Node type \(cluster.nodeType) → \(nodeType.name): maxmemory \(nodeType.memoryBytes) bytes on every node, no restart")
                 cluster.nodeType = nodeType.name
                 cluster.status = .updating
-            } else if let nodeType, changes.isEmpty && request.numReplicasPerShard == nil {
+            } else if let nodeType, changes.isEmpty && request.numReplicasPerShard == nil && request.numShards == nil {
                 throw MemoryDBError(.noOperation, "Cluster '\(name)' already runs node type \(nodeType.name).")
+            }
+            if let shards = request.numShards {
+                if shards == cluster.numShards && changes.isEmpty {
+                    throw MemoryDBError(.noOperation, "Cluster '\(name)' already has \(shards) shard(s).")
+                }
+                if shards != cluster.numShards {
+                    changes.append(try changeShards(of: &cluster, to: shards, zones: zones, in: transaction))
+                }
             }
             if let replicas = request.numReplicasPerShard {
                 if replicas == cluster.numReplicasPerShard && changes.isEmpty {
@@ -249,7 +265,7 @@ public struct ClusterService: Sendable {
             }
             return cluster
         }
-        if acl != nil || group != nil || request.numReplicasPerShard != nil || nodeType != nil { trigger.wake(cluster: name) }
+        if acl != nil || group != nil || request.numReplicasPerShard != nil || request.numShards != nil || nodeType != nil { trigger.wake(cluster: name) }
         return try view(of: record)
     }
 
@@ -297,6 +313,57 @@ public struct ClusterService: Sendable {
         cluster.numReplicasPerShard = replicas
         cluster.status = .updating
         return "Replicas per shard \(old) → \(replicas): \(replicas > old ? "adding" : "removing") \(touched.joined(separator: ", "))"
+    }
+
+    /// ShardConfiguration: the new layout is recorded as each shard's desired slots (moving as
+    /// few slots as possible, `SlotLayout`), and new shards get their nodes, spread over zones as
+    /// at creation. The reconciler moves the slots with their keys, then retires the shards left
+    /// empty. The cluster is `updating` until the layout holds.
+    private func changeShards(of cluster: inout ClusterRecord, to count: Int, zones: [String], in transaction: Transaction) throws -> String {
+        let old = cluster.numShards
+        guard count * (1 + cluster.numReplicasPerShard) <= ClusterSpec.maxNodesPerCluster else {
+            throw MemoryDBError(
+                .nodeQuotaForClusterExceeded,
+                "\(count) shard(s) × (1 + \(cluster.numReplicasPerShard)) nodes; a cluster may have at most \(ClusterSpec.maxNodesPerCluster).")
+        }
+        let shards = try transaction.shards(ofCluster: cluster.name)
+        guard shards.count == old else {
+            throw MemoryDBError(.invalidClusterState, "Cluster '\(cluster.name)' still has \(shards.count) shards recorded for \(old); wait for its last change to finish.")
+        }
+        let target = SlotLayout.rebalance(try shards.map { try $0.slotRanges() }, to: count)
+        let moved = SlotLayout.movedSlots(from: try shards.map { try $0.slotRanges() }, to: target)
+        for shard in shards {
+            let slots = shard.shardIndex <= count ? target[shard.shardIndex - 1] : []
+            try transaction.setSlots(ofShard: shard.shardIndex, ofCluster: cluster.name, to: slots)
+        }
+        var added: [String] = []
+        if count > old {
+            let perShard = 1 + cluster.numReplicasPerShard
+            let ports = try self.ports.allocate((count - old) * perShard, excluding: try transaction.portsInUse())
+            var next = ports.makeIterator()
+            for shardIndex in (old + 1)...count {
+                for nodeIndex in 1...perShard {
+                    guard let port = next.next() else { break }
+                    let name = ClusterTopology.nodeName(cluster: cluster.name, shardIndex: shardIndex, nodeIndex: nodeIndex)
+                    try transaction.insert(
+                        NodeRecord(
+                            name: name, clusterName: cluster.name, shardIndex: shardIndex, nodeIndex: nodeIndex, port: port,
+                            availabilityZone: ClusterTopology.availabilityZone(shardIndex: shardIndex, nodeIndex: nodeIndex, zones: zones),
+                            status: .creating, role: nodeIndex == 1 ? .primary : .replica, createdAt: nowMilliseconds()))
+                    added.append(name)
+                }
+                try transaction.insert(
+                    ShardRecord(
+                        clusterName: cluster.name, shardIndex: shardIndex, slots: target[shardIndex - 1],
+                        primaryNode: ClusterTopology.nodeName(cluster: cluster.name, shardIndex: shardIndex, nodeIndex: 1)))
+            }
+        }
+        cluster.numShards = count
+        cluster.status = .updating
+        let what = count > old
+            ? "adding shard(s) \(((old + 1)...count).map(ClusterTopology.shardName).joined(separator: ", ")) (nodes \(added.joined(separator: ", ")))"
+            : "draining and removing shard(s) \(((count + 1)...old).map(ClusterTopology.shardName).joined(separator: ", "))"
+        return "Shards \(old) → \(count): \(what); \(moved) slot(s) move with their keys"
     }
 
     /// A smaller node type must hold what each shard holds now: the most any node of the shard

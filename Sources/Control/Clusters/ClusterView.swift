@@ -80,18 +80,22 @@ public struct ClusterView: Sendable, Equatable {
         let even = SlotRange.evenSplit(shards: cluster.numShards)
         let stored = Dictionary(uniqueKeysWithValues: shardRecords.map { ($0.shardIndex, $0.slots) })
         let byShard = Dictionary(grouping: nodes, by: \.shardIndex)
-        shards = (1...cluster.numShards).map { index in
+        // A shard being drained by a resharding is listed until it is removed.
+        let shardCount = max(cluster.numShards, shardRecords.map(\.shardIndex).max() ?? 0)
+        shards = (1...shardCount).map { index in
             let shardNodes = byShard[index] ?? []
             let status: String
             switch cluster.status {
             case .creating: status = shardNodes.allSatisfy { $0.status == .available } ? "available" : "creating"
             case .deleting: status = "deleting"
+            // AWS shows shards `modifying` while the cluster changes shape.
+            case .updating: status = "modifying"
             default: status = "available"
             }
             return ShardView(
                 name: ClusterTopology.shardName(index),
                 status: status,
-                slots: stored[index] ?? even[index - 1].description,
+                slots: stored[index] ?? (index <= even.count ? even[index - 1].description : ""),
                 nodes: shardNodes.map { node in
                     NodeView(
                         name: node.name, role: node.role, status: node.status,

@@ -121,6 +121,13 @@ public enum ReconcileAction: Sendable, Equatable {
     case retireNode(String)
     /// An update's new shape holds: the cluster is available again.
     case finishUpdate
+    /// Move slots with their keys from one primary to another (a resharding's step).
+    case moveSlots(from: String, to: String, slots: [SlotRange])
+    /// Close open migrations no move explains (CLUSTER SETSLOT STABLE).
+    case stabilizeSlots(String, slots: [SlotRange])
+    /// A shard beyond the cluster's count serves nothing any more: its nodes are retired and
+    /// its record removed.
+    case retireShard(Int)
     /// Set every node's maxmemory to its node type's (a node type change), with no restart.
     case applyMaxmemory
     /// Stop a node gracefully and start it again (a rolling restart's step: reboot-only
@@ -186,6 +193,7 @@ public enum ClusterPlanner {
             return plan
         }
         planBootstrap(observed, into: &plan)
+        if plan.actions.isEmpty { planResharding(observed, into: &plan) }
         if plan.actions.isEmpty, let memory = NodeType.catalog[observed.cluster.nodeType]?.memoryBytes,
             observed.nodes.contains(where: { ($0.report?.maxmemory).map { $0 != memory } ?? false })
         {
@@ -204,7 +212,8 @@ public enum ClusterPlanner {
             if observed.cluster.status == .creating {
                 plan.actions.append(.markAvailable)
             } else if observed.cluster.status == .updating {
-                plan.actions.append(.finishUpdate)
+                // A shard still draining (a view that has not heard yet) is waited for.
+                if slotWork(observed).isDone { plan.actions.append(.finishUpdate) }
             } else if let step = rollingRestartStep(observed) {
                 plan.actions.append(step)
             } else if let drill = observed.drills.first(where: { drill in

@@ -192,6 +192,9 @@ public struct ClusterReconciler: Sendable {
         case .finishUpdate: return "finish the update"
         case .applyMaxmemory: return "set maxmemory (CONFIG SET) on every node"
         case .restartNode(let name): return "restart node \(name) (rolling restart)"
+        case .moveSlots(let from, let to, let slots): return "move slots \(SlotRange.listDescription(slots)) from \(from) to \(to)"
+        case .stabilizeSlots(let name, let slots): return "CLUSTER SETSLOT STABLE \(SlotRange.listDescription(slots)) on \(name)"
+        case .retireShard(let index): return "retire drained shard \(ClusterTopology.shardName(index))"
         }
     }
 
@@ -410,6 +413,25 @@ public struct ClusterReconciler: Sendable {
                         sourceName: cluster.name, sourceType: "node",
                         message: "Node \(name) restarted to apply the reboot-only parameters of group \(cluster.parameterGroupName)\(note)", createdAt: nowMilliseconds()))
             }
+        case .moveSlots(let from, let to, let ranges):
+            try await moveSlots(from: from, to: to, ranges, context)
+        case .stabilizeSlots(let name, let ranges):
+            try await dataPlane.stabilizeSlots(ranges.flatMap { Array($0.first...$0.last) }, on: try context.spec(name))
+            try store.addEvent(
+                EventRecord(
+                    sourceName: cluster.name, sourceType: "node",
+                    message: "Node \(name): closed open migrations of slots \(SlotRange.listDescription(ranges)) that no resharding step explains", createdAt: nowMilliseconds()))
+        case .retireShard(let index):
+            try store.write { transaction in
+                let members = try transaction.nodes(ofCluster: cluster.name).filter { $0.shardIndex == index }
+                for member in members { try transaction.setStatus(ofNode: member.name, to: .deleting) }
+                try transaction.deleteShard(index, ofCluster: cluster.name)
+                try transaction.record(
+                    EventRecord(
+                        sourceName: cluster.name, sourceType: "cluster",
+                        message: "Shard \(ClusterTopology.shardName(index)) drained: no node serves its slots any more; retiring \(members.map(\.name).joined(separator: ", "))",
+                        createdAt: nowMilliseconds()))
+            }
         case .applyMaxmemory:
             for name in nodes.keys.sorted() where nodes[name]?.status != .deleting {
                 try await dataPlane.setMaxmemory(try context.spec(name))
@@ -490,6 +512,26 @@ public struct ClusterReconciler: Sendable {
         return String(
             format: "Cluster restored from %@: %d keys moved to the primaries of their slots in %.2f s", described, moved,
             Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    // MARK: Resharding steps
+
+    private func moveSlots(from: String, to: String, _ ranges: [SlotRange], _ context: ActionContext) async throws {
+        guard let sourceID = context.observed.node(from)?.report?.myID, let targetID = context.observed.node(to)?.report?.myID else { return }
+        let primaries = Set(context.observed.shards.map(\.primaryNode))
+        let others = try context.observed.nodes.filter { primaries.contains($0.record.name) && $0.record.name != from && $0.record.name != to }
+            .map { try context.spec($0.record.name) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let slots = ranges.flatMap { Array($0.first...$0.last) }
+        let keys = try await dataPlane.moveSlots(slots, from: try context.spec(from), sourceID: sourceID, to: try context.spec(to), targetID: targetID, announcingTo: others)
+        let elapsed = clock.now - started
+        let shardOf = { (name: String) in ClusterTopology.shardName(context.nodes[name]?.shardIndex ?? 0) }
+        let message = String(
+            format: "Moved %d slot(s) (%@) with %d key(s) from shard %@ (%@) to shard %@ (%@) in %.2f s", slots.count, SlotRange.listDescription(ranges), keys,
+            shardOf(from), from, shardOf(to), to, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        try store.addEvent(EventRecord(sourceName: context.cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+        logger.info("\(message)", metadata: ["cluster.name": "\(context.cluster.name)"])
     }
 
     // MARK: Failover steps

@@ -12,6 +12,11 @@ public struct ClusterNodesEntry: Sendable, Equatable {
     public var connected: Bool
     /// Slots this member serves (open migrations `[slot->-id]` are not counted).
     public var slots: [SlotRange]
+    /// Slots being moved away, with the id of the node they go to (`[slot->-id]`; only the
+    /// node's own line shows them).
+    public var migrating: [Int: String] = [:]
+    /// Slots being moved in, with the id of the node they come from (`[slot-<-id]`).
+    public var importing: [Int: String] = [:]
 
     public init(id: String, host: String, port: Int, flags: Set<String>, primaryID: String?, configEpoch: Int, connected: Bool, slots: [SlotRange]) {
         self.id = id
@@ -43,6 +48,16 @@ public struct ClusterNodesEntry: Sendable, Equatable {
             return nil
         }
         var slots: [SlotRange] = []
+        var migrating: [Int: String] = [:]
+        var importing: [Int: String] = [:]
+        for field in fields.dropFirst(8) where field.hasPrefix("[") && field.hasSuffix("]") {
+            let inner = field.dropFirst().dropLast()
+            if let arrow = inner.range(of: "->-"), let slot = Int(inner[..<arrow.lowerBound]) {
+                migrating[slot] = String(inner[arrow.upperBound...])
+            } else if let arrow = inner.range(of: "-<-"), let slot = Int(inner[..<arrow.lowerBound]) {
+                importing[slot] = String(inner[arrow.upperBound...])
+            }
+        }
         for field in fields.dropFirst(8) where !field.hasPrefix("[") {
             let bounds = field.split(separator: "-").compactMap { Int($0) }
             if bounds.count == 1 {
@@ -51,7 +66,7 @@ public struct ClusterNodesEntry: Sendable, Equatable {
                 slots.append(SlotRange(first: bounds[0], last: bounds[1]))
             }
         }
-        return ClusterNodesEntry(
+        var entry = ClusterNodesEntry(
             id: fields[0],
             host: String(address[..<colon]),
             port: port,
@@ -61,6 +76,9 @@ public struct ClusterNodesEntry: Sendable, Equatable {
             connected: fields[7] == "connected",
             slots: slots
         )
+        entry.migrating = migrating
+        entry.importing = importing
+        return entry
     }
 }
 

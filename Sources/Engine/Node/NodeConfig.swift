@@ -78,6 +78,7 @@ public struct NodeConfig: Sendable, Equatable {
         cluster-port \(busPort)
         cluster-node-timeout \(clusterNodeTimeoutMilliseconds)
         cluster-replica-no-failover yes
+        cluster-allow-replica-migration no
         cluster-require-full-coverage yes
 
         # Durability: an acknowledged write is on disk (MemoryDB's promise).

@@ -96,22 +96,27 @@ public struct RESPProtocolError: Error, Sendable, Equatable, CustomStringConvert
     public var description: String { "RESP protocol error: \(message)" }
 }
 
-/// Encodes a command (its arguments) as a RESP array of bulk strings.
+/// Encodes a command (its arguments, as bytes: key names need not be UTF-8) as a RESP array of
+/// bulk strings.
 public struct RESPCommandEncoder: MessageToByteEncoder, Sendable {
-    public typealias OutboundIn = [String]
+    public typealias OutboundIn = [[UInt8]]
 
     public init() {}
 
-    public func encode(data command: [String], out: inout ByteBuffer) {
+    public func encode(data command: [[UInt8]], out: inout ByteBuffer) {
         Self.encode(command, into: &out)
     }
 
-    public static func encode(_ command: [String], into out: inout ByteBuffer) {
+    public static func encode(_ command: [[UInt8]], into out: inout ByteBuffer) {
         out.writeString("*\(command.count)\r\n")
         for argument in command {
-            out.writeString("$\(argument.utf8.count)\r\n")
-            out.writeString(argument)
+            out.writeString("$\(argument.count)\r\n")
+            out.writeBytes(argument)
             out.writeString("\r\n")
         }
+    }
+
+    public static func encode(_ command: [String], into out: inout ByteBuffer) {
+        encode(command.map { Array($0.utf8) }, into: &out)
     }
 }

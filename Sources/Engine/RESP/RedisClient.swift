@@ -69,7 +69,14 @@ public struct RedisClient: Sendable {
     public func send(
         _ commands: [[String]], to address: NodeAddress, as credentials: NodeCredentials?
     ) async throws -> [RESPValue] {
-        let pipeline = (credentials.map { [["AUTH", $0.user, $0.password]] } ?? []) + commands
+        try await send(bytes: commands.map { $0.map { Array($0.utf8) } }, to: address, as: credentials)
+    }
+
+    /// `send` with arguments as bytes: for key names, which Redis does not require to be UTF-8.
+    public func send(
+        bytes commands: [[[UInt8]]], to address: NodeAddress, as credentials: NodeCredentials?
+    ) async throws -> [RESPValue] {
+        let pipeline = (credentials.map { [[Array("AUTH".utf8), Array($0.user.utf8), Array($0.password.utf8)]] } ?? []) + commands
         let replies = try await withDeadline(address: address) {
             try await self.exchange(pipeline, with: address)
         }
@@ -87,7 +94,7 @@ public struct RedisClient: Sendable {
         try await send([command], to: address, as: credentials)[0].orThrow()
     }
 
-    private func exchange(_ commands: [[String]], with address: NodeAddress) async throws -> [RESPValue] {
+    private func exchange(_ commands: [[[UInt8]]], with address: NodeAddress) async throws -> [RESPValue] {
         let tls: NIOSSLContext?
         if address.tls {
             guard let tlsContext else { throw NodeUnreachableError(address: address, reason: "TLS node but no CA to verify it with") }
@@ -97,7 +104,7 @@ public struct RedisClient: Sendable {
         }
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)))
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<RESPValue, [String]>> = { channel in
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<RESPValue, [[UInt8]]>> = { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         // No host name: the node's certificate is checked against the IP we dialled.
@@ -105,10 +112,10 @@ public struct RedisClient: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPValueDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RESPCommandEncoder()))
-                    return try NIOAsyncChannel<RESPValue, [String]>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<RESPValue, [[UInt8]]>(wrappingChannelSynchronously: channel)
                 }
             }
-        let channel: NIOAsyncChannel<RESPValue, [String]>
+        let channel: NIOAsyncChannel<RESPValue, [[UInt8]]>
         if let path = address.unixSocket {
             channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
         } else {

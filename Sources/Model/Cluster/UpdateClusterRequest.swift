@@ -38,7 +38,6 @@ public struct UpdateClusterRequest: Sendable {
         var fields: [String] = []
         if engine != nil { fields.append("engine") }
         if engineVersion != nil { fields.append("engineVersion") }
-        if numShards != nil { fields.append("numShards") }
         if snsTopicArn != nil { fields.append("snsTopicArn") }
         if snsTopicStatus != nil { fields.append("snsTopicStatus") }
         if ipDiscovery != nil { fields.append("ipDiscovery") }
@@ -48,6 +47,7 @@ public struct UpdateClusterRequest: Sendable {
     /// Whether anything at all was asked for.
     public var isEmpty: Bool {
         description == nil && parameterGroupName == nil && aclName == nil && securityGroupIds == nil && maintenanceWindow == nil
-            && snapshotWindow == nil && snapshotRetentionLimit == nil && numReplicasPerShard == nil && nodeType == nil && notYetChangeable.isEmpty
+            && snapshotWindow == nil && snapshotRetentionLimit == nil && numReplicasPerShard == nil && numShards == nil && nodeType == nil
+            && notYetChangeable.isEmpty
     }
 }
