@@ -1,91 +1,100 @@
 import Model
 
-/// Online slot moves between primaries of a running cluster, as `redis-cli --cluster reshard`
-/// does them, batched: one pipeline per step for a whole batch of slots instead of a round trip
-/// per slot and per step.
+/// Online slot moves between primaries of a running cluster, with no client ever sent `-ASK`.
+///
+/// `redis-cli --cluster reshard` sets a slot MIGRATING on the source, whose clients are then
+/// sent to the target with `-ASK` for every key the source no longer has. A client that has
+/// not heard of the target (a new, slotless primary is not in `CLUSTER SLOTS`) cannot follow
+/// that: redis-py fails with an AttributeError (redis/redis-py#4015). Here each slot is
+/// handed over whole instead, by a script on the source that moves every key of the slot and
+/// gives the slot away in one atomic step; the target, already importing it, takes ownership
+/// right after. Clients see only `-MOVED`, as after any topology change: before the script a
+/// slot is served by the source with all its keys, after it by the target with all of them.
 extension LocalDataPlane {
-    /// How many slots' MIGRATE commands go in one pipeline: bounds the keys held in memory.
-    static let migratePipelineSlots = 256
+    /// Slots handed over per pipeline: the target takes ownership of them right after, so a
+    /// client sent back and forth (source: moved to the target; target, still importing:
+    /// moved to the source) is so for a few milliseconds at most.
+    static let handoverGroup = 16
+
+    /// Copies every key of one slot to the target (MIGRATE COPY, a thousand at a time), then
+    /// deletes them here and assigns the slot to the target, atomically: no command of any
+    /// client runs in between. A MIGRATE that fails stops the script before anything is deleted
+    /// or reassigned, so the source still serves the slot whole (the copies the target got are
+    /// invisible there, in a slot it only imports, and replaced on the next attempt). Returns
+    /// the number of keys moved. ARGV: slot, host, port, timeout, user, password, target id.
+    static let handoverScript = """
+        local slot = ARGV[1]
+        local count = redis.call('CLUSTER', 'COUNTKEYSINSLOT', slot)
+        local keys = {}
+        if count > 0 then keys = redis.call('CLUSTER', 'GETKEYSINSLOT', slot, count) end
+        for first = 1, #keys, 1000 do
+          local command = {'MIGRATE', ARGV[2], ARGV[3], '', '0', ARGV[4], 'COPY', 'REPLACE', 'AUTH2', ARGV[5], ARGV[6], 'KEYS'}
+          for index = first, math.min(first + 999, #keys) do command[#command + 1] = keys[index] end
+          redis.call(unpack(command))
+        end
+        for first = 1, #keys, 1000 do
+          redis.call('DEL', unpack(keys, first, math.min(first + 999, #keys)))
+        end
+        redis.call('CLUSTER', 'SETSLOT', slot, 'NODE', ARGV[7])
+        return #keys
+        """
 
     public func moveSlots(_ slots: [Int], from source: NodeSpec, sourceID: String, to target: NodeSpec, targetID: String, announcingTo others: [NodeSpec]) async throws -> Int {
         guard !slots.isEmpty else { return 0 }
-        let sourceClient = try client(for: source.address, timeout: .seconds(120))
-        let targetClient = try client(for: target.address, timeout: .seconds(120))
-        // A primary that gives up its last slot must stay a primary (to be retired by the
-        // control plane), not become a replica of the node that took it. Rendered into every
-        // config since; set here too for nodes started by an older version.
-        _ = try await sourceClient.command("CONFIG", "SET", "cluster-allow-replica-migration", "no", to: source.address, as: source.admin)
-        // 1. The target accepts the slots' keys (ASKING clients and MIGRATE) before the source
-        //    starts sending clients there: importing first, then migrating.
-        let importing = try await targetClient.send(slots.map { ["CLUSTER", "SETSLOT", String($0), "IMPORTING", sourceID] }, to: target.address, as: target.admin)
-        for (slot, reply) in zip(slots, importing) {
-            // Already the owner: an earlier attempt got as far as `SETSLOT NODE` on the target.
-            if case .error(let message) = reply, !message.contains("already the owner") {
-                throw RedisReplyError("CLUSTER SETSLOT \(slot) IMPORTING on \(target.name): \(message)")
+        let sourceClient = try client(for: source.address, timeout: .seconds(600))
+        let targetClient = try client(for: target.address, timeout: .seconds(600))
+        // One connection to each for the whole batch: hundreds of pipelines follow.
+        let moved = try await sourceClient.withSession(to: source.address, as: source.admin) { sourceSession in
+            try await targetClient.withSession(to: target.address, as: target.admin) { targetSession in
+                try await Self.handOver(slots, from: source, sourceSession, sourceID: sourceID, to: target, targetSession, targetID: targetID)
             }
         }
-        let migrating = try await sourceClient.send(slots.map { ["CLUSTER", "SETSLOT", String($0), "MIGRATING", targetID] }, to: source.address, as: source.admin)
-        for (slot, reply) in zip(slots, migrating) {
-            if case .error(let message) = reply { throw RedisReplyError("CLUSTER SETSLOT \(slot) MIGRATING on \(source.name): \(message)") }
-        }
-        // 2. Keys move until none is left. MIGRATE is atomic on the source: a key is either
-        //    still there (and written there) or on the target; from here a key the source lacks
-        //    is created on the target (clients are sent there with -ASK).
-        var moved = 0
-        var pending = slots
-        var rounds = 0
-        while !pending.isEmpty {
-            rounds += 1
-            guard rounds <= 1000 else { throw RedisReplyError("slots \(pending.prefix(5)) of \(source.name) still hold keys after 1000 rounds of MIGRATE") }
-            for chunk in stride(from: 0, to: pending.count, by: Self.migratePipelineSlots).map({ Array(pending[$0..<min($0 + Self.migratePipelineSlots, pending.count)]) }) {
-                moved += try await migrateKeys(ofSlots: chunk, from: source, with: sourceClient, to: target)
-            }
-            // Whatever a slot still holds (more than one listing's worth) goes in the next round.
-            let counts = try await sourceClient.send(pending.map { ["CLUSTER", "COUNTKEYSINSLOT", String($0)] }, to: source.address, as: source.admin)
-            pending = zip(pending, counts).filter { ($0.1.integer ?? 1) > 0 }.map(\.0)
-        }
-        // 3. Ownership: the target first (it bumps its config epoch, so its claim wins), then
-        //    the source (which from then on answers -MOVED), then the other primaries, so
-        //    clients are not sent round in circles while gossip spreads the news.
-        for (node, nodeClient, tolerant) in [(target, targetClient, false), (source, sourceClient, false)] + (try others.map { ($0, try client(for: $0.address, timeout: .seconds(120)), true) }) {
-            let replies = try await nodeClient.send(slots.map { ["CLUSTER", "SETSLOT", String($0), "NODE", targetID] }, to: node.address, as: node.admin)
-            for (slot, reply) in zip(slots, replies) {
-                if case .error(let message) = reply, !tolerant {
-                    throw RedisReplyError("CLUSTER SETSLOT \(slot) NODE \(targetID) on \(node.name): \(message)")
-                }
-            }
+        // 3. The other primaries hear it now rather than by gossip, so no client is sent to a
+        //    node that has not heard yet. Best effort: gossip tells them anyway.
+        for node in others {
+            _ = try? await client(for: node.address, timeout: .seconds(30)).send(
+                slots.map { ["CLUSTER", "SETSLOT", String($0), "NODE", targetID] }, to: node.address, as: node.admin)
         }
         return moved
     }
 
-    /// One pipeline of GETKEYSINSLOT, then one of MIGRATE (a command per slot: Redis refuses
-    /// keys of several slots in one); returns how many keys were listed and sent.
-    private func migrateKeys(ofSlots slots: [Int], from source: NodeSpec, with sourceClient: RedisClient, to target: NodeSpec) async throws -> Int {
-        let listed = try await sourceClient.send(slots.map { ["CLUSTER", "GETKEYSINSLOT", String($0), "1000"] }, to: source.address, as: source.admin)
-        var commands: [[[UInt8]]] = []
-        var commandSlots: [Int] = []
-        var count = 0
-        let head = ["MIGRATE", target.address.host, String(target.port), "", "0", "60000", "REPLACE", "AUTH2", target.admin.user, target.admin.password, "KEYS"]
-            .map { Array($0.utf8) }
-        for (slot, reply) in zip(slots, listed) {
-            if case .error(let message) = reply { throw RedisReplyError("CLUSTER GETKEYSINSLOT \(slot) on \(source.name): \(message)") }
-            let keys = (reply.array ?? []).compactMap { value -> [UInt8]? in
-                if case .bulkString(let bytes?) = value { return bytes }
-                return nil
-            }
-            guard !keys.isEmpty else { continue }
-            commands.append(head + keys)
-            commandSlots.append(slot)
-            count += keys.count
+    private static func handOver(
+        _ slots: [Int], from source: NodeSpec, _ sourceSession: RedisSession, sourceID: String, to target: NodeSpec, _ targetSession: RedisSession,
+        targetID: String
+    ) async throws -> Int {
+        // A primary that gives up its last slot must stay a primary (to be retired by the
+        // control plane), not become a replica of the node that took it. Rendered into every
+        // config since; set here too for nodes started by an older version.
+        _ = try await sourceSession.send([["CONFIG", "SET", "cluster-allow-replica-migration", "no"]])[0].orThrow()
+        // 1. The target accepts the slots' keys (RESTORE-ASKING from MIGRATE); to clients it
+        //    still answers -MOVED to the source.
+        let importing = try await targetSession.send(slots.map { ["CLUSTER", "SETSLOT", String($0), "IMPORTING", sourceID] })
+        var owned = Set<Int>()
+        for (slot, reply) in zip(slots, importing) {
+            guard case .error(let message) = reply else { continue }
+            // Already the owner: an earlier attempt got as far as the target's `SETSLOT NODE`.
+            guard message.contains("already the owner") else { throw RedisReplyError("CLUSTER SETSLOT \(slot) IMPORTING on \(target.name): \(message)") }
+            owned.insert(slot)
         }
-        guard !commands.isEmpty else { return 0 }
-        let replies = try await sourceClient.send(bytes: commands, to: source.address, as: source.admin)
-        for (slot, reply) in zip(commandSlots, replies) {
-            if case .error(let message) = reply {
-                throw RedisReplyError("MIGRATE of slot \(slot) from \(source.name) to \(target.name): \(message)")
+        // 2. Per group: the source hands each slot over whole, then the target takes them.
+        var moved = 0
+        for start in stride(from: 0, to: slots.count, by: handoverGroup) {
+            let group = Array(slots[start..<min(start + handoverGroup, slots.count)])
+            let scripts = group.filter { !owned.contains($0) }.map { slot in
+                ["EVAL", handoverScript, "0", String(slot), target.address.host, String(target.port), "60000", target.admin.user, target.admin.password, targetID]
+            }
+            if !scripts.isEmpty {
+                for (command, reply) in zip(scripts, try await sourceSession.send(scripts)) {
+                    if case .error(let message) = reply { throw RedisReplyError("handing slot \(command[3]) from \(source.name) to \(target.name): \(message)") }
+                    moved += reply.integer ?? 0
+                }
+            }
+            let taken = try await targetSession.send(group.map { ["CLUSTER", "SETSLOT", String($0), "NODE", targetID] })
+            for (slot, reply) in zip(group, taken) {
+                if case .error(let message) = reply { throw RedisReplyError("CLUSTER SETSLOT \(slot) NODE on \(target.name): \(message)") }
             }
         }
-        return count
+        return moved
     }
 
     public func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws {

@@ -61,27 +61,40 @@ import Testing
         #expect(plan.actions.contains { if case .meet = $0 { return true } else { return false } })
     }
 
-    @Test func aMoveInterruptedAfterMigratingIsTakenUpAgain() {
-        // Killed after IMPORTING and MIGRATING were set, with keys part-moved.
+    @Test func aMoveInterruptedAfterImportingIsTakenUpAgain() {
+        // Killed after the target's IMPORTING, before the source handed the slot over.
         let observed = cluster(
             servedA: [Self.range(0, 16383)], servedB: [], desiredA: [Self.range(0, 16382)], desiredB: [Self.range(16383, 16383)]
-        ) { a, b in
-            a.migrating = [16383: "B"]
+        ) { _, b in
             b.importing = [16383: "A"]
         }
         let plan = ClusterPlanner.plan(observed)
         #expect(plan.actions == [.moveSlots(from: "demo-0001-001", to: "demo-0002-001", slots: [Self.range(16383, 16383)])])
     }
 
-    @Test func aMoveInterruptedAfterTheTargetTookTheSlotIsFinishedOnTheSource() {
-        // `SETSLOT NODE` reached the target (its importing state cleared), not the source.
+    @Test func aSlotHandedOverButNotYetTakenIsTakenFromTheTargetsImport() {
+        // The source's script ran (the slot is no longer its own), the target's SETSLOT NODE did
+        // not: nobody claims the slot; the target still imports it from the source.
         let observed = cluster(
-            servedA: [Self.range(0, 16383)], servedB: [Self.range(16383, 16383)], desiredA: [Self.range(0, 16382)], desiredB: [Self.range(16383, 16383)]
-        ) { a, _ in
-            a.migrating = [16383: "B"]
+            servedA: [Self.range(0, 16382)], servedB: [], desiredA: [Self.range(0, 16382)], desiredB: [Self.range(16383, 16383)]
+        ) { _, b in
+            b.importing = [16383: "A"]
         }
-        let plan = ClusterPlanner.plan(observed)
+        // The target's view still has the source serving it (importing ignores gossip).
+        var seen = observed
+        seen.nodes[1].report?.members[0].slots = [Self.range(0, 16383)]
+        let plan = ClusterPlanner.plan(seen)
         #expect(plan.actions == [.moveSlots(from: "demo-0001-001", to: "demo-0002-001", slots: [Self.range(16383, 16383)])])
+    }
+
+    @Test func aSlotLeftMigratingOnItsOwnerIsClosed() {
+        // A source never has a slot MIGRATING here; one found so (another tool's) is closed.
+        let observed = cluster(
+            servedA: [Self.range(0, 8191)], servedB: [Self.range(8192, 16383)], desiredA: [Self.range(0, 8191)], desiredB: [Self.range(8192, 16383)]
+        ) { a, _ in
+            a.migrating = [5: "B"]
+        }
+        #expect(ClusterPlanner.plan(observed).actions == [.stabilizeSlots("demo-0001-001", slots: [Self.range(5, 5)])])
     }
 
     @Test func aTargetThatHasNotHeardWhoServesTheSlotsWaits() {
@@ -147,6 +160,36 @@ import Testing
         observed.shards[1].primaryNode = "demo-0001-001"
         let work = ClusterPlanner.slotWork(observed)
         #expect(work.moves.isEmpty)
+    }
+
+    @Test func movesBetweenDistinctPairsAreTakenAtOnce() {
+        // Two sources, two new targets: one move each, never two on one node.
+        var observed = cluster(servedA: [Self.range(0, 8191)], servedB: [Self.range(8192, 16383)], desiredA: [Self.range(0, 4095)], desiredB: [Self.range(8192, 12287)])
+        for (index, name) in ["demo-0003-001", "demo-0004-001"].enumerated() {
+            let id = index == 0 ? "C" : "D"
+            var members = observed.nodes[0].report?.members.map { member -> ClusterNodesEntry in
+                var member = member
+                member.flags.remove("myself")
+                return member
+            } ?? []
+            members.append(PlannerFixture.entry(id, port: 7003 + index, flags: ["myself", "master"], epoch: 3 + index))
+            observed.nodes.append(
+                ObservedNode(
+                    record: NodeRecord(name: name, clusterName: "demo", shardIndex: 3 + index, nodeIndex: 1, port: 7003 + index, availabilityZone: "us-east-1c", status: .available, role: .primary, createdAt: 0),
+                    pid: Int32(7003 + index), report: NodeObservation(myID: id, members: members, clusterStateOK: true, isPrimary: true, primaryLinkUp: false), liveness: .answering))
+            observed.shards.append(
+                ShardRecord(clusterName: "demo", shardIndex: 3 + index, slots: [index == 0 ? Self.range(4096, 8191) : Self.range(12288, 16383)], primaryNode: name))
+            for existing in observed.nodes.indices.dropLast() {
+                observed.nodes[existing].report?.members.append(PlannerFixture.entry(id, port: 7003 + index, flags: ["master"], epoch: 3 + index))
+            }
+        }
+        observed.cluster.numShards = 4
+        observed.endpointBackends = (7001...7004).map { EndpointBackend(port: $0, role: .primary) }
+        let moves = ClusterPlanner.plan(observed).actions
+        #expect(moves == [
+            .moveSlots(from: "demo-0001-001", to: "demo-0003-001", slots: [Self.range(4096, 4096 + ClusterPlanner.slotsPerMove - 1)]),
+            .moveSlots(from: "demo-0002-001", to: "demo-0004-001", slots: [Self.range(12288, 12288 + ClusterPlanner.slotsPerMove - 1)]),
+        ])
     }
 
     @Test func anEvenLayoutIsDone() {

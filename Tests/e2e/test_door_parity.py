@@ -74,12 +74,12 @@ def test_updates_take_effect_or_are_refused_by_name_on_both_doors(server):
     mdb = client(server)
     cluster = mdb.describe_clusters(ClusterName="upd")["Clusters"][0]
     assert cluster["MaintenanceWindow"] == "tue:01:00-tue:02:30" and cluster["SecurityGroups"][0]["SecurityGroupId"] == "sg-1"
-    refused = server.request("PATCH", "/v1/clusters/upd", json={"numShards": 2})
-    assert refused.status_code == 400 and refused.json()["error"]["message"].startswith("numShards cannot be changed")
+    refused = server.request("PATCH", "/v1/clusters/upd", json={"engineVersion": "7.1"})
+    assert refused.status_code == 400 and refused.json()["error"]["message"].startswith("engineVersion cannot be changed")
     import botocore.exceptions
     try:
-        mdb.update_cluster(ClusterName="upd", ShardConfiguration={"ShardCount": 2})
-        raise AssertionError("ShardConfiguration was accepted")
+        mdb.update_cluster(ClusterName="upd", EngineVersion="7.1")
+        raise AssertionError("EngineVersion was accepted")
     except botocore.exceptions.ClientError as error:
         assert error.response["Error"]["Code"] == "InvalidParameterCombinationException"
-        assert error.response["Error"]["Message"].startswith("ShardConfiguration.ShardCount cannot be changed"), error.response["Error"]["Message"]
+        assert error.response["Error"]["Message"].startswith("EngineVersion cannot be changed"), error.response["Error"]["Message"]

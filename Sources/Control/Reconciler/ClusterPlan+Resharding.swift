@@ -3,8 +3,9 @@ import Model
 import Store
 
 /// Resharding, level-based: the stored shards say which slots each shard should serve; each
-/// primary's own view (its slots and its open `[slot->-id]` / `[slot-<-id]` migrations) says
-/// where things stand. The same observation always gives the same next step, so a control
+/// primary's own view (its slots and its open `[slot-<-id]` imports) says where things stand.
+/// Slots are handed over whole (`DataPlane.moveSlots`), so a source never has a slot
+/// MIGRATING; one found so (another tool's, or a crash of one) is closed. The same observation always gives the same next step, so a control
 /// plane killed mid-move carries on from Redis' own state when it comes back.
 extension ClusterPlanner {
     /// How many slots one `moveSlots` step takes: big enough to pipeline well, small enough that
@@ -50,9 +51,16 @@ extension ClusterPlanner {
         var moves: [String: [String: [Int]]] = [:]
         for shard in observed.shards {
             guard let target = observed.node(shard.primaryNode), target.report?.isPrimary ?? false, let ranges = try? shard.slotRanges() else { continue }
+            let importing = target.report?.myself?.importing ?? [:]
             for range in ranges {
                 for slot in range.first...range.last {
                     for source in claimants[slot] where source != target.record.name {
+                        moves[source, default: [:]][target.record.name, default: []].append(slot)
+                    }
+                    // Handed over by the source, not yet taken by the target (a crash between
+                    // the two): nobody claims the slot; the move is finished from the target's
+                    // import.
+                    if claimants[slot].isEmpty, let id = importing[slot], let source = names[id], recorded.contains(source) {
                         moves[source, default: [:]][target.record.name, default: []].append(slot)
                     }
                 }
@@ -116,13 +124,19 @@ extension ClusterPlanner {
             plan.actions.append(.stabilizeSlots(node, slots: SlotLayout.ranges(of: slots)))
             return
         }
-        for move in work.moves {
+        // Moves between distinct pairs run at once (each source and each target in one move at
+        // most): a source hands over one slot at a time, so more sources go faster.
+        var busy = Set<String>()
+        for move in work.moves where !busy.contains(move.source) && !busy.contains(move.target) {
+            // Both must know each other, and the target every slot's owner: a node whose
+            // `cluster_state` is not ok refuses the keys (-CLUSTERDOWN).
             guard let source = observed.node(move.source)?.report, let target = observed.node(move.target)?.report,
-                source.knownPeerIDs.contains(target.myID), target.knownPeerIDs.contains(source.myID)
+                source.knownPeerIDs.contains(target.myID), target.knownPeerIDs.contains(source.myID), target.clusterStateOK
             else { continue }
             plan.actions.append(.moveSlots(from: move.source, to: move.target, slots: SlotLayout.ranges(of: Array(move.slots.prefix(slotsPerMove)))))
-            return
+            busy.formUnion([move.source, move.target])
         }
+        if !plan.actions.isEmpty { return }
         if work.moves.isEmpty && work.waiting == 0, let shard = work.drained.first {
             plan.actions.append(.retireShard(shard))
         }

@@ -515,12 +515,15 @@ public enum ClusterPlanner {
         // While creating: a node that knows a primary but not yet the slots it serves hears them
         // at once from a fresh MEET (Redis applies the slot claims of any known sender) instead of
         // waiting a second or more for gossip. Once available, gossip alone keeps views in step.
-        if observed.cluster.status == .creating {
+        // The same for nodes joining a cluster being updated, while they still miss a
+        // primary's slots (their `cluster_state` is not ok): a resharding waits for them.
+        let updating = observed.cluster.status == .updating
+        if observed.cluster.status == .creating || updating {
             for primary in nodes {
                 guard let report = primary.report, report.isPrimary, let slots = report.myself?.slots, !slots.isEmpty else { continue }
                 let handshaking = Set(report.members.filter(\.inHandshake).map(\.port))
                 let behind = nodes.filter { node in
-                    guard node.record.name != primary.record.name, let view = node.report,
+                    guard node.record.name != primary.record.name, let view = node.report, !(updating && view.clusterStateOK),
                         let entry = view.members.first(where: { $0.id == report.myID })
                     else { return false }
                     return entry.slots != slots && !handshaking.contains(node.record.port)

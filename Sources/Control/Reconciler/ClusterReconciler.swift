@@ -120,6 +120,9 @@ public struct ClusterReconciler: Sendable {
         }
         if !stops.isEmpty { await stopAll(stops, cluster: cluster, nodes: nodes) }
         let context = ActionContext(cluster: cluster, nodes: nodes, settings: settings, observed: observed, plan: plan)
+        if plan.actions.count > 1, plan.actions.allSatisfy({ if case .moveSlots = $0 { return true } else { return false } }) {
+            return try await moveConcurrently(plan.actions, context)
+        }
         for action in plan.actions {
             logger.debug("reconcile step", metadata: ["cluster.name": "\(name)", "step": "\(action)"])
             do {
@@ -515,6 +518,34 @@ public struct ClusterReconciler: Sendable {
     }
 
     // MARK: Resharding steps
+
+    /// Slot moves between distinct pairs of nodes, at once; the first failure is the pass's.
+    private func moveConcurrently(_ actions: [ReconcileAction], _ context: ActionContext) async throws -> Outcome {
+        let failed = await withTaskGroup(of: (ReconcileAction, (any Error)?).self) { group in
+            for action in actions {
+                group.addTask {
+                    guard case .moveSlots(let from, let to, let ranges) = action else { return (action, nil) }
+                    do {
+                        try await self.moveSlots(from: from, to: to, ranges, context)
+                        return (action, nil)
+                    } catch {
+                        return (action, error)
+                    }
+                }
+            }
+            var failures: [(ReconcileAction, any Error)] = []
+            for await (action, error) in group {
+                if let error {
+                    failures.append((action, error))
+                } else {
+                    self.failures.succeeded(context.cluster.name, Self.describe(action))
+                }
+            }
+            return failures.first
+        }
+        if let (action, error) = failed { return try stepFailed(action, error, cluster: context.cluster) }
+        return .progressing
+    }
 
     private func moveSlots(from: String, to: String, _ ranges: [SlotRange], _ context: ActionContext) async throws {
         guard let sourceID = context.observed.node(from)?.report?.myID, let targetID = context.observed.node(to)?.report?.myID else { return }

@@ -95,6 +95,32 @@ public struct RedisClient: Sendable {
     }
 
     private func exchange(_ commands: [[[UInt8]]], with address: NodeAddress) async throws -> [RESPValue] {
+        try await connect(to: address).executeThenClose { inbound, outbound in
+            let session = RedisSession(address: address, inbound: inbound, outbound: outbound)
+            return try await session.send(bytes: commands)
+        }
+    }
+
+    /// Runs `body` with one connection kept open for all its exchanges, after authenticating;
+    /// for work of many pipelines in a row (a resharding), where a connection (and, with TLS,
+    /// a handshake) per pipeline would cost more than the work. The client's timeout bounds
+    /// the whole session.
+    public func withSession<T: Sendable>(
+        to address: NodeAddress, as credentials: NodeCredentials?, _ body: @escaping @Sendable (RedisSession) async throws -> T
+    ) async throws -> T {
+        try await withDeadline(address: address) {
+            try await self.connect(to: address).executeThenClose { inbound, outbound in
+                let session = RedisSession(address: address, inbound: inbound, outbound: outbound)
+                if let credentials {
+                    let reply = try await session.send(bytes: [[Array("AUTH".utf8), Array(credentials.user.utf8), Array(credentials.password.utf8)]])[0]
+                    if case .error(let message) = reply { throw RedisReplyError("AUTH as \(credentials.user) failed: \(message)") }
+                }
+                return try await body(session)
+            }
+        }
+    }
+
+    private func connect(to address: NodeAddress) async throws -> NIOAsyncChannel<RESPValue, [[UInt8]]> {
         let tls: NIOSSLContext?
         if address.tls {
             guard let tlsContext else { throw NodeUnreachableError(address: address, reason: "TLS node but no CA to verify it with") }
@@ -115,24 +141,10 @@ public struct RedisClient: Sendable {
                     return try NIOAsyncChannel<RESPValue, [[UInt8]]>(wrappingChannelSynchronously: channel)
                 }
             }
-        let channel: NIOAsyncChannel<RESPValue, [[UInt8]]>
         if let path = address.unixSocket {
-            channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
-        } else {
-            channel = try await bootstrap.connect(host: address.host, port: address.port, channelInitializer: initializer)
+            return try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
         }
-        return try await channel.executeThenClose { inbound, outbound in
-            for command in commands { try await outbound.write(command) }
-            var replies: [RESPValue] = []
-            var iterator = inbound.makeAsyncIterator()
-            while replies.count < commands.count {
-                guard let reply = try await iterator.next() else {
-                    throw NodeUnreachableError(address: address, reason: "connection closed after \(replies.count) of \(commands.count) replies")
-                }
-                replies.append(reply)
-            }
-            return replies
-        }
+        return try await bootstrap.connect(host: address.host, port: address.port, channelInitializer: initializer)
     }
 
     /// The errno of a connection attempt that failed for want of local descriptors or memory.
@@ -172,5 +184,39 @@ public struct RedisClient: Sendable {
                 throw NodeUnreachableError(address: address, reason: "\(error)")
             }
         }
+    }
+}
+
+/// One open connection to a node, for several pipelines in a row (`RedisClient.withSession`).
+///
+/// Unchecked Sendable: a session is handed to nested `withSession` bodies, which run in the one
+/// task that opened it; it is never used by two tasks at once (its pipelines are sequential).
+public final class RedisSession: @unchecked Sendable {
+    let address: NodeAddress
+    var iterator: NIOAsyncChannelInboundStream<RESPValue>.AsyncIterator
+    let outbound: NIOAsyncChannelOutboundWriter<[[UInt8]]>
+
+    init(address: NodeAddress, inbound: NIOAsyncChannelInboundStream<RESPValue>, outbound: NIOAsyncChannelOutboundWriter<[[UInt8]]>) {
+        self.address = address
+        self.iterator = inbound.makeAsyncIterator()
+        self.outbound = outbound
+    }
+
+    /// Sends the commands in one pipeline and returns one reply per command (errors as values).
+    public func send(bytes commands: [[[UInt8]]]) async throws -> [RESPValue] {
+        try await outbound.write(contentsOf: commands)
+        var replies: [RESPValue] = []
+        replies.reserveCapacity(commands.count)
+        while replies.count < commands.count {
+            guard let reply = try await iterator.next() else {
+                throw NodeUnreachableError(address: address, reason: "connection closed after \(replies.count) of \(commands.count) replies")
+            }
+            replies.append(reply)
+        }
+        return replies
+    }
+
+    public func send(_ commands: [[String]]) async throws -> [RESPValue] {
+        try await send(bytes: commands.map { $0.map { Array($0.utf8) } })
     }
 }

@@ -1,0 +1,168 @@
+"""Online resharding 1 → 2 shards holding 66k keys, beside `redis-cli --cluster reshard` doing
+the same move (8192 slots) on a plain Redis cluster of two nodes, measured in the same run.
+
+For each run a redis-py `RedisCluster` client writes and reads throughout and counts the errors
+it lets through (it follows -MOVED and -ASK, as cluster clients do).
+
+- MemoryPlane: a 1×0 cluster filled with 66k keys, `PATCH numShards: 2`; the figure is the time
+  from the request to the cluster `available` again (the new shard started, 8192 slots and their
+  keys moved, the layout checked), and, separately, the time its slot moves took (events).
+- Baseline: two `redis-server` nodes in cluster mode (default persistence, and again with
+  MemoryPlane's durability: AOF with appendfsync always), the first serving every slot, filled
+  alike; `redis-cli --cluster reshard --cluster-slots 8192 --cluster-pipeline 1000`.
+
+Usage: MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/resharding.py [--runs 2] [--keys 66000]
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import redis
+from redis.cluster import ClusterNode, RedisCluster
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
+import memoryplane  # noqa: E402
+from resp import fill  # noqa: E402
+
+
+class Traffic(threading.Thread):
+    """A redis-py cluster client setting and getting keys as fast as it can; counts errors."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.client = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", port)], socket_timeout=5)
+        self.operations = 0
+        self.errors = []
+        self.halt = threading.Event()
+
+    def run(self):
+        n = 0
+        while not self.halt.is_set():
+            try:
+                self.client.set(f"traffic:{n}", n)
+                if self.client.get(f"traffic:{n}") != str(n).encode():
+                    self.errors.append(f"traffic:{n} read back wrong")
+                self.operations += 2
+            except Exception as error:  # noqa: BLE001 — a client bug counts as an error seen
+                import traceback
+                if not self.errors:
+                    traceback.print_exc()
+                self.errors.append(f"{type(error).__name__}: {error}")
+            n += 1
+
+    def stop(self):
+        self.halt.set()
+        self.join(timeout=30)
+
+
+def memoryplane_run(server, run, keys):
+    name = f"rs-{run}"
+    created = server.create_cluster(name, shards=1, replicas=0, wait=True)
+    assert created.status_code == 201, created.text
+    port = created.json()["clusterEndpoint"]["port"]
+    fill("127.0.0.1", port, keys)
+    traffic = Traffic(port)
+    traffic.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    response = server.request("PATCH", f"/v1/clusters/{name}", json={"numShards": 2})
+    assert response.status_code == 200, response.text
+    while True:
+        view = server.request("GET", f"/v1/clusters/{name}").json()
+        if view["status"] == "available":
+            break
+        if time.monotonic() - started > 300:
+            raise RuntimeError(f"{name} did not finish resharding: {view}")
+        time.sleep(0.02)
+    elapsed = time.monotonic() - started
+    time.sleep(0.3)
+    traffic.stop()
+    events = [e["message"] for e in server.request("GET", f"/v1/events?sourceName={name}&maxResults=100").json()["events"]]
+    moves = [float(m) for m in (re.search(r" in ([0-9.]+) s$", e).group(1) for e in events if e.startswith("Moved ")) if m]
+    moved_keys = sum(int(re.search(r"with (\d+) key", e).group(1)) for e in events if e.startswith("Moved "))
+    server.request("DELETE", f"/v1/clusters/{name}")
+    return elapsed, sum(moves), moved_keys, traffic
+
+
+def baseline_run(durable, keys):
+    low, _ = memoryplane.free_range(size=2)
+    ports = [low, low + 1]
+    directory = tempfile.mkdtemp(prefix="rs-baseline-", dir="/tmp")
+    processes = []
+    try:
+        for port in ports:
+            os.makedirs(f"{directory}/{port}")
+            persistence = ["--appendonly", "yes", "--appendfsync", "always", "--save", ""] if durable else []
+            processes.append(subprocess.Popen(
+                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--dir", f"{directory}/{port}", *persistence],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)
+
+        def cli(*args):
+            return subprocess.run(["redis-cli", *args], capture_output=True, text=True, timeout=600, check=True).stdout
+
+        cli("-p", str(ports[0]), "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        cli("-p", str(ports[0]), "CLUSTER", "MEET", "127.0.0.1", str(ports[1]))
+        while "cluster_state:ok" not in cli("-p", str(ports[1]), "CLUSTER", "INFO") or \
+                "0-16383" not in cli("-p", str(ports[1]), "CLUSTER", "NODES"):
+            time.sleep(0.05)
+        fill("127.0.0.1", ports[0], keys)
+        source = cli("-p", str(ports[0]), "CLUSTER", "MYID").strip()
+        target = cli("-p", str(ports[1]), "CLUSTER", "MYID").strip()
+        traffic = Traffic(ports[0])
+        traffic.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        cli("--cluster", "reshard", f"127.0.0.1:{ports[0]}", "--cluster-from", source, "--cluster-to", target,
+            "--cluster-slots", "8192", "--cluster-yes", "--cluster-pipeline", "1000")
+        elapsed = time.monotonic() - started
+        time.sleep(0.3)
+        traffic.stop()
+        return elapsed, traffic
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--keys", type=int, default=66000)
+    options = parser.parse_args()
+    server = memoryplane.Server(ports=100)
+    ours, moves, plain, durable = [], [], [], []
+    try:
+        server.start()
+        for run in range(options.runs):
+            elapsed, moving, moved, traffic = memoryplane_run(server, run, options.keys)
+            ours.append(elapsed)
+            moves.append(moving)
+            print(f"memoryplane run {run}: {elapsed:.2f} s to available ({moving:.2f} s moving {moved} keys); "
+                  f"client: {traffic.operations} ops, {len(traffic.errors)} errors {traffic.errors[:3]}")
+            elapsed, traffic = baseline_run(False, options.keys)
+            plain.append(elapsed)
+            print(f"redis-cli reshard (no AOF) run {run}: {elapsed:.2f} s; client: {traffic.operations} ops, {len(traffic.errors)} errors {traffic.errors[:3]}")
+            elapsed, traffic = baseline_run(True, options.keys)
+            durable.append(elapsed)
+            print(f"redis-cli reshard (AOF always) run {run}: {elapsed:.2f} s; client: {traffic.operations} ops, {len(traffic.errors)} errors {traffic.errors[:3]}")
+    finally:
+        server.cleanup()
+    ours_m, moves_m = statistics.median(ours), statistics.median(moves)
+    plain_m, durable_m = statistics.median(plain), statistics.median(durable)
+    print(f"\nresharding 1 → 2 shards, {options.keys} keys, median of {options.runs}:")
+    print(f"  MemoryPlane, request to available:   {ours_m:.2f} s (slot moves {moves_m:.2f} s)")
+    print(f"  redis-cli --cluster reshard, no AOF: {plain_m:.2f} s  → MemoryPlane {plain_m / ours_m:.1f}× faster")
+    print(f"  redis-cli --cluster reshard, AOF:    {durable_m:.2f} s  → MemoryPlane {durable_m / ours_m:.1f}× faster")
+
+
+if __name__ == "__main__":
+    main()
