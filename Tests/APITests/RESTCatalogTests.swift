@@ -71,7 +71,7 @@ import Testing
             try await client.execute(uri: "/v1/clusters/demo", method: .patch, body: ByteBuffer(string: #"{"engineVersion":"7.1"}"#)) { response in
                 #expect(response.status == .badRequest)
                 #expect(errorCode(response.body) == "InvalidParameterCombinationException")
-                #expect((json(response.body)["error"] as? [String: Any])?["message"] as? String == "engineVersion cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard and nodeType can.")
+                #expect((json(response.body)["error"] as? [String: Any])?["message"] as? String == "engineVersion cannot be changed by MemoryPlane: the engine and its version are those of the redis-server the server runs (--engine-path). description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard and nodeType can.")
             }
             try await client.execute(uri: "/v1/clusters/demo", method: .patch, body: ByteBuffer(string: #"{"colour":"red"}"#)) { response in
                 #expect(response.status == .badRequest)

@@ -115,4 +115,43 @@ final class RecordingTrigger: ReconcileTrigger {
         expectFault(.clusterNotFound) { try service.describeCluster("missing") }
         #expect(try store.events(sourceName: "demo").map(\.message).prefix(2) == ["Cluster deletion started", "Cluster description updated"])
     }
+
+    @Test func anUpdateThatChangesNothingIsNoOperationAndRefusalsSayWhy() throws {
+        _ = try service.createCluster(request(shards: 1, replicas: 0))
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        let cluster = try service.describeCluster("demo")
+        expectFault(.noOperation) {
+            try service.updateCluster("demo", UpdateClusterRequest(maintenanceWindow: cluster.maintenanceWindow, snapshotWindow: cluster.snapshotWindow, snapshotRetentionLimit: 0))
+        }
+        expectFault(.noOperation) { try service.updateCluster("demo", { var request = UpdateClusterRequest(); request.numShards = 1; return request }()) }
+        expectFault(.invalidParameterCombination) {
+            try service.updateCluster("demo", { var request = UpdateClusterRequest(); request.numShards = 2; request.numReplicasPerShard = 1; return request }())
+        }
+        var sns = UpdateClusterRequest()
+        sns.snsTopicArn = "arn:aws:sns:us-east-1:000000000000:topic"
+        do {
+            _ = try service.updateCluster("demo", sns)
+            Issue.record("an SNS topic was accepted")
+        } catch let error as MemoryDBError {
+            #expect(error.code == .invalidParameterCombination && error.message.contains("sends no SNS notifications"))
+        }
+        // Nothing was recorded by the refused or empty updates.
+        #expect(try store.cluster(named: "demo")?.status == .available)
+        #expect(try service.updateCluster("demo", UpdateClusterRequest(description: "now")).description == "now")
+    }
+
+    @Test func growingRecordsTheNewShardsAndTheTargetLayout() throws {
+        _ = try service.createCluster(request(shards: 2, replicas: 1))
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        let view = try service.updateCluster("demo", { var request = UpdateClusterRequest(); request.numShards = 3; return request }())
+        #expect(view.status == .updating && view.numberOfShards == 3)
+        let shards = try store.shards(ofCluster: "demo")
+        #expect(shards.map(\.slots) == ["0-5461", "8192-13652", "5462-8191,13653-16383"])
+        #expect(shards.map(\.primaryNode) == ["demo-0001-001", "demo-0002-001", "demo-0003-001"])
+        let added = try store.nodes(ofCluster: "demo").filter { $0.shardIndex == 3 }
+        #expect(added.map(\.name) == ["demo-0003-001", "demo-0003-002"])
+        #expect(Set(added.map(\.availabilityZone)).count == 2)
+        #expect(Set(try store.nodes(ofCluster: "demo").map(\.port)).count == 6)
+        #expect(trigger.woken.withLock { $0 }.last == "demo")
+    }
 }

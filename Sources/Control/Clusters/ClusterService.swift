@@ -168,10 +168,10 @@ public struct ClusterService: Sendable {
         guard let existing = try store.cluster(named: name) else {
             throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
         }
-        if let field = request.notYetChangeable.first {
+        if let (field, reason) = request.refused.first {
             throw MemoryDBError(
                 .invalidParameterCombination,
-                "\(field) cannot be changed by MemoryPlane yet; description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard and nodeType can.")
+                "\(field) cannot be changed by MemoryPlane: \(reason). description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard and nodeType can.")
         }
         guard !request.isEmpty else {
             throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard, nodeType.")
@@ -207,24 +207,33 @@ public struct ClusterService: Sendable {
         let maintenance = try request.maintenanceWindow.map { text throws(MemoryDBError) in try Windows.validateMaintenance(text) }
         let snapshot = try request.snapshotWindow.map { text throws(MemoryDBError) in try Windows.validateSnapshot(text) }
         var changes: [String] = []
-        if request.description != nil { changes.append("Cluster description updated") }
-        if let acl { changes.append("Cluster switched to ACL \(acl)") }
-        if let group { changes.append("Cluster switched to parameter group \(group)") }
-        if let securityGroups { changes.append("Cluster security groups set to [\(securityGroups.joined(separator: ", "))]") }
         let record = try store.write { transaction in
             guard var cluster = try transaction.cluster(named: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
             }
             try Self.requireAvailable(cluster)
-            if let description = request.description { cluster.description = description }
-            if let acl { cluster.aclName = acl }
-            if let group { cluster.parameterGroupName = group }
-            if let securityGroups { cluster.securityGroups = securityGroups }
+            // Only what differs is a change; an update that changes nothing is NoOperationFault.
+            if let description = request.description, description != (cluster.description ?? "") {
+                cluster.description = description
+                changes.append("Cluster description updated")
+            }
+            if let acl, acl != cluster.aclName {
+                cluster.aclName = acl
+                changes.append("Cluster switched to ACL \(acl)")
+            }
+            if let group, group != cluster.parameterGroupName {
+                cluster.parameterGroupName = group
+                changes.append("Cluster switched to parameter group \(group)")
+            }
+            if let securityGroups, securityGroups != cluster.securityGroups {
+                cluster.securityGroups = securityGroups
+                changes.append("Cluster security groups set to [\(securityGroups.joined(separator: ", "))]")
+            }
             if let limit = request.snapshotRetentionLimit, limit != cluster.snapshotRetentionLimit {
                 cluster.snapshotRetentionLimit = limit
                 changes.append(limit == 0 ? "Automatic snapshots turned off" : "Automatic snapshots taken daily in \(cluster.snapshotWindow) UTC and kept \(limit) day(s)")
             }
-            if maintenance != nil || snapshot != nil {
+            if (maintenance.map { $0 != cluster.maintenanceWindow } ?? false) || (snapshot.map { $0 != cluster.snapshotWindow } ?? false) {
                 // Checked against the row this transaction changes, so no concurrent update slips between.
                 cluster.maintenanceWindow = maintenance ?? cluster.maintenanceWindow
                 cluster.snapshotWindow = snapshot ?? cluster.snapshotWindow
@@ -258,6 +267,9 @@ public struct ClusterService: Sendable {
                 if replicas != cluster.numReplicasPerShard {
                     changes.append(try changeReplicas(of: &cluster, to: replicas, zones: zones, in: transaction))
                 }
+            }
+            guard !changes.isEmpty else {
+                throw MemoryDBError(.noOperation, "Cluster '\(name)' already has every value given; nothing would change.")
             }
             try transaction.update(cluster)
             for change in changes {

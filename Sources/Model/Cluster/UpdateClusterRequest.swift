@@ -32,17 +32,22 @@ public struct UpdateClusterRequest: Sendable {
         self.snapshotRetentionLimit = snapshotRetentionLimit
     }
 
-    /// The members given that MemoryPlane cannot change yet, by their REST names (the AWS door
-    /// renames them in its messages): they are refused by name, never ignored.
-    public var notYetChangeable: [String] {
-        var fields: [String] = []
-        if engine != nil { fields.append("engine") }
-        if engineVersion != nil { fields.append("engineVersion") }
-        if snsTopicArn != nil { fields.append("snsTopicArn") }
-        if snsTopicStatus != nil { fields.append("snsTopicStatus") }
-        if ipDiscovery != nil { fields.append("ipDiscovery") }
+    /// The members given that MemoryPlane cannot change, by their REST names (the AWS door
+    /// renames them in its messages), each with the reason: refused by name, never ignored.
+    public var refused: [(field: String, reason: String)] {
+        var fields: [(String, String)] = []
+        let engine = "the engine and its version are those of the redis-server the server runs (--engine-path)"
+        if self.engine != nil { fields.append(("engine", engine)) }
+        if engineVersion != nil { fields.append(("engineVersion", engine)) }
+        let sns = "MemoryPlane sends no SNS notifications; read events with DescribeEvents (GET /v1/events)"
+        if snsTopicArn != nil { fields.append(("snsTopicArn", sns)) }
+        if snsTopicStatus != nil { fields.append(("snsTopicStatus", sns)) }
+        if ipDiscovery != nil { fields.append(("ipDiscovery", "nodes listen on IPv4 loopback only")) }
         return fields
     }
+
+    /// The names of `refused`.
+    public var notYetChangeable: [String] { refused.map(\.field) }
 
     /// Whether anything at all was asked for.
     public var isEmpty: Bool {
