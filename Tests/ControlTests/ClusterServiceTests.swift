@@ -154,4 +154,12 @@ final class RecordingTrigger: ReconcileTrigger {
         #expect(Set(try store.nodes(ofCluster: "demo").map(\.port)).count == 6)
         #expect(trigger.woken.withLock { $0 }.last == "demo")
     }
+
+    @Test func nodesStartedWithOtherRebootOnlyValuesShowPendingReboot() throws {
+        _ = try service.createCluster(request(shards: 1, replicas: 0))
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        #expect(try service.describeCluster("demo").parameterGroupStatus == "in-sync")
+        try store.write { try $0.setPID(ofNode: "demo-0001-001", to: 42, startedWith: "activerehashing=no") }
+        #expect(try service.describeCluster("demo").parameterGroupStatus == "pending-reboot")
+    }
 }

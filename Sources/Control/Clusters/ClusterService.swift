@@ -495,6 +495,12 @@ public struct ClusterService: Sendable {
         // AWS reports at creation. Later, a revision not yet on every node is `applying`.
         let applied = details.cluster.parametersApplied
         view.parameterGroupStatus = applied.isEmpty || marker == applied ? "in-sync" : "applying"
+        // Reboot-only values some node has not started with yet: the rolling restart is due.
+        if view.parameterGroupStatus == "in-sync", let target = try? parameterGroups.target(forGroup: details.cluster.parameterGroupName),
+            details.nodes.contains(where: { node in node.startedWith.map { $0 != target.rebootValues } ?? false })
+        {
+            view.parameterGroupStatus = "pending-reboot"
+        }
         return view
     }
 
