@@ -38,6 +38,7 @@ let package = Package(
                 .embedInCode("0009_snapshots.sql"),
                 .embedInCode("0010_node_memory.sql"),
                 .embedInCode("0011_node_config.sql"),
+                .embedInCode("0012_service_updates.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

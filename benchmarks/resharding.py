@@ -1,4 +1,6 @@
-"""Online resharding 1 → 2 shards holding 66k keys, beside `redis-cli --cluster reshard` doing
+"""Changing a running cluster, each beside its baseline measured in the same run.
+
+1. Online resharding 1 → 2 shards holding 66k keys, beside `redis-cli --cluster reshard` doing
 the same move (8192 slots) on a plain Redis cluster of two nodes, measured in the same run.
 
 For each run a redis-py `RedisCluster` client writes and reads throughout and counts the errors
@@ -10,6 +12,11 @@ it lets through (it follows -MOVED and -ASK, as cluster clients do).
 - Baseline: two `redis-server` nodes in cluster mode (default persistence, and again with
   MemoryPlane's durability: AOF with appendfsync always), the first serving every slot, filled
   alike; `redis-cli --cluster reshard --cluster-slots 8192 --cluster-pipeline 1000`.
+
+2. Rolling restart of a 3×1 cluster under write load (a reboot-only parameter, applied with
+   BatchUpdateCluster): the longest stretch without an acknowledged write and the acknowledged
+   writes missing afterwards, beside one FailoverShard (the lossless failover) under the same
+   writer on the same cluster.
 
 Usage: MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/resharding.py [--runs 2] [--keys 66000]
 """
@@ -29,7 +36,8 @@ from redis.cluster import ClusterNode, RedisCluster
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
 import memoryplane  # noqa: E402
-from resp import fill  # noqa: E402
+from resp import AcknowledgedWriter, ClusterClient, fill  # noqa: E402
+from awsdoor import client as aws_client  # noqa: E402
 
 
 class Traffic(threading.Thread):
@@ -133,6 +141,56 @@ def baseline_run(durable, keys):
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def settled(server, name, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        view = server.request("GET", f"/v1/clusters/{name}").json()
+        nodes = [n for s in view["shards"] for n in s["nodes"]]
+        if view["status"] == "available" and not view.get("operations") and all(n["status"] == "available" for n in nodes):
+            return view
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} did not settle")
+
+
+def rolling_restart_run(server, run):
+    name = f"roll-{run}"
+    created = server.create_cluster(name, shards=3, replicas=1, wait=True, maintenanceWindow=memoryplane.far_maintenance_window())
+    assert created.status_code == 201, created.text
+    port = created.json()["clusterEndpoint"]["port"]
+    mdb = aws_client(server)
+    group = f"roll-{run}"
+    mdb.create_parameter_group(ParameterGroupName=group, Family="memorydb_redis7")
+    mdb.update_cluster(ClusterName=name, ParameterGroupName=group)
+    settled(server, name)
+    # Baseline: one lossless failover under the writer.
+    writer = AcknowledgedWriter(ClusterClient("127.0.0.1", port, timeout=0.5))
+    writer.start()
+    time.sleep(1.0)
+    assert server.request("POST", f"/v1/clusters/{name}/shards/0001/failover").status_code == 202
+    time.sleep(0.5)
+    settled(server, name)
+    time.sleep(0.5)
+    writer.stop()
+    failover_outage = writer.longest_outage()
+    failover_missing = len(writer.missing(ClusterClient("127.0.0.1", port)))
+    # The rolling restart: six nodes, three lossless failovers.
+    writer = AcknowledgedWriter(ClusterClient("127.0.0.1", port, timeout=0.5), prefix="roll")
+    writer.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    mdb.update_parameter_group(ParameterGroupName=group, ParameterNameValues=[{"ParameterName": "activerehashing", "ParameterValue": "no"}])
+    mdb.batch_update_cluster(ClusterNames=[name])
+    while mdb.describe_service_updates(ClusterNames=[name])["ServiceUpdates"]:
+        time.sleep(0.05)
+    settled(server, name)
+    elapsed = time.monotonic() - started
+    time.sleep(0.5)
+    writer.stop()
+    missing = len(writer.missing(ClusterClient("127.0.0.1", port)))
+    server.request("DELETE", f"/v1/clusters/{name}")
+    return elapsed, writer.longest_outage(), len(writer.outages), missing, len(writer.acknowledged), failover_outage, failover_missing
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=2)
@@ -156,12 +214,21 @@ def main():
             print(f"redis-cli reshard (AOF always) run {run}: {elapsed:.2f} s; client: {traffic.operations} ops, {len(traffic.errors)} errors {traffic.errors[:3]}")
     finally:
         server.cleanup()
+        rolls = []
+        for run in range(options.runs):
+            rolls.append(rolling_restart_run(server, run))
+            elapsed, longest, outages, missing, acknowledged, failover, failover_missing = rolls[-1]
+            print(f"rolling restart 3×1 run {run}: {elapsed:.2f} s; longest write outage {longest * 1000:.0f} ms over {outages} outage(s); "
+                  f"{missing} of {acknowledged} acknowledged writes missing; one FailoverShard: {failover * 1000:.0f} ms, {failover_missing} missing")
     ours_m, moves_m = statistics.median(ours), statistics.median(moves)
     plain_m, durable_m = statistics.median(plain), statistics.median(durable)
     print(f"\nresharding 1 → 2 shards, {options.keys} keys, median of {options.runs}:")
     print(f"  MemoryPlane, request to available:   {ours_m:.2f} s (slot moves {moves_m:.2f} s)")
-    print(f"  redis-cli --cluster reshard, no AOF: {plain_m:.2f} s  → MemoryPlane {plain_m / ours_m:.1f}× faster")
-    print(f"  redis-cli --cluster reshard, AOF:    {durable_m:.2f} s  → MemoryPlane {durable_m / ours_m:.1f}× faster")
+    print(f"  redis-cli --cluster reshard, no AOF: {plain_m:.2f} s  → speed-up {plain_m / ours_m:.2f}× (slot moves alone {plain_m / moves_m:.2f}×)")
+    print(f"  redis-cli --cluster reshard, AOF:    {durable_m:.2f} s  → speed-up {durable_m / ours_m:.2f}× (slot moves alone {durable_m / moves_m:.2f}×)")
+    print(f"rolling restart 3×1 under writes, median of {options.runs}: {statistics.median(r[0] for r in rolls):.2f} s; "
+          f"longest write outage {statistics.median(r[1] for r in rolls) * 1000:.0f} ms beside one lossless failover's "
+          f"{statistics.median(r[5] for r in rolls) * 1000:.0f} ms; acknowledged writes missing: {sum(r[3] for r in rolls)} of {sum(r[4] for r in rolls)}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ extension APIServices {
         self.init(
             clusters: controlPlane.clusters, events: controlPlane.events, tags: controlPlane.tags, catalog: controlPlane.catalog,
             parameterGroups: controlPlane.parameterGroups, subnetGroups: controlPlane.subnetGroups,
-            accessControl: controlPlane.accessControl, drills: controlPlane.drills, snapshots: controlPlane.snapshots, accessKey: accessKey, region: controlPlane.configuration.region,
+            accessControl: controlPlane.accessControl, drills: controlPlane.drills, snapshots: controlPlane.snapshots,
+            serviceUpdates: controlPlane.serviceUpdates, accessKey: accessKey, region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)
     }
 }

@@ -13,6 +13,7 @@ public struct APIServices: Sendable {
     public var accessControl: AccessControlService
     public var drills: DrillService
     public var snapshots: SnapshotService
+    public var serviceUpdates: ServiceUpdateService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// The region signatures must be scoped to (the server's `--region`).
@@ -25,11 +26,12 @@ public struct APIServices: Sendable {
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
         parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService, drills: DrillService, snapshots: SnapshotService,
-        accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
+        serviceUpdates: ServiceUpdateService, accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
         self.accessControl = accessControl
         self.drills = drills
         self.snapshots = snapshots
+        self.serviceUpdates = serviceUpdates
         self.parameterGroups = parameterGroups
         self.subnetGroups = subnetGroups
         self.caCertificate = caCertificate
@@ -72,6 +74,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     AccessControlController(service: services.accessControl).addRoutes(to: v1)
     DrillController(service: services.drills).addRoutes(to: v1)
     SnapshotController(service: services.snapshots).addRoutes(to: v1)
+    ServiceUpdateController(service: services.serviceUpdates).addRoutes(to: v1)
     routes.record(router.routes.map { ("\($0.path)", $0.method) })
     return router
 }

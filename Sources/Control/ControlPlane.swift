@@ -22,6 +22,7 @@ public struct ControlPlane: Sendable {
     public let accessControl: AccessControlService
     public let drills: DrillService
     public let snapshots: SnapshotService
+    public let serviceUpdates: ServiceUpdateService
     /// The background reconcile loops; nil without a data plane.
     public let reconciler: ReconcilerService?
     /// Takes snapshots and runs their schedule; nil without a data plane and snapshot storage.
@@ -55,6 +56,8 @@ public struct ControlPlane: Sendable {
         snapshots = SnapshotService(
             configuration: configuration, store: store, storage: dataPlane == nil ? nil : snapshotStorage, trigger: signal, clusters: clusters,
             dataPlane: dataPlane, logger: logger)
+        serviceUpdates = ServiceUpdateService(
+            store: store, configuration: configuration, parameterGroups: parameterGroups, clusters: clusters, trigger: signal, logger: logger)
         tags = TagService(store: store, configuration: configuration)
         catalog = CatalogService(store: store, configuration: configuration)
         if let dataPlane {

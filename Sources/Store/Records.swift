@@ -54,6 +54,8 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var restoreState: String?
     /// The snapshot DeleteCluster takes before anything is stopped.
     public var finalSnapshot: String?
+    /// When BatchUpdateCluster asked for pending service updates now; nil: maintenance window.
+    public var updatesRequestedAt: Int64?
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -80,6 +82,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case restoreSource = "restore_source"
         case restoreState = "restore_state"
         case finalSnapshot = "final_snapshot"
+        case updatesRequestedAt = "updates_requested_at"
     }
 
     /// Decodes a row by column name; faster than the Codable path on every Describe call.
@@ -110,6 +113,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         restoreSource = row["restore_source"]
         restoreState = row["restore_state"]
         finalSnapshot = row["final_snapshot"]
+        updatesRequestedAt = row["updates_requested_at"]
     }
 
     public init(
@@ -188,6 +192,8 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
     public var usedMemory: Int64?
     /// The reboot-only parameter values its running process started with; nil when unknown.
     public var startedWith: String?
+    /// The engine version of the binary its running process started from; nil when unknown.
+    public var engineVersion: String?
 
     public enum CodingKeys: String, CodingKey {
         case name, port, status, role, pid
@@ -195,6 +201,7 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
         case storageLost = "storage_lost"
         case usedMemory = "used_memory"
         case startedWith = "started_with"
+        case engineVersion = "engine_version"
         case clusterName = "cluster_name"
         case shardIndex = "shard_index"
         case nodeIndex = "node_index"
@@ -220,6 +227,7 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
         storageLost = row["storage_lost"]
         usedMemory = row["used_memory"]
         startedWith = row["started_with"]
+        engineVersion = row["engine_version"]
     }
 
     public init(
@@ -328,10 +336,13 @@ public struct ParameterGroupRecord: Sendable, Codable, Equatable, FetchableRecor
     public var description: String
     public var revision: Int
     public var createdAt: Int64
+    /// When its values last changed; nil before the first change.
+    public var revisedAt: Int64?
 
     public enum CodingKeys: String, CodingKey {
         case name, family, description, revision
         case createdAt = "created_at"
+        case revisedAt = "revised_at"
     }
 
     public init(name: String, family: String, description: String, revision: Int = 1, createdAt: Int64) {

@@ -175,13 +175,17 @@ extension Transaction {
     }
 
     /// Records the PID of a node just started, so a restarted control plane adopts it, and the
-    /// reboot-only parameter values it started with.
-    public func setPID(ofNode name: String, to pid: Int32, startedWith: String? = nil) throws {
-        if let startedWith {
-            try NodeRecord.filter(key: name).updateAll(db, NodeRecord.Columns.pid.set(to: pid), Column("started_with").set(to: startedWith))
-        } else {
-            try NodeRecord.filter(key: name).updateAll(db, NodeRecord.Columns.pid.set(to: pid))
-        }
+    /// reboot-only parameter values and the engine version it started with.
+    public func setPID(ofNode name: String, to pid: Int32, startedWith: String? = nil, engineVersion: String? = nil) throws {
+        var assignments = [NodeRecord.Columns.pid.set(to: pid)]
+        if let startedWith { assignments.append(Column("started_with").set(to: startedWith)) }
+        if let engineVersion { assignments.append(Column("engine_version").set(to: engineVersion)) }
+        try NodeRecord.filter(key: name).updateAll(db, assignments)
+    }
+
+    /// Asks for (a time) or clears (nil) the application of a cluster's pending service updates.
+    public func requestUpdates(ofCluster name: String, at time: Int64?) throws {
+        try ClusterRecord.filter(key: name).updateAll(db, Column("updates_requested_at").set(to: time))
     }
 
     public func clusterNames(using reference: ClusterReference) throws -> [String] {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Model
 
@@ -54,6 +55,7 @@ extension Transaction {
     private func bumpRevision(of group: ParameterGroupRecord) throws {
         var group = group
         group.revision += 1
+        group.revisedAt = Int64(Date().timeIntervalSince1970 * 1000)
         try group.update(db)
     }
 

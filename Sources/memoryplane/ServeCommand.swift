@@ -195,8 +195,11 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("authentication is off (--auth none); the API is open to anyone on this machine")
         }
 
-        let configuration = ControlConfiguration(
+        var configuration = ControlConfiguration(
             region: region, accountID: accountId, nodePorts: try portRange(), engineVersion: engineVersion)
+        if let modified = (try? FileManager.default.attributesOfItem(atPath: engine))?[.modificationDate] as? Date {
+            configuration.engineReleasedAt = Int64(modified.timeIntervalSince1970 * 1000)
+        }
         let certificates = CertificateAuthorityProvider(dataDirectory: dataDirectory)
         guard (100...10000).contains(nodeFailureTimeout) else {
             throw ValidationError("--node-failure-timeout must be 100-10000 milliseconds; got \(nodeFailureTimeout).")

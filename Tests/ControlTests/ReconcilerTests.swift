@@ -319,9 +319,18 @@ import Testing
         _ = try controlPlane.parameterGroups.createGroup(name: "tuned", family: "memorydb_redis7", description: nil, tags: [])
         _ = try controlPlane.clusters.updateCluster("demo", UpdateClusterRequest(parameterGroupName: "tuned"))
         try await reconcileUntilSettled()
-        // An immediate parameter changes nothing of the processes.
+        // A maintenance window three days away: the restart waits for it, or for BatchUpdateCluster.
+        let day = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][(Windows.weekMinute(ofMilliseconds: nowMilliseconds()) / 1440 + 3) % 7]
+        _ = try controlPlane.clusters.updateCluster("demo", UpdateClusterRequest(maintenanceWindow: "\(day):10:00-\(day):11:00"))
         let before = dataPlane.calls.count
         _ = try controlPlane.parameterGroups.updateParameters(group: "tuned", values: [("activerehashing", "no")])
+        try await reconcileUntilSettled()
+        #expect(!dataPlane.calls.dropFirst(before).contains { $0.hasPrefix("stop") }, "nothing restarts outside the window")
+        #expect(try controlPlane.clusters.describeCluster("demo").parameterGroupStatus == "pending-reboot")
+        let pending = try controlPlane.serviceUpdates.describe(name: nil, clusterNames: ["demo"], statuses: nil, maxResults: nil, nextToken: nil).updates
+        #expect(pending.map(\.name) == ["parameter-group-tuned-r2"] && pending.first?.status == "available" && pending.first?.nodesUpdated == "0/2")
+        let applied = try controlPlane.serviceUpdates.apply(clusterNames: ["demo", "missing"], updateName: nil)
+        #expect(applied.processed.map(\.name) == ["demo"] && applied.unprocessed.map(\.errorType) == ["ClusterNotFoundFault"])
         try await reconcileUntilSettled()
         let calls = Array(dataPlane.calls.dropFirst(before))
         let replicaRestart = try #require(calls.firstIndex(of: "stop demo-0001-002"))
@@ -337,5 +346,9 @@ import Testing
         _ = try await reconciler.reconcile("demo")
         #expect(dataPlane.calls.count == settledCalls)
         #expect(try store.events(sourceName: "demo").map(\.message).filter { $0.contains("restarted to apply the reboot-only parameters") }.count == 2)
+        #expect(try controlPlane.serviceUpdates.describe(name: nil, clusterNames: nil, statuses: nil, maxResults: nil, nextToken: nil).updates.isEmpty)
+        #expect(try store.cluster(named: "demo")?.updatesRequestedAt == nil)
+        #expect(try controlPlane.clusters.describeCluster("demo").parameterGroupStatus == "in-sync")
+        expectFault(.serviceUpdateNotFound) { try controlPlane.serviceUpdates.apply(clusterNames: ["demo"], updateName: "parameter-group-tuned-r2") }
     }
 }

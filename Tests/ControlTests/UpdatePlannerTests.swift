@@ -68,3 +68,62 @@ import Testing
         #expect(!plan.actions.contains(.finishUpdate))
     }
 }
+
+/// Service updates in the pure planner: a new engine binary or reboot-only values wait for the
+/// maintenance window (or BatchUpdateCluster), then roll replicas first; the patch version is
+/// recorded once every node runs it.
+@Suite struct ServiceUpdatePlannerTests {
+    /// Wednesday 2026-11-25 12:00 UTC.
+    static let wednesdayNoon: Int64 = 1_795_608_000_000
+
+    func available(engineOnNodes: String = "7.0.15") -> ObservedCluster {
+        var observed = PlannerFixture().formed(clusterState: .available)
+        for index in observed.nodes.indices {
+            observed.nodes[index].record.status = .available
+            observed.nodes[index].record.engineVersion = engineOnNodes
+            observed.nodes[index].liveness = .answering
+        }
+        observed.endpointBackends = [EndpointBackend(port: 7001, role: .primary), EndpointBackend(port: 7002, role: .replica)]
+        observed.engineTarget = "7.0.16"
+        observed.now = Self.wednesdayNoon
+        observed.cluster.maintenanceWindow = "sun:23:00-mon:01:30"
+        return observed
+    }
+
+    @Test func theWeekMinuteOfAKnownTimeIsWednesdayNoon() {
+        #expect(Windows.weekMinute(ofMilliseconds: Self.wednesdayNoon) == 3 * 1440 + 720)
+        #expect(Windows.contains(maintenanceWindow: "wed:11:30-wed:12:30", weekMinute: 3 * 1440 + 720))
+        #expect(!Windows.contains(maintenanceWindow: "sun:23:00-mon:01:30", weekMinute: 3 * 1440 + 720))
+        #expect(Windows.contains(maintenanceWindow: "sat:23:00-sun:01:00", weekMinute: 30))
+        #expect(Windows.nextStart(ofMaintenanceWindow: "thu:12:00-thu:13:00", after: Self.wednesdayNoon) == Self.wednesdayNoon + 86_400_000)
+    }
+
+    @Test func aNewEngineWaitsForTheMaintenanceWindow() {
+        let plan = ClusterPlanner.plan(available())
+        #expect(plan.actions.isEmpty && plan.settled)
+    }
+
+    @Test func inTheWindowReplicasRestartFirstThenThePrimaryFailsOver() {
+        var observed = available()
+        observed.cluster.maintenanceWindow = "wed:11:30-wed:12:30"
+        #expect(ClusterPlanner.plan(observed).actions == [.restartNode("demo-0001-002")])
+        observed.nodes[1].record.engineVersion = "7.0.16"
+        guard case .beginFailover(let operation)? = ClusterPlanner.plan(observed).actions.first else {
+            Issue.record("the primary is not failed over first")
+            return
+        }
+        #expect(operation.fromNode == "demo-0001-001" && operation.toNode == "demo-0001-002" && operation.reason.contains("engine 7.0.15 → 7.0.16"))
+    }
+
+    @Test func batchUpdateClusterStartsItAtOnceAndTheEndIsRecorded() {
+        var observed = available()
+        observed.cluster.updatesRequestedAt = Self.wednesdayNoon
+        #expect(ClusterPlanner.plan(observed).actions == [.restartNode("demo-0001-002")])
+        // Every node on the new engine: EnginePatchVersion follows, the request is cleared.
+        for index in observed.nodes.indices { observed.nodes[index].record.engineVersion = "7.0.16" }
+        #expect(ClusterPlanner.plan(observed).actions == [.finishServiceUpdates])
+        observed.cluster.updatesRequestedAt = nil
+        observed.cluster.enginePatchVersion = "7.0.16"
+        #expect(ClusterPlanner.plan(observed).settled)
+    }
+}

@@ -70,6 +70,14 @@ def processes_in(directory):
     return found
 
 
+def far_maintenance_window():
+    """A weekly maintenance window three days from now: pending updates wait for an explicit
+    BatchUpdateCluster whatever the day the test runs."""
+    import datetime
+    day = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).strftime("%a").lower()
+    return f"{day}:10:00-{day}:11:00"
+
+
 class Server:
     """One `memoryplane serve` over a temporary data directory."""
 

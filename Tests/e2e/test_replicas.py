@@ -8,7 +8,7 @@ import time
 import requests
 
 from awsdoor import client
-from memoryplane import processes_in
+from memoryplane import far_maintenance_window, processes_in
 from resp import AcknowledgedWriter, ClusterClient
 
 
@@ -114,7 +114,7 @@ def node_pid(server, node):
 
 
 def test_a_reboot_only_parameter_is_applied_by_a_rolling_restart_losing_nothing(server):
-    created = server.create_cluster("rolling", shards=1, replicas=1, wait=True)
+    created = server.create_cluster("rolling", shards=1, replicas=1, wait=True, maintenanceWindow=far_maintenance_window())
     port = created.json()["clusterEndpoint"]["port"]
     nodes = [n["name"] for s in created.json()["shards"] for n in s["nodes"]]
     pids = {name: node_pid(server, name) for name in nodes}
@@ -127,6 +127,16 @@ def test_a_reboot_only_parameter_is_applied_by_a_rolling_restart_losing_nothing(
     try:
         time.sleep(0.5)
         mdb.update_parameter_group(ParameterGroupName="rehash", ParameterNameValues=[{"ParameterName": "activerehashing", "ParameterValue": "no"}])
+        # The rolling restart waits for the maintenance window, or for BatchUpdateCluster.
+        time.sleep(1)
+        assert {name: node_pid(server, name) for name in nodes} == pids, "restarted before it was asked to"
+        cluster = mdb.describe_clusters(ClusterName="rolling")["Clusters"][0]
+        assert cluster["ParameterGroupStatus"] == "pending-reboot", cluster
+        pending = mdb.describe_service_updates(ClusterNames=["rolling"])["ServiceUpdates"]
+        assert [(u["ServiceUpdateName"], u["Status"], u["NodesUpdated"]) for u in pending] == [("parameter-group-rehash-r2", "available", "0/2")], pending
+        batch = mdb.batch_update_cluster(ClusterNames=["rolling", "nope"], ServiceUpdate={"ServiceUpdateNameToApply": "parameter-group-rehash-r2"})
+        assert [c["Name"] for c in batch["ProcessedClusters"]] == ["rolling"]
+        assert [(c["ClusterName"], c["ErrorType"]) for c in batch["UnprocessedClusters"]] == [("nope", "ClusterNotFoundFault")]
         deadline = time.time() + 60
         while time.time() < deadline:
             events = [e["message"] for e in server.request("GET", "/v1/events?sourceName=rolling&maxResults=100").json()["events"]]
@@ -145,3 +155,5 @@ def test_a_reboot_only_parameter_is_applied_by_a_rolling_restart_losing_nothing(
     view = server.request("GET", "/v1/clusters/rolling").json()
     assert [n["name"] for s in view["shards"] for n in s["nodes"] if n["role"] == "primary"] == ["rolling-0001-002"]
     assert writer.missing(ClusterClient("127.0.0.1", port)) == []
+    assert mdb.describe_service_updates(ClusterNames=["rolling"])["ServiceUpdates"] == []
+    assert mdb.describe_clusters(ClusterName="rolling")["Clusters"][0]["ParameterGroupStatus"] == "in-sync"

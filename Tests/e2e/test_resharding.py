@@ -155,6 +155,7 @@ def test_a_tls_cluster_changes_shape_under_a_redis_py_client(make_server, tmp_pa
         mdb.update_cluster(ClusterName="shape", ParameterGroupName="shape-params")
         settled(server, "shape", 3, 3)
         mdb.update_parameter_group(ParameterGroupName="shape-params", ParameterNameValues=[{"ParameterName": "activerehashing", "ParameterValue": "no"}])
+        assert mdb.batch_update_cluster(ClusterNames=["shape"])["ProcessedClusters"][0]["Name"] == "shape"
         deadline = time.time() + 180
         while time.time() < deadline:
             events = all_events(server, "shape")

@@ -180,6 +180,17 @@ struct AWSInput {
         return integer
     }
 
+    /// `ServiceUpdate {ServiceUpdateNameToApply}` of BatchUpdateCluster; nil when absent.
+    func serviceUpdateName(_ name: String) throws -> String? {
+        guard let value = members[name] else { return nil }
+        guard let object = value as? [String: Any], Set(object.keys).isSubset(of: ["ServiceUpdateNameToApply"]) else {
+            throw MemoryDBError.invalid("\(name) must be {ServiceUpdateNameToApply: string}.")
+        }
+        guard let update = object["ServiceUpdateNameToApply"] else { return nil }
+        guard let text = update as? String else { throw MemoryDBError.invalid("\(name).ServiceUpdateNameToApply must be a string.") }
+        return text
+    }
+
     /// `{Type, Passwords}`, as CreateUser and UpdateUser send AuthenticationMode.
     func authentication(_ name: String) throws -> (type: String, passwords: [String])? {
         guard let value = members[name] else { return nil }

@@ -34,6 +34,7 @@ struct AWSOperations: Sendable {
             ),
             "DescribeEvents": (["SourceName", "SourceType", "StartTime", "EndTime", "Duration", "MaxResults", "NextToken"], describeEvents),
             "DescribeServiceUpdates": (["ServiceUpdateName", "ClusterNames", "Status", "MaxResults", "NextToken"], describeServiceUpdates),
+            "BatchUpdateCluster": (["ClusterNames", "ServiceUpdate"], batchUpdateCluster),
             "CreateUser": (["UserName", "AuthenticationMode", "AccessString", "Tags"], createUser),
             "UpdateUser": (["UserName", "AuthenticationMode", "AccessString"], updateUser),
             "DeleteUser": (["UserName"], deleteUser),
@@ -52,7 +53,7 @@ struct AWSOperations: Sendable {
 
     /// The rest of the 45 operations of API version 2021-01-01: answered with a clear refusal.
     static let notYetSupported: Set<String> = [
-        "BatchUpdateCluster", "CopySnapshot", "CreateMultiRegionCluster", "CreateSnapshot",
+        "CopySnapshot", "CreateMultiRegionCluster", "CreateSnapshot",
         "DeleteMultiRegionCluster", "DeleteSnapshot", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
         "DescribeMultiRegionParameters", "DescribeReservedNodes", "DescribeReservedNodesOfferings", "DescribeSnapshots",
         "FailoverShard", "ListAllowedMultiRegionClusterUpdates", "ListAllowedNodeTypeUpdates", "PurchaseReservedNodesOffering",
@@ -331,11 +332,19 @@ struct AWSOperations: Sendable {
     }
 
     func describeServiceUpdates(_ input: AWSInput) async throws -> AWSJSON {
-        // MemoryPlane ships no service updates: the engine is whatever redis-server is installed.
-        _ = try Pagination.page([String](), key: { $0 }, maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
-        _ = try input.strings("ClusterNames")
-        _ = try input.strings("Status")
-        _ = try input.string("ServiceUpdateName")
-        return AWSShapes.page("ServiceUpdates", [], nextToken: nil)
+        let page = try services.serviceUpdates.describe(
+            name: try input.string("ServiceUpdateName"), clusterNames: try input.strings("ClusterNames"), statuses: try input.strings("Status"),
+            maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("ServiceUpdates", page.updates.map(AWSShapes.serviceUpdate), nextToken: page.nextToken)
+    }
+
+    func batchUpdateCluster(_ input: AWSInput) async throws -> AWSJSON {
+        guard let names = try input.strings("ClusterNames") else { throw MemoryDBError.invalid("ClusterNames is required.") }
+        let updateName = try input.serviceUpdateName("ServiceUpdate")
+        let result = try services.serviceUpdates.apply(clusterNames: names, updateName: updateName)
+        return .object([
+            "ProcessedClusters": .array(result.processed.map { AWSShapes.cluster($0, showShardDetails: false) }),
+            "UnprocessedClusters": .array(result.unprocessed.map { .object(["ClusterName": .string($0.clusterName), "ErrorType": .string($0.errorType), "ErrorMessage": .string($0.errorMessage)]) }),
+        ])
     }
 }

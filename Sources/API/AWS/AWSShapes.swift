@@ -175,6 +175,15 @@ enum AWSShapes {
     }
 
     /// A page: the list under its member name, and NextToken when more follow.
+    static func serviceUpdate(_ update: ServiceUpdateView) -> AWSJSON {
+        .object([
+            "ClusterName": .string(update.clusterName), "ServiceUpdateName": .string(update.name),
+            "ReleaseDate": .timestamp(milliseconds: update.releaseDate), "Description": .string(update.description),
+            "Status": .string(update.status), "Type": .string(update.type), "Engine": .string(update.engine),
+            "NodesUpdated": .string(update.nodesUpdated), "AutoUpdateStartDate": update.autoUpdateStartDate.map { .timestamp(milliseconds: $0) },
+        ])
+    }
+
     static func page(_ member: String, _ items: [AWSJSON], nextToken: String?) -> AWSJSON {
         .object([member: .array(items), "NextToken": nextToken.map(AWSJSON.string)])
     }

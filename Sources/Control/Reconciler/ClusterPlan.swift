@@ -28,6 +28,8 @@ public struct ObservedCluster: Sendable {
     public var finalSnapshotStatus: SnapshotStatus?
     /// The reboot-only parameter values nodes should have started with; nil: no rolling restarts.
     public var rebootTarget: String?
+    /// The engine version nodes should run (the configured binary's); nil: not compared.
+    public var engineTarget: String?
 
     public init(
         cluster: ClusterRecord, nodes: [ObservedNode], shards: [ShardRecord]? = nil, operations: [OperationRecord] = [],
@@ -131,8 +133,11 @@ public enum ReconcileAction: Sendable, Equatable {
     /// Set every node's maxmemory to its node type's (a node type change), with no restart.
     case applyMaxmemory
     /// Stop a node gracefully and start it again (a rolling restart's step: reboot-only
-    /// parameters changed).
+    /// parameters changed, or the engine binary).
     case restartNode(String)
+    /// Every node runs what its group and the engine say: the pending service updates are
+    /// applied (the request is cleared, EnginePatchVersion recorded).
+    case finishServiceUpdates
     /// The final snapshot a deletion waited for failed: the deletion is called off.
     case cancelDeletion(reason: String)
     /// Every node of the drill is back, in sync: record its outcome.
@@ -309,20 +314,37 @@ public enum ClusterPlanner {
 
     // MARK: Rolling restarts
 
-    /// Whether a node runs with other reboot-only values than its group now has.
+    /// Whether a node runs with other reboot-only values than its group now has, or from
+    /// another engine binary than the configured one.
     static func needsRestart(_ node: ObservedNode, _ observed: ObservedCluster) -> Bool {
-        guard let target = observed.rebootTarget, let started = node.record.startedWith else { return false }
-        return started != target
+        if let target = observed.rebootTarget, let started = node.record.startedWith, started != target { return true }
+        if let engine = observed.engineTarget, (node.record.engineVersion ?? observed.cluster.enginePatchVersion) != engine { return true }
+        return false
     }
 
-    /// One step of a rolling restart, taken only on a ready cluster (the previous step done):
-    /// replicas first, one at a time; then each stale primary hands its shard to a synced replica
-    /// (a lossless failover) and is restarted as a replica; a primary without a replica is
-    /// restarted in place.
+    /// Pending work (a rolling restart) runs in the cluster's weekly maintenance window, or at
+    /// once after BatchUpdateCluster asked for it.
+    static func mayApplyUpdates(_ observed: ObservedCluster) -> Bool {
+        observed.cluster.updatesRequestedAt != nil
+            || Windows.contains(maintenanceWindow: observed.cluster.maintenanceWindow, weekMinute: Windows.weekMinute(ofMilliseconds: observed.now))
+    }
+
+    /// One step of a rolling restart, taken only on a ready cluster (the previous step done)
+    /// when updates may be applied: replicas first, one at a time; then each stale primary
+    /// hands its shard to a synced replica (a lossless failover) and is restarted as a replica;
+    /// a primary without a replica is restarted in place. Once nothing is stale, a request for
+    /// the updates (or a new engine patch now run everywhere) is recorded as done.
     static func rollingRestartStep(_ observed: ObservedCluster) -> ReconcileAction? {
         guard observed.cluster.status == .available, observed.operations.isEmpty else { return nil }
+        let stale = observed.nodes.filter { needsRestart($0, observed) }
+        if stale.isEmpty {
+            var patched = false
+            if let engine = observed.engineTarget, engine != observed.cluster.enginePatchVersion { patched = true }
+            return observed.cluster.updatesRequestedAt != nil || patched ? .finishServiceUpdates : nil
+        }
+        guard mayApplyUpdates(observed) else { return nil }
         let primaries = Set(observed.shards.map(\.primaryNode))
-        if let replica = observed.nodes.first(where: { !primaries.contains($0.record.name) && needsRestart($0, observed) }) {
+        if let replica = stale.first(where: { !primaries.contains($0.record.name) }) {
             return .restartNode(replica.record.name)
         }
         for shard in observed.shards {
@@ -333,9 +355,21 @@ public enum ClusterPlanner {
                 OperationRecord(
                     clusterName: observed.cluster.name, shardIndex: shard.shardIndex, kind: .failover, fromNode: primary.record.name,
                     toNode: replica.record.name, phase: "promoting",
-                    reason: "rolling restart: reboot-only parameters of group \(observed.cluster.parameterGroupName) changed", startedAt: observed.now))
+                    reason: "rolling restart: \(restartReason(primary, observed))", startedAt: observed.now))
         }
         return nil
+    }
+
+    /// Why a node is restarted, in words.
+    static func restartReason(_ node: ObservedNode, _ observed: ObservedCluster) -> String {
+        var reasons: [String] = []
+        if let target = observed.rebootTarget, let started = node.record.startedWith, started != target {
+            reasons.append("reboot-only parameters of group \(observed.cluster.parameterGroupName) changed")
+        }
+        if let engine = observed.engineTarget, (node.record.engineVersion ?? observed.cluster.enginePatchVersion) != engine {
+            reasons.append("engine \(node.record.engineVersion ?? observed.cluster.enginePatchVersion) → \(engine)")
+        }
+        return reasons.joined(separator: "; ")
     }
 
     // MARK: Failover

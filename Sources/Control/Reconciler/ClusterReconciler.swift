@@ -83,6 +83,7 @@ public struct ClusterReconciler: Sendable {
         }
         observed.parametersTarget = parameters.marker
         observed.rebootTarget = parameters.rebootValues
+        observed.engineTarget = configuration.engineVersion.patchVersion
         observed.aclTarget = acl.marker
         observed.shards = try store.shards(ofCluster: name)
         observed.operations = try store.operations(ofCluster: name)
@@ -195,6 +196,7 @@ public struct ClusterReconciler: Sendable {
         case .finishUpdate: return "finish the update"
         case .applyMaxmemory: return "set maxmemory (CONFIG SET) on every node"
         case .restartNode(let name): return "restart node \(name) (rolling restart)"
+        case .finishServiceUpdates: return "record the service updates applied"
         case .moveSlots(let from, let to, let slots): return "move slots \(SlotRange.listDescription(slots)) from \(from) to \(to)"
         case .stabilizeSlots(let name, let slots): return "CLUSTER SETSLOT STABLE \(SlotRange.listDescription(slots)) on \(name)"
         case .retireShard(let index): return "retire drained shard \(ClusterTopology.shardName(index))"
@@ -289,7 +291,8 @@ public struct ClusterReconciler: Sendable {
             try seedIfRestoring(name, context)
             let pid = try await dataPlane.startNode(try context.spec(name))
             let started = context.settings.parameters.rebootValues
-            try store.write { transaction in try transaction.setPID(ofNode: name, to: pid, startedWith: started) }
+            let engine = configuration.engineVersion.patchVersion
+            try store.write { transaction in try transaction.setPID(ofNode: name, to: pid, startedWith: started, engineVersion: engine) }
         case .stopNode:
             // Stops are gathered so a deletion stops all nodes at once.
             break
@@ -399,13 +402,25 @@ public struct ClusterReconciler: Sendable {
             }
         case .restartNode(let name):
             let spec = try context.spec(name)
+            var what: [String] = []
+            if let node = context.observed.node(name) {
+                if let started = node.record.startedWith, started != context.settings.parameters.rebootValues {
+                    what.append("the reboot-only parameters of group \(cluster.parameterGroupName)")
+                }
+                let running: String = node.record.engineVersion ?? cluster.enginePatchVersion
+                if running != configuration.engineVersion.patchVersion {
+                    what.append("engine \(configuration.engineVersion.patchVersion) (was \(running))")
+                }
+            }
+            let applied: String = what.isEmpty ? "its configuration" : what.joined(separator: " and ")
             let clock = ContinuousClock()
             let stopped = clock.now
             await dataPlane.stopNode(spec)
             let pid = try await dataPlane.startNode(spec)
             let started = context.settings.parameters.rebootValues
+            let engine = configuration.engineVersion.patchVersion
             try store.write { transaction in
-                try transaction.setPID(ofNode: name, to: pid, startedWith: started)
+                try transaction.setPID(ofNode: name, to: pid, startedWith: started, engineVersion: engine)
                 let primary = context.observed.shards.contains { $0.primaryNode == name }
                 let elapsed = clock.now - stopped
                 let note = primary
@@ -414,7 +429,23 @@ public struct ClusterReconciler: Sendable {
                 try transaction.record(
                     EventRecord(
                         sourceName: cluster.name, sourceType: "node",
-                        message: "Node \(name) restarted to apply the reboot-only parameters of group \(cluster.parameterGroupName)\(note)", createdAt: nowMilliseconds()))
+                        message: "Node \(name) restarted to apply \(applied)\(note)", createdAt: nowMilliseconds()))
+            }
+        case .finishServiceUpdates:
+            let target = configuration.engineVersion.patchVersion
+            try store.write { transaction in
+                guard var current = try transaction.cluster(named: cluster.name) else { return }
+                let nodes = try transaction.nodes(ofCluster: cluster.name)
+                var message = "Service updates applied: every node runs the parameter group's values"
+                let patch = current.enginePatchVersion
+                let everywhere = nodes.allSatisfy { node in (node.engineVersion ?? patch) == target }
+                if everywhere && patch != target {
+                    message += " and engine \(target) (was \(patch))"
+                    current.enginePatchVersion = target
+                }
+                current.updatesRequestedAt = nil
+                try transaction.update(current)
+                try transaction.record(EventRecord(sourceName: cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
             }
         case .moveSlots(let from, let to, let ranges):
             try await moveSlots(from: from, to: to, ranges, context)

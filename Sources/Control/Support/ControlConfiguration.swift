@@ -10,6 +10,9 @@ public struct ControlConfiguration: Sendable {
     public var engineVersion: EngineVersion
     /// How long `?wait=true` blocks before answering with the current state.
     public var waitTimeout: Duration
+    /// When the engine binary was built or installed (its modification time, milliseconds since
+    /// 1970): the release date of the service update that brings it to older clusters.
+    public var engineReleasedAt: Int64 = 0
 
     public init(
         region: String = "us-east-1", accountID: String = "000000000000", nodePorts: ClosedRange<Int> = 7000...7999,

@@ -59,6 +59,31 @@ public enum Windows {
         return (minuteOfDay - start + 1440) % 1440 < length
     }
 
+    /// The minute of the week (0 = Sunday 00:00 UTC) of a time in milliseconds since 1970
+    /// (a Thursday).
+    public static func weekMinute(ofMilliseconds time: Int64) -> Int {
+        let minutes = Int(time / 60_000)
+        return ((minutes / 1440 + 4) % 7) * 1440 + minutes % 1440
+    }
+
+    /// Whether `weekMinute` falls inside a valid weekly window (which may wrap the week).
+    public static func contains(maintenanceWindow: String, weekMinute minute: Int) -> Bool {
+        let halves = maintenanceWindow.split(separator: "-")
+        guard halves.count == 2, let start = weekMinute(halves[0]), let end = weekMinute(halves[1]) else { return false }
+        let week = 7 * 1440
+        return (minute - start + week) % week < (end - start + week) % week
+    }
+
+    /// When the weekly window next opens at or after `time` (milliseconds since 1970); nil for
+    /// a window that does not parse.
+    public static func nextStart(ofMaintenanceWindow window: String, after time: Int64) -> Int64? {
+        guard let text = window.split(separator: "-").first, let start = weekMinute(text) else { return nil }
+        let week = 7 * 1440
+        let now = weekMinute(ofMilliseconds: time)
+        let wait = (start - now + week) % week
+        return (time / 60_000 + Int64(wait)) * 60_000
+    }
+
     static func dayMinute(_ text: Substring) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, (parts[0] + parts[1]).allSatisfy(\.isASCIIDigit),

@@ -50,6 +50,7 @@ extension MemoryDBError.Code {
         .snapshotQuotaExceeded: badRequest,
         .invalidKMSKey: badRequest,
         .noOperation: badRequest,
+        .serviceUpdateNotFound: notFound,
         .insufficientClusterCapacity: WireStatus(rest: 503, aws: 400),
         .apiCallRateExceeded: WireStatus(rest: 429, aws: 400),
         .invalidCredentials: WireStatus(rest: 401, aws: 403),

@@ -42,6 +42,7 @@ public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible
         public static let invalidKMSKey = Code(rawValue: "InvalidKMSKeyFault")
         public static let noOperation = Code(rawValue: "NoOperationFault")
         public static let shardNotFound = Code(rawValue: "ShardNotFoundFault")
+        public static let serviceUpdateNotFound = Code(rawValue: "ServiceUpdateNotFoundFault")
         public static let testFailoverNotAvailable = Code(rawValue: "TestFailoverNotAvailableFault")
         public static let invalidCredentials = Code(rawValue: "InvalidCredentialsException")
         public static let apiCallRateExceeded = Code(rawValue: "APICallRateForCustomerExceededFault")
