@@ -68,6 +68,7 @@ class Traffic(threading.Thread):
     def stop(self):
         self.halt.set()
         self.join(timeout=30)
+        self.client.close()
 
 
 def memoryplane_run(server, run, keys):

@@ -126,10 +126,14 @@ class Server:
 
     @property
     def credentials(self):
-        parser = configparser.ConfigParser()
-        parser.read(os.path.join(self.data_dir, "credentials"))
-        section = parser["memoryplane"]
-        return section["aws_access_key_id"], section["aws_secret_access_key"]
+        # Read once: the file does not change while the server runs.
+        if getattr(self, "_credentials", None) is None:
+            parser = configparser.ConfigParser()
+            with open(os.path.join(self.data_dir, "credentials"), encoding="utf-8") as file:
+                parser.read_file(file)
+            section = parser["memoryplane"]
+            self._credentials = (section["aws_access_key_id"], section["aws_secret_access_key"])
+        return self._credentials
 
     @property
     def auth(self):
