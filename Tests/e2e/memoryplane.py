@@ -74,8 +74,10 @@ def far_maintenance_window():
     """A weekly maintenance window three days from now: pending updates wait for an explicit
     BatchUpdateCluster whatever the day the test runs."""
     import datetime
-    day = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).strftime("%a").lower()
-    return f"{day}:10:00-{day}:11:00"
+    # Twelve hours of the day away from now too: clear of a daily snapshot window set near now.
+    start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3, hours=12)).replace(minute=0)
+    end = start + datetime.timedelta(hours=1)
+    return f"{start:%a}:{start:%H}:00-{end:%a}:{end:%H}:00".lower()
 
 
 class Server:

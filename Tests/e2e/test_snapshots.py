@@ -10,6 +10,7 @@ import time
 import requests
 
 from awsdoor import aws_cli, check_output, client, raw_call
+from memoryplane import far_maintenance_window
 from resp import AcknowledgedWriter, ClusterClient, Connection, ReplyError, dump_all, fill, unix_connection
 
 
@@ -166,10 +167,9 @@ def test_automatic_snapshots_are_taken_in_their_window(server):
     now = datetime.datetime.now(datetime.timezone.utc)
     start = now - datetime.timedelta(minutes=5)
     end = start + datetime.timedelta(minutes=65)
-    maintenance = (now + datetime.timedelta(days=3)).strftime("%a").lower()
     created = server.request("POST", "/v1/clusters?wait=true", json={
         "name": "daily", "nodeType": "db.t4g.small", "numShards": 1, "numReplicasPerShard": 0, "aclName": "open-access", "tlsEnabled": False,
-        "snapshotRetentionLimit": 1, "snapshotWindow": f"{start:%H:%M}-{end:%H:%M}", "maintenanceWindow": f"{maintenance}:10:00-{maintenance}:11:00"})
+        "snapshotRetentionLimit": 1, "snapshotWindow": f"{start:%H:%M}-{end:%H:%M}", "maintenanceWindow": far_maintenance_window()})
     assert created.status_code == 201, created.text
     assert created.json()["snapshotRetentionLimit"] == 1
     deadline = time.time() + 40
