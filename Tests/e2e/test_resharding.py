@@ -235,3 +235,34 @@ def test_shard_configuration_through_boto3(server):
             raise AssertionError(f"{count} accepted")
         except mdb.exceptions.ClientError as error:
             assert error.response["Error"]["Code"] == fault, error.response
+
+
+def test_a_source_node_killed_mid_move_is_restarted_and_the_move_finished(make_server):
+    import signal as signals
+    server = make_server(ports=100).start()
+    created = server.create_cluster("nodekill", shards=1, replicas=0, wait=True)
+    port = created.json()["clusterEndpoint"]["port"]
+    source = created.json()["shards"][0]["nodes"][0]
+    from resp import fill
+    fill("127.0.0.1", port, 60000)
+    grown = server.request("PATCH", "/v1/clusters/nodekill", json={"numShards": 2})
+    assert grown.status_code == 200, grown.text
+    target = next(n for s in grown.json()["shards"] if s["name"] == "0002" for n in s["nodes"])["endpoint"]["port"]
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if "-<-" in redis_plain(target, "CLUSTER", "NODES"):
+            break
+        time.sleep(0.005)
+    else:
+        raise AssertionError("no slot import was seen")
+    directory = os.path.join(server.data_dir, "nodes", source["name"])
+    pid = next(p for p, (comm, cwd) in processes_in(directory).items() if comm == "redis-server" and cwd == directory)
+    os.kill(pid, signals.SIGKILL)
+    view = settled(server, "nodekill", 2, 1, timeout=120)
+    assert slot_counts(view) == [8192, 8192]
+    check = subprocess.run(["redis-cli", "--cluster", "check", f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and "[OK] All 16384 slots covered." in check.stdout and "[WARNING]" not in check.stdout, check.stdout
+    total = sum(int(redis_plain(n["endpoint"]["port"], "DBSIZE")) for s in view["shards"] for n in s["nodes"])
+    assert total == 60000
+    events = [e["message"] for e in server.request("GET", "/v1/events?sourceName=nodekill&maxResults=100").json()["events"]]
+    assert any("is down; restarting it" in m for m in events), events
