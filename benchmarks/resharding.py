@@ -213,14 +213,14 @@ def main():
             elapsed, traffic = baseline_run(True, options.keys)
             durable.append(elapsed)
             print(f"redis-cli reshard (AOF always) run {run}: {elapsed:.2f} s; client: {traffic.operations} ops, {len(traffic.errors)} errors {traffic.errors[:3]}")
-    finally:
-        server.cleanup()
         rolls = []
         for run in range(options.runs):
             rolls.append(rolling_restart_run(server, run))
             elapsed, longest, outages, missing, acknowledged, failover, failover_missing = rolls[-1]
             print(f"rolling restart 3×1 run {run}: {elapsed:.2f} s; longest write outage {longest * 1000:.0f} ms over {outages} outage(s); "
                   f"{missing} of {acknowledged} acknowledged writes missing; one FailoverShard: {failover * 1000:.0f} ms, {failover_missing} missing")
+    finally:
+        server.cleanup()
     ours_m, moves_m = statistics.median(ours), statistics.median(moves)
     plain_m, durable_m = statistics.median(plain), statistics.median(durable)
     print(f"\nresharding 1 → 2 shards, {options.keys} keys, median of {options.runs}:")

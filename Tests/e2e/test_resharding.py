@@ -5,16 +5,17 @@ error, `redis-cli --cluster check` passes with the slots spread evenly, and noth
 removed nodes. A `kill -9` of `serve` in the middle of a slot migration is followed by a restart
 that finishes it."""
 import os
+import signal as signals
 import subprocess
 import threading
 import time
 
-import redis
 import requests
 from redis.cluster import ClusterNode, RedisCluster
 
 from awsdoor import client
 from memoryplane import processes_in
+from resp import fill
 
 
 class RecordingClient(threading.Thread):
@@ -185,26 +186,29 @@ def test_a_tls_cluster_changes_shape_under_a_redis_py_client(make_server, tmp_pa
     assert any(" drained" in m for m in events)
 
 
-def test_a_killed_control_plane_finishes_a_slot_migration(make_server, tmp_path):
-    server = make_server(ports=100)
-    server.start()
-    created = server.create_cluster("resume", shards=1, replicas=0, wait=True)
+def grow_to_two_while_importing(server, name, keys=60000):
+    """A 1×0 cluster filled with `keys` keys, asked for 2 shards; returns once the new shard's
+    primary imports its first slots (a move is under way): the view, the endpoint port and the
+    new primary's port."""
+    created = server.create_cluster(name, shards=1, replicas=0, wait=True)
+    assert created.status_code == 201, created.text
     port = created.json()["clusterEndpoint"]["port"]
-    primary = created.json()["shards"][0]["nodes"][0]["endpoint"]["port"]
-    from resp import fill
-    fill("127.0.0.1", port, 60000)
-    grown = server.request("PATCH", "/v1/clusters/resume", json={"numShards": 2})
+    fill("127.0.0.1", port, keys)
+    grown = server.request("PATCH", f"/v1/clusters/{name}", json={"numShards": 2})
     assert grown.status_code == 200, grown.text
-    # Kill serve once the new shard's primary imports its first slots.
     target = next(n for s in grown.json()["shards"] if s["name"] == "0002" for n in s["nodes"])["endpoint"]["port"]
     deadline = time.time() + 60
     while time.time() < deadline:
-        nodes = subprocess.run(["redis-cli", "-p", str(target), "CLUSTER", "NODES"], capture_output=True, text=True, timeout=5).stdout
-        if "-<-" in nodes:
-            break
+        if "-<-" in redis_plain(target, "CLUSTER", "NODES"):
+            return created.json(), port, target
         time.sleep(0.005)
-    else:
-        raise AssertionError("no slot import was seen")
+    raise AssertionError("no slot import was seen")
+
+
+def test_a_killed_control_plane_finishes_a_slot_migration(make_server, tmp_path):
+    server = make_server(ports=100)
+    server.start()
+    _, port, target = grow_to_two_while_importing(server, "resume")
     server.kill()
     mid = subprocess.run(["redis-cli", "-p", str(target), "CLUSTER", "NODES"], capture_output=True, text=True, timeout=5).stdout
     server.start()
@@ -238,23 +242,9 @@ def test_shard_configuration_through_boto3(server):
 
 
 def test_a_source_node_killed_mid_move_is_restarted_and_the_move_finished(make_server):
-    import signal as signals
     server = make_server(ports=100).start()
-    created = server.create_cluster("nodekill", shards=1, replicas=0, wait=True)
-    port = created.json()["clusterEndpoint"]["port"]
-    source = created.json()["shards"][0]["nodes"][0]
-    from resp import fill
-    fill("127.0.0.1", port, 60000)
-    grown = server.request("PATCH", "/v1/clusters/nodekill", json={"numShards": 2})
-    assert grown.status_code == 200, grown.text
-    target = next(n for s in grown.json()["shards"] if s["name"] == "0002" for n in s["nodes"])["endpoint"]["port"]
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if "-<-" in redis_plain(target, "CLUSTER", "NODES"):
-            break
-        time.sleep(0.005)
-    else:
-        raise AssertionError("no slot import was seen")
+    created, port, _ = grow_to_two_while_importing(server, "nodekill")
+    source = created["shards"][0]["nodes"][0]
     directory = os.path.join(server.data_dir, "nodes", source["name"])
     pid = next(p for p, (comm, cwd) in processes_in(directory).items() if comm == "redis-server" and cwd == directory)
     os.kill(pid, signals.SIGKILL)
