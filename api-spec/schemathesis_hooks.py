@@ -35,6 +35,11 @@ UNEXPRESSIBLE_RULES = {
     "already runs node type": "NoOperationFault: the cluster already has that node type (state, not shape)",
     "so its data would not fit": "a smaller node type must hold what each shard holds now (state, not shape)",
     "replica(s) per shard.": "NoOperationFault: the cluster already has that many replicas (state, not shape)",
+    "shard(s).": "NoOperationFault: the cluster already has that many shards (state, not shape)",
+    "already has every value given": "NoOperationFault: an update in which nothing differs (state, not shape)",
+    "in two updates": "the shard count and the replica count change in separate updates (a rule across two members)",
+    "still has": "a resharding's drained shards are not yet removed (state, not shape)",
+    "no pending service update": "BatchUpdateCluster: the cluster has nothing to apply (state, not shape)",
     "would take every node of shard": "a drill must leave each shard a node (state, not shape)",
 }
 
