@@ -162,4 +162,13 @@ final class RecordingTrigger: ReconcileTrigger {
         try store.write { try $0.setPID(ofNode: "demo-0001-001", to: 42, startedWith: "activerehashing=no") }
         #expect(try service.describeCluster("demo").parameterGroupStatus == "pending-reboot")
     }
+
+    @Test func anUpdateWhoseStepsKeepFailingCanBeDeleted() throws {
+        _ = try service.createCluster(request(shards: 1, replicas: 0))
+        try store.write { try $0.setStatus(ofCluster: "demo", to: .available) }
+        _ = try service.updateCluster("demo", { var request = UpdateClusterRequest(); request.numShards = 2; return request }())
+        expectFault(.invalidClusterState) { try service.deleteCluster("demo") }
+        try store.write { try $0.setLastError(ofCluster: "demo", to: "Step 'move slots' failed 10 times in a row") }
+        #expect(try service.deleteCluster("demo").status == .deleting)
+    }
 }

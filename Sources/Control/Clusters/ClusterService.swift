@@ -436,8 +436,10 @@ public struct ClusterService: Sendable {
             guard var cluster = try transaction.cluster(named: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
             }
-            // A creation whose steps keep failing (its last error says why) can be given up.
-            if !(cluster.status == .creating && cluster.lastError != nil) || finalSnapshot != nil {
+            // A creation or an update whose steps keep failing (its last error says why) can be
+            // given up: deleting stops every node, whatever shape the cluster was in.
+            let stuck = (cluster.status == .creating || cluster.status == .updating) && cluster.lastError != nil
+            if !stuck || finalSnapshot != nil {
                 try Self.requireAvailable(cluster)
             }
             let now = nowMilliseconds()
