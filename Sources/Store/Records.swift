@@ -320,6 +320,19 @@ public struct TagRecord: Sendable, Codable, Equatable, FetchableRecord, Persista
     }
 }
 
+extension NodeRecord {
+    /// Whether its process started with other reboot-only values than `target`: a rolling
+    /// restart is due. One started before the values were recorded counts as current.
+    public func startedWithOtherValues(than target: String) -> Bool {
+        guard let startedWith else { return false }
+        return startedWith != target
+    }
+
+    /// The engine version its process runs; one started before versions were recorded runs
+    /// its cluster's EnginePatchVersion.
+    public func runningEngine(clusterPatch: String) -> String { engineVersion ?? clusterPatch }
+}
+
 /// A custom parameter group.
 public struct ParameterGroupRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "parameter_groups"

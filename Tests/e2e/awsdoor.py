@@ -90,3 +90,13 @@ def check_output(operation, body):
 def check_error(body, fault):
     assert body["__type"] == fault, body
     assert body["message"], body
+
+
+def expect_fault(mdb, fault, call, **params):
+    """Requires the boto3 call to be refused with `fault`."""
+    try:
+        call(**params)
+    except mdb.exceptions.ClientError as error:
+        assert error.response["Error"]["Code"] == fault, error.response
+        return
+    raise AssertionError(f"{params} accepted; expected {fault}")

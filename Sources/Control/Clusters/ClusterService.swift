@@ -499,7 +499,7 @@ public struct ClusterService: Sendable {
         view.parameterGroupStatus = applied.isEmpty || marker == applied ? "in-sync" : "applying"
         // Reboot-only values some node has not started with yet: the rolling restart is due.
         if view.parameterGroupStatus == "in-sync", let target = try? parameterGroups.target(forGroup: details.cluster.parameterGroupName),
-            details.nodes.contains(where: { node in node.startedWith.map { $0 != target.rebootValues } ?? false })
+            details.nodes.contains(where: { node in node.startedWithOtherValues(than: target.rebootValues) })
         {
             view.parameterGroupStatus = "pending-reboot"
         }

@@ -317,9 +317,17 @@ public enum ClusterPlanner {
     /// Whether a node runs with other reboot-only values than its group now has, or from
     /// another engine binary than the configured one.
     static func needsRestart(_ node: ObservedNode, _ observed: ObservedCluster) -> Bool {
-        if let target = observed.rebootTarget, let started = node.record.startedWith, started != target { return true }
-        if let engine = observed.engineTarget, (node.record.engineVersion ?? observed.cluster.enginePatchVersion) != engine { return true }
-        return false
+        parametersStale(node, observed) || engineStale(node, observed)
+    }
+
+    static func parametersStale(_ node: ObservedNode, _ observed: ObservedCluster) -> Bool {
+        guard let target = observed.rebootTarget else { return false }
+        return node.record.startedWithOtherValues(than: target)
+    }
+
+    static func engineStale(_ node: ObservedNode, _ observed: ObservedCluster) -> Bool {
+        guard let engine = observed.engineTarget else { return false }
+        return node.record.runningEngine(clusterPatch: observed.cluster.enginePatchVersion) != engine
     }
 
     /// Pending work (a rolling restart) runs in the cluster's weekly maintenance window, or at
@@ -363,11 +371,11 @@ public enum ClusterPlanner {
     /// Why a node is restarted, in words.
     static func restartReason(_ node: ObservedNode, _ observed: ObservedCluster) -> String {
         var reasons: [String] = []
-        if let target = observed.rebootTarget, let started = node.record.startedWith, started != target {
+        if parametersStale(node, observed) {
             reasons.append("reboot-only parameters of group \(observed.cluster.parameterGroupName) changed")
         }
-        if let engine = observed.engineTarget, (node.record.engineVersion ?? observed.cluster.enginePatchVersion) != engine {
-            reasons.append("engine \(node.record.engineVersion ?? observed.cluster.enginePatchVersion) → \(engine)")
+        if engineStale(node, observed), let engine = observed.engineTarget {
+            reasons.append("engine \(node.record.runningEngine(clusterPatch: observed.cluster.enginePatchVersion)) → \(engine)")
         }
         return reasons.joined(separator: "; ")
     }

@@ -404,10 +404,10 @@ public struct ClusterReconciler: Sendable {
             let spec = try context.spec(name)
             var what: [String] = []
             if let node = context.observed.node(name) {
-                if let started = node.record.startedWith, started != context.settings.parameters.rebootValues {
+                if node.record.startedWithOtherValues(than: context.settings.parameters.rebootValues) {
                     what.append("the reboot-only parameters of group \(cluster.parameterGroupName)")
                 }
-                let running: String = node.record.engineVersion ?? cluster.enginePatchVersion
+                let running = node.record.runningEngine(clusterPatch: cluster.enginePatchVersion)
                 if running != configuration.engineVersion.patchVersion {
                     what.append("engine \(configuration.engineVersion.patchVersion) (was \(running))")
                 }
@@ -438,7 +438,7 @@ public struct ClusterReconciler: Sendable {
                 let nodes = try transaction.nodes(ofCluster: cluster.name)
                 var message = "Service updates applied: every node runs the parameter group's values"
                 let patch = current.enginePatchVersion
-                let everywhere = nodes.allSatisfy { node in (node.engineVersion ?? patch) == target }
+                let everywhere = nodes.allSatisfy { node in node.runningEngine(clusterPatch: patch) == target }
                 if everywhere && patch != target {
                     message += " and engine \(target) (was \(patch))"
                     current.enginePatchVersion = target

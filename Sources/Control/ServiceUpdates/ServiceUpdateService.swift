@@ -69,7 +69,7 @@ public struct ServiceUpdateService: Sendable {
         let next = Windows.nextStart(ofMaintenanceWindow: cluster.maintenanceWindow, after: now)
         var updates: [ServiceUpdateView] = []
         let engine = configuration.engineVersion.patchVersion
-        let running: [String] = nodes.map { node in node.engineVersion ?? cluster.enginePatchVersion }
+        let running: [String] = nodes.map { node in node.runningEngine(clusterPatch: cluster.enginePatchVersion) }
         let onEngine = running.filter { $0 == engine }.count
         if onEngine < nodes.count {
             let older = Set(running).subtracting([engine]).sorted()
@@ -80,8 +80,7 @@ public struct ServiceUpdateService: Sendable {
                     status: status, type: "security-update", engine: "redis", nodesUpdated: "\(onEngine)/\(nodes.count)", autoUpdateStartDate: next))
         }
         let target = try parameterGroups.target(forGroup: cluster.parameterGroupName).rebootValues
-        var stale = 0
-        for node in nodes where node.startedWith != nil && node.startedWith != target { stale += 1 }
+        let stale = nodes.filter { node in node.startedWithOtherValues(than: target) }.count
         if stale > 0 {
             let group = try store.parameterGroup(named: cluster.parameterGroupName)
             let revision = group?.revision ?? 0

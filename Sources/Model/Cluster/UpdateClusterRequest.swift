@@ -46,13 +46,10 @@ public struct UpdateClusterRequest: Sendable {
         return fields
     }
 
-    /// The names of `refused`.
-    public var notYetChangeable: [String] { refused.map(\.field) }
-
     /// Whether anything at all was asked for.
     public var isEmpty: Bool {
         description == nil && parameterGroupName == nil && aclName == nil && securityGroupIds == nil && maintenanceWindow == nil
             && snapshotWindow == nil && snapshotRetentionLimit == nil && numReplicasPerShard == nil && numShards == nil && nodeType == nil
-            && notYetChangeable.isEmpty
+            && refused.isEmpty
     }
 }
