@@ -46,6 +46,23 @@ import Testing
         #expect(plan.actions.contains(.startNode("demo-0001-001")))
     }
 
+    /// The restarted node answers `-LOADING` while it reads its AOF: the endpoint must stop handing
+    /// clients to it before it listens again, so routing precedes the restart.
+    @Test func theEndpointStopsRoutingToACrashedPrimaryBeforeItIsRestarted() {
+        var observed = healthy()
+        observed.endpointRunning = true
+        observed.endpointBackends = [EndpointBackend(port: 7001, role: .primary), EndpointBackend(port: 7002, role: .replica)]
+        observed.nodes[0].pid = nil
+        observed.nodes[0].report = nil
+        observed.nodes[0].liveness = .unreachable
+        let plan = ClusterPlanner.plan(observed)
+        #expect(plan.endpointBackends.last == EndpointBackend(port: 7001, role: .replica))
+        let route = plan.actions.firstIndex(of: .routeEndpoint)
+        let start = plan.actions.firstIndex(of: .startNode("demo-0001-001"))
+        #expect(route != nil && start != nil)
+        if let route, let start { #expect(route < start) }
+    }
+
     @Test func aCrashedReplicaIsOnlyRestarted() {
         var observed = healthy()
         observed.nodes[1].pid = nil

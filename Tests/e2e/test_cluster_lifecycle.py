@@ -68,7 +68,8 @@ def test_two_by_one_cluster_lifecycle(server):
     os.kill(old_pid, signal.SIGKILL)
     started = time.time()
     # The endpoint keeps answering while a node is down: it skips the dead one.
-    assert all(redis_cli("-p", str(endpoint), "PING")[1] == "PONG" for _ in range(8))
+    replies = [redis_cli("-p", str(endpoint), "PING") for _ in range(8)]
+    assert all(reply[1] == "PONG" for reply in replies), replies
     own_keys = [k for k in keys if redis_cli("-p", str(nodes[2]["endpoint"]["port"]), "CLUSTER", "KEYSLOT", k)[1].isdigit()
                 and int(redis_cli("-p", str(nodes[2]["endpoint"]["port"]), "CLUSTER", "KEYSLOT", k)[1]) <= 8191]
     assert own_keys

@@ -183,14 +183,17 @@ public enum ClusterPlanner {
             plan.actions.append(node.pid != nil ? .killNode(node.record.name) : .retireNode(node.record.name))
         }
         plan.endpointBackends = endpointBackends(observed)
-        // Failover steps come first: a lost zone's primary is killed by `beginFailover`, which
+        // Routing comes before any process is started: a node being restarted must already be
+        // listed last when it begins to listen, or the endpoint could hand a client to it while it
+        // still answers `-LOADING`.
+        if observed.endpointRunning, let current = observed.endpointBackends, current != plan.endpointBackends {
+            plan.actions.append(.routeEndpoint)
+        }
+        // Failover steps come next: a lost zone's primary is killed by `beginFailover`, which
         // reads its last offset before the generic kill of held nodes would.
         planFailovers(observed, into: &plan)
         planProcesses(observed, into: &plan)
         updateNodeRecords(observed, into: &plan)
-        if observed.endpointRunning, let current = observed.endpointBackends, current != plan.endpointBackends {
-            plan.actions.append(.routeEndpoint)
-        }
         // Cluster-level steps need every node answering; until then, only processes are tended.
         let reports = observed.nodes.compactMap(\.report)
         guard reports.count == observed.nodes.count, observed.operations.isEmpty else {
