@@ -18,10 +18,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         /// Pure domain: resources, validation, slot math, catalogs, the error type.
         .target(name: "Model"),
+        /// Stack documents (YAML or JSON) read into the model, every problem with its line and column.
+        .target(
+            name: "StackFormat",
+            dependencies: ["Model", .product(name: "Yams", package: "Yams")]
+        ),
         /// The schema as numbered SQL files, compiled into the binary.
         .target(
             name: "Migrations",
@@ -39,6 +45,7 @@ let package = Package(
                 .embedInCode("0010_node_memory.sql"),
                 .embedInCode("0011_node_config.sql"),
                 .embedInCode("0012_service_updates.sql"),
+                .embedInCode("0013_stacks.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.
@@ -78,7 +85,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "Model", "Control",
+                "Model", "Control", "StackFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,7 +98,8 @@ let package = Package(
         .executableTarget(
             name: "memoryplane",
             dependencies: [
-                "API", "Control", "Store", "Engine", "Model",
+                "API", "Control", "Store", "Engine", "Model", "StackFormat",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -103,6 +111,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "StackFormatTests", dependencies: ["StackFormat", "Model"]),
         .testTarget(
             name: "EngineTests",
             dependencies: [

@@ -26,7 +26,7 @@ extension APIServices {
             clusters: controlPlane.clusters, events: controlPlane.events, tags: controlPlane.tags, catalog: controlPlane.catalog,
             parameterGroups: controlPlane.parameterGroups, subnetGroups: controlPlane.subnetGroups,
             accessControl: controlPlane.accessControl, drills: controlPlane.drills, snapshots: controlPlane.snapshots,
-            serviceUpdates: controlPlane.serviceUpdates, accessKey: accessKey, region: controlPlane.configuration.region,
+            serviceUpdates: controlPlane.serviceUpdates, stacks: controlPlane.stacks, accessKey: accessKey, region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)
     }
 }

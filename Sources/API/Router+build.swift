@@ -14,6 +14,7 @@ public struct APIServices: Sendable {
     public var drills: DrillService
     public var snapshots: SnapshotService
     public var serviceUpdates: ServiceUpdateService
+    public var stacks: StackService
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// The region signatures must be scoped to (the server's `--region`).
@@ -26,12 +27,13 @@ public struct APIServices: Sendable {
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
         parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService, drills: DrillService, snapshots: SnapshotService,
-        serviceUpdates: ServiceUpdateService, accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
+        serviceUpdates: ServiceUpdateService, stacks: StackService, accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
         self.accessControl = accessControl
         self.drills = drills
         self.snapshots = snapshots
         self.serviceUpdates = serviceUpdates
+        self.stacks = stacks
         self.parameterGroups = parameterGroups
         self.subnetGroups = subnetGroups
         self.caCertificate = caCertificate
@@ -75,6 +77,10 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     DrillController(service: services.drills).addRoutes(to: v1)
     SnapshotController(service: services.snapshots).addRoutes(to: v1)
     ServiceUpdateController(service: services.serviceUpdates).addRoutes(to: v1)
+    StackController(
+        service: services.stacks,
+        store: StackNames(parameterGroups: services.parameterGroups, subnetGroups: services.subnetGroups, accessControl: services.accessControl)
+    ).addRoutes(to: v1)
     routes.record(router.routes.map { ("\($0.path)", $0.method) })
     return router
 }

@@ -23,6 +23,7 @@ public struct ControlPlane: Sendable {
     public let drills: DrillService
     public let snapshots: SnapshotService
     public let serviceUpdates: ServiceUpdateService
+    public let stacks: StackService
     /// The background reconcile loops; nil without a data plane.
     public let reconciler: ReconcilerService?
     /// Takes snapshots and runs their schedule; nil without a data plane and snapshot storage.
@@ -59,6 +60,9 @@ public struct ControlPlane: Sendable {
         serviceUpdates = ServiceUpdateService(
             store: store, configuration: configuration, parameterGroups: parameterGroups, clusters: clusters, trigger: signal, logger: logger)
         tags = TagService(store: store, configuration: configuration)
+        stacks = StackService(
+            store: store, configuration: configuration, clusters: clusters, parameterGroups: parameterGroups, subnetGroups: subnetGroups,
+            accessControl: accessControl, tags: tags, logger: logger)
         catalog = CatalogService(store: store, configuration: configuration)
         if let dataPlane {
             let cycle = ClusterReconciler(

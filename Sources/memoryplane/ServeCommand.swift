@@ -217,6 +217,7 @@ struct ServeCommand: AsyncParsableCommand {
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
             supervisionInterval: .seconds(supervisionInterval),
             snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }), logger: logger)
+        try controlPlane.stacks.recoverInterruptedRuns()
         let limits = ConnectionLimits(
             maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
             headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout))

@@ -111,6 +111,16 @@ public struct AccessControlService: Sendable {
         return try view(record, acls: store.acls())
     }
 
+    /// An access string as it would be stored: parsed, then normalised the way the nodes print it.
+    public func normalised(accessString: String) async throws -> String {
+        try await normaliser.normalise(AccessString(parsing: accessString))
+    }
+
+    /// The stored form of a user's passwords (SHA-256 hex), after checking them as CreateUser does.
+    public static func storedPasswordHashes(type: String, passwords: [String]) throws -> [String] {
+        try passwordHashes(type: type, passwords: passwords)
+    }
+
     public func deleteUser(_ rawName: String) throws -> UserView {
         let name = rawName.lowercased()
         guard name != BuiltinResources.defaultUserName else { throw MemoryDBError.invalid("The default user can't be deleted.") }

@@ -33,6 +33,8 @@ extension MemoryDBError.Code {
         .snapshotNotFound: notFound,
         .shardNotFound: notFound,
         .drillNotFound: notFound,
+        .stackNotFound: notFound,
+        .stackBusy: conflict,
         .tagNotFound: notFound,
         .clusterAlreadyExists: conflict,
         .parameterGroupAlreadyExists: conflict,

@@ -48,6 +48,10 @@ public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible
         public static let apiCallRateExceeded = Code(rawValue: "APICallRateForCustomerExceededFault")
         /// Not a modelled fault (drills are MemoryPlane's own): a drill id that does not exist.
         public static let drillNotFound = Code(rawValue: "DrillNotFoundFault")
+        /// MemoryPlane's own: no stack by that name.
+        public static let stackNotFound = Code(rawValue: "StackNotFoundFault")
+        /// MemoryPlane's own: another apply or destroy of the stack is running.
+        public static let stackBusy = Code(rawValue: "StackBusyFault")
         /// Not a modelled fault: the catch-all for bugs, rendered as a 500.
         public static let internalFailure = Code(rawValue: "InternalFailure")
     }

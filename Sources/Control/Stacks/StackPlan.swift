@@ -1,0 +1,263 @@
+import Model
+
+/// What an apply would do to one resource.
+public enum StackAction: String, Sendable, Codable {
+    case create, update, replace, delete
+    /// In the document and as it says: nothing to do.
+    case unchanged
+}
+
+/// One field that differs, as the plan shows it. Secrets show as `(sensitive)`.
+public struct StackFieldChange: Sendable, Equatable, Codable {
+    public var field: String
+    /// Nil: not set (or the default).
+    public var from: String?
+    public var to: String?
+    /// The field cannot change in place: the resource is deleted and created again.
+    public var forcesReplacement: Bool
+
+    public init(field: String, from: String?, to: String?, forcesReplacement: Bool = false) {
+        self.field = field
+        self.from = from
+        self.to = to
+        self.forcesReplacement = forcesReplacement
+    }
+}
+
+/// A resource's change.
+public struct StackChange: Sendable, Equatable, Codable {
+    public var type: StackResourceType
+    public var name: String
+    public var action: StackAction
+    public var fields: [StackFieldChange]
+    /// Why a replacement: the create-only fields that differ.
+    public var reason: String?
+
+    public init(type: StackResourceType, name: String, action: StackAction, fields: [StackFieldChange] = [], reason: String? = nil) {
+        self.type = type
+        self.name = name
+        self.action = action
+        self.fields = fields
+        self.reason = reason
+    }
+
+    public var resource: StackResourceRef { StackResourceRef(type, name) }
+}
+
+/// Every resource's change, in the order an apply takes them: creations, updates and
+/// replacements in dependency order, then deletions in reverse.
+public struct StackPlan: Sendable, Equatable, Codable {
+    public struct Summary: Sendable, Equatable, Codable {
+        public var create = 0, update = 0, replace = 0, delete = 0, unchanged = 0
+    }
+
+    public var stack: String
+    public var changes: [StackChange]
+
+    public var summary: Summary {
+        var summary = Summary()
+        for change in changes {
+            switch change.action {
+            case .create: summary.create += 1
+            case .update: summary.update += 1
+            case .replace: summary.replace += 1
+            case .delete: summary.delete += 1
+            case .unchanged: summary.unchanged += 1
+            }
+        }
+        return summary
+    }
+
+    public var hasChanges: Bool { changes.contains { $0.action != .unchanged } }
+}
+
+/// What exists now, in the document's own terms so the two compare field by field.
+public struct LiveResources: Sendable, Equatable {
+    public var parameterGroups: [String: StackParameterGroup] = [:]
+    public var subnetGroups: [String: StackSubnetGroup] = [:]
+    /// Password hashes in `authenticationMode.passwordHashes`, never passwords.
+    public var users: [String: StackUser] = [:]
+    public var acls: [String: StackACL] = [:]
+    /// Every field filled in from the live cluster.
+    public var clusters: [String: StackCluster] = [:]
+
+    public init() {}
+
+    public func contains(_ resource: StackResourceRef) -> Bool {
+        switch resource.type {
+        case .parameterGroup: parameterGroups[resource.name] != nil
+        case .subnetGroup: subnetGroups[resource.name] != nil
+        case .user: users[resource.name] != nil
+        case .acl: acls[resource.name] != nil
+        case .cluster: clusters[resource.name] != nil
+        }
+    }
+}
+
+/// Compares a stack's document with what exists. Pure: no I/O.
+///
+/// The document given is the desired state with passwords already hashed and access strings
+/// normalised, so a password or an access string written differently but meaning the same
+/// thing is no change.
+public enum StackPlanner {
+    public static let sensitive = "(sensitive)"
+
+    /// - Parameter owners: which stack owns each owned resource.
+    public static func plan(_ desired: StackDocument, live: LiveResources, owners: [StackResourceRef: String]) throws(MemoryDBError) -> StackPlan {
+        var conflicts: [String] = []
+        var firstConflict: MemoryDBError.Code?
+        for resource in desired.resources where live.contains(resource) {
+            let owner = owners[resource]
+            guard owner != desired.stack else { continue }
+            conflicts.append(
+                owner.map { "\(resource) belongs to stack '\($0)'" }
+                    ?? "\(resource) already exists outside any stack (rename it in the document, or delete it first)")
+            if firstConflict == nil { firstConflict = alreadyExists(resource.type) }
+        }
+        if let firstConflict {
+            throw MemoryDBError(firstConflict, "Stack '\(desired.stack)' cannot own what it names: \(conflicts.joined(separator: "; ")).")
+        }
+        var changes: [StackChange] = []
+        for group in desired.parameterGroups {
+            changes.append(change(.parameterGroup, group.name, live.parameterGroups[group.name].map { diff(group, $0) }))
+        }
+        for group in desired.subnetGroups {
+            changes.append(change(.subnetGroup, group.name, live.subnetGroups[group.name].map { diff(group, $0) }))
+        }
+        for user in desired.users {
+            changes.append(change(.user, user.name, live.users[user.name].map { diff(user, $0) }))
+        }
+        for acl in desired.acls {
+            changes.append(change(.acl, acl.name, live.acls[acl.name].map { diff(acl, $0) }))
+        }
+        for cluster in desired.clusters {
+            changes.append(change(.cluster, cluster.name, live.clusters[cluster.name].map { diff(cluster, $0) }))
+        }
+        // Owned, no longer named, still there: deleted, dependents first.
+        let named = Set(desired.resources)
+        let removed = owners.filter { $0.value == desired.stack && !named.contains($0.key) && live.contains($0.key) }.keys
+        for resource in removed.sorted(by: { $0.type == $1.type ? $0.name < $1.name : $0.type > $1.type }) {
+            changes.append(StackChange(type: resource.type, name: resource.name, action: .delete))
+        }
+        return StackPlan(stack: desired.stack, changes: changes)
+    }
+
+    static func alreadyExists(_ type: StackResourceType) -> MemoryDBError.Code {
+        switch type {
+        case .parameterGroup: .parameterGroupAlreadyExists
+        case .subnetGroup: .subnetGroupAlreadyExists
+        case .user: .userAlreadyExists
+        case .acl: .aclAlreadyExists
+        case .cluster: .clusterAlreadyExists
+        }
+    }
+
+    /// Nil fields: the resource does not exist yet.
+    static func change(_ type: StackResourceType, _ name: String, _ fields: [StackFieldChange]?) -> StackChange {
+        guard let fields else { return StackChange(type: type, name: name, action: .create) }
+        guard !fields.isEmpty else { return StackChange(type: type, name: name, action: .unchanged) }
+        let createOnly = fields.filter(\.forcesReplacement).map(\.field)
+        guard createOnly.isEmpty else {
+            let list = createOnly.joined(separator: ", ")
+            return StackChange(
+                type: type, name: name, action: .replace, fields: fields,
+                reason: "\(list) cannot be changed in place (create-only); the \(type.rawValue) is deleted and created again")
+        }
+        return StackChange(type: type, name: name, action: .update, fields: fields)
+    }
+
+    // MARK: Field by field
+
+    /// Collects differences; a field the document leaves out (nil) with no default is not managed.
+    struct Differences {
+        var fields: [StackFieldChange] = []
+
+        mutating func compare<Value: Equatable>(
+            _ field: String, _ desired: Value?, _ live: Value?, default defaultValue: Value? = nil, createOnly: Bool = false,
+            show: (Value) -> String = { "\($0)" }
+        ) {
+            guard let wanted = desired ?? defaultValue, wanted != live else { return }
+            fields.append(StackFieldChange(field: field, from: live.map(show), to: show(wanted), forcesReplacement: createOnly))
+        }
+
+        mutating func compareTags(_ desired: [Tag]?, _ live: [Tag]?) {
+            guard let desired else { return }
+            let wanted = Set(desired), current = Set(live ?? [])
+            guard wanted != current else { return }
+            fields.append(StackFieldChange(field: "tags", from: StackPlanner.show(current), to: StackPlanner.show(wanted)))
+        }
+    }
+
+    static func show(_ tags: Set<Tag>) -> String {
+        "{" + tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
+    }
+
+    static func show(_ list: [String]) -> String { "[" + list.joined(separator: ", ") + "]" }
+
+    static func diff(_ desired: StackParameterGroup, _ live: StackParameterGroup) -> [StackFieldChange] {
+        var differences = Differences()
+        differences.compare("family", desired.family, live.family, createOnly: true)
+        differences.compare("description", desired.description, live.description, createOnly: true)
+        // A parameter the document leaves out goes back to its default.
+        for name in Set(desired.parameters.keys).union(live.parameters.keys).sorted() where desired.parameters[name] != live.parameters[name] {
+            differences.fields.append(
+                StackFieldChange(field: "parameters.\(name)", from: live.parameters[name] ?? "(default)", to: desired.parameters[name] ?? "(default)"))
+        }
+        differences.compareTags(desired.tags, live.tags)
+        return differences.fields
+    }
+
+    static func diff(_ desired: StackSubnetGroup, _ live: StackSubnetGroup) -> [StackFieldChange] {
+        var differences = Differences()
+        differences.compare("description", desired.description, live.description)
+        differences.compare("subnetIds", desired.subnetIds.sorted(), live.subnetIds.sorted(), show: show)
+        differences.compareTags(desired.tags, live.tags)
+        return differences.fields
+    }
+
+    static func diff(_ desired: StackUser, _ live: StackUser) -> [StackFieldChange] {
+        var differences = Differences()
+        differences.compare("accessString", desired.accessString, live.accessString)
+        let wanted = desired.authenticationMode, current = live.authenticationMode
+        differences.compare("authenticationMode.type", wanted.type, current.type)
+        if Set(wanted.passwordHashes ?? []) != Set(current.passwordHashes ?? []) {
+            differences.fields.append(StackFieldChange(field: "authenticationMode.passwords", from: sensitive, to: sensitive))
+        }
+        differences.compareTags(desired.tags, live.tags)
+        return differences.fields
+    }
+
+    static func diff(_ desired: StackACL, _ live: StackACL) -> [StackFieldChange] {
+        var differences = Differences()
+        differences.compare("userNames", desired.userNames.sorted(), live.userNames.sorted(), show: show)
+        differences.compareTags(desired.tags, live.tags)
+        return differences.fields
+    }
+
+    /// The engine's default group, for a cluster whose document names none.
+    static func defaultParameterGroup(engineVersion: String) -> String {
+        engineVersion.hasPrefix("6") ? "default.memorydb-redis6" : "default.memorydb-redis7"
+    }
+
+    static func diff(_ desired: StackCluster, _ live: StackCluster) -> [StackFieldChange] {
+        var d = Differences()
+        d.compare("nodeType", desired.nodeType, live.nodeType)
+        d.compare("aclName", desired.aclName, live.aclName)
+        d.compare("numShards", desired.numShards, live.numShards, default: 1)
+        d.compare("numReplicasPerShard", desired.numReplicasPerShard, live.numReplicasPerShard, default: 1)
+        let engine = desired.engineVersion ?? live.engineVersion ?? "7"
+        d.compare("parameterGroupName", desired.parameterGroupName, live.parameterGroupName, default: defaultParameterGroup(engineVersion: engine))
+        d.compare("description", desired.description, live.description)
+        d.compare("engineVersion", desired.engineVersion, live.engineVersion)
+        d.compare("maintenanceWindow", desired.maintenanceWindow, live.maintenanceWindow)
+        d.compare("snapshotWindow", desired.snapshotWindow, live.snapshotWindow)
+        d.compare("snapshotRetentionLimit", desired.snapshotRetentionLimit, live.snapshotRetentionLimit, default: 0)
+        d.compare("securityGroupIds", desired.securityGroupIds?.sorted(), live.securityGroupIds?.sorted(), show: show)
+        d.compare("tlsEnabled", desired.tlsEnabled, live.tlsEnabled, default: true, createOnly: true)
+        d.compare("subnetGroupName", desired.subnetGroupName, live.subnetGroupName, default: BuiltinResources.defaultSubnetGroupName, createOnly: true)
+        d.compare("port", desired.port, live.port, createOnly: true)
+        d.compare("autoMinorVersionUpgrade", desired.autoMinorVersionUpgrade, live.autoMinorVersionUpgrade, createOnly: true)
+        d.compareTags(desired.tags, live.tags)
+        return d.fields
+    }
+}

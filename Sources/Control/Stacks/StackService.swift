@@ -1,0 +1,279 @@
+import Foundation
+import Logging
+import Model
+import Store
+
+/// Declarative stacks: plan a document against what exists, apply it through the same services
+/// as the API doors, show drift, destroy.
+///
+/// An apply runs in the background (the caller polls `describe`, or waits) and records each step
+/// as it goes, so a client can show progress and a failure names the resource and the reason.
+/// Every step is level-based: a second apply after a failure or a restart plans from what
+/// exists and picks up where things stand.
+public struct StackService: Sendable {
+    let store: Store
+    let configuration: ControlConfiguration
+    let clusters: ClusterService
+    let parameterGroups: ParameterGroupService
+    let subnetGroups: SubnetGroupService
+    let accessControl: AccessControlService
+    let tags: TagService
+    let logger: Logger
+    let locks = StackLocks()
+    /// How long one cluster may take to settle before the apply gives up on it.
+    public var clusterTimeout: Duration = .seconds(1800)
+
+    public init(
+        store: Store, configuration: ControlConfiguration, clusters: ClusterService, parameterGroups: ParameterGroupService,
+        subnetGroups: SubnetGroupService, accessControl: AccessControlService, tags: TagService, logger: Logger
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.clusters = clusters
+        self.parameterGroups = parameterGroups
+        self.subnetGroups = subnetGroups
+        self.accessControl = accessControl
+        self.tags = tags
+        self.logger = logger
+    }
+
+    // MARK: Plan
+
+    /// The plan for a document: what an apply would do now.
+    public func plan(_ document: StackDocument) async throws -> StackPlan {
+        let desired = try await prepare(document)
+        return try StackPlanner.plan(desired, live: observe(desired.resources + owned(by: desired.stack)), owners: store.stackOwners())
+    }
+
+    /// The document as compared and stored: passwords hashed (after the checks CreateUser makes),
+    /// access strings normalised.
+    func prepare(_ document: StackDocument) async throws -> StackDocument {
+        _ = try ResourceName.normalise(document.stack, field: "stack")
+        var desired = document.redacted { _ in "" }
+        for (index, user) in document.users.enumerated() {
+            let mode = user.authenticationMode
+            do {
+                desired.users[index].authenticationMode.passwordHashes = try AccessControlService.storedPasswordHashes(
+                    type: mode.type, passwords: mode.passwords ?? [])
+                desired.users[index].accessString = try await accessControl.normalised(accessString: user.accessString)
+            } catch let error as MemoryDBError {
+                throw MemoryDBError(error.code, "users[\(index)] (\(user.name)): \(error.message)")
+            }
+        }
+        return desired
+    }
+
+    func owned(by stack: String) throws -> [StackResourceRef] {
+        try store.stackOwners().filter { $0.value == stack }.keys.sorted()
+    }
+
+    /// The live state of the named resources, in the document's terms.
+    func observe(_ resources: [StackResourceRef]) throws -> LiveResources {
+        var live = LiveResources()
+        let acls = try store.acls()
+        for resource in Set(resources) {
+            let name = resource.name
+            switch resource.type {
+            case .parameterGroup:
+                guard let group = try store.parameterGroup(named: name) else { continue }
+                live.parameterGroups[name] = StackParameterGroup(
+                    name: name, family: group.family, description: group.description, parameters: try store.parameterValues(of: name),
+                    tags: try tagsOf("parametergroup", name))
+            case .subnetGroup:
+                guard let group = try store.subnetGroup(named: name) else { continue }
+                live.subnetGroups[name] = StackSubnetGroup(
+                    name: name, description: group.description, subnetIds: group.subnets.map(\.identifier), tags: try tagsOf("subnetgroup", name))
+            case .user:
+                guard let user = try store.user(named: name) else { continue }
+                let hashes = user.passwordHashes.split(separator: ",").map(String.init)
+                live.users[name] = StackUser(
+                    name: name, accessString: user.accessString,
+                    authenticationMode: StackUser.AuthenticationMode(type: user.authenticationType, passwordHashes: hashes),
+                    tags: try tagsOf("user", name))
+            case .acl:
+                guard let acl = acls.first(where: { $0.name == name }) else { continue }
+                live.acls[name] = StackACL(name: name, userNames: acl.users, tags: try tagsOf("acl", name))
+            case .cluster:
+                guard let view = try? clusters.describeCluster(name) else { continue }
+                live.clusters[name] = Self.stackCluster(view)
+            }
+        }
+        return live
+    }
+
+    func tagsOf(_ type: String, _ name: String) throws -> [Tag] {
+        try tags.listTags(configuration.arn(type, name))
+    }
+
+    static func stackCluster(_ view: ClusterView) -> StackCluster {
+        var cluster = StackCluster(name: view.name, nodeType: view.nodeType, aclName: view.aclName)
+        cluster.numShards = view.numberOfShards
+        cluster.numReplicasPerShard = max(0, (view.shards.map(\.nodes.count).max() ?? 1) - 1)
+        cluster.parameterGroupName = view.parameterGroupName
+        cluster.subnetGroupName = view.subnetGroupName
+        cluster.tlsEnabled = view.tlsEnabled
+        cluster.description = view.description
+        cluster.engineVersion = view.engineVersion
+        cluster.port = view.clusterEndpoint.port
+        cluster.maintenanceWindow = view.maintenanceWindow
+        cluster.snapshotWindow = view.snapshotWindow
+        cluster.snapshotRetentionLimit = view.snapshotRetentionLimit
+        cluster.securityGroupIds = view.securityGroupIds
+        cluster.autoMinorVersionUpgrade = view.autoMinorVersionUpgrade
+        cluster.tags = view.tags
+        return cluster
+    }
+
+    // MARK: Apply
+
+    /// Plans, records the document, and applies the plan in the background (or before
+    /// returning, with `wait`). A second apply or destroy of the same stack while one runs is
+    /// refused.
+    public func apply(_ document: StackDocument, wait: Bool = false) async throws -> (plan: StackPlan, view: StackView) {
+        let desired = try await prepare(document)
+        guard locks.acquire(desired.stack) else { throw busy(desired.stack) }
+        let plan: StackPlan
+        do {
+            plan = try StackPlanner.plan(desired, live: observe(desired.resources + owned(by: desired.stack)), owners: store.stackOwners())
+            try begin(.apply, stack: desired.stack, document: desired, plan: plan)
+        } catch {
+            locks.release(desired.stack)
+            throw error
+        }
+        let run = Task { await execute(plan, document: document) }
+        if wait { await run.value }
+        return (plan, try describe(desired.stack))
+    }
+
+    /// Deletes every resource the stack owns, dependents first, then the stack itself.
+    public func destroy(_ rawName: String, wait: Bool = false) async throws -> StackView {
+        let name = rawName.lowercased()
+        guard let record = try store.stack(named: name) else { throw notFound(name) }
+        guard locks.acquire(name) else { throw busy(name) }
+        let plan: StackPlan
+        do {
+            let owned = try owned(by: name)
+            let live = try observe(owned)
+            let changes = owned.filter { live.contains($0) }.sorted { $0.type == $1.type ? $0.name < $1.name : $0.type > $1.type }
+                .map { StackChange(type: $0.type, name: $0.name, action: .delete) }
+            plan = StackPlan(stack: name, changes: changes)
+            let document = try JSONDecoder().decode(StackDocument.self, from: Data(record.document.utf8))
+            try begin(.destroy, stack: name, document: document, plan: plan)
+        } catch {
+            locks.release(name)
+            throw error
+        }
+        let run = Task { await execute(plan, document: nil) }
+        if wait { await run.value }
+        return (try? describe(name)) ?? StackView(
+            name: name, status: .destroying, createdAt: record.createdAt, updatedAt: nowMilliseconds(), resources: [], lastRun: nil, drift: [],
+            outputs: [:])
+    }
+
+    func busy(_ name: String) -> MemoryDBError {
+        MemoryDBError(.stackBusy, "Stack '\(name)' is being applied or destroyed; wait for that run to finish (GET /v1/stacks/\(name)) and try again.")
+    }
+
+    func notFound(_ name: String) -> MemoryDBError {
+        MemoryDBError(.stackNotFound, "Stack '\(name)' not found.")
+    }
+
+    /// Records the run's start: the stack row (created on first apply) with every step pending.
+    func begin(_ kind: StackRun.Kind, stack: String, document: StackDocument, plan: StackPlan) throws {
+        let now = nowMilliseconds()
+        let steps = plan.changes.filter { $0.action != .unchanged }.map {
+            StackStep(type: $0.type, name: $0.name, action: $0.action, state: .pending)
+        }
+        let run = StackRun(kind: kind, startedAt: now, outcome: .running, steps: steps)
+        let json = String(decoding: try JSONEncoder().encode(document), as: UTF8.self)
+        try store.write { transaction in
+            let existing = try transaction.stack(named: stack)
+            try transaction.save(
+                StackRecord(
+                    name: stack, document: json, status: (kind == .apply ? StackStatus.applying : .destroying).rawValue, lastRun: run.encoded(),
+                    createdAt: existing?.createdAt ?? now, updatedAt: now))
+        }
+    }
+
+    /// Marks runs that a stopped control plane left running as interrupted; call once at start.
+    public func recoverInterruptedRuns() throws {
+        for record in try store.stacks() where record.status == StackStatus.applying.rawValue || record.status == StackStatus.destroying.rawValue {
+            var run = StackRun.decode(record.lastRun)
+            run?.outcome = .interrupted
+            run?.finishedAt = nowMilliseconds()
+            let kind = run?.kind.rawValue ?? "run"
+            run?.error = "The control plane stopped during this \(kind); apply (or destroy) again to continue from what exists."
+            let status: StackStatus = record.status == StackStatus.applying.rawValue ? .failed : .destroyFailed
+            try store.write { transaction in
+                var updated = record
+                updated.status = status.rawValue
+                updated.lastRun = run?.encoded()
+                updated.updatedAt = nowMilliseconds()
+                try transaction.save(updated)
+            }
+            logger.warning("stack run interrupted by a restart", metadata: ["stack.name": "\(record.name)"])
+        }
+    }
+
+    // MARK: Reading
+
+    public func list() throws -> [StackView] {
+        try store.stacks().map { try view(of: $0) }
+    }
+
+    public func describe(_ rawName: String) throws -> StackView {
+        let name = rawName.lowercased()
+        guard let record = try store.stack(named: name) else { throw notFound(name) }
+        return try view(of: record)
+    }
+
+    func view(of record: StackRecord) throws -> StackView {
+        let owned = try owned(by: record.name)
+        let live = try observe(owned)
+        let run = StackRun.decode(record.lastRun)
+        var drift: [StackChange] = []
+        // Drift is measured against a document that was applied: not while a run is changing things.
+        if record.status == StackStatus.applied.rawValue, let document = try? JSONDecoder().decode(StackDocument.self, from: Data(record.document.utf8)) {
+            let plan = try? StackPlanner.plan(document, live: try observe(document.resources + owned), owners: store.stackOwners())
+            drift = (plan?.changes ?? []).filter { $0.action != .unchanged }
+        }
+        var outputs: [String: String] = [:]
+        var resources: [StackView.Resource] = []
+        for resource in owned {
+            var status: String? = live.contains(resource) ? "available" : nil
+            switch resource.type {
+            case .cluster:
+                if let view = try? clusters.describeCluster(resource.name) {
+                    status = view.status.rawValue
+                    let address = view.clusterEndpoint.address ?? "127.0.0.1"
+                    outputs["\(resource.name).endpoint"] = "\(address):\(view.clusterEndpoint.port)"
+                    outputs["\(resource.name).address"] = address
+                    outputs["\(resource.name).port"] = String(view.clusterEndpoint.port)
+                    outputs["\(resource.name).arn"] = view.arn
+                    outputs["\(resource.name).tlsEnabled"] = String(view.tlsEnabled)
+                }
+            case .user:
+                if status != nil {
+                    status = "active"
+                    outputs["user.\(resource.name).arn"] = configuration.arn("user", resource.name)
+                }
+            case .acl:
+                if status != nil {
+                    status = "active"
+                    outputs["acl.\(resource.name).arn"] = configuration.arn("acl", resource.name)
+                }
+            case .parameterGroup:
+                if status != nil { outputs["parameter-group.\(resource.name).arn"] = configuration.arn("parametergroup", resource.name) }
+            case .subnetGroup:
+                if status != nil {
+                    status = "complete"
+                    outputs["subnet-group.\(resource.name).arn"] = configuration.arn("subnetgroup", resource.name)
+                }
+            }
+            resources.append(StackView.Resource(type: resource.type, name: resource.name, status: status))
+        }
+        return StackView(
+            name: record.name, status: StackStatus(rawValue: record.status) ?? .failed, createdAt: record.createdAt, updatedAt: record.updatedAt,
+            resources: resources, lastRun: run, drift: drift, outputs: outputs)
+    }
+}
