@@ -69,6 +69,22 @@ public enum StackDocumentParser {
         return document
     }
 
+    /// Only the document's stack name: enough for `output` and `destroy`, which need no secrets.
+    public static func stackName(_ text: String) throws(StackDocumentError) -> String {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw StackDocumentError(problems: [problem(from: error)])
+        } catch {
+            throw StackDocumentError(problems: [StackDocumentProblem(path: "", message: "not a YAML or JSON document: \(error)")])
+        }
+        guard case .mapping(let mapping)? = root, let node = mapping["stack"], case .scalar(let scalar) = node, !scalar.string.isEmpty else {
+            throw StackDocumentError(problems: [StackDocumentProblem(line: 1, column: 1, path: "stack", message: "the document names no stack ('stack: <name>')")])
+        }
+        return scalar.string.lowercased()
+    }
+
     static func problem(from error: YamlError) -> StackDocumentProblem {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):

@@ -6,7 +6,12 @@ struct MemoryPlaneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memoryplane",
         abstract: "A local MemoryDB: a control plane that runs real Redis clusters.",
-        subcommands: [ServeCommand.self, EndpointProxyCommand.self, HelloBaselineCommand.self],
+        subcommands: [
+            ServeCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, OutputCommand.self,
+            ResourceCommand<ClusterKind>.self, ResourceCommand<ParameterGroupKind>.self, ResourceCommand<UserKind>.self,
+            ResourceCommand<ACLKind>.self, ResourceCommand<SubnetGroupKind>.self, ResourceCommand<SnapshotKind>.self,
+            ResourceCommand<EventKind>.self, ResourceCommand<StackKind>.self, EndpointProxyCommand.self, HelloBaselineCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }

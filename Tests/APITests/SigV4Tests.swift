@@ -30,6 +30,22 @@ import Testing
         }
     }
 
+    /// The CLI's signer makes exactly botocore's signature, and the verifier accepts what it signs.
+    @Test func theSignerSignsAsBotocoreDoes() throws {
+        let signed = SigV4Signer(key: key, region: "us-east-1").sign(
+            method: "POST", path: "/", query: "",
+            headers: ["content-type": "application/x-amz-json-1.1", "x-amz-target": "AmazonMemoryDB.DescribeClusters", "host": "127.0.0.1:8080"],
+            body: Array(#"{"ShowShardDetails": true}"#.utf8), now: signedAt)
+        #expect(signed["authorization"] == request().headers["authorization"])
+        let rest = SigV4Signer(key: key, region: "us-east-1").sign(
+            method: "GET", path: "/v1/stacks/ci-cache", query: "dryRun=true&wait=false", headers: ["host": "localhost:8080"], body: [], now: signedAt)
+        var headers = rest
+        headers["host"] = "localhost:8080"
+        let verified = SigV4Verifier.Request(method: "GET", path: "/v1/stacks/ci-cache", query: "wait=false&dryRun=true", headers: headers, body: [])
+        #expect(failure(verified) == nil)
+        #expect(failure(SigV4Verifier.Request(method: "PUT", path: "/v1/stacks/ci-cache", query: "dryRun=true&wait=false", headers: headers, body: [])) != nil)
+    }
+
     @Test func acceptsBotocoresSignature() {
         #expect(failure(request()) == nil)
         #expect(failure(request(), now: signedAt.addingTimeInterval(14 * 60)) == nil)

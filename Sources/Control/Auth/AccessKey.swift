@@ -49,6 +49,11 @@ public struct AccessKey: Sendable, Equatable {
     }
 
     static func parse(_ text: String) -> AccessKey? {
+        parse(text, profile: profile)
+    }
+
+    /// The key pair of one profile of an AWS shared-credentials file.
+    public static func parse(_ text: String, profile: String) -> AccessKey? {
         var inProfile = false
         var values: [String: String] = [:]
         for rawLine in text.split(separator: "\n") {

@@ -97,6 +97,11 @@ extension StackService {
         case .parameterGroup:
             guard let group = document.parameterGroups.first(where: { $0.name == name }) else { return }
             try applyParameterGroup(group, creating: creating)
+            // New values reach the nodes of every cluster using the group: done when they have.
+            if !creating {
+                let users = try store.allClusters().filter { $0.parameterGroupName == name && $0.status != .deleting }.map(\.name)
+                for cluster in users { try await waitForCluster(cluster) }
+            }
         case .subnetGroup:
             guard let group = document.subnetGroups.first(where: { $0.name == name }) else { return }
             if creating {
