@@ -41,6 +41,10 @@ UNEXPRESSIBLE_RULES = {
     "still has": "a resharding's drained shards are not yet removed (state, not shape)",
     "no pending service update": "BatchUpdateCluster: the cluster has nothing to apply (state, not shape)",
     "would take every node of shard": "a drill must leave each shard a node (state, not shape)",
+    "it is neither in the document's": "a stack's references name resources in the document or existing ones (state, not shape)",
+    "was sent to /v1/stacks/": "a stack document's `stack` is the name in its path (a rule across body and path)",
+    "is named twice in": "names are unique within a stack section, compared case-insensitively",
+    "may contain only ASCII letters, digits and hyphens": "a resource name is letters, digits and single hyphens (the same rule as the resource's own API)",
 }
 
 
@@ -55,6 +59,7 @@ OWN_NOT_FOUND = {
     "/v1/parameter-groups/": "ParameterGroupNotFoundFault",
     "/v1/snapshots/": "SnapshotNotFoundFault",
     "/v1/drills/": "DrillNotFoundFault",
+    "/v1/stacks/": "StackNotFoundFault",
 }
 
 

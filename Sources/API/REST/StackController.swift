@@ -64,7 +64,7 @@ struct StackController {
             throw APIError.bodyTooLarge(limit: context.maxUploadSize)
         }
         guard buffer.readableBytes > 0 else { throw MemoryDBError.invalid("The request body is empty; send the stack document (YAML or JSON).") }
-        guard let text = String(validatingUTF8Bytes: buffer.readableBytesView) else {
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw MemoryDBError.invalid("The stack document is not UTF-8 text.")
         }
         do {
@@ -81,14 +81,6 @@ struct StackController {
         case "true": return true
         case let other?: throw MemoryDBError.invalid("\(name) must be true or false; got '\(other)'.")
         }
-    }
-}
-
-extension String {
-    init?(validatingUTF8Bytes bytes: ByteBufferView) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard text.utf8.count == bytes.count, !text.contains("\u{FFFD}") || bytes.contains(0xEF) else { return nil }
-        self = text
     }
 }
 

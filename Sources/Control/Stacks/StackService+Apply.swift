@@ -40,6 +40,24 @@ extension StackService {
                     if let first { throw first }
                 }
             }
+            // Clusters the plan leaves alone may still be settling (created by a run a restart cut
+            // short, or changed through the API): the apply is done when they are available.
+            if let document {
+                let untouched = Set(plan.changes.filter { $0.type == .cluster && $0.action == .unchanged }.map(\.name))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for cluster in document.clusters where untouched.contains(cluster.name) {
+                        group.addTask {
+                            do {
+                                try await waitForCluster(cluster.name)
+                            } catch {
+                                let reason = (error as? MemoryDBError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
+                                throw StackStepFailure(resource: StackResourceRef(.cluster, cluster.name), reason: reason)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
             // 3. What the document no longer names, dependents first; clusters at once.
             let deletions = changes.filter { $0.action == .delete }
             try await withThrowingTaskGroup(of: Void.self) { group in

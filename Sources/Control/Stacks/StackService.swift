@@ -49,6 +49,31 @@ public struct StackService: Sendable {
     /// access strings normalised.
     func prepare(_ document: StackDocument) async throws -> StackDocument {
         _ = try ResourceName.normalise(document.stack, field: "stack")
+        // What needs no stored state is checked before anything changes, so a plan already
+        // refuses what an apply would fail on.
+        for (index, group) in document.parameterGroups.enumerated() {
+            guard let definitions = ParameterGroupService.families[group.family] else {
+                throw MemoryDBError.invalid(
+                    "parameterGroups[\(index)] (\(group.name)): family must be one of \(ParameterGroupService.families.keys.sorted().joined(separator: ", ")); got '\(group.family)'.")
+            }
+            for (parameter, value) in group.parameters.sorted(by: { $0.key < $1.key }) {
+                guard let definition = definitions.first(where: { $0.name == parameter }) else {
+                    throw MemoryDBError.invalid("parameterGroups[\(index)] (\(group.name)): parameter '\(parameter)' does not exist in this group's family.")
+                }
+                do {
+                    try definition.validate(value)
+                } catch {
+                    throw MemoryDBError(error.code, "parameterGroups[\(index)] (\(group.name)): \(error.message)")
+                }
+            }
+        }
+        for (index, cluster) in document.clusters.enumerated() {
+            do {
+                _ = try ClusterSpec(validating: Self.createRequest(cluster))
+            } catch {
+                throw MemoryDBError(error.code, "clusters[\(index)] (\(cluster.name)): \(error.message)")
+            }
+        }
         var desired = document.redacted { _ in "" }
         for (index, user) in document.users.enumerated() {
             let mode = user.authenticationMode
