@@ -143,7 +143,7 @@ func follow(_ api: MemoryPlaneAPI, stack: String, running: String, timeout: Int)
             throw CLIError.timeout(
                 "Timed out after \(timeout) s waiting for stack \(stack) to finish (\(running)); still waiting for: \(waiting.joined(separator: ", ")). The run goes on in the server: see `memoryplane stacks get \(stack)`.")
         }
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(200))
     }
 }
 
