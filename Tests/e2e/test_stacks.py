@@ -164,6 +164,14 @@ def test_a_create_only_field_replaces_the_cluster(server, tmp_path):
     second = server.request("GET", "/v1/clusters/plain").json()
     assert second["tlsEnabled"] is True and second["status"] == "available"
     assert second["shards"][0]["nodes"][0]["createTime"] != first["shards"][0]["nodes"][0]["createTime"]
+    # A resource the document no longer names is deleted by the next apply.
+    with_acl = OPEN.replace("tlsEnabled: false", "tlsEnabled: true") + "acls:\n  - name: extra\n"
+    assert cli(server, "apply", "-f", write(tmp_path, with_acl, name="with-acl.yaml"), "--auto-approve")[0] == 0
+    assert server.request("GET", "/v1/acls", params={"name": "extra"}).status_code == 200
+    code, out, err = cli(server, "plan", "-f", path, "--detailed-exitcode")
+    assert code == 2 and "- acl extra will be deleted" in out, out + err
+    assert cli(server, "apply", "-f", path, "--auto-approve")[0] == 0
+    assert server.request("GET", "/v1/acls", params={"name": "extra"}).status_code == 404
     assert cli(server, "destroy", "--stack", "plain", "--auto-approve")[0] == 0
 
 
@@ -258,6 +266,8 @@ def test_bad_documents_are_refused_with_their_line_and_column(server, tmp_path):
     assert server.request("GET", "/v1/stacks/none").status_code == 404
     assert server.request("DELETE", "/v1/stacks/none").json()["error"]["code"] == "StackNotFoundFault"
     assert put("stack: s\n", query="?dryRun=maybe").status_code == 400
+    both = put("stack: s\n", query="?dryRun=true&wait=true")
+    assert both.status_code == 400 and both.json()["error"]["code"] == "InvalidParameterCombinationException"
 
     # The CLI says where, in the file it read.
     path = write(tmp_path, "stack: s\nacls:\n  - name: a\n    userNames: [ghost]\n")

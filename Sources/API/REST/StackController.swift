@@ -24,6 +24,9 @@ struct StackController {
         let name = try context.parameters.require("name").lowercased()
         let dryRun = try Self.flag(request, "dryRun")
         let wait = try RESTQuery.wait(request)
+        if dryRun && wait {
+            throw MemoryDBError(.invalidParameterCombination, "wait=true has no effect with dryRun=true: a plan changes nothing to wait for.")
+        }
         let document = try await parse(request, context: context)
         guard document.stack == name else {
             throw MemoryDBError.invalid("The document is stack '\(document.stack)' but was sent to /v1/stacks/\(name); the two must match.")

@@ -126,8 +126,13 @@ public struct StackService: Sendable {
         return live
     }
 
+    /// A resource deleted between reading it and its tags (by a run under way) has none.
     func tagsOf(_ type: String, _ name: String) throws -> [Tag] {
-        try tags.listTags(configuration.arn(type, name))
+        do {
+            return try tags.listTags(configuration.arn(type, name))
+        } catch let error as MemoryDBError where error.code.rawValue.hasSuffix("NotFoundFault") {
+            return []
+        }
     }
 
     static func stackCluster(_ view: ClusterView) -> StackCluster {
