@@ -44,6 +44,8 @@ UNEXPRESSIBLE_RULES = {
     "it is neither in the document's": "a stack's references name resources in the document or existing ones (state, not shape)",
     "was sent to /v1/stacks/": "a stack document's `stack` is the name in its path (a rule across body and path)",
     "has no effect with dryRun=true": "a plan is not waited for: dryRun and wait are not given together (a rule across two parameters)",
+    "a no-password user takes no passwords": "a stack user's passwords go with its authentication type (a rule across two members)",
+    "a password user needs 1 or 2 passwords": "a stack user's passwords go with its authentication type (a rule across two members)",
     "is named twice in": "names are unique within a stack section, compared case-insensitively",
     "may contain only ASCII letters, digits and hyphens": "a resource name is letters, digits and single hyphens (the same rule as the resource's own API)",
 }

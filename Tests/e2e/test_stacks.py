@@ -303,7 +303,26 @@ def test_resource_verbs(server):
     code, out, err = cli(server, "clusters", "delete", "verbs", "--wait")
     assert code == 0 and "deleted" in out, err
     assert cli(server, "users", "delete", "u1")[0] == 0
-    # Without credentials the server says why.
-    code, _, err = subprocess.run([BINARY, "clusters", "list", "--endpoint-url", server.url, "--data-dir", "/nonexistent"],
-                                  capture_output=True, text=True, env={"PATH": os.environ["PATH"]}).returncode, None, None
-    assert code == 1
+    # A wait that runs out says what it waited for.
+    code, out, err = cli(server, "clusters", "create", "slow", "--set", "nodeType=db.t4g.small", "--set", "aclName=open-access",
+                         "--set", "tlsEnabled=false", "--wait", "--timeout", "0")
+    assert code == 1 and "Timed out after 0 s waiting for clusters slow to be available; it is creating." in err, out + err
+    server.wait_for("slow", "available")
+    assert cli(server, "clusters", "delete", "slow", "--wait")[0] == 0
+
+    # Credentials: the server's own file (above), a profile, the AWS_* variables; a wrong key is refused.
+    key, secret = server.credentials
+    bare = {"PATH": os.environ["PATH"], "HOME": "/nonexistent"}
+
+    def run(*args, env):
+        result = subprocess.run([BINARY, "clusters", "list", "--endpoint-url", server.url, "--data-dir", "/nonexistent", *args],
+                                capture_output=True, text=True, env=env, timeout=60)
+        return result.returncode, result.stderr
+
+    assert run(env=bare)[0] == 1
+    assert run("--profile", "memoryplane", env=dict(bare, AWS_SHARED_CREDENTIALS_FILE=os.path.join(server.data_dir, "credentials")))[0] == 0
+    assert run(env=dict(bare, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret))[0] == 0
+    code, err = run(env=dict(bare, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY="wrong" + secret))
+    assert code == 1 and "InvalidSignatureException" in err, err
+    code, err = run("--profile", "nobody", env=bare)
+    assert code == 1 and "--profile nobody" in err
