@@ -119,6 +119,23 @@ import Testing
         #expect(!fields.contains { $0.field == "description" })
     }
 
+    /// Written another way than the API stores it is no change: an engine version by its
+    /// major.minor, a node type or window in capitals.
+    @Test func spellingsTheAPIAcceptsAreNoChange() throws {
+        let before = document()
+        var live = live(before)
+        live.clusters["ci-cache"]?.maintenanceWindow = "sun:23:00-mon:01:30"
+        var after = before
+        after.clusters[0].engineVersion = "7"
+        after.clusters[0].nodeType = "DB.T4G.SMALL"
+        after.clusters[0].maintenanceWindow = "Sun:23:00-Mon:01:30"
+        #expect(!(try StackPlanner.plan(after, live: live, owners: owned(before))).hasChanges)
+        after.clusters[0].engineVersion = "6.2"
+        #expect(try StackPlanner.plan(after, live: live, owners: owned(before)).changes[3].fields == [
+            StackFieldChange(field: "engineVersion", from: "7.1", to: "6.2")
+        ])
+    }
+
     @Test func resourcesNoLongerNamedAreDeletedDependentsFirst() throws {
         let before = document()
         let plan = try StackPlanner.plan(StackDocument(stack: "ci"), live: live(before), owners: owned(before))

@@ -241,15 +241,19 @@ public enum StackPlanner {
 
     static func diff(_ desired: StackCluster, _ live: StackCluster) -> [StackFieldChange] {
         var d = Differences()
-        d.compare("nodeType", desired.nodeType, live.nodeType)
+        // Spelled as the API stores them (node types and windows lower-case, an engine version
+        // by its major.minor), so a document written otherwise is no change.
+        d.compare("nodeType", desired.nodeType.lowercased(), live.nodeType.lowercased())
         d.compare("aclName", desired.aclName, live.aclName)
         d.compare("numShards", desired.numShards, live.numShards, default: 1)
         d.compare("numReplicasPerShard", desired.numReplicasPerShard, live.numReplicasPerShard, default: 1)
         let engine = desired.engineVersion ?? live.engineVersion ?? "7"
         d.compare("parameterGroupName", desired.parameterGroupName, live.parameterGroupName, default: defaultParameterGroup(engineVersion: engine))
         d.compare("description", desired.description, live.description)
-        d.compare("engineVersion", desired.engineVersion, live.engineVersion)
-        d.compare("maintenanceWindow", desired.maintenanceWindow, live.maintenanceWindow)
+        if let wanted = desired.engineVersion, let current = live.engineVersion, !EngineVersionMatch.same(wanted, current) {
+            d.fields.append(StackFieldChange(field: "engineVersion", from: current, to: wanted))
+        }
+        d.compare("maintenanceWindow", desired.maintenanceWindow?.lowercased(), live.maintenanceWindow?.lowercased())
         d.compare("snapshotWindow", desired.snapshotWindow, live.snapshotWindow)
         d.compare("snapshotRetentionLimit", desired.snapshotRetentionLimit, live.snapshotRetentionLimit, default: 0)
         d.compare("securityGroupIds", desired.securityGroupIds?.sorted(), live.securityGroupIds?.sorted(), show: show)
@@ -259,5 +263,14 @@ public enum StackPlanner {
         d.compare("autoMinorVersionUpgrade", desired.autoMinorVersionUpgrade, live.autoMinorVersionUpgrade, createOnly: true)
         d.compareTags(desired.tags, live.tags)
         return d.fields
+    }
+}
+
+/// Engine versions as CreateCluster takes them ("7", "7.0", "7.0.15") against the stored
+/// major.minor.
+enum EngineVersionMatch {
+    static func same(_ a: String, _ b: String) -> Bool {
+        let x = a.split(separator: "."), y = b.split(separator: ".")
+        return zip(x, y).allSatisfy { $0 == $1 }
     }
 }

@@ -110,7 +110,15 @@ extension StackService {
         let creating = change.action == .create || change.action == .replace
         // Claimed before it exists: a crash between the two leaves a claim the next plan reads
         // as "create", never a resource that belongs to nobody.
-        if creating { try store.write { transaction in try transaction.claim(change.resource, for: stack) } }
+        if creating {
+            try store.write { transaction in
+                try transaction.claim(change.resource, for: stack)
+                // Two stacks applied at once may both plan to create the same name: one wins.
+                if let owner = try transaction.stackOwner(of: change.resource), owner != stack {
+                    throw MemoryDBError(StackPlanner.alreadyExists(change.type), "\(change.resource) belongs to stack '\(owner)'.")
+                }
+            }
+        }
         switch change.type {
         case .parameterGroup:
             guard let group = document.parameterGroups.first(where: { $0.name == name }) else { return }
