@@ -9,9 +9,10 @@ import Logging
 public func buildApplication(
     controlPlane: ControlPlane, accessKey: AccessKey?, credentialsHint: String,
     caCertificate: @escaping @Sendable () throws -> String,
-    server: HTTPServerBuilder = .http1(), configuration: ApplicationConfiguration = .init(), logger: Logger
+    server: HTTPServerBuilder = .http1(), configuration: ApplicationConfiguration = .init(), metricsPublic: Bool = false, logger: Logger
 ) -> some ApplicationProtocol {
-    let services = APIServices(controlPlane: controlPlane, accessKey: accessKey, credentialsHint: credentialsHint, caCertificate: caCertificate)
+    var services = APIServices(controlPlane: controlPlane, accessKey: accessKey, credentialsHint: credentialsHint, caCertificate: caCertificate)
+    services.metricsPublic = metricsPublic
     return Application(
         router: buildRouter(services), server: server, configuration: configuration,
         services: controlPlane.backgroundServices, logger: logger)
@@ -26,7 +27,8 @@ extension APIServices {
             clusters: controlPlane.clusters, events: controlPlane.events, tags: controlPlane.tags, catalog: controlPlane.catalog,
             parameterGroups: controlPlane.parameterGroups, subnetGroups: controlPlane.subnetGroups,
             accessControl: controlPlane.accessControl, drills: controlPlane.drills, snapshots: controlPlane.snapshots,
-            serviceUpdates: controlPlane.serviceUpdates, stacks: controlPlane.stacks, accessKey: accessKey, region: controlPlane.configuration.region,
+            serviceUpdates: controlPlane.serviceUpdates, stacks: controlPlane.stacks, metrics: controlPlane.metrics,
+            collector: controlPlane.collector, observability: controlPlane.observability, accessKey: accessKey, region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)
     }
 }

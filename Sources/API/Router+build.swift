@@ -15,6 +15,11 @@ public struct APIServices: Sendable {
     public var snapshots: SnapshotService
     public var serviceUpdates: ServiceUpdateService
     public var stacks: StackService
+    public var metrics: ControlMetrics
+    public var collector: MetricsCollector?
+    public var observability: ObservabilityService?
+    /// `/metrics` without authentication (`--metrics-public`).
+    public var metricsPublic = false
     /// Nil when the server runs with `--auth none`.
     public var accessKey: AccessKey?
     /// The region signatures must be scoped to (the server's `--region`).
@@ -27,13 +32,17 @@ public struct APIServices: Sendable {
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
         parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService, drills: DrillService, snapshots: SnapshotService,
-        serviceUpdates: ServiceUpdateService, stacks: StackService, accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
+        serviceUpdates: ServiceUpdateService, stacks: StackService, metrics: ControlMetrics, collector: MetricsCollector?,
+        observability: ObservabilityService?, accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
     ) {
         self.accessControl = accessControl
         self.drills = drills
         self.snapshots = snapshots
         self.serviceUpdates = serviceUpdates
         self.stacks = stacks
+        self.metrics = metrics
+        self.collector = collector
+        self.observability = observability
         self.parameterGroups = parameterGroups
         self.subnetGroups = subnetGroups
         self.caCertificate = caCertificate
@@ -62,7 +71,16 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
         buffer.writeString(try services.caCertificate())
         return Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: buffer))
     }
-    AWSDoor(services: services).addRoutes(to: router)
+    let door = AWSDoor(services: services)
+    router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: Set(door.operations.keys)))
+    door.addRoutes(to: router)
+    let observability = ObservabilityController(
+        metrics: services.metrics, collector: services.collector, observability: services.observability, clusters: services.clusters)
+    let scrape = router.group("metrics")
+    if let key = services.accessKey, !services.metricsPublic {
+        scrape.add(middleware: RESTAuthMiddleware(key: key, region: services.region, hint: services.credentialsHint))
+    }
+    scrape.get(use: observability.scrape)
     let v1 = router.group("v1")
     if let key = services.accessKey {
         v1.add(middleware: RESTAuthMiddleware(key: key, region: services.region, hint: services.credentialsHint))
@@ -77,6 +95,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     DrillController(service: services.drills).addRoutes(to: v1)
     SnapshotController(service: services.snapshots).addRoutes(to: v1)
     ServiceUpdateController(service: services.serviceUpdates).addRoutes(to: v1)
+    observability.addRoutes(to: v1)
     StackController(
         service: services.stacks,
         store: StackNames(parameterGroups: services.parameterGroups, subnetGroups: services.subnetGroups, accessControl: services.accessControl)

@@ -28,19 +28,27 @@ public struct ControlPlane: Sendable {
     public let reconciler: ReconcilerService?
     /// Takes snapshots and runs their schedule; nil without a data plane and snapshot storage.
     public let snapshotWorker: SnapshotWorker?
+    /// The control plane's own metrics (requests, reconcile passes, failovers, restarts).
+    public let metrics: ControlMetrics
+    /// Reads every node's metrics in the background; nil without a data plane that can.
+    public let collector: MetricsCollector?
+    /// Slow logs; nil without a data plane that can read them.
+    public let observability: ObservabilityService?
 
     /// What runs in the background for as long as the server does.
     public var backgroundServices: [any Service] {
         var services: [any Service] = []
         if let reconciler { services.append(reconciler) }
         if let snapshotWorker { services.append(snapshotWorker) }
+        if let collector { services.append(collector) }
         return services
     }
 
     public init(
         configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?,
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
-        supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, logger: Logger
+        supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, metricsInterval: Duration = .seconds(10),
+        logger: Logger
     ) {
         self.configuration = configuration
         self.store = store
@@ -64,10 +72,17 @@ public struct ControlPlane: Sendable {
             store: store, configuration: configuration, clusters: clusters, parameterGroups: parameterGroups, subnetGroups: subnetGroups,
             accessControl: accessControl, tags: tags, logger: logger)
         catalog = CatalogService(store: store, configuration: configuration)
+        let metrics = ControlMetrics()
+        self.metrics = metrics
+        collector = (dataPlane as? any MetricsSource).map { source in
+            MetricsCollector(store: store, source: source, interval: metricsInterval, logger: logger)
+        }
+        observability = (dataPlane as? any MetricsSource).map { ObservabilityService(store: store, source: $0) }
         if let dataPlane {
-            let cycle = ClusterReconciler(
+            var cycle = ClusterReconciler(
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,
                 accessControl: accessControl, trigger: signal, snapshots: snapshotStorage, logger: logger)
+            cycle.metrics = metrics
             reconciler = ReconcilerService(
                 store: store, reconciler: cycle, signal: signal, logger: logger, supervisionInterval: supervisionInterval)
             snapshotWorker = snapshotStorage.map { storage in

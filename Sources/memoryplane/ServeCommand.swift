@@ -74,6 +74,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Where CopySnapshot with TargetBucket writes plain RDB files (<export-dir>/<bucket>/), and where SnapshotArns (arn:aws:s3:::<bucket>/<key>) are read from (default: <data-dir>/exports).")
     var exportDir: String?
 
+    @Option(help: "Seconds between readings of every node's metrics (INFO all) for /metrics, alarms and the advisor (1-300).")
+    var metricsInterval = 10
+
+    @Flag(help: "Serve /metrics without authentication (for a Prometheus without credentials); the rest of the API stays authenticated.")
+    var metricsPublic = false
+
     @Option(help: "Region used in ARNs and availability zone names.")
     var region = "us-east-1"
 
@@ -94,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try portRange()
+        guard (1...300).contains(metricsInterval) else { throw ValidationError("--metrics-interval must be between 1 and 300 seconds; got \(metricsInterval).") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535; got \(port).") }
         if auth == .none && !Self.isLoopback(host) {
             throw ValidationError("--auth none is only allowed when --host is a loopback address (127.0.0.1, ::1, localhost); got '\(host)'.")
@@ -216,7 +223,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration, store: store, dataPlane: dataPlane,
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
             supervisionInterval: .seconds(supervisionInterval),
-            snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }), logger: logger)
+            snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
+            metricsInterval: .seconds(metricsInterval), logger: logger)
         try controlPlane.stacks.recoverInterruptedRuns()
         let limits = ConnectionLimits(
             maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
@@ -234,7 +242,7 @@ struct ServeCommand: AsyncParsableCommand {
             // A backlog as deep as the kernel allows (somaxconn): a burst of connections waits in
             // it instead of on SYN retries.
             configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane", backlog: 4096),
-            logger: logger)
+            metricsPublic: metricsPublic, logger: logger)
         logger.notice(
             "memoryplane serving",
             metadata: [

@@ -31,6 +31,8 @@ public struct ClusterReconciler: Sendable {
     let configuration: ControlConfiguration
     let logger: Logger
     let backoff: StartBackoff
+    /// Failovers and node restarts, for `/metrics`; nil in tests that do not look.
+    public var metrics: ControlMetrics?
     let parameterGroups: ParameterGroupService
     let accessControl: AccessControlService
     /// Woken by the liveness probe when a node starts or stops answering.
@@ -290,6 +292,7 @@ public struct ClusterReconciler: Sendable {
             }
             try seedIfRestoring(name, context)
             let pid = try await dataPlane.startNode(try context.spec(name))
+            if nodes[name]?.status != .creating { metrics?.nodeRestart() }
             let started = context.settings.parameters.rebootValues
             let engine = configuration.engineVersion.patchVersion
             try store.write { transaction in try transaction.setPID(ofNode: name, to: pid, startedWith: started, engineVersion: engine) }
@@ -331,6 +334,7 @@ public struct ClusterReconciler: Sendable {
         case .replicate(let name, let primaryID):
             try await dataPlane.replicate(try context.spec(name), primaryID: primaryID)
         case .beginFailover(var operation):
+            metrics?.failover(kind: operation.kind.rawValue)
             try await beginFailover(&operation, context)
         case .resync(let shard, let replica, let primaryID):
             try await dataPlane.replicate(try context.spec(replica), primaryID: primaryID)

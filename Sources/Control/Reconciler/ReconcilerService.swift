@@ -68,7 +68,9 @@ public final class ReconcilerService: Service {
         while !Task.isCancelled {
             let outcome: ClusterReconciler.Outcome
             do {
+                let started = ContinuousClock.now
                 outcome = try await reconciler.reconcile(name)
+                reconciler.metrics?.reconcilePass(duration: ContinuousClock.now - started)
             } catch {
                 logger.error("reconcile pass failed", metadata: ["cluster.name": "\(name)", "error": "\(error)"])
                 outcome = .progressing

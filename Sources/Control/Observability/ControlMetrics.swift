@@ -1,0 +1,52 @@
+import Foundation
+import Prometheus
+
+/// The control plane's own metrics (swift-prometheus): requests by door and operation, reconcile
+/// passes, failovers and node restarts.
+public final class ControlMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    static let latencyBuckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)]
+
+    public init() {}
+
+    // Immutable descriptors (swift-prometheus does not mark the type Sendable).
+
+    nonisolated(unsafe) static let requests = MetricNameDescriptor(
+        namespace: "memoryplane", metricName: "http_requests", unitName: "total",
+        helpText: "API requests answered, by door (aws, rest), operation and HTTP status")
+    nonisolated(unsafe) static let requestDuration = MetricNameDescriptor(
+        namespace: "memoryplane", metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer an API request, by door and operation")
+    nonisolated(unsafe) static let reconcileDuration = MetricNameDescriptor(
+        namespace: "memoryplane", metricName: "reconcile_pass_duration", unitName: "seconds",
+        helpText: "Time of one reconcile pass (observe, plan, act) of one cluster")
+    nonisolated(unsafe) static let failovers = MetricNameDescriptor(namespace: "memoryplane", metricName: "failovers", unitName: "total", helpText: "Failovers begun, by kind")
+    nonisolated(unsafe) static let restarts = MetricNameDescriptor(
+        namespace: "memoryplane", metricName: "node_restarts", unitName: "total", helpText: "Node processes started again after they ended")
+
+    /// One answered API request. `operation` is the AWS operation or the REST route.
+    public func request(door: String, operation: String, status: Int, duration: Duration) {
+        registry.makeCounter(descriptor: Self.requests, labels: [("door", door), ("operation", operation), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("door", door), ("operation", operation)], buckets: Self.latencyBuckets)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    public func reconcilePass(duration: Duration) {
+        registry.makeDurationHistogram(descriptor: Self.reconcileDuration, labels: [], buckets: Self.latencyBuckets)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    public func failover(kind: String) {
+        registry.makeCounter(descriptor: Self.failovers, labels: [("kind", kind)]).increment()
+    }
+
+    public func nodeRestart() {
+        registry.makeCounter(descriptor: Self.restarts, labels: []).increment()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
