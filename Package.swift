@@ -47,6 +47,7 @@ let package = Package(
                 .embedInCode("0011_node_config.sql"),
                 .embedInCode("0012_service_updates.sql"),
                 .embedInCode("0013_stacks.sql"),
+                .embedInCode("0014_audit.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

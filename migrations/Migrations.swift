@@ -16,6 +16,7 @@ public enum Migrations {
         ("0011_node_config", sql(PackageResources._011_node_config_sql)),
         ("0012_service_updates", sql(PackageResources._012_service_updates_sql)),
         ("0013_stacks", sql(PackageResources._013_stacks_sql)),
+        ("0014_audit", sql(PackageResources._014_audit_sql)),
     ]
 
     /// The names of the files this list registers, so a test can prove none is forgotten.

@@ -30,5 +30,6 @@ extension APIServices {
             serviceUpdates: controlPlane.serviceUpdates, stacks: controlPlane.stacks, metrics: controlPlane.metrics,
             collector: controlPlane.collector, observability: controlPlane.observability, accessKey: accessKey, region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)
+        audit = controlPlane.audit
     }
 }

@@ -18,6 +18,7 @@ public struct APIServices: Sendable {
     public var metrics: ControlMetrics
     public var collector: MetricsCollector?
     public var observability: ObservabilityService?
+    public var audit: AuditTrail?
     /// `/metrics` without authentication (`--metrics-public`).
     public var metricsPublic = false
     /// Nil when the server runs with `--auth none`.
@@ -61,6 +62,11 @@ public struct APIServices: Sendable {
 public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     let routes = RouteTable()
+    let door = AWSDoor(services: services)
+    let awsOperations = Set(door.operations.keys)
+    // Outermost first: the trail and the metrics see every answer as it is sent, errors rendered.
+    if let audit = services.audit { router.add(middleware: AuditMiddleware(trail: audit, awsOperations: awsOperations)) }
+    router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: awsOperations))
     router.add(middleware: RESTErrorMiddleware(routes: routes))
     router.get("/health") { _, _ in
         try JSONBody.response(["status": "ok"])
@@ -71,8 +77,6 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
         buffer.writeString(try services.caCertificate())
         return Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: buffer))
     }
-    let door = AWSDoor(services: services)
-    router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: Set(door.operations.keys)))
     door.addRoutes(to: router)
     let observability = ObservabilityController(
         metrics: services.metrics, collector: services.collector, observability: services.observability, clusters: services.clusters)
@@ -96,6 +100,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     SnapshotController(service: services.snapshots).addRoutes(to: v1)
     ServiceUpdateController(service: services.serviceUpdates).addRoutes(to: v1)
     observability.addRoutes(to: v1)
+    if let audit = services.audit { AuditController(trail: audit).addRoutes(to: v1) }
     StackController(
         service: services.stacks,
         store: StackNames(parameterGroups: services.parameterGroups, subnetGroups: services.subnetGroups, accessControl: services.accessControl)

@@ -24,6 +24,8 @@ public struct ControlPlane: Sendable {
     public let snapshots: SnapshotService
     public let serviceUpdates: ServiceUpdateService
     public let stacks: StackService
+    /// Every mutating call, stack step and refused signature, with who made it.
+    public let audit: AuditTrail
     /// The background reconcile loops; nil without a data plane.
     public let reconciler: ReconcilerService?
     /// Takes snapshots and runs their schedule; nil without a data plane and snapshot storage.
@@ -41,13 +43,14 @@ public struct ControlPlane: Sendable {
         if let reconciler { services.append(reconciler) }
         if let snapshotWorker { services.append(snapshotWorker) }
         if let collector { services.append(collector) }
+        services.append(audit)
         return services
     }
 
     public init(
         configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?,
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
-        supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, metricsInterval: Duration = .seconds(10),
+        supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, metricsInterval: Duration = .seconds(10), auditRetentionDays: Int = 90,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -68,9 +71,11 @@ public struct ControlPlane: Sendable {
         serviceUpdates = ServiceUpdateService(
             store: store, configuration: configuration, parameterGroups: parameterGroups, clusters: clusters, trigger: signal, logger: logger)
         tags = TagService(store: store, configuration: configuration)
+        let audit = AuditTrail(store: store, retentionDays: auditRetentionDays, logger: logger)
+        self.audit = audit
         stacks = StackService(
             store: store, configuration: configuration, clusters: clusters, parameterGroups: parameterGroups, subnetGroups: subnetGroups,
-            accessControl: accessControl, tags: tags, logger: logger)
+            accessControl: accessControl, tags: tags, audit: audit, logger: logger)
         catalog = CatalogService(store: store, configuration: configuration)
         let metrics = ControlMetrics()
         self.metrics = metrics

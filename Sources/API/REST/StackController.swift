@@ -34,7 +34,7 @@ struct StackController {
         if dryRun {
             return try JSONBody.response(RESTPlan(try await service.plan(document)))
         }
-        let (plan, view) = try await service.apply(document, wait: wait)
+        let (plan, view) = try await service.apply(document, wait: wait, actor: Self.actor(request, context))
         return try JSONBody.response(RESTApply(plan: RESTPlan(plan), stack: RESTStack(view)), status: wait ? .ok : .accepted)
     }
 
@@ -51,7 +51,7 @@ struct StackController {
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let wait = try RESTQuery.wait(request)
-        let view = try await service.destroy(name, wait: wait)
+        let view = try await service.destroy(name, wait: wait, actor: Self.actor(request, context))
         if wait {
             guard (try? service.describe(name)) != nil else { return Response(status: .noContent) }
             return try JSONBody.response(RESTStack(try service.describe(name)))
@@ -76,6 +76,11 @@ struct StackController {
             let count = error.problems.count
             throw MemoryDBError.invalid("The stack document has \(count) problem\(count == 1 ? "" : "s"):\n\(error.description)")
         }
+    }
+
+    /// Who applies: each step of the run is audited as made by them.
+    static func actor(_ request: Request, _ context: APIRequestContext) -> AuditActor {
+        AuditActor(accessKeyID: AuditMiddleware.accessKeyID(request), sourceAddress: context.remoteAddress)
     }
 
     static func flag(_ request: Request, _ name: String) throws -> Bool {

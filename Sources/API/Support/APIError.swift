@@ -99,6 +99,7 @@ struct RESTErrorMiddleware: RouterMiddleware {
         let data = (try? encoder.encode(["error": ["code": code, "message": message]])) ?? Data()
         var buffer = ByteBuffer()
         buffer.writeBytes(data)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+        // The fault in a header too, as AWS sends it (x-amzn-ErrorType): the audit trail reads it.
+        return Response(status: status, headers: [.contentType: "application/json", AWSDoor.errorTypeHeader: code], body: .init(byteBuffer: buffer))
     }
 }

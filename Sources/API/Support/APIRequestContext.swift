@@ -4,8 +4,12 @@ import Hummingbird
 public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
 
+    /// The caller's address, for the audit trail.
+    public let remoteAddress: String
+
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? ""
     }
 
     public var maxUploadSize: Int { 1024 * 1024 }

@@ -7,10 +7,10 @@ import Store
 /// order (clusters at once), then deletions of removed resources, dependents first.
 extension StackService {
     /// Runs the plan's steps, recording each; releases the stack's lock at the end.
-    func execute(_ plan: StackPlan, document: StackDocument?) async {
+    func execute(_ plan: StackPlan, document: StackDocument?, actor: AuditActor?) async {
         let stack = plan.stack
         defer { locks.release(stack) }
-        let progress = StackProgress(store: store, stack: stack)
+        let progress = StackProgress(store: store, stack: stack, actor: actor)
         let changes = plan.changes.filter { $0.action != .unchanged }
         let isDestroy = document == nil
         var failure: String?
@@ -95,11 +95,34 @@ extension StackService {
         do {
             try await body()
             progress.update(change.resource, state: .done, message: nil)
+            audit?.recordStackStep(Self.operation(change), resource: "\(change.type.rawValue)/\(change.name)", stack: progress.stack, actor: progress.actor, outcome: "success")
         } catch {
             let reason = (error as? MemoryDBError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
             progress.update(change.resource, state: .failed, message: reason)
+            let fault = (error as? MemoryDBError)?.code.rawValue ?? "InternalFailure"
+            audit?.recordStackStep(Self.operation(change), resource: "\(change.type.rawValue)/\(change.name)", stack: progress.stack, actor: progress.actor, outcome: fault)
             throw StackStepFailure(resource: change.resource, reason: reason)
         }
+    }
+
+    /// A step as the audit trail names it: the API operation it amounts to.
+    static func operation(_ change: StackChange) -> String {
+        let verb: String
+        switch change.action {
+        case .create: verb = "Create"
+        case .update, .unchanged: verb = "Update"
+        case .replace: verb = "Replace"
+        case .delete: verb = "Delete"
+        }
+        let noun: String
+        switch change.type {
+        case .parameterGroup: noun = "ParameterGroup"
+        case .subnetGroup: noun = "SubnetGroup"
+        case .user: noun = "User"
+        case .acl: noun = "ACL"
+        case .cluster: noun = "Cluster"
+        }
+        return verb + noun
     }
 
     // MARK: Per resource
@@ -331,12 +354,14 @@ struct StackStepFailure: Error, CustomStringConvertible {
 /// The run record, kept in the store as steps advance so `GET` shows live progress.
 final class StackProgress: Sendable {
     private let store: Store
-    private let stack: String
+    let stack: String
+    let actor: AuditActor?
     private let run: Mutex<StackRun?>
 
-    init(store: Store, stack: String) {
+    init(store: Store, stack: String, actor: AuditActor?) {
         self.store = store
         self.stack = stack
+        self.actor = actor
         run = Mutex(StackRun.decode((try? store.stack(named: stack))?.lastRun))
     }
 

@@ -20,13 +20,16 @@ public struct StackService: Sendable {
     let tags: TagService
     let logger: Logger
     let locks = StackLocks()
+    /// Where each step of a run is recorded, as made by the apply's caller.
+    let audit: AuditTrail?
     /// How long one cluster may take to settle before the apply gives up on it.
     public var clusterTimeout: Duration = .seconds(1800)
 
     public init(
         store: Store, configuration: ControlConfiguration, clusters: ClusterService, parameterGroups: ParameterGroupService,
-        subnetGroups: SubnetGroupService, accessControl: AccessControlService, tags: TagService, logger: Logger
+        subnetGroups: SubnetGroupService, accessControl: AccessControlService, tags: TagService, audit: AuditTrail? = nil, logger: Logger
     ) {
+        self.audit = audit
         self.store = store
         self.configuration = configuration
         self.clusters = clusters
@@ -159,7 +162,7 @@ public struct StackService: Sendable {
     /// Plans, records the document, and applies the plan in the background (or before
     /// returning, with `wait`). A second apply or destroy of the same stack while one runs is
     /// refused.
-    public func apply(_ document: StackDocument, wait: Bool = false) async throws -> (plan: StackPlan, view: StackView) {
+    public func apply(_ document: StackDocument, wait: Bool = false, actor: AuditActor? = nil) async throws -> (plan: StackPlan, view: StackView) {
         let desired = try await prepare(document)
         guard locks.acquire(desired.stack) else { throw busy(desired.stack) }
         let plan: StackPlan
@@ -170,13 +173,13 @@ public struct StackService: Sendable {
             locks.release(desired.stack)
             throw error
         }
-        let run = Task { await execute(plan, document: document) }
+        let run = Task { await execute(plan, document: document, actor: actor) }
         if wait { await run.value }
         return (plan, try describe(desired.stack))
     }
 
     /// Deletes every resource the stack owns, dependents first, then the stack itself.
-    public func destroy(_ rawName: String, wait: Bool = false) async throws -> StackView {
+    public func destroy(_ rawName: String, wait: Bool = false, actor: AuditActor? = nil) async throws -> StackView {
         let name = rawName.lowercased()
         guard let record = try store.stack(named: name) else { throw notFound(name) }
         guard locks.acquire(name) else { throw busy(name) }
@@ -193,7 +196,7 @@ public struct StackService: Sendable {
             locks.release(name)
             throw error
         }
-        let run = Task { await execute(plan, document: nil) }
+        let run = Task { await execute(plan, document: nil, actor: actor) }
         if wait { await run.value }
         return (try? describe(name)) ?? StackView(
             name: name, status: .destroying, createdAt: record.createdAt, updatedAt: nowMilliseconds(), resources: [], lastRun: nil, drift: [],

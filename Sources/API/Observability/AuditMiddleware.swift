@@ -1,0 +1,128 @@
+import Control
+import Foundation
+import Hummingbird
+import NIOCore
+import Store
+
+/// Records every mutating call through either door, and every refused one (bad or missing
+/// credentials), in the audit trail: time, access key id, source address, door, operation,
+/// resource, parameters with secrets removed, and outcome (success or the fault code).
+struct AuditMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let trail: AuditTrail
+    let awsOperations: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let call = classify(request)
+        guard call.door != nil || request.method != .get else { return try await next(request, context) }
+        var request = request
+        var body = ByteBuffer()
+        if call.mutating {
+            do {
+                body = try await request.collectBody(upTo: context.maxUploadSize)
+            } catch is NIOTooManyBytesError {
+                let response = RESTErrorMiddleware.render(
+                    status: .contentTooLarge, code: "InvalidParameterValueException", message: "The request body is larger than \(context.maxUploadSize) bytes.")
+                record(request, context, call: call, body: ByteBuffer(), response: response)
+                return response
+            }
+        }
+        let response = try await next(request, context)
+        if call.mutating || response.status == .unauthorized || response.status == .forbidden {
+            record(request, context, call: call, body: body, response: response)
+        }
+        return response
+    }
+
+    struct Call {
+        /// aws or rest; nil for neither (health, metrics).
+        var door: String?
+        var operation: String
+        var mutating: Bool
+    }
+
+    func classify(_ request: Request) -> Call {
+        let path = request.uri.path
+        if path == "/" && request.method == .post {
+            let target = request.headers[AWSDoor.targetHeader] ?? ""
+            let name = target.hasPrefix(AWSDoor.targetPrefix) ? String(target.dropFirst(AWSDoor.targetPrefix.count)) : ""
+            let known = awsOperations.contains(name)
+            return Call(door: "aws", operation: known ? name : "unknown", mutating: known && !name.hasPrefix("Describe") && !name.hasPrefix("List"))
+        }
+        guard path.hasPrefix("/v1/") else { return Call(door: nil, operation: "", mutating: false) }
+        let dryRun = request.uri.queryParameters.get("dryRun") == "true"
+        let mutating = [.post, .put, .patch, .delete].contains(request.method) && !dryRun
+        return Call(door: "rest", operation: "\(request.method.rawValue) \(path)", mutating: mutating)
+    }
+
+    func record(_ request: Request, _ context: Context, call: Call, body: ByteBuffer, response: Response) {
+        let status = Int(response.status.code)
+        let fault = response.headers[AWSDoor.errorTypeHeader] ?? "HTTP\(status)"
+        let parsed = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
+        let door = call.door ?? "rest"
+        trail.record(
+            AuditRecord(
+                time: nowMilliseconds(), accessKeyID: Self.accessKeyID(request), sourceAddress: context.remoteAddress, door: door,
+                operation: door == "rest" ? "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)" : call.operation,
+                resource: Self.resource(request, context, door: door, body: parsed), parameters: parameters(request, body: body, parsed: parsed),
+                outcome: status < 400 ? "success" : fault, httpStatus: status))
+    }
+
+    /// The key id the caller claims: SigV4's Credential, HTTP Basic's user, or `anonymous`.
+    static func accessKeyID(_ request: Request) -> String {
+        guard let header = request.headers[.authorization], !header.isEmpty else { return "anonymous" }
+        if header.hasPrefix("AWS4-HMAC-SHA256"), let range = header.range(of: "Credential=") {
+            let id = header[range.upperBound...].prefix { $0 != "/" && $0 != "," && $0 != " " }
+            return String(id.prefix(128))
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        if parts.count == 2, parts[0].lowercased() == "basic", let data = Data(base64Encoded: String(parts[1])),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        {
+            return String(text[..<colon].prefix(128))
+        }
+        return "unrecognized"
+    }
+
+    /// `clusters/demo`: the route's `:name`, else the body's name member (AWS: its *Name or ARN).
+    static func resource(_ request: Request, _ context: Context, door: String, body: [String: Any]?) -> String {
+        if door == "aws" {
+            let members: [(String, String)] = [
+                ("ClusterName", "cluster"), ("UserName", "user"), ("ACLName", "acl"), ("ParameterGroupName", "parametergroup"),
+                ("SubnetGroupName", "subnetgroup"), ("SnapshotName", "snapshot"), ("SourceSnapshotName", "snapshot"), ("ResourceArn", "arn"),
+                ("ServiceUpdateName", "serviceupdate"),
+            ]
+            for (member, type) in members {
+                if let value = body?[member] as? String { return type == "arn" ? value : "\(type)/\(value)" }
+            }
+            if let names = body?["ClusterNames"] as? [String] { return "cluster/" + names.joined(separator: ",") }
+            return ""
+        }
+        let segments = request.uri.path.split(separator: "/").dropFirst()  // after "v1"
+        guard let collection = segments.first else { return "" }
+        if let name = context.parameters.get("name") { return "\(collection)/\(name)" }
+        if let name = body?["name"] as? String { return "\(collection)/\(name)" }
+        return String(collection)
+    }
+
+    /// The request's parameters with secrets removed; a stack document is named, not copied
+    /// (its stored, redacted form is the stack's own).
+    func parameters(_ request: Request, body: ByteBuffer, parsed: [String: Any]?) -> String {
+        var object: [String: Any] = [:]
+        let query = request.uri.queryParameters
+        if !query.isEmpty {
+            var items: [String: String] = [:]
+            for (key, value) in query { items[String(key)] = String(value) }
+            object["query"] = items
+        }
+        if request.uri.path.hasPrefix("/v1/stacks/") {
+            if body.readableBytes > 0 { object["body"] = "(stack document, \(body.readableBytes) bytes)" }
+        } else if let parsed {
+            object["body"] = AuditRedaction.redact(parsed)
+        } else if body.readableBytes > 0 {
+            object["body"] = "(\(body.readableBytes) bytes, not a JSON object)"
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: AuditRedaction.redact(object), options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,106 @@
+import GRDB
+import Model
+
+// The audit trail.
+
+/// One audited call.
+public struct AuditRecord: Sendable, Equatable {
+    public var id: Int64?
+    public var time: Int64
+    public var accessKeyID: String
+    public var sourceAddress: String
+    public var door: String
+    public var operation: String
+    public var resource: String
+    public var parameters: String
+    public var outcome: String
+    public var httpStatus: Int
+
+    public init(
+        id: Int64? = nil, time: Int64, accessKeyID: String, sourceAddress: String, door: String, operation: String, resource: String,
+        parameters: String, outcome: String, httpStatus: Int
+    ) {
+        self.id = id
+        self.time = time
+        self.accessKeyID = accessKeyID
+        self.sourceAddress = sourceAddress
+        self.door = door
+        self.operation = operation
+        self.resource = resource
+        self.parameters = parameters
+        self.outcome = outcome
+        self.httpStatus = httpStatus
+    }
+}
+
+/// Which audit records to read: every given field must match; newest first, before `beforeID`.
+public struct AuditFilter: Sendable, Equatable {
+    public var door: String?
+    public var operation: String?
+    public var resource: String?
+    public var accessKeyID: String?
+    public var outcome: String?
+    public var since: Int64?
+    public var until: Int64?
+    public var beforeID: Int64?
+    public var limit: Int
+
+    public init(limit: Int = 100) { self.limit = limit }
+}
+
+extension Store {
+    /// Several records in one transaction (the trail writes in batches).
+    public func append(_ records: [AuditRecord]) throws {
+        guard !records.isEmpty else { return }
+        try write { transaction in
+            for record in records {
+                try transaction.db.execute(
+                    sql: """
+                        INSERT INTO audit_events (time, access_key_id, source_address, door, operation, resource, parameters, outcome, http_status)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        record.time, record.accessKeyID, record.sourceAddress, record.door, record.operation, record.resource, record.parameters,
+                        record.outcome, record.httpStatus,
+                    ])
+            }
+        }
+    }
+
+    public func auditRecords(_ filter: AuditFilter) throws -> [AuditRecord] {
+        var clauses: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        func add(_ clause: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            clauses.append(clause)
+            arguments.append(value)
+        }
+        add("door = ?", filter.door)
+        add("operation = ?", filter.operation)
+        add("resource = ?", filter.resource)
+        add("access_key_id = ?", filter.accessKeyID)
+        add("outcome = ?", filter.outcome)
+        add("time >= ?", filter.since)
+        add("time <= ?", filter.until)
+        add("id < ?", filter.beforeID)
+        let condition = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        arguments.append(filter.limit)
+        return try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_events \(condition) ORDER BY id DESC LIMIT ?", arguments: StatementArguments(arguments)).map { row in
+                AuditRecord(
+                    id: row["id"], time: row["time"], accessKeyID: row["access_key_id"], sourceAddress: row["source_address"], door: row["door"],
+                    operation: row["operation"], resource: row["resource"], parameters: row["parameters"], outcome: row["outcome"],
+                    httpStatus: row["http_status"])
+            }
+        }
+    }
+
+    /// Deletes records older than `cutoff` (milliseconds since 1970); returns how many.
+    @discardableResult
+    public func pruneAudit(before cutoff: Int64) throws -> Int {
+        try write { transaction in
+            try transaction.db.execute(sql: "DELETE FROM audit_events WHERE time < ?", arguments: [cutoff])
+            return transaction.db.changesCount
+        }
+    }
+}
