@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between readings of every node's metrics (INFO all) for /metrics, alarms and the advisor (1-300).")
     var metricsInterval = 10
 
+    @Option(help: "Days the audit trail (GET /v1/audit) keeps its records (1-3650).")
+    var auditRetentionDays = 90
+
     @Flag(help: "Serve /metrics without authentication (for a Prometheus without credentials); the rest of the API stays authenticated.")
     var metricsPublic = false
 
@@ -100,6 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try portRange()
+        guard (1...3650).contains(auditRetentionDays) else { throw ValidationError("--audit-retention-days must be between 1 and 3650; got \(auditRetentionDays).") }
         guard (1...300).contains(metricsInterval) else { throw ValidationError("--metrics-interval must be between 1 and 300 seconds; got \(metricsInterval).") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535; got \(port).") }
         if auth == .none && !Self.isLoopback(host) {
@@ -224,7 +228,7 @@ struct ServeCommand: AsyncParsableCommand {
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
             supervisionInterval: .seconds(supervisionInterval),
             snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
-            metricsInterval: .seconds(metricsInterval), logger: logger)
+            metricsInterval: .seconds(metricsInterval), auditRetentionDays: auditRetentionDays, logger: logger)
         try controlPlane.stacks.recoverInterruptedRuns()
         let limits = ConnectionLimits(
             maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
