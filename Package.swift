@@ -48,6 +48,7 @@ let package = Package(
                 .embedInCode("0012_service_updates.sql"),
                 .embedInCode("0013_stacks.sql"),
                 .embedInCode("0014_audit.sql"),
+                .embedInCode("0015_alarms.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -17,6 +17,7 @@ public enum Migrations {
         ("0012_service_updates", sql(PackageResources._012_service_updates_sql)),
         ("0013_stacks", sql(PackageResources._013_stacks_sql)),
         ("0014_audit", sql(PackageResources._014_audit_sql)),
+        ("0015_alarms", sql(PackageResources._015_alarms_sql)),
     ]
 
     /// The names of the files this list registers, so a test can prove none is forgotten.

@@ -31,5 +31,6 @@ extension APIServices {
             collector: controlPlane.collector, observability: controlPlane.observability, accessKey: accessKey, region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)
         audit = controlPlane.audit
+        alarms = controlPlane.alarms
     }
 }

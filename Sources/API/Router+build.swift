@@ -19,6 +19,7 @@ public struct APIServices: Sendable {
     public var collector: MetricsCollector?
     public var observability: ObservabilityService?
     public var audit: AuditTrail?
+    public var alarms: AlarmService?
     /// `/metrics` without authentication (`--metrics-public`).
     public var metricsPublic = false
     /// Nil when the server runs with `--auth none`.
@@ -79,7 +80,8 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     }
     door.addRoutes(to: router)
     let observability = ObservabilityController(
-        metrics: services.metrics, collector: services.collector, observability: services.observability, clusters: services.clusters)
+        metrics: services.metrics, collector: services.collector, observability: services.observability, clusters: services.clusters,
+        alarms: services.alarms)
     let scrape = router.group("metrics")
     if let key = services.accessKey, !services.metricsPublic {
         scrape.add(middleware: RESTAuthMiddleware(key: key, region: services.region, hint: services.credentialsHint))

@@ -36,6 +36,8 @@ public struct ControlPlane: Sendable {
     public let collector: MetricsCollector?
     /// Slow logs; nil without a data plane that can read them.
     public let observability: ObservabilityService?
+    /// Thresholds over the collected metrics, raising and clearing alarm events.
+    public let alarms: AlarmService
 
     /// What runs in the background for as long as the server does.
     public var backgroundServices: [any Service] {
@@ -79,8 +81,10 @@ public struct ControlPlane: Sendable {
         catalog = CatalogService(store: store, configuration: configuration)
         let metrics = ControlMetrics()
         self.metrics = metrics
+        let alarms = AlarmService(store: store, logger: logger)
+        self.alarms = alarms
         collector = (dataPlane as? any MetricsSource).map { source in
-            MetricsCollector(store: store, source: source, interval: metricsInterval, logger: logger)
+            MetricsCollector(store: store, source: source, interval: metricsInterval, logger: logger, onPass: { readings in alarms.evaluate(readings) })
         }
         observability = (dataPlane as? any MetricsSource).map { ObservabilityService(store: store, source: $0) }
         if let dataPlane {

@@ -11,6 +11,7 @@ struct ObservabilityController {
     let collector: MetricsCollector?
     let observability: ObservabilityService?
     let clusters: ClusterService
+    let alarms: AlarmService?
 
     /// `/metrics`: node families, the collector's own cost, then the control plane's metrics.
     @Sendable func scrape(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -33,6 +34,54 @@ struct ObservabilityController {
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get("clusters/:name/metrics", use: clusterMetrics)
         group.get("clusters/:name/slowlog", use: slowlog)
+        group.get("clusters/:name/alarms", use: listAlarms)
+        group.patch("clusters/:name/alarms", use: setThresholds)
+    }
+
+    struct AlarmsBody: Encodable {
+        struct Threshold: Encodable {
+            var metric, comparison, unit: String
+            var threshold: Double
+            var isDefault: Bool
+        }
+        struct Alarm: Encodable {
+            var node, metric, state, since: String
+            var value, threshold: Double
+        }
+        var cluster: String
+        var thresholds: [Threshold]
+        /// Alarms in ALARM now; every other node and metric is OK.
+        var alarms: [Alarm]
+    }
+
+    @Sendable func listAlarms(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name").lowercased()
+        guard let alarms else { throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.") }
+        let state = try alarms.alarms(cluster: name)
+        return try JSONBody.response(
+            AlarmsBody(
+                cluster: name,
+                thresholds: state.thresholds.map {
+                    AlarmsBody.Threshold(metric: $0.metric, comparison: $0.comparison, unit: $0.unit, threshold: $0.threshold, isDefault: $0.isDefault)
+                },
+                alarms: state.alarms.map {
+                    AlarmsBody.Alarm(
+                        node: $0.nodeName, metric: $0.metric, state: "ALARM", since: RESTTime.iso8601($0.raisedAt), value: $0.value, threshold: $0.threshold)
+                }))
+    }
+
+    struct ThresholdsBody: Decodable {
+        var thresholds: [String: Double?]
+    }
+
+    /// `{"thresholds": {"DatabaseMemoryUsagePercentage": 70, "ReplicationLag": null}}`: null
+    /// returns a metric to its default.
+    @Sendable func setThresholds(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name").lowercased()
+        guard let alarms else { throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.") }
+        let body = try await JSONBody.decode(ThresholdsBody.self, from: request, context: context, allowedFields: ["thresholds"])
+        try alarms.setThresholds(cluster: name, body.thresholds)
+        return try await listAlarms(request, context: context)
     }
 
     struct NodeValues: Encodable {
