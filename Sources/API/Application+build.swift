@@ -32,5 +32,6 @@ extension APIServices {
             credentialsHint: credentialsHint, caCertificate: caCertificate)
         audit = controlPlane.audit
         alarms = controlPlane.alarms
+        advisor = controlPlane.advisor
     }
 }

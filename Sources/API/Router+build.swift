@@ -20,6 +20,7 @@ public struct APIServices: Sendable {
     public var observability: ObservabilityService?
     public var audit: AuditTrail?
     public var alarms: AlarmService?
+    public var advisor: AdvisorService?
     /// `/metrics` without authentication (`--metrics-public`).
     public var metricsPublic = false
     /// Nil when the server runs with `--auth none`.
@@ -81,7 +82,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     door.addRoutes(to: router)
     let observability = ObservabilityController(
         metrics: services.metrics, collector: services.collector, observability: services.observability, clusters: services.clusters,
-        alarms: services.alarms)
+        alarms: services.alarms, advisor: services.advisor)
     let scrape = router.group("metrics")
     if let key = services.accessKey, !services.metricsPublic {
         scrape.add(middleware: RESTAuthMiddleware(key: key, region: services.region, hint: services.credentialsHint))

@@ -38,6 +38,8 @@ public struct ControlPlane: Sendable {
     public let observability: ObservabilityService?
     /// Thresholds over the collected metrics, raising and clearing alarm events.
     public let alarms: AlarmService
+    /// The operations guide's rules as findings.
+    public let advisor: AdvisorService
 
     /// What runs in the background for as long as the server does.
     public var backgroundServices: [any Service] {
@@ -87,6 +89,8 @@ public struct ControlPlane: Sendable {
             MetricsCollector(store: store, source: source, interval: metricsInterval, logger: logger, onPass: { readings in alarms.evaluate(readings) })
         }
         observability = (dataPlane as? any MetricsSource).map { ObservabilityService(store: store, source: $0) }
+        advisor = AdvisorService(
+            store: store, clusters: clusters, parameterGroups: parameterGroups, collector: collector, source: dataPlane as? any MetricsSource)
         if let dataPlane {
             var cycle = ClusterReconciler(
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,

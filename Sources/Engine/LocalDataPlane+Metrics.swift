@@ -64,6 +64,19 @@ extension LocalDataPlane: MetricsSource {
         }
     }
 
+    public func sampleKeySizes(_ node: NodeSpec, count: Int) async throws -> [(key: String, bytes: Int64)] {
+        let client = try client(for: node.address)
+        let keys = try await client.send(Array(repeating: ["RANDOMKEY"], count: count), to: node.address, as: node.admin)
+            .compactMap { try? $0.text() }
+        let unique = Array(Set(keys)).sorted()
+        guard !unique.isEmpty else { return [] }
+        let sizes = try await client.send(unique.map { ["MEMORY", "USAGE", $0] }, to: node.address, as: node.admin)
+        return zip(unique, sizes).compactMap { key, reply in
+            if case .integer(let bytes) = reply { return (key, Int64(bytes)) }
+            return nil
+        }.sorted { $0.bytes > $1.bytes }
+    }
+
     public func hostAvailableMemory() -> Int64? {
         guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {

@@ -12,6 +12,7 @@ struct ObservabilityController {
     let observability: ObservabilityService?
     let clusters: ClusterService
     let alarms: AlarmService?
+    let advisor: AdvisorService?
 
     /// `/metrics`: node families, the collector's own cost, then the control plane's metrics.
     @Sendable func scrape(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -36,6 +37,23 @@ struct ObservabilityController {
         group.get("clusters/:name/slowlog", use: slowlog)
         group.get("clusters/:name/alarms", use: listAlarms)
         group.patch("clusters/:name/alarms", use: setThresholds)
+        group.get("clusters/:name/advisor", use: clusterAdvice)
+        group.get("advisor", use: allAdvice)
+    }
+
+    struct Advice: Encodable {
+        var findings: [Finding]
+    }
+
+    @Sendable func clusterAdvice(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard let advisor else { throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.") }
+        return try JSONBody.response(Advice(findings: try await advisor.findings(cluster: name)))
+    }
+
+    @Sendable func allAdvice(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let advisor else { return try JSONBody.response(Advice(findings: [])) }
+        return try JSONBody.response(Advice(findings: try await advisor.findings(cluster: nil)))
     }
 
     struct AlarmsBody: Encodable {

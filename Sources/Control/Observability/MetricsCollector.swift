@@ -59,6 +59,8 @@ public final class MetricsCollector: Service, Sendable {
         var categories: [String: Set<String>] = [:]
         /// When each replica was last seen online by its primary, for the lag of one that is gone.
         var replicaSeenAt: [String: Double] = [:]
+        /// When each node was last seen running a dangerous command (KEYS, FLUSHALL, ...).
+        var dangerousSeenAt: [String: [String: Double]] = [:]
         var lastPassSeconds: Double = 0
         var passes = 0
     }
@@ -97,6 +99,13 @@ public final class MetricsCollector: Service, Sendable {
     /// How long the last pass took, and how many passes there were (for `/metrics`).
     public var passStatistics: (seconds: Double, passes: Int) {
         state.withLock { ($0.lastPassSeconds, $0.passes) }
+    }
+
+    /// Dangerous commands a node ran within the last `collections` collections.
+    public func recentDangerousCommands(node: String, collections: Int = 3) -> Set<String> {
+        let window = Double(interval.components.seconds) * Double(collections) + 1
+        let now = Date().timeIntervalSince1970
+        return Set(state.withLock { $0.dangerousSeenAt[node] ?? [:] }.filter { now - $0.value <= window }.keys)
     }
 
     public func history(ofCluster name: String) -> [MetricsPoint] {
@@ -154,6 +163,11 @@ public final class MetricsCollector: Service, Sendable {
                 let lag = isPrimary ? nil : Self.replicationLag(of: node, targets: targets, samples: samples, now: now, seen: &state.replicaSeenAt)
                 let context = NodeMetrics.Context(isPrimary: isPrimary, hostAvailableMemory: free, replicationLag: lag, categories: state.categories)
                 let values = NodeMetrics.derive(sample, previous: state.samples[node.name], context: context)
+                for command in Advisor.dangerousCommands {
+                    let calls = sample.commandStats[command]?.calls ?? 0
+                    let before = state.samples[node.name]?.commandStats[command]?.calls ?? 0
+                    if calls > before || (state.samples[node.name] == nil && calls > 0) { state.dangerousSeenAt[node.name, default: [:]][command] = now }
+                }
                 let labels = NodeLabels(
                     cluster: cluster.name, shard: ClusterTopology.shardName(node.shardIndex), node: node.name, role: isPrimary ? "primary" : "replica",
                     availabilityZone: node.availabilityZone)

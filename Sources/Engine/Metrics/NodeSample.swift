@@ -124,4 +124,6 @@ public protocol MetricsSource: Sendable {
     func slowlog(_ node: NodeSpec, count: Int) async throws -> [SlowlogEntry]
     /// The host's available memory in bytes (`MemAvailable` in `/proc/meminfo`).
     func hostAvailableMemory() -> Int64?
+    /// The memory of up to `count` random keys (RANDOMKEY, then MEMORY USAGE), largest first.
+    func sampleKeySizes(_ node: NodeSpec, count: Int) async throws -> [(key: String, bytes: Int64)]
 }
