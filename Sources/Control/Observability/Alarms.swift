@@ -36,6 +36,15 @@ public enum AlarmEvaluation {
         public var cluster, node, metric: String
         public var value, threshold: Double
         public var raise: Bool
+
+        public init(cluster: String, node: String, metric: String, value: Double, threshold: Double, raise: Bool) {
+            self.cluster = cluster
+            self.node = node
+            self.metric = metric
+            self.value = value
+            self.threshold = threshold
+            self.raise = raise
+        }
     }
 
     /// - Parameters:
