@@ -44,6 +44,7 @@ bench: deps
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/failover.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/snapshots.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/stacks.py
+	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/observability.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/resharding.py
 
 ## schemathesis with every check against a live server and api-spec/openapi.yaml, bounded by

@@ -9,10 +9,12 @@ import Logging
 public func buildApplication(
     controlPlane: ControlPlane, accessKey: AccessKey?, credentialsHint: String,
     caCertificate: @escaping @Sendable () throws -> String,
-    server: HTTPServerBuilder = .http1(), configuration: ApplicationConfiguration = .init(), metricsPublic: Bool = false, logger: Logger
+    server: HTTPServerBuilder = .http1(), configuration: ApplicationConfiguration = .init(), metricsPublic: Bool = false, audit: Bool = true,
+    logger: Logger
 ) -> some ApplicationProtocol {
     var services = APIServices(controlPlane: controlPlane, accessKey: accessKey, credentialsHint: credentialsHint, caCertificate: caCertificate)
     services.metricsPublic = metricsPublic
+    if !audit { services.audit = nil }
     return Application(
         router: buildRouter(services), server: server, configuration: configuration,
         services: controlPlane.backgroundServices, logger: logger)

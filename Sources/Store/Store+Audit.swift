@@ -53,16 +53,17 @@ extension Store {
     public func append(_ records: [AuditRecord]) throws {
         guard !records.isEmpty else { return }
         try write { transaction in
+            // One prepared statement for the whole batch.
+            let insert = try transaction.db.cachedStatement(
+                sql: """
+                    INSERT INTO audit_events (time, access_key_id, source_address, door, operation, resource, parameters, outcome, http_status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             for record in records {
-                try transaction.db.execute(
-                    sql: """
-                        INSERT INTO audit_events (time, access_key_id, source_address, door, operation, resource, parameters, outcome, http_status)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        record.time, record.accessKeyID, record.sourceAddress, record.door, record.operation, record.resource, record.parameters,
-                        record.outcome, record.httpStatus,
-                    ])
+                try insert.execute(arguments: [
+                    record.time, record.accessKeyID, record.sourceAddress, record.door, record.operation, record.resource, record.parameters,
+                    record.outcome, record.httpStatus,
+                ])
             }
         }
     }

@@ -77,6 +77,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between readings of every node's metrics (INFO all) for /metrics, alarms and the advisor (1-300).")
     var metricsInterval = 10
 
+    enum AuditMode: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+    }
+
+    @Option(help: "The audit trail of API calls: 'on' (default) or 'off' (for measuring its cost: calls through the doors are not recorded).")
+    var audit: AuditMode = .on
+
     @Option(help: "Days the audit trail (GET /v1/audit) keeps its records (1-3650).")
     var auditRetentionDays = 90
 
@@ -246,7 +253,7 @@ struct ServeCommand: AsyncParsableCommand {
             // A backlog as deep as the kernel allows (somaxconn): a burst of connections waits in
             // it instead of on SYN retries.
             configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane", backlog: 4096),
-            metricsPublic: metricsPublic, logger: logger)
+            metricsPublic: metricsPublic, audit: audit == .on, logger: logger)
         logger.notice(
             "memoryplane serving",
             metadata: [

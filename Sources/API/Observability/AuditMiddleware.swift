@@ -58,14 +58,62 @@ struct AuditMiddleware: RouterMiddleware {
     func record(_ request: Request, _ context: Context, call: Call, body: ByteBuffer, response: Response) {
         let status = Int(response.status.code)
         let fault = response.headers[AWSDoor.errorTypeHeader] ?? "HTTP\(status)"
-        let parsed = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
         let door = call.door ?? "rest"
+        let resource: String
+        let parameters: String
+        // The common case costs no JSON parsing: a body the door accepted (so it is a JSON object)
+        // that names no secret is recorded as sent, its resource found by a scan.
+        let bytes = body.readableBytesView
+        if status < 400, request.uri.queryParameters.isEmpty, !request.uri.path.hasPrefix("/v1/stacks/"), !Self.mentionsSecret(bytes),
+            bytes.first == UInt8(ascii: "{")
+        {
+            resource = Self.resource(request, context, door: door, member: { Self.stringMember($0, in: bytes) })
+            parameters = bytes.isEmpty ? "{}" : "{\"body\":" + String(decoding: bytes, as: UTF8.self) + "}"
+        } else {
+            let parsed = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
+            resource = Self.resource(request, context, door: door, member: { parsed?[$0] })
+            parameters = self.parameters(request, body: body, parsed: parsed)
+        }
         trail.record(
             AuditRecord(
                 time: nowMilliseconds(), accessKeyID: Self.accessKeyID(request), sourceAddress: context.remoteAddress, door: door,
                 operation: door == "rest" ? "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)" : call.operation,
-                resource: Self.resource(request, context, door: door, body: parsed), parameters: parameters(request, body: body, parsed: parsed),
-                outcome: status < 400 ? "success" : fault, httpStatus: status))
+                resource: resource, parameters: parameters, outcome: status < 400 ? "success" : fault, httpStatus: status))
+    }
+
+    /// Whether the bytes contain "password", "secret" or "token" in any case.
+    static func mentionsSecret(_ bytes: ByteBufferView) -> Bool {
+        let words: [[UInt8]] = [Array("password".utf8), Array("secret".utf8), Array("token".utf8)]
+        let lowered = bytes.map { (65...90).contains($0) ? $0 + 32 : $0 }
+        guard lowered.count >= 5 else { return false }
+        for word in words where lowered.count >= word.count {
+            for start in 0...(lowered.count - word.count) where lowered[start] == word[0] {
+                if Array(lowered[start..<(start + word.count)]) == word { return true }
+            }
+        }
+        return false
+    }
+
+    /// The string value of `"name": "value"` in a JSON object's bytes, without parsing it.
+    static func stringMember(_ name: String, in bytes: ByteBufferView) -> Any? {
+        let needle = Array("\"\(name)\"".utf8)
+        let all = Array(bytes)
+        guard all.count > needle.count else { return nil }
+        var index = 0
+        while index <= all.count - needle.count {
+            if all[index] == needle[0] && Array(all[index..<(index + needle.count)]) == needle {
+                var cursor = index + needle.count
+                while cursor < all.count && (all[cursor] == UInt8(ascii: " ") || all[cursor] == UInt8(ascii: ":")) { cursor += 1 }
+                guard cursor < all.count, all[cursor] == UInt8(ascii: "\"") else { return nil }
+                let start = cursor + 1
+                guard let end = all[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }), all[end] == UInt8(ascii: "\"") else {
+                    return nil
+                }
+                return String(decoding: all[start..<end], as: UTF8.self)
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// The key id the caller claims: SigV4's Credential, HTTP Basic's user, or `anonymous`.
@@ -85,23 +133,23 @@ struct AuditMiddleware: RouterMiddleware {
     }
 
     /// `clusters/demo`: the route's `:name`, else the body's name member (AWS: its *Name or ARN).
-    static func resource(_ request: Request, _ context: Context, door: String, body: [String: Any]?) -> String {
+    static func resource(_ request: Request, _ context: Context, door: String, member: (String) -> Any?) -> String {
         if door == "aws" {
             let members: [(String, String)] = [
                 ("ClusterName", "cluster"), ("UserName", "user"), ("ACLName", "acl"), ("ParameterGroupName", "parametergroup"),
                 ("SubnetGroupName", "subnetgroup"), ("SnapshotName", "snapshot"), ("SourceSnapshotName", "snapshot"), ("ResourceArn", "arn"),
                 ("ServiceUpdateName", "serviceupdate"),
             ]
-            for (member, type) in members {
-                if let value = body?[member] as? String { return type == "arn" ? value : "\(type)/\(value)" }
+            for (name, type) in members {
+                if let value = member(name) as? String { return type == "arn" ? value : "\(type)/\(value)" }
             }
-            if let names = body?["ClusterNames"] as? [String] { return "cluster/" + names.joined(separator: ",") }
+            if let names = member("ClusterNames") as? [String] { return "cluster/" + names.joined(separator: ",") }
             return ""
         }
         let segments = request.uri.path.split(separator: "/").dropFirst()  // after "v1"
         guard let collection = segments.first else { return "" }
         if let name = context.parameters.get("name") { return "\(collection)/\(name)" }
-        if let name = body?["name"] as? String { return "\(collection)/\(name)" }
+        if let name = member("name") as? String { return "\(collection)/\(name)" }
         return String(collection)
     }
 

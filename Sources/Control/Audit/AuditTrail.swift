@@ -18,13 +18,12 @@ public struct AuditActor: Sendable, Equatable {
 
 /// Records audited calls (CloudTrail-like) and answers queries over them.
 ///
-/// Records are written in batches, every 100 ms or 256 records, in one transaction, so the trail
+/// Records are written in batches, every 100 ms, in one transaction, so the trail
 /// costs a mutation an append to a buffer rather than a second transaction of its own. A crash
 /// can lose the last 100 ms of audit records; it cannot lose a resource record, which its service
 /// writes before answering.
 public final class AuditTrail: Service, Sendable {
     public static let flushInterval: Duration = .milliseconds(100)
-    public static let flushSize = 256
 
     let store: Store
     let logger: Logger
@@ -38,13 +37,10 @@ public final class AuditTrail: Service, Sendable {
         self.logger = logger
     }
 
-    /// Queues one record.
+    /// Queues one record; the background loop writes it within `flushInterval` (a request never
+    /// waits for a batch, and never holds the store's writer for one).
     public func record(_ record: AuditRecord) {
-        let full = buffer.withLock { buffer -> Bool in
-            buffer.append(record)
-            return buffer.count >= Self.flushSize
-        }
-        if full { flush() }
+        buffer.withLock { $0.append(record) }
     }
 
     /// One step of a stack run, recorded as the stack's caller made it.
