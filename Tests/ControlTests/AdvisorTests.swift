@@ -47,6 +47,12 @@ import Testing
         #expect(rules(facts) == ["tls-off", "default-user-open"])
     }
 
+    @Test func theDefaultUserInACustomACL() {
+        var facts = healthy()
+        facts.defaultUserInACL = true
+        #expect(rules(facts) == ["default-user-enabled"])
+    }
+
     @Test func aSuperuserOnlyMattersInProduction() {
         var facts = healthy()
         facts.users["admin"] = "on ~* &* +@all"

@@ -51,6 +51,8 @@ public struct ClusterFacts: Sendable {
     public var shards: [Shard]
     /// The ACL's users and their access strings.
     public var users: [String: String] = [:]
+    /// Whether the cluster's (custom) ACL includes the `default` user.
+    public var defaultUserInACL = false
     public var maxmemoryPolicy: String = "noeviction"
     /// Whether the cluster has snapshots, and when one was last verified (ms).
     public var hasSnapshots = false
@@ -123,6 +125,13 @@ public enum Advisor {
                 "The cluster uses ACL open-access: the default user needs no password and may run every command on every key.",
                 fix: "Create users with passwords and least-privilege access strings, put them in an ACL, and give the cluster that ACL (needs TLS).",
                 api: "CreateUser, CreateACL, then UpdateCluster --cluster-name \(cluster) --acl-name <acl>", stack: "users, acls, and aclName: <acl>")
+        }
+        if facts.defaultUserInACL && facts.aclName != BuiltinResources.openAccessACLName {
+            add(
+                "default-user-enabled", .high, "acl \(facts.aclName)",
+                "ACL \(facts.aclName) includes the default user: anyone reaching the cluster may connect without a password and run every command.",
+                fix: "Remove the default user from the ACL; give each client its own user.",
+                api: "UpdateACL --acl-name \(facts.aclName) --user-names-to-remove default", stack: "acls[].userNames without default")
         }
         if facts.isProduction {
             for (user, access) in facts.users.sorted(by: { $0.key < $1.key }) {

@@ -52,6 +52,7 @@ public struct AdvisorService: Sendable {
             })
         facts.now = nowMilliseconds()
         if let acl = try store.acl(named: view.aclName) {
+            facts.defaultUserInACL = acl.users.contains(BuiltinResources.defaultUserName)
             for user in acl.users {
                 if let stored = try store.user(named: user) { facts.users[user] = stored.accessString }
             }
