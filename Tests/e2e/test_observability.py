@@ -211,3 +211,5 @@ def test_every_change_through_either_door_is_audited(server, tmp_path):
     rest = server.request("GET", "/v1/audit", params={"maxResults": 100, "nextToken": page["nextToken"]}).json()["events"]
     assert rest and rest[0]["id"] < page["events"][-1]["id"]
     assert server.request("GET", "/v1/audit", params={"bogus": "1"}).status_code == 400
+    assert server.request("GET", "/v1/audit", params={"door": "ftp"}).status_code == 400
+    assert server.request("GET", "/v1/audit", params={"since": "yesterday"}).status_code == 400

@@ -36,6 +36,9 @@ struct AuditController {
         guard (1...1000).contains(limit) else { throw MemoryDBError.invalid("maxResults must be between 1 and 1000; got \(limit).") }
         var filter = AuditFilter(limit: limit + 1)
         filter.door = query.get("door")
+        if let door = filter.door, !["aws", "rest", "stack"].contains(door) {
+            throw MemoryDBError.invalid("door must be aws, rest or stack; got '\(door)'.")
+        }
         filter.operation = query.get("operation")
         filter.resource = query.get("resource")
         filter.accessKeyID = query.get("accessKeyId")
