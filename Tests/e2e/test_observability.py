@@ -7,6 +7,7 @@ import subprocess
 import time
 
 import redis
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from awsdoor import client as aws_client
@@ -65,6 +66,8 @@ def test_metrics_lag_alarm_and_slowlog_on_a_loaded_cluster(make_server):
     endpoint = cluster["clusterEndpoint"]["port"]
     assert wait_until(lambda: len(samples(scrape(server), "memorydb_is_primary", cluster="obs")) == 6)
 
+    # Authenticated like the rest of the API.
+    assert requests.get(server.url + "/metrics", timeout=10).status_code == 401
     before = scrape(server)
     # Every node is labelled; the CloudWatch name is in each family's HELP.
     primaries = samples(before, "memorydb_is_primary", cluster="obs")
@@ -143,7 +146,10 @@ def findings(server, cluster):
 
 
 def test_the_advisor_flags_and_stops_flagging_after_the_fix(make_server):
-    server = make_server(extra_args=["--metrics-interval", "1"]).start()
+    server = make_server(extra_args=["--metrics-interval", "1", "--metrics-public"]).start()
+    # --metrics-public opens /metrics alone.
+    assert requests.get(server.url + "/metrics", timeout=10).status_code == 200
+    assert requests.get(server.url + "/v1/clusters", timeout=10).status_code == 401
     assert server.create_cluster("lonely", shards=1, replicas=0, wait=True).status_code == 201
     flagged = findings(server, "lonely")
     assert {"shard-without-replica", "tls-off", "default-user-open", "no-snapshot-retention"} <= flagged
