@@ -23,6 +23,12 @@ struct AWSDoor {
         operations = AWSOperations(services: services).table
     }
 
+    /// The operation an `X-Amz-Target` header names (`""` when it names none).
+    static func operationName(_ request: Request) -> String {
+        let target = request.headers[targetHeader] ?? ""
+        return target.hasPrefix(targetPrefix) ? String(target.dropFirst(targetPrefix.count)) : ""
+    }
+
     func addRoutes(to router: Router<APIRequestContext>) {
         router.post("/") { request, context in
             await self.handle(request, context: context)

@@ -44,8 +44,7 @@ struct AuditMiddleware: RouterMiddleware {
     func classify(_ request: Request) -> Call {
         let path = request.uri.path
         if path == "/" && request.method == .post {
-            let target = request.headers[AWSDoor.targetHeader] ?? ""
-            let name = target.hasPrefix(AWSDoor.targetPrefix) ? String(target.dropFirst(AWSDoor.targetPrefix.count)) : ""
+            let name = AWSDoor.operationName(request)
             let known = awsOperations.contains(name)
             return Call(door: "aws", operation: known ? name : "unknown", mutating: known && !name.hasPrefix("Describe") && !name.hasPrefix("List"))
         }

@@ -31,8 +31,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
 
     static func classify(_ request: Request, _ context: Context, awsOperations: Set<String>) -> (door: String, operation: String) {
         if request.uri.path == "/" && request.method == .post {
-            let target = request.headers[AWSDoor.targetHeader] ?? ""
-            let name = target.hasPrefix(AWSDoor.targetPrefix) ? String(target.dropFirst(AWSDoor.targetPrefix.count)) : ""
+            let name = AWSDoor.operationName(request)
             return ("aws", awsOperations.contains(name) ? name : "unknown")
         }
         let route = context.endpointPath ?? "unmatched"

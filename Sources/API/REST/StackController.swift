@@ -22,7 +22,7 @@ struct StackController {
     /// before answering with `?wait=true`).
     @Sendable func put(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name").lowercased()
-        let dryRun = try Self.flag(request, "dryRun")
+        let dryRun = try RESTQuery.flag(request, "dryRun")
         let wait = try RESTQuery.wait(request)
         if dryRun && wait {
             throw MemoryDBError(.invalidParameterCombination, "wait=true has no effect with dryRun=true: a plan changes nothing to wait for.")
@@ -60,12 +60,8 @@ struct StackController {
     }
 
     func parse(_ request: Request, context: APIRequestContext) async throws -> StackDocument {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch is NIOTooManyBytesError {
-            throw APIError.bodyTooLarge(limit: context.maxUploadSize)
-        }
+        var request = request
+        let buffer = try await SigV4Request.collectBody(&request, context: context)
         guard buffer.readableBytes > 0 else { throw MemoryDBError.invalid("The request body is empty; send the stack document (YAML or JSON).") }
         guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw MemoryDBError.invalid("The stack document is not UTF-8 text.")
@@ -83,13 +79,6 @@ struct StackController {
         AuditActor(accessKeyID: AuditMiddleware.accessKeyID(request), sourceAddress: context.remoteAddress)
     }
 
-    static func flag(_ request: Request, _ name: String) throws -> Bool {
-        switch request.uri.queryParameters.get(name) {
-        case nil, "false": return false
-        case "true": return true
-        case let other?: throw MemoryDBError.invalid("\(name) must be true or false; got '\(other)'.")
-        }
-    }
 }
 
 /// The names a document may refer to without declaring them, read from the services.
@@ -125,11 +114,12 @@ extension SubnetGroupView: NamedItem {}
 extension UserView: NamedItem {}
 extension ACLView: NamedItem {}
 
-struct RESTPlan: Encodable {
-    var stack: String
-    var hasChanges: Bool
-    var summary: StackPlan.Summary
-    var changes: [StackChange]
+/// A plan as REST answers it, and as the CLI reads it back.
+public struct RESTPlan: Codable, Sendable {
+    public var stack: String
+    public var hasChanges: Bool
+    public var summary: StackPlan.Summary
+    public var changes: [StackChange]
 
     init(_ plan: StackPlan) {
         stack = plan.stack
@@ -139,36 +129,36 @@ struct RESTPlan: Encodable {
     }
 }
 
-struct RESTApply: Encodable {
+struct RESTApply: Codable {
     var plan: RESTPlan
     var stack: RESTStack
 }
 
-/// A stack as REST shows it: times as ISO-8601.
-struct RESTStack: Encodable {
-    struct Resource: Encodable {
-        var type: String
-        var name: String
-        var status: String?
+/// A stack as REST shows it (times as ISO-8601), and as the CLI reads it back.
+public struct RESTStack: Codable, Sendable {
+    public struct Resource: Codable, Sendable {
+        public var type: String
+        public var name: String
+        public var status: String?
     }
-    struct Step: Encodable {
-        var type, name, action, state: String
-        var message, startedAt, finishedAt: String?
+    public struct Step: Codable, Sendable {
+        public var type, name, action, state: String
+        public var message, startedAt, finishedAt: String?
     }
-    struct Run: Encodable {
-        var kind, outcome, startedAt: String
-        var finishedAt, error: String?
-        var steps: [Step]
+    public struct Run: Codable, Sendable {
+        public var kind, outcome, startedAt: String
+        public var finishedAt, error: String?
+        public var steps: [Step]
     }
 
-    var name: String
-    var status: String
-    var createdAt: String
-    var updatedAt: String
-    var resources: [Resource]
-    var lastRun: Run?
-    var drift: [StackChange]
-    var outputs: [String: String]
+    public var name: String
+    public var status: String
+    public var createdAt: String
+    public var updatedAt: String
+    public var resources: [Resource]
+    public var lastRun: Run?
+    public var drift: [StackChange]
+    public var outputs: [String: String]
 
     init(_ view: StackView) {
         name = view.name

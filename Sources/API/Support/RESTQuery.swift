@@ -13,10 +13,15 @@ enum RESTQuery {
 
     /// `wait`: true or false (absent is false).
     static func wait(_ request: Request) throws -> Bool {
-        switch request.uri.queryParameters.get("wait") {
+        try flag(request, "wait")
+    }
+
+    /// A boolean query parameter: true or false (absent is false).
+    static func flag(_ request: Request, _ name: String) throws -> Bool {
+        switch request.uri.queryParameters.get(name) {
         case nil, "false": return false
         case "true": return true
-        case let other?: throw MemoryDBError.invalid("wait must be true or false; got '\(other)'.")
+        case let other?: throw MemoryDBError.invalid("\(name) must be true or false; got '\(other)'.")
         }
     }
 }

@@ -45,7 +45,12 @@ public struct StackService: Sendable {
     /// The plan for a document: what an apply would do now.
     public func plan(_ document: StackDocument) async throws -> StackPlan {
         let desired = try await prepare(document)
-        return try StackPlanner.plan(desired, live: observe(desired.resources + owned(by: desired.stack)), owners: store.stackOwners())
+        return try plan(prepared: desired)
+    }
+
+    /// The plan for a prepared document against what it names and what its stack owns now.
+    func plan(prepared desired: StackDocument) throws -> StackPlan {
+        try StackPlanner.plan(desired, live: observe(desired.resources + owned(by: desired.stack)), owners: store.stackOwners())
     }
 
     /// The document as compared and stored: passwords hashed (after the checks CreateUser makes),
@@ -167,7 +172,7 @@ public struct StackService: Sendable {
         guard locks.acquire(desired.stack) else { throw busy(desired.stack) }
         let plan: StackPlan
         do {
-            plan = try StackPlanner.plan(desired, live: observe(desired.resources + owned(by: desired.stack)), owners: store.stackOwners())
+            plan = try self.plan(prepared: desired)
             try begin(.apply, stack: desired.stack, document: desired, plan: plan)
         } catch {
             locks.release(desired.stack)
@@ -262,12 +267,14 @@ public struct StackService: Sendable {
 
     func view(of record: StackRecord) throws -> StackView {
         let owned = try owned(by: record.name)
-        let live = try observe(owned)
+        let document = try? JSONDecoder().decode(StackDocument.self, from: Data(record.document.utf8))
+        // One observation serves both the owned resources' status and the drift.
+        let live = try observe(owned + (document?.resources ?? []))
         let run = StackRun.decode(record.lastRun)
         var drift: [StackChange] = []
         // Drift is measured against a document that was applied: not while a run is changing things.
-        if record.status == StackStatus.applied.rawValue, let document = try? JSONDecoder().decode(StackDocument.self, from: Data(record.document.utf8)) {
-            let plan = try? StackPlanner.plan(document, live: try observe(document.resources + owned), owners: store.stackOwners())
+        if record.status == StackStatus.applied.rawValue, let document {
+            let plan = try? StackPlanner.plan(document, live: live, owners: store.stackOwners())
             drift = (plan?.changes ?? []).filter { $0.action != .unchanged }
         }
         var outputs: [String: String] = [:]

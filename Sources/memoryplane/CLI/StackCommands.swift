@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import Control
 import Foundation
@@ -56,9 +57,9 @@ func runClient(_ body: () async throws -> Void) async throws {
     }
 }
 
-func planRequest(_ api: MemoryPlaneAPI, _ document: StackDocument) async throws -> PlanReply {
+func planRequest(_ api: MemoryPlaneAPI, _ document: StackDocument) async throws -> RESTPlan {
     let body = Array(try JSONEncoder().encode(document))
-    return try await api.decode(PlanReply.self, .PUT, "/v1/stacks/\(document.stack)", query: [("dryRun", "true")], body: body)
+    return try await api.decode(RESTPlan.self, .PUT, "/v1/stacks/\(document.stack)", query: [("dryRun", "true")], body: body)
 }
 
 func printJSON(_ value: Any) {
@@ -90,27 +91,13 @@ struct PlanCommand: AsyncParsableCommand {
             let api = try client.api()
             let plan = try await planRequest(api, try await stackFile.document(api))
             if client.output == .json {
-                printJSON(encodable: PlanJSON(plan))
+                printJSON(encodable: plan)
             } else {
                 print(StackRendering.plan(plan))
             }
             changes = plan.hasChanges
         }
         if detailedExitcode && changes { throw ExitCode(2) }
-    }
-}
-
-/// A plan as `--output json` prints it.
-struct PlanJSON: Encodable {
-    var stack: String
-    var hasChanges: Bool
-    var summary: StackPlan.Summary
-    var changes: [StackChange]
-    init(_ plan: PlanReply) {
-        stack = plan.stack
-        hasChanges = plan.hasChanges
-        summary = plan.summary
-        changes = plan.changes
     }
 }
 
@@ -126,13 +113,13 @@ func confirm(_ question: String, autoApprove: Bool) throws {
 }
 
 /// Polls a stack until its run ends, showing progress; nil once the stack is gone (destroyed).
-func follow(_ api: MemoryPlaneAPI, stack: String, running: String, timeout: Int) async throws -> StackReply? {
+func follow(_ api: MemoryPlaneAPI, stack: String, running: String, timeout: Int) async throws -> RESTStack? {
     let display = ProgressDisplay(terminal: outputIsTerminal)
     let deadline = Date().addingTimeInterval(TimeInterval(timeout))
     while true {
-        let reply: StackReply
+        let reply: RESTStack
         do {
-            reply = try await api.decode(StackReply.self, .GET, "/v1/stacks/\(stack)")
+            reply = try await api.decode(RESTStack.self, .GET, "/v1/stacks/\(stack)")
         } catch CLIError.api(404, _, _) {
             return nil
         }
@@ -215,9 +202,9 @@ struct DestroyCommand: AsyncParsableCommand {
         try await runClient {
             let api = try client.api()
             let name = try stack?.lowercased() ?? StackFileOptions(file: file ?? "-").stackName()
-            let current: StackReply
+            let current: RESTStack
             do {
-                current = try await api.decode(StackReply.self, .GET, "/v1/stacks/\(name)")
+                current = try await api.decode(RESTStack.self, .GET, "/v1/stacks/\(name)")
             } catch CLIError.api(404, _, _) {
                 print("Stack \(name) does not exist: nothing to destroy.")
                 return
@@ -258,9 +245,9 @@ struct OutputCommand: AsyncParsableCommand {
         try await runClient {
             let api = try client.api()
             let stack = try stackFile.stackName()
-            let reply: StackReply
+            let reply: RESTStack
             do {
-                reply = try await api.decode(StackReply.self, .GET, "/v1/stacks/\(stack)")
+                reply = try await api.decode(RESTStack.self, .GET, "/v1/stacks/\(stack)")
             } catch CLIError.api(404, _, _) {
                 throw CLIError.failed("Stack \(stack) does not exist; run `memoryplane apply -f \(stackFile.file)` first.")
             }

@@ -1,3 +1,4 @@
+import API
 import Control
 import Foundation
 import Model
@@ -14,7 +15,7 @@ enum StackRendering {
         }
     }
 
-    static func plan(_ plan: PlanReply) -> String {
+    static func plan(_ plan: RESTPlan) -> String {
         var lines: [String] = []
         let changes = plan.changes.filter { $0.action != .unchanged }
         guard !changes.isEmpty else {
@@ -68,7 +69,7 @@ final class ProgressDisplay {
 
     init(terminal: Bool) { self.terminal = terminal }
 
-    func show(_ stack: StackReply) {
+    func show(_ stack: RESTStack) {
         guard let run = stack.lastRun else { return }
         let statuses = Dictionary(stack.resources.map { ("\($0.type) \($0.name)", $0.status ?? "-") }, uniquingKeysWith: { a, _ in a })
         if terminal {
@@ -104,7 +105,7 @@ final class ProgressDisplay {
         return formatter.string(from: Date())
     }
 
-    static func elapsed(_ step: StackReply.Step) -> String {
+    static func elapsed(_ step: RESTStack.Step) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         guard let start = step.startedAt.flatMap(formatter.date(from:)) else { return "" }
