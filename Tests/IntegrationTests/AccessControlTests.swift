@@ -61,7 +61,11 @@ import Testing
                 return true
             }
             #expect(lockedOut)
-            #expect(try access.describeACLs(name: "apps", maxResults: nil, nextToken: nil).items[0].status == "active")
+            // The nodes refuse the user as soon as each has the new rules; the ACL is recorded
+            // active once the reconciler has seen every node take them, a pass later.
+            #expect(try await harness.eventually {
+                try access.describeACLs(name: "apps", maxResults: nil, nextToken: nil).items[0].status == "active"
+            })
             #expect(throws: MemoryDBError.self) { try access.deleteACL("apps") }
         }
     }
