@@ -26,14 +26,38 @@ extension Store {
 
     /// A cluster's drills not completed yet (read on every reconcile pass: completed ones stay out).
     public func openDrills(ofCluster name: String) throws -> [DrillRecord] {
+        try read { db in try Transaction(db: db).openDrills(ofCluster: name) }
+    }
+
+    /// Everything stored about a cluster that a reconcile pass plans against, read in one
+    /// transaction: read piece by piece, a change committed in between (new shards and their
+    /// nodes) could be half seen, e.g. a new shard without its nodes, which looks drained.
+    public func storedCluster(named name: String) throws -> StoredCluster? {
         try read { db in
-            try DrillRecord.filter(DrillRecord.Columns.clusterName == name && DrillRecord.Columns.status != DrillRecord.Status.completed.rawValue)
-                .order(DrillRecord.Columns.startedAt).fetchAll(db)
+            let transaction = Transaction(db: db)
+            guard let cluster = try transaction.cluster(named: name) else { return nil }
+            return StoredCluster(
+                cluster: cluster, nodes: try transaction.nodes(ofCluster: name), shards: try transaction.shards(ofCluster: name),
+                operations: try transaction.operations(ofCluster: name), drills: try transaction.openDrills(ofCluster: name))
         }
     }
 }
 
+/// One moment's stored state of a cluster.
+public struct StoredCluster: Sendable {
+    public var cluster: ClusterRecord
+    public var nodes: [NodeRecord]
+    public var shards: [ShardRecord]
+    public var operations: [OperationRecord]
+    public var drills: [DrillRecord]
+}
+
 extension Transaction {
+    func openDrills(ofCluster name: String) throws -> [DrillRecord] {
+        try DrillRecord.filter(DrillRecord.Columns.clusterName == name && DrillRecord.Columns.status != DrillRecord.Status.completed.rawValue)
+            .order(DrillRecord.Columns.startedAt).fetchAll(db)
+    }
+
     public func shards(ofCluster name: String) throws -> [ShardRecord] {
         try ShardRecord.filter(ShardRecord.Columns.clusterName == name).order(ShardRecord.Columns.shardIndex).fetchAll(db)
     }

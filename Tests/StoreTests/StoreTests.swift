@@ -77,6 +77,18 @@ enum StoreFixtures {
         #expect(try store.write { try $0.portsInUse() } == [7000, 7001, 7002])
     }
 
+    /// A reconcile pass reads the cluster, its nodes and its shards as of one moment.
+    @Test func aClustersStoredStateComesTogether() throws {
+        let store = try Store.inMemory()
+        try StoreFixtures.create(store, "demo", ports: [7000, 7001, 7002])
+        let stored = try #require(try store.storedCluster(named: "demo"))
+        #expect(stored.cluster.name == "demo")
+        #expect(stored.nodes.map(\.name) == ["demo-0001-001", "demo-0001-002"])
+        #expect(stored.shards == [StoreFixtures.shard(of: "demo")])
+        #expect(stored.operations.isEmpty && stored.drills.isEmpty)
+        #expect(try store.storedCluster(named: "nope") == nil)
+    }
+
     @Test func aFailingTransactionWritesNothing() throws {
         let store = try Store.inMemory()
         try StoreFixtures.create(store, "a", ports: [7000, 7001])

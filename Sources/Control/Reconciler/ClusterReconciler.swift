@@ -61,12 +61,13 @@ public struct ClusterReconciler: Sendable {
     }
 
     public func reconcile(_ name: String) async throws -> Outcome {
-        guard let cluster = try store.cluster(named: name) else {
+        guard let stored = try store.storedCluster(named: name) else {
             dataPlane.unwatch(cluster: name)
             failures.forget(name)
             return .gone
         }
-        let records = try store.nodes(ofCluster: name)
+        let cluster = stored.cluster
+        let records = stored.nodes
         let parameters = try parameterGroups.target(forGroup: cluster.parameterGroupName)
         let acl = try accessControl.target(forACL: cluster.aclName)
         let settings = NodeSettings(parameters: parameters, acl: acl)
@@ -87,9 +88,9 @@ public struct ClusterReconciler: Sendable {
         observed.rebootTarget = parameters.rebootValues
         observed.engineTarget = configuration.engineVersion.patchVersion
         observed.aclTarget = acl.marker
-        observed.shards = try store.shards(ofCluster: name)
-        observed.operations = try store.operations(ofCluster: name)
-        observed.drills = try store.openDrills(ofCluster: name)
+        observed.shards = stored.shards
+        observed.operations = stored.operations
+        observed.drills = stored.drills
         if let final = cluster.finalSnapshot {
             observed.finalSnapshotStatus = try store.snapshot(named: final)?.snapshot.status ?? .failed
         }
