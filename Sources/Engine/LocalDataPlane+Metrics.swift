@@ -3,8 +3,7 @@ import Foundation
 /// Metrics readings of real nodes: one pipeline of `INFO all`, and `/proc` for CPU and memory.
 extension LocalDataPlane: MetricsSource {
     public func sample(_ node: NodeSpec) async throws -> NodeSample {
-        let replies = try await client(for: node.address, timeout: observationTimeout).send(
-            [["INFO", "all"], ["ACL", "LOG", "128"]], to: node.address, as: node.admin)
+        let replies = try await exchange([["INFO", "all"], ["ACL", "LOG", "128"]], with: node, timeout: observationTimeout)
         let text = try replies[0].orThrow().text()
         let cpu = (try? runningNodePID(node)).flatMap { $0 }.flatMap(Self.processCPUSeconds)
         var sample = NodeSample.parse(info: text, processCPUSeconds: cpu, takenAt: Date().timeIntervalSince1970)
@@ -52,7 +51,7 @@ extension LocalDataPlane: MetricsSource {
     }
 
     public func slowlog(_ node: NodeSpec, count: Int) async throws -> [SlowlogEntry] {
-        let reply = try await client(for: node.address).send([["SLOWLOG", "GET", String(count)]], to: node.address, as: node.admin)[0].orThrow()
+        let reply = try await exchange([["SLOWLOG", "GET", String(count)]], with: node, timeout: observationTimeout)[0].orThrow()
         guard case .array(let entries?) = reply else { return [] }
         return entries.compactMap { entry in
             guard case .array(let fields?) = entry, fields.count >= 4, case .integer(let id) = fields[0], case .integer(let time) = fields[1],

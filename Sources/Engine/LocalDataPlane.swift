@@ -15,15 +15,16 @@ public struct LocalDataPlane: DataPlane {
     /// The data directory's CA, made the first time a TLS node needs it.
     public let certificates: CertificateAuthorityProvider
     private let plainClient: RedisClient
-    /// Persistent PING probes: how a hung node is noticed within `silenceThreshold`.
-    public let monitor: LivenessMonitor
+    /// One kept-open connection per node: the liveness probe (how a hung node is noticed within
+    /// its `silenceThreshold`) and the routine observations and samples.
+    public let links: NodeLinks
     /// How long an observation may take: a node that does not answer in this time is reported
     /// as not answering, and the pass goes on (the liveness probe judges whether it is hung).
     public var observationTimeout: Duration = .milliseconds(800)
 
     public init(
         dataDirectory: String, enginePath: String, proxyExecutable: String, client: RedisClient = RedisClient(), logger: Logger,
-        certificates: CertificateAuthorityProvider? = nil, monitor: LivenessMonitor? = nil
+        certificates: CertificateAuthorityProvider? = nil, links: NodeLinks? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.enginePath = enginePath
@@ -32,7 +33,7 @@ public struct LocalDataPlane: DataPlane {
         self.logger = logger
         let certificates = certificates ?? CertificateAuthorityProvider(dataDirectory: dataDirectory)
         self.certificates = certificates
-        self.monitor = monitor ?? LivenessMonitor(tlsContext: { try certificates.clientContext() })
+        self.links = links ?? NodeLinks(tlsContext: { try certificates.clientContext() })
     }
 
     /// A client able to talk to `address`: TLS nodes need the CA to verify them.
@@ -42,6 +43,13 @@ public struct LocalDataPlane: DataPlane {
         guard address.tls else { return client }
         client.tlsContext = try certificates.clientContext()
         return client
+    }
+
+    /// Runs routine commands on the node's kept-open link, or on a connection of their own when
+    /// it has none yet (just started, or not watched).
+    func exchange(_ commands: [[String]], with node: NodeSpec, timeout: Duration) async throws -> [RESPValue] {
+        if let replies = try await links.send(commands, to: node.name, at: node.address, timeout: timeout) { return replies }
+        return try await client(for: node.address, timeout: timeout).send(commands, to: node.address, as: node.admin)
     }
 
     public func nodeDirectory(_ name: String) -> String { "\(dataDirectory)/nodes/\(name)" }
@@ -102,9 +110,9 @@ public struct LocalDataPlane: DataPlane {
     }
 
     public func observe(_ node: NodeSpec) async throws -> NodeObservation {
-        let replies = try await client(for: node.address, timeout: observationTimeout).send(
+        let replies = try await exchange(
             [["CLUSTER", "MYID"], ["CLUSTER", "NODES"], ["CLUSTER", "INFO"], ["INFO", "replication"], ["INFO", "memory"]],
-            to: node.address, as: node.admin)
+            with: node, timeout: observationTimeout)
         let myID = try replies[0].text()
         let members = ClusterNodesEntry.parse(try replies[1].text())
         let clusterInfo = NodeObservation.infoFields(try replies[2].text())
@@ -143,7 +151,7 @@ public struct LocalDataPlane: DataPlane {
         guard let pid = try? runningNodePID(node) else { return nil }
         // The offset is worth a 100 ms wait only from a node that is answering at all.
         var offset: Int64?
-        if monitor.liveness(of: node.name) == .answering, let position = try? await replicationPosition(node, timeout: .milliseconds(100)) {
+        if links.liveness(of: node.name) == .answering, let position = try? await replicationPosition(node, timeout: .milliseconds(100), linked: true) {
             offset = position.offset
         }
         await ProcessControl.killNow(pid)
@@ -166,8 +174,15 @@ public struct LocalDataPlane: DataPlane {
         var isPrimary: Bool
     }
 
-    func replicationPosition(_ node: NodeSpec, timeout: Duration? = nil) async throws -> ReplicationPosition {
-        let reply = try await client(for: node.address, timeout: timeout).command("INFO", "replication", to: node.address, as: node.admin)
+    /// `linked`: over the kept-open link (a routine look); a failover's steps use their own
+    /// connections, so nothing queued on the link can delay them.
+    func replicationPosition(_ node: NodeSpec, timeout: Duration? = nil, linked: Bool = false) async throws -> ReplicationPosition {
+        let reply: RESPValue
+        if linked {
+            reply = try await exchange([["INFO", "replication"]], with: node, timeout: timeout ?? plainClient.timeout)[0].orThrow()
+        } else {
+            reply = try await client(for: node.address, timeout: timeout).command("INFO", "replication", to: node.address, as: node.admin)
+        }
         let fields = NodeObservation.infoFields(try reply.text())
         return ReplicationPosition(
             replicationID: fields["master_replid"] ?? "", offset: Int64(fields["master_repl_offset"] ?? "") ?? 0,
@@ -234,15 +249,17 @@ public struct LocalDataPlane: DataPlane {
     // MARK: Liveness
 
     public func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void) {
-        monitor.watch(cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0.address) }), onChange: onChange)
+        links.watch(
+            cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, LinkTarget(address: $0.address, credentials: $0.admin)) }),
+            onChange: onChange)
     }
 
     public func liveness(of node: NodeSpec) -> NodeLiveness {
-        monitor.liveness(of: node.name)
+        links.liveness(of: node.name)
     }
 
     public func unwatch(cluster: String) {
-        monitor.unwatch(cluster: cluster)
+        links.unwatch(cluster: cluster)
     }
 
     public func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws {

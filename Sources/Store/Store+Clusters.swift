@@ -11,7 +11,13 @@ extension Store {
         public var tags: [TagRecord]
         public var shards: [ShardRecord]
         public var operations: [OperationRecord]
+        /// The store's write generation when these were read: the same revision means the
+        /// same rows, so what is rendered from them may be kept until it changes.
+        public var revision: UInt64 = 0
     }
+
+    /// Bumped by every committed write: a revision to key what is derived from stored state.
+    public var revision: UInt64 { readCache.generation }
 
     public func cluster(named name: String) throws -> ClusterRecord? {
         try read { db in try ClusterRecord.fetchOne(db, key: name) }
@@ -24,10 +30,11 @@ extension Store {
     /// One cluster with its nodes and tags in a single read (with cached statements: this is
     /// the hot path of every Describe call).
     public func clusterDetails(named name: String, arn: @Sendable (String) -> String) throws -> ClusterDetails? {
-        try read { db in
+        let generation = readCache.generation
+        return try read { db in
             let statement = try db.cachedStatement(sql: "SELECT * FROM clusters WHERE name = ?")
             guard let cluster = try ClusterRecord.fetchOne(statement, arguments: [name]) else { return nil }
-            return try Self.details(of: [cluster], db: db, arn: arn).first
+            return try Self.details(of: [cluster], db: db, arn: arn, revision: generation).first
         }
     }
 
@@ -39,13 +46,13 @@ extension Store {
         let details = try read { db in
             let statement = try db.cachedStatement(sql: "SELECT * FROM clusters WHERE name > ? ORDER BY name LIMIT ?")
             let clusters = try ClusterRecord.fetchAll(statement, arguments: [name ?? "", limit])
-            return try Self.details(of: clusters, db: db, arn: arn)
+            return try Self.details(of: clusters, db: db, arn: arn, revision: generation)
         }
         readCache.store(key, details, generation: generation)
         return details
     }
 
-    private static func details(of clusters: [ClusterRecord], db: Database, arn: (String) -> String) throws -> [ClusterDetails] {
+    private static func details(of clusters: [ClusterRecord], db: Database, arn: (String) -> String, revision: UInt64) throws -> [ClusterDetails] {
         let nodeStatement = try db.cachedStatement(sql: "SELECT * FROM nodes WHERE cluster_name = ? ORDER BY shard_index, node_index")
         let tagStatement = try db.cachedStatement(sql: "SELECT * FROM tags WHERE resource_arn = ? ORDER BY key")
         let shardStatement = try db.cachedStatement(sql: "SELECT * FROM shards WHERE cluster_name = ? ORDER BY shard_index")
@@ -56,7 +63,7 @@ extension Store {
                 nodes: try NodeRecord.fetchAll(nodeStatement, arguments: [cluster.name]),
                 tags: try TagRecord.fetchAll(tagStatement, arguments: [arn(cluster.name)]),
                 shards: try ShardRecord.fetchAll(shardStatement, arguments: [cluster.name]),
-                operations: try OperationRecord.fetchAll(operationStatement, arguments: [cluster.name]))
+                operations: try OperationRecord.fetchAll(operationStatement, arguments: [cluster.name]), revision: revision)
         }
     }
 

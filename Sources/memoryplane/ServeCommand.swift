@@ -225,11 +225,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...60).contains(supervisionInterval) else {
             throw ValidationError("--supervision-interval must be 1-60 seconds; got \(supervisionInterval).")
         }
-        let monitor = LivenessMonitor(
+        let links = NodeLinks(
             silenceThreshold: .milliseconds(Int64(nodeFailureTimeout)), tlsContext: { try certificates.clientContext() })
         let dataPlane = LocalDataPlane(
             dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger,
-            certificates: certificates, monitor: monitor)
+            certificates: certificates, links: links)
         let controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane,
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),

@@ -55,3 +55,35 @@ import Testing
         }
     }
 }
+
+/// Kept representations never outlive the state they were rendered from.
+@Suite struct KeptRepresentationTests {
+    @Test func aChangeShowsInTheNextReadThroughEitherDoor() async throws {
+        let fixture = try RESTFixture()
+        try await fixture.app.test(.router) { client in
+            let door = AWSDoorTests()
+            _ = try await door.call(client, "CreateCluster", #"{"ClusterName":"kept","NodeType":"db.t4g.small","ACLName":"open-access","TLSEnabled":false}"#)
+            func described() async throws -> [String: Any] {
+                let (_, body, _) = try await door.call(client, "DescribeClusters", #"{"ShowShardDetails":true}"#)
+                return (body["Clusters"] as? [[String: Any]])?.first ?? [:]
+            }
+            func listed() async throws -> [String: Any] {
+                try await client.execute(uri: "/v1/clusters", method: .get) { response in
+                    (json(response.body)["clusters"] as? [[String: Any]])?.first ?? [:]
+                }
+            }
+            #expect(try await described()["Status"] as? String == "creating")
+            #expect(try await listed()["status"] as? String == "creating")
+            let single = try await client.execute(uri: "/v1/clusters/kept", method: .get) { json($0.body) }
+            #expect(single["status"] as? String == "creating")
+            let arn = single["arn"] as? String ?? ""
+            _ = try await door.call(client, "TagResource", #"{"ResourceArn":"\#(arn)","Tags":[{"Key":"k","Value":"v"}]}"#)
+            #expect(try await listed()["tags"] as? [[String: String]] == [["key": "k", "value": "v"]])
+            // The reconciler's write, as it marks the cluster available.
+            try fixture.store.write { try $0.setStatus(ofCluster: "kept", to: .available) }
+            #expect(try await described()["Status"] as? String == "available")
+            #expect(try await listed()["status"] as? String == "available")
+            #expect(try await client.execute(uri: "/v1/clusters/kept", method: .get) { json($0.body)["status"] as? String } == "available")
+        }
+    }
+}

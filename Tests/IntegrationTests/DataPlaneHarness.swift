@@ -97,6 +97,7 @@ final class DataPlaneHarness: @unchecked Sendable {
     func tearDown() async {
         for task in reconcilerTasks { task.cancel() }
         for task in reconcilerTasks { await task.value }
+        dataPlane.links.shutdown()
         let root = URL(fileURLWithPath: directory)
         for (kind, executable) in [("nodes", "redis-server"), ("clusters", "memoryplane")] {
             let parent = root.appendingPathComponent(kind)

@@ -2,25 +2,15 @@ import Foundation
 import Model
 
 /// A JSON value for the AWS door's responses, built shape by shape from botocore's model.
-indirect enum AWSJSON: Encodable, Equatable {
+indirect enum AWSJSON: Equatable {
     case string(String)
     case int(Int)
     case double(Double)
     case bool(Bool)
     case array([AWSJSON])
     case object([String: AWSJSON])
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .string(let value): try container.encode(value)
-        case .int(let value): try container.encode(value)
-        case .double(let value): try container.encode(value)
-        case .bool(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
+    /// JSON text written earlier (a kept representation), copied as it is.
+    case serialized([UInt8])
 
     /// An object without the members whose value is absent.
     static func object(_ members: [String: AWSJSON?]) -> AWSJSON {
@@ -50,6 +40,7 @@ indirect enum AWSJSON: Encodable, Equatable {
         case .double(let value):
             out.append(contentsOf: (value.isFinite ? String(value) : "0").utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .serialized(let bytes): out.append(contentsOf: bytes)
         case .array(let values):
             out.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {

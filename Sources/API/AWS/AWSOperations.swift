@@ -102,15 +102,19 @@ struct AWSOperations: Sendable {
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }
 
+    /// Each cluster's shape is serialized once per change and kept (`RepresentationCache`).
     func describeClusters(_ input: AWSInput) async throws -> AWSJSON {
         let showShards = try input.bool("ShowShardDetails") ?? false
+        let format = showShards ? "aws+shards" : "aws"
+        let render = { (view: ClusterView) in AWSShapes.cluster(view, showShardDetails: showShards).serialized() }
         if let name = try input.string("ClusterName") {
             _ = try input.int("MaxResults")
-            let cluster = try services.clusters.describeCluster(name)
-            return AWSShapes.page("Clusters", [AWSShapes.cluster(cluster, showShardDetails: showShards)], nextToken: nil)
+            let cluster = try services.clusters.clusterRepresentation(name, format: format, render: render)
+            return AWSShapes.page("Clusters", [.serialized(cluster)], nextToken: nil)
         }
-        let page = try services.clusters.listClusters(maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
-        return AWSShapes.page("Clusters", page.clusters.map { AWSShapes.cluster($0, showShardDetails: showShards) }, nextToken: page.nextToken)
+        let page = try services.clusters.listClusterRepresentations(
+            maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"), format: format, render: render)
+        return AWSShapes.page("Clusters", page.clusters.map(AWSJSON.serialized), nextToken: page.nextToken)
     }
 
     func updateCluster(_ input: AWSInput) async throws -> AWSJSON {

@@ -155,14 +155,30 @@ struct ClusterController {
         return try JSONBody.response(RESTCluster(created), status: .accepted)
     }
 
+    /// Each cluster's JSON is rendered once per change and kept (`RepresentationCache`); a list
+    /// joins the kept bytes.
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let page = try service.listClusters(
-            maxResults: try RESTQuery.maxResults(request), nextToken: request.uri.queryParameters.get("nextToken"))
-        return try JSONBody.response(RESTClusterList(clusters: page.clusters.map(RESTCluster.init), nextToken: page.nextToken))
+        let page = try service.listClusterRepresentations(
+            maxResults: try RESTQuery.maxResults(request), nextToken: request.uri.queryParameters.get("nextToken"),
+            format: RESTCluster.format, render: RESTCluster.render)
+        var body: [UInt8] = []
+        body.reserveCapacity(page.clusters.reduce(32) { $0 + $1.count + 1 })
+        body.append(contentsOf: #"{"clusters":["#.utf8)
+        for (index, cluster) in page.clusters.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: cluster)
+        }
+        body.append(UInt8(ascii: "]"))
+        if let token = page.nextToken {
+            body.append(contentsOf: #","nextToken":"#.utf8)
+            body.append(contentsOf: AWSJSON.string(token).serialized())
+        }
+        body.append(UInt8(ascii: "}"))
+        return JSONBody.response(bytes: body)
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONBody.response(RESTCluster(service.describeCluster(context.parameters.require("name"))))
+        JSONBody.response(bytes: try service.clusterRepresentation(context.parameters.require("name"), format: RESTCluster.format, render: RESTCluster.render))
     }
 
     /// `?finalSnapshotName=` takes a snapshot before anything is stopped.
@@ -290,16 +306,63 @@ struct RESTCluster: Encodable {
     }
 }
 
-struct RESTClusterList: Encodable {
-    var clusters: [RESTCluster]
-    var nextToken: String?
+extension RESTCluster {
+    static let format = "rest"
+
+    /// The cluster's REST JSON, with sorted keys as every REST body.
+    static func render(_ view: ClusterView) throws -> [UInt8] {
+        try JSONBody.encode(RESTCluster(view))
+    }
 }
 
-/// REST timestamps: ISO-8601 with milliseconds, UTC.
+/// REST timestamps: ISO-8601 with milliseconds, UTC (`2026-11-27T13:32:12.345Z`).
 enum RESTTime {
+    /// Written digit by digit from the epoch milliseconds (Howard Hinnant's days-to-civil): a
+    /// Foundation formatter per timestamp cost more than the rest of a cluster's JSON together.
     static func iso8601(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        let millisecond = Int(((milliseconds % 1000) + 1000) % 1000)
+        let seconds = (milliseconds - Int64(millisecond)) / 1000
+        var days = seconds / 86_400
+        var secondOfDay = Int(seconds % 86_400)
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(millisecond, 3)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

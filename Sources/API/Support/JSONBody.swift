@@ -136,10 +136,19 @@ enum JSONBody {
 
     /// A JSON response with sorted keys, so output is stable for people and tests.
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        response(bytes: try encode(value), status: status)
+    }
+
+    /// JSON already written (a kept representation).
+    static func response(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeBytes(bytes)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var buffer = ByteBuffer()
-        buffer.writeBytes(try encoder.encode(value))
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+        return Array(try encoder.encode(value))
     }
 }

@@ -23,6 +23,8 @@ public struct ClusterService: Sendable {
     private let subnetGroups: SubnetGroupService
     /// Snapshot files, for restores and final snapshots; nil without a data plane.
     let snapshotStorage: SnapshotStorage?
+    /// Each door's JSON of each cluster, rendered once per change.
+    let representations = RepresentationCache()
 
     /// The internal admin user every node has; only the control plane knows its password.
     public static let adminUserName = "memoryplane-admin"
@@ -146,6 +148,12 @@ public struct ClusterService: Sendable {
 
     /// A page of clusters in name order; the token is the last name of the previous page.
     public func listClusters(maxResults: Int?, nextToken: String?) throws -> (clusters: [ClusterView], nextToken: String?) {
+        let (details, token) = try clusterPage(maxResults: maxResults, nextToken: nextToken)
+        return (details.map(view(of:)), token)
+    }
+
+    /// One page read with a row past its end, which says whether another page follows.
+    private func clusterPage(maxResults: Int?, nextToken: String?) throws -> (details: [Store.ClusterDetails], nextToken: String?) {
         let limit = maxResults ?? 100
         guard (1...100).contains(limit) else {
             throw MemoryDBError.invalid("maxResults must be between 1 and 100; got \(limit).")
@@ -154,7 +162,28 @@ public struct ClusterService: Sendable {
         let details = try store.clusterDetails(after: after, limit: limit + 1, arn: arnOfCluster)
         let page = Array(details.prefix(limit))
         let token = details.count > limit ? page.last.map { PageToken.encode($0.cluster.name) } : nil
-        return (page.map(view(of:)), token)
+        return (page, token)
+    }
+
+    /// One cluster rendered by `render` (a door's JSON), rendered once per change of what is
+    /// stored; `format` names the rendering.
+    public func clusterRepresentation(_ rawName: String, format: String, render: (ClusterView) throws -> [UInt8]) throws -> [UInt8] {
+        let name = rawName.lowercased()
+        guard let details = try store.clusterDetails(named: name, arn: arnOfCluster) else {
+            throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
+        }
+        return try representations.bytes(for: name, format: format, revision: details.revision) { try render(view(of: details)) }
+    }
+
+    /// A page of clusters as `listClusters` gives it, each rendered by `render` once per change.
+    public func listClusterRepresentations(
+        maxResults: Int?, nextToken: String?, format: String, render: (ClusterView) throws -> [UInt8]
+    ) throws -> (clusters: [[UInt8]], nextToken: String?) {
+        let (details, token) = try clusterPage(maxResults: maxResults, nextToken: nextToken)
+        let rendered = try details.map { details in
+            try representations.bytes(for: details.cluster.name, format: format, revision: details.revision) { try render(view(of: details)) }
+        }
+        return (rendered, token)
     }
 
     /// UpdateCluster, for both doors: the one place that decides what may change.
