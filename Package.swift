@@ -61,11 +61,12 @@ let package = Package(
         ),
         /// glibc's posix_spawn extensions (close inherited descriptors, change directory).
         .target(name: "CSpawn"),
+        .target(name: "CForwarder"),
         /// The data plane: RESP client, node processes, cluster operations.
         .target(
             name: "Engine",
             dependencies: [
-                "Model", "CSpawn",
+                "Model", "CSpawn", "CForwarder",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

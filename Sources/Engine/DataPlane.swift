@@ -112,6 +112,8 @@ public struct NodeSpec: Sendable, Hashable {
     /// The cluster's ACL: rules per client user, and the `default` user's rules.
     public var aclUsers: [String: String] = [:]
     public var defaultUserRules: String? = nil
+    /// Serves its shard's writes: its liveness is probed at the failover cadence.
+    public var isPrimary = true
 
     public init(name: String, port: Int, busPort: Int, maxmemoryBytes: Int64, admin: NodeCredentials, recordedPID: Int32? = nil, tls: Bool = false) {
         self.name = name

@@ -250,7 +250,7 @@ public struct LocalDataPlane: DataPlane {
 
     public func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void) {
         links.watch(
-            cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, LinkTarget(address: $0.address, credentials: $0.admin)) }),
+            cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, LinkTarget(address: $0.address, credentials: $0.admin, urgent: $0.isPrimary)) }),
             onChange: onChange)
     }
 

@@ -4,7 +4,7 @@ import Logging
 
 /// `memoryplane endpoint-proxy`: a cluster's endpoint, run as its own process by the control
 /// plane so it outlives control-plane restarts. Not meant to be started by hand.
-struct EndpointProxyCommand: AsyncParsableCommand {
+struct EndpointProxyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "endpoint-proxy",
         abstract: "Forward a cluster endpoint port to the first node that answers (started by serve)."
@@ -16,9 +16,9 @@ struct EndpointProxyCommand: AsyncParsableCommand {
     @Option(help: "File of host:port lines, one per node.")
     var backends: String
 
-    func run() async throws {
+    func run() throws {
         let descriptorLimit = ResourceLimits.raiseDescriptorLimit()
-        try await EndpointProxy(
+        try EndpointProxy(
             port: port, backendsFile: backends, logger: Logger(label: "memoryplane.endpoint"),
             maxConnections: max(16, min(10_000, (descriptorLimit - 64) / 2))
         ).run()

@@ -50,3 +50,24 @@ import Testing
         #expect(fields["master_link_status"] == "up")
     }
 }
+
+/// INFO read from bytes, as the collector and the observation read it.
+struct InfoTextTests {
+    @Test func fieldsSkipHeadersBlanksAndLinesWithoutAColon() {
+        let text = "# Server\r\nredis_version:7.0.15\r\nexecutable:/usr/bin/redis-server\r\n\r\n# Commandstats\r\ncmdstat_config|get:calls=3,usec=40\r\nnot a field\r\n  padded:yes  \r\nlast:1"
+        let fields = InfoText.fields(text)
+        #expect(fields == ["redis_version": "7.0.15", "executable": "/usr/bin/redis-server", "cmdstat_config|get": "calls=3,usec=40", "padded": "yes", "last": "1"])
+    }
+
+    @Test func pairsSplitOnCommasAndTheFirstEquals() {
+        #expect(InfoText.pairs("ip=127.0.0.1,port=7001,state=online,offset=42,lag=0") == ["ip": "127.0.0.1", "port": "7001", "state": "online", "offset": "42", "lag": "0"])
+        #expect(InfoText.pairs("a=b=c,,=x,d=") == ["a": "b=c", "d": ""])
+        #expect(InfoText.pairs("") == [:])
+    }
+
+    @Test func commandStatsComeFromTheirLines() {
+        let sample = NodeSample.parse(info: "cmdstat_set:calls=10,usec=50,usec_per_call=5.00\r\nused_memory:1024\r\n", processCPUSeconds: nil, takenAt: 0)
+        #expect(sample.commandStats["set"] == CommandStat(calls: 10, usec: 50))
+        #expect(sample.info["used_memory"] == "1024")
+    }
+}

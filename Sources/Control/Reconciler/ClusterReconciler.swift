@@ -74,9 +74,10 @@ public struct ClusterReconciler: Sendable {
         let trigger = trigger
         // The endpoint is probed too (through it, a node answers): its process ending wakes the
         // loop at once, as a node's does.
-        let endpointProbe = NodeSpec(
+        var endpointProbe = NodeSpec(
             name: "\(name)/endpoint", port: cluster.endpointPort, busPort: 0, maxmemoryBytes: 0, admin: Self.adminCredentials(of: cluster),
             tls: cluster.tlsEnabled)
+        endpointProbe.isPrimary = false
         dataPlane.watch(cluster: name, nodes: records.map { Self.spec(of: $0, in: cluster) } + [endpointProbe]) { trigger?.wake(cluster: name) }
         var observed: ObservedCluster
         do {
@@ -701,6 +702,7 @@ public struct ClusterReconciler: Sendable {
             maxmemoryBytes: (NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 1 << 30),
             admin: adminCredentials(of: cluster),
             recordedPID: node.pid, tls: cluster.tlsEnabled)
+        spec.isPrimary = node.role == .primary
         if let settings {
             spec.parameters = settings.parameters.values
             spec.aclUsers = settings.acl.users

@@ -25,14 +25,11 @@ public struct NodeSample: Sendable, Equatable {
     /// Reads `INFO` text: `# Section` headers, `field:value` lines, `cmdstat_*` lines apart.
     public static func parse(info text: String, processCPUSeconds: Double?, takenAt: Double) -> NodeSample {
         var fields: [String: String] = [:]
+        fields.reserveCapacity(256)
         var commands: [String: CommandStat] = [:]
-        for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            guard !line.isEmpty, !line.hasPrefix("#"), let colon = line.firstIndex(of: ":") else { continue }
-            let name = String(line[..<colon])
-            let value = String(line[line.index(after: colon)...])
+        InfoText.forEachField(in: text) { name, value in
             if name.hasPrefix("cmdstat_") {
-                let pairs = Self.pairs(value)
+                let pairs = InfoText.pairs(value)
                 commands[String(name.dropFirst("cmdstat_".count))] = CommandStat(
                     calls: Int64(pairs["calls"] ?? "") ?? 0, usec: Int64(pairs["usec"] ?? "") ?? 0)
             } else {
@@ -44,12 +41,7 @@ public struct NodeSample: Sendable, Equatable {
 
     /// `a=1,b=2` as a map (keyspace, replica and command lines).
     public static func pairs(_ text: String) -> [String: String] {
-        var pairs: [String: String] = [:]
-        for item in text.split(separator: ",") {
-            let parts = item.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { pairs[String(parts[0])] = String(parts[1]) }
-        }
-        return pairs
+        InfoText.pairs(text)
     }
 
     public func number(_ field: String) -> Double? { info[field].flatMap(Double.init) }

@@ -129,11 +129,6 @@ public struct NodeObservation: Sendable, Equatable {
 
     /// Reads `key:value` fields from an INFO or CLUSTER INFO reply.
     public static func infoFields(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard !line.hasPrefix("#"), let colon = line.firstIndex(of: ":") else { continue }
-            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
-        }
-        return fields
+        InfoText.fields(text)
     }
 }

@@ -26,20 +26,32 @@ public struct LinkTarget: Sendable, Equatable {
     public var address: NodeAddress
     /// Sent once per connection (`AUTH`); nil for a node that needs none.
     public var credentials: NodeCredentials?
+    /// Probed every tick: a primary, whose hang stops its shard's writes until a failover. Other
+    /// nodes (replicas, endpoints) are probed every `NodeLinks.relaxedProbeTicks` ticks: a hung
+    /// replica blocks no write, and a dead one (or endpoint) closes its connection at once anyway.
+    public var urgent: Bool
 
-    public init(address: NodeAddress, credentials: NodeCredentials?) {
+    public init(address: NodeAddress, credentials: NodeCredentials?, urgent: Bool = true) {
         self.address = address
         self.credentials = credentials
+        self.urgent = urgent
+    }
+
+    /// Whether a connection made for `other` serves this target too.
+    func sameConnection(as other: LinkTarget) -> Bool {
+        address == other.address && credentials == other.credentials
     }
 }
 
 /// One connection kept open per watched node, authenticated once (one TLS handshake for a TLS
 /// node), carrying both the liveness probe and the control plane's routine commands.
 ///
-/// - **Probe.** A `PING` every `probeInterval` (200 ms): a hung node is told from a slow one
-///   within `silenceThreshold`, and a connection that closes says the process ended at once.
-///   Any reply counts, even an error. `onChange` is called (off the lock) when a node starts or
-///   stops answering.
+/// - **Probe.** A `PING` every `probeInterval` (200 ms) to primaries, every
+///   `relaxedProbeTicks` intervals (1 s) to replicas and endpoints: a hung node is told from a slow
+///   one within `silenceThreshold` of its probe, and a connection that closes says the process
+///   ended at once. Any reply counts, even an error. `onChange` is called (off the lock) when a
+///   node starts or stops answering. The probes are what idle supervision costs (a loopback
+///   write and read each), so they go where a hang costs writes.
 /// - **Routine commands.** Observations and metrics samples go over the same connection
 ///   (`send`), pipelined behind the probe and matched to their replies in order, so supervising a
 ///   node costs no new connection, no handshake and no socket left in TIME_WAIT. Work that holds
@@ -54,6 +66,8 @@ public final class NodeLinks: Sendable {
     /// A node is reported `silent` through `onChange` once its probe has waited this long.
     public let silenceThreshold: TimeAmount
     public let connectsPerTick: Int
+    /// Replicas and endpoints are probed once per this many ticks.
+    public let relaxedProbeTicks: Int
     private let eventLoop: any EventLoop
     private let tlsContext: @Sendable () throws -> NIOSSLContext
     private let state = Mutex(State())
@@ -77,16 +91,18 @@ public final class NodeLinks: Sendable {
         var listeners: [String: @Sendable () -> Void] = [:]
         var ticker: RepeatedTask?
         var generation = 0
+        var ticks = 0
     }
 
     public init(
         probeInterval: TimeAmount = .milliseconds(200), silenceThreshold: TimeAmount = .milliseconds(500), connectsPerTick: Int = 64,
-        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        relaxedProbeTicks: Int = 5, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
         tlsContext: @escaping @Sendable () throws -> NIOSSLContext
     ) {
         self.probeInterval = probeInterval
         self.silenceThreshold = silenceThreshold
         self.connectsPerTick = connectsPerTick
+        self.relaxedProbeTicks = max(1, relaxedProbeTicks)
         self.eventLoop = eventLoop
         self.tlsContext = tlsContext
     }
@@ -98,10 +114,13 @@ public final class NodeLinks: Sendable {
             state.listeners[cluster] = onChange
             var closing: [any Channel] = []
             for (name, link) in state.nodes where link.cluster == cluster {
-                if nodes[name] != link.target {
+                guard let target = nodes[name], target.sameConnection(as: link.target) else {
                     if let channel = link.channel { closing.append(channel) }
                     state.nodes[name] = nil
+                    continue
                 }
+                // A failover changes who is urgent, not the connection.
+                state.nodes[name]?.target.urgent = target.urgent
             }
             for (name, target) in nodes where state.nodes[name] == nil {
                 state.generation += 1
@@ -186,6 +205,8 @@ public final class NodeLinks: Sendable {
         var probe: [any Channel] = []
         var notify: [@Sendable () -> Void] = []
         state.withLock { state in
+            state.ticks &+= 1
+            let ticks = state.ticks
             for (name, var link) in state.nodes {
                 if let channel = link.channel {
                     if let sent = link.probeSentAt {
@@ -194,7 +215,8 @@ public final class NodeLinks: Sendable {
                             link.reported = .silent(milliseconds: waited.nanoseconds / 1_000_000)
                             if let listener = state.listeners[link.cluster] { notify.append(listener) }
                         }
-                    } else {
+                    } else if link.target.urgent || (ticks &+ link.generation) % relaxedProbeTicks == 0 {
+                        // Relaxed probes are spread over the ticks by generation.
                         link.probeSentAt = now
                         probe.append(channel)
                     }
