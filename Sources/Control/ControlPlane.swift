@@ -41,12 +41,16 @@ public struct ControlPlane: Sendable {
     /// The operations guide's rules as findings.
     public let advisor: AdvisorService
 
+    /// Refills the warm pool (`--warm-nodes`); nil when none is kept.
+    public let warmPool: WarmPoolService?
+
     /// What runs in the background for as long as the server does.
     public var backgroundServices: [any Service] {
         var services: [any Service] = []
         if let reconciler { services.append(reconciler) }
         if let snapshotWorker { services.append(snapshotWorker) }
         if let collector { services.append(collector) }
+        if let warmPool { services.append(warmPool) }
         services.append(audit)
         return services
     }
@@ -66,7 +70,14 @@ public struct ControlPlane: Sendable {
         subnetGroups = SubnetGroupService(store: store, configuration: configuration)
         clusters = ClusterService(
             configuration: configuration, store: store, trigger: signal, parameterGroups: parameterGroups, accessControl: accessControl,
-            subnetGroups: subnetGroups, ports: ports, snapshotStorage: dataPlane == nil ? nil : snapshotStorage, logger: logger)
+            subnetGroups: subnetGroups, ports: ports, snapshotStorage: dataPlane == nil ? nil : snapshotStorage,
+            warmPool: (dataPlane as? any WarmNodeSource)?.warmPool, logger: logger)
+        if let source = dataPlane as? any WarmNodeSource, let pool = source.warmPool, pool.size > 0 {
+            warmPool = WarmPoolService(
+                pool: pool, source: source, store: store, ports: ports ?? PortAllocator(range: configuration.nodePorts), logger: logger)
+        } else {
+            warmPool = nil
+        }
         events = EventService(store: store)
         drills = DrillService(store: store, trigger: signal)
         snapshots = SnapshotService(

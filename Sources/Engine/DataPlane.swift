@@ -114,6 +114,9 @@ public struct NodeSpec: Sendable, Hashable {
     public var defaultUserRules: String? = nil
     /// Serves its shard's writes: its liveness is probed at the failover cadence.
     public var isPrimary = true
+    /// The slots a primary is to serve, when it is first started (a warm node adopted as a
+    /// primary keeps these and gives up the rest); empty for a replica.
+    public var slots: [SlotRange] = []
 
     public init(name: String, port: Int, busPort: Int, maxmemoryBytes: Int64, admin: NodeCredentials, recordedPID: Int32? = nil, tls: Bool = false) {
         self.name = name

@@ -18,6 +18,8 @@ public struct LocalDataPlane: DataPlane {
     /// One kept-open connection per node: the liveness probe (how a hung node is noticed within
     /// its `silenceThreshold`) and the routine observations and samples.
     public let links: NodeLinks
+    /// Nodes started ahead of time (`serve --warm-nodes`); nil keeps none.
+    public var warmPool: WarmNodePool?
     /// How long an observation may take: a node that does not answer in this time is reported
     /// as not answering, and the pass goes on (the liveness probe judges whether it is hung).
     public var observationTimeout: Duration = .milliseconds(800)
@@ -78,16 +80,19 @@ public struct LocalDataPlane: DataPlane {
         return try ProcessControl.findProcess(executableName: engineName, workingDirectory: directory)
     }
 
+    /// Starts the node, or adopts the warm node promised to its port (`--warm-nodes`); an
+    /// adoption that fails leaves nothing behind, and the node starts cold.
     public func startNode(_ node: NodeSpec) async throws -> Int32 {
+        if let pool = warmPool, let warm = pool.claim(port: node.port) {
+            do {
+                return try await adopt(warm, as: node, pool: pool)
+            } catch {
+                logger.warning("warm node not adopted; starting cold", metadata: ["node.name": "\(node.name)", "error": "\(error)"])
+            }
+        }
         let directory = nodeDirectory(node.name)
         try Self.makePrivateDirectory(directory)
-        var config = NodeConfig(
-            port: node.port, busPort: node.busPort, directory: directory,
-            maxmemoryBytes: node.maxmemoryBytes, admin: node.admin)
-        if node.tls { config.tls = try certificateFiles(for: node, in: directory) }
-        config.parameters = node.parameters
-        config.users = node.aclUsers
-        config.defaultUserRules = node.defaultUserRules
+        let config = try nodeConfig(node, in: directory)
         let configPath = "\(directory)/redis.conf"
         try Self.writePrivateFile(configPath, config.render())
         let pid = try ProcessControl.spawnDetached([enginePath, configPath], workingDirectory: directory)
@@ -95,7 +100,21 @@ public struct LocalDataPlane: DataPlane {
         return pid
     }
 
+    /// The node's whole configuration (its `redis.conf`), issuing its certificate when due.
+    func nodeConfig(_ node: NodeSpec, in directory: String) throws -> NodeConfig {
+        var config = NodeConfig(
+            port: node.port, busPort: node.busPort, directory: directory,
+            maxmemoryBytes: node.maxmemoryBytes, admin: node.admin)
+        if node.tls { config.tls = try certificateFiles(for: node, in: directory) }
+        config.parameters = node.parameters
+        config.users = node.aclUsers
+        config.defaultUserRules = node.defaultUserRules
+        return config
+    }
+
     public func stopNode(_ node: NodeSpec) async {
+        // A warm node promised to this one and never adopted (its cluster went first).
+        if let pool = warmPool, let warm = pool.claim(port: node.port) { await discard(warm) }
         // Out of descriptors: the node is left alone; the next pass stops it.
         guard let pid = try? runningNodePID(node) else { return }
         await ProcessControl.terminate(pid)

@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The private key (PEM) for --tls-cert.")
     var tlsKey: String?
 
-    @Option(help: "Milliseconds a running node may leave its liveness probe (a PING every 200 ms on a kept-open connection) unanswered before it counts as hung: a hung primary is killed and its shard fails over (100-10000).")
+    @Option(help: "Milliseconds a running node may leave its liveness probe (a PING on a kept-open connection every 200 ms to primaries, every second to replicas) unanswered before it counts as hung: a hung primary is killed and its shard fails over (100-10000).")
     var nodeFailureTimeout = 500
 
     @Option(help: "Seconds between full observations of a settled cluster (1-60); a node or endpoint that dies, and a node that hangs, wakes its cluster at once.")
@@ -86,6 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Days the audit trail (GET /v1/audit) keeps its records (1-3650).")
     var auditRetentionDays = 90
+
+    @Option(help: "Nodes of each kind (plain and TLS) kept started ahead of time, past Redis' 2 s writable delay, for new clusters to adopt: creation is then ready in a fraction of a second (0-64; 0, the default, keeps none). Each takes a port of --node-port-range and an idle redis-server.")
+    var warmNodes = 0
 
     @Flag(help: "Serve /metrics without authentication (for a Prometheus without credentials); the rest of the API stays authenticated.")
     var metricsPublic = false
@@ -112,6 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try portRange()
         guard (1...3650).contains(auditRetentionDays) else { throw ValidationError("--audit-retention-days must be between 1 and 3650; got \(auditRetentionDays).") }
         guard (1...300).contains(metricsInterval) else { throw ValidationError("--metrics-interval must be between 1 and 300 seconds; got \(metricsInterval).") }
+        guard (0...64).contains(warmNodes) else { throw ValidationError("--warm-nodes must be between 0 and 64; got \(warmNodes).") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535; got \(port).") }
         if auth == .none && !Self.isLoopback(host) {
             throw ValidationError("--auth none is only allowed when --host is a loopback address (127.0.0.1, ::1, localhost); got '\(host)'.")
@@ -227,9 +231,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let links = NodeLinks(
             silenceThreshold: .milliseconds(Int64(nodeFailureTimeout)), tlsContext: { try certificates.clientContext() })
-        let dataPlane = LocalDataPlane(
+        var dataPlane = LocalDataPlane(
             dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger,
             certificates: certificates, links: links)
+        if warmNodes > 0 {
+            var generator = SystemRandomNumberGenerator()
+            let password = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+            dataPlane.warmPool = WarmNodePool(size: warmNodes, admin: NodeCredentials(user: ClusterService.adminUserName, password: password))
+        }
         let controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane,
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),

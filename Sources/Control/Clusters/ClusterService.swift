@@ -25,6 +25,9 @@ public struct ClusterService: Sendable {
     let snapshotStorage: SnapshotStorage?
     /// Each door's JSON of each cluster, rendered once per change.
     let representations = RepresentationCache()
+    /// Nodes started ahead of time (`serve --warm-nodes`): a new cluster's nodes are recorded on
+    /// their ports and adopt them when first started.
+    let warmPool: WarmNodePool?
 
     /// The internal admin user every node has; only the control plane knows its password.
     public static let adminUserName = "memoryplane-admin"
@@ -32,9 +35,10 @@ public struct ClusterService: Sendable {
     public init(
         configuration: ControlConfiguration, store: Store, trigger: any ReconcileTrigger, parameterGroups: ParameterGroupService,
         accessControl: AccessControlService, subnetGroups: SubnetGroupService, ports: PortAllocator? = nil,
-        snapshotStorage: SnapshotStorage? = nil, logger: Logger
+        snapshotStorage: SnapshotStorage? = nil, warmPool: WarmNodePool? = nil, logger: Logger
     ) {
         self.snapshotStorage = snapshotStorage
+        self.warmPool = warmPool
         self.configuration = configuration
         self.store = store
         self.trigger = trigger
@@ -65,10 +69,14 @@ public struct ClusterService: Sendable {
         let now = nowMilliseconds()
         let password = Self.randomSecret()
         let arn = configuration.arn("cluster", spec.name)
+        // A restore seeds each primary's data before its first start: warm nodes are running already.
+        let warm = restore == nil ? (warmPool?.take(spec.totalNodes, tls: spec.tlsEnabled) ?? []) : []
         let record: ClusterRecord
         do {
-            record = try insertCluster(spec, restore: restore, zones: zones, parameterGroup: parameterGroup, now: now, password: password, arn: arn)
+            record = try insertCluster(
+                spec, restore: restore, zones: zones, parameterGroup: parameterGroup, now: now, password: password, arn: arn, warmPorts: warm)
         } catch {
+            warmPool?.release(ports: warm)
             if restore != nil, let storage = snapshotStorage { try? FileManager.default.removeItem(atPath: storage.restoreDirectory(of: spec.name)) }
             throw error
         }
@@ -80,14 +88,15 @@ public struct ClusterService: Sendable {
 
     /// Records a new cluster, its nodes, its desired topology, its tags and its event at once.
     private func insertCluster(
-        _ spec: ClusterSpec, restore: RestorePlan?, zones: [String], parameterGroup: String, now: Int64, password: String, arn: String
+        _ spec: ClusterSpec, restore: RestorePlan?, zones: [String], parameterGroup: String, now: Int64, password: String, arn: String,
+        warmPorts: [Int]
     ) throws -> ClusterRecord {
         try store.write { transaction in
             guard try transaction.cluster(named: spec.name) == nil else {
                 throw MemoryDBError(.clusterAlreadyExists, "A cluster named '\(spec.name)' already exists.")
             }
             // Ports are chosen inside the transaction, so two creations cannot pick the same.
-            var taken = try transaction.portsInUse()
+            var taken = try portsInUse(transaction)
             let endpointPort: Int
             if let requested = spec.port {
                 try ports.check(requested: requested, excluding: taken)
@@ -96,7 +105,7 @@ public struct ClusterService: Sendable {
                 endpointPort = try ports.allocate(1, excluding: taken)[0]
             }
             taken.insert(endpointPort)
-            let nodePorts = try ports.allocate(spec.totalNodes, excluding: taken)
+            let nodePorts = warmPorts + (try ports.allocate(spec.totalNodes - warmPorts.count, excluding: taken))
             var cluster = ClusterRecord(
                 name: spec.name, description: spec.description, status: .creating, nodeType: spec.nodeType.name,
                 engineVersion: configuration.engineVersion.engineVersion,
@@ -184,6 +193,11 @@ public struct ClusterService: Sendable {
             try representations.bytes(for: details.cluster.name, format: format, revision: details.revision) { try render(view(of: details)) }
         }
         return (rendered, token)
+    }
+
+    /// Ports held by records, and by warm nodes (some still starting, so not yet bound).
+    private func portsInUse(_ transaction: Transaction) throws -> Set<Int> {
+        try transaction.portsInUse().union(warmPool?.ports ?? [])
     }
 
     /// UpdateCluster, for both doors: the one place that decides what may change.
@@ -325,7 +339,7 @@ public struct ClusterService: Sendable {
         let shards = try transaction.shards(ofCluster: cluster.name)
         var touched: [String] = []
         if replicas > old {
-            let ports = try self.ports.allocate((replicas - old) * cluster.numShards, excluding: try transaction.portsInUse())
+            let ports = try self.ports.allocate((replicas - old) * cluster.numShards, excluding: try portsInUse(transaction))
             var next = ports.makeIterator()
             for shard in shards {
                 var index = (nodes.filter { $0.shardIndex == shard.shardIndex }.map(\.nodeIndex).max() ?? 0) + 1
@@ -380,7 +394,7 @@ public struct ClusterService: Sendable {
         var added: [String] = []
         if count > old {
             let perShard = 1 + cluster.numReplicasPerShard
-            let ports = try self.ports.allocate((count - old) * perShard, excluding: try transaction.portsInUse())
+            let ports = try self.ports.allocate((count - old) * perShard, excluding: try portsInUse(transaction))
             var next = ports.makeIterator()
             for shardIndex in (old + 1)...count {
                 for nodeIndex in 1...perShard {

@@ -293,7 +293,9 @@ public struct ClusterReconciler: Sendable {
                 logger.error("\(message)", metadata: ["cluster.name": "\(cluster.name)", "node.name": "\(name)"])
             }
             try seedIfRestoring(name, context)
-            let pid = try await dataPlane.startNode(try context.spec(name))
+            var spec = try context.spec(name)
+            if let shard = context.observed.shards.first(where: { $0.primaryNode == name }) { spec.slots = (try? shard.slotRanges()) ?? [] }
+            let pid = try await dataPlane.startNode(spec)
             if nodes[name]?.status != .creating { metrics?.nodeRestart() }
             let started = context.settings.parameters.rebootValues
             let engine = configuration.engineVersion.patchVersion

@@ -59,6 +59,9 @@ public struct NodeConfig: Sendable, Equatable {
             """
     }
 
+    /// The `default` user of a cluster with open access: everything but the restricted commands.
+    public static var openDefaultUserRules: String { "on nopass ~* &* +@all \(RestrictedCommands.aclRules)" }
+
     /// The file's full text.
     public func render() -> String {
         """
@@ -69,8 +72,9 @@ public struct NodeConfig: Sendable, Equatable {
         protected-mode yes
         daemonize no
         dir \(directory)
-        pidfile \(directory)/redis.pid
-        logfile \(directory)/redis.log
+        # Relative to dir: a warm node's files follow its directory when a cluster adopts it.
+        pidfile redis.pid
+        logfile redis.log
 
         # Cluster mode. The control plane alone decides failover.
         cluster-enabled yes
@@ -101,7 +105,7 @@ public struct NodeConfig: Sendable, Equatable {
 
         # Users: the internal admin, and the ACL's users, never with the restricted commands.
         user \(admin.user) on >\(admin.password) ~* &* +@all
-        user default \(defaultUserRules ?? "on nopass ~* &* +@all \(RestrictedCommands.aclRules)")
+        user default \(defaultUserRules ?? Self.openDefaultUserRules)
         \(users.sorted { $0.key < $1.key }.map { "user \($0.key) \($0.value)" }.joined(separator: "\n"))
 
         """

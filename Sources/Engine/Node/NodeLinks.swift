@@ -306,6 +306,15 @@ public final class NodeLinks: Sendable {
         }
     }
 
+    fileprivate func authenticationRefused(_ name: String, generation: Int) {
+        state.withLock { state in
+            guard var link = state.nodes[name], link.generation == generation else { return }
+            link.failures += 1
+            link.nextConnect = .now() + .milliseconds(Int64(min(100 << min(link.failures - 1, 5), 2000)))
+            state.nodes[name] = link
+        }
+    }
+
     fileprivate func replied(_ name: String, generation: Int) {
         transition(name, generation: generation, to: .answering) { link in
             link.probeSentAt = nil
@@ -319,7 +328,7 @@ public final class NodeLinks: Sendable {
             link.authenticated = false
             link.connecting = false
             link.probeSentAt = nil
-            link.nextConnect = .now()
+            link.nextConnect = max(link.nextConnect, .now())
         }
     }
 
@@ -402,8 +411,14 @@ private final class LinkHandler: ChannelDuplexHandler, @unchecked Sendable {
         case .probe:
             links.replied(name, generation: generation)
         case .authentication:
-            if case .error = value { return }
-            links.authenticated(name, generation: generation)
+            guard case .error = value else {
+                links.authenticated(name, generation: generation)
+                return
+            }
+            // Refused (a warm node not adopted yet, a password being changed): connect again
+            // later rather than keep a connection commands cannot use.
+            links.authenticationRefused(name, generation: generation)
+            context.close(promise: nil)
         case .replies(let gathering):
             gathering.values.append(value)
             if gathering.values.count == gathering.count { gathering.promise.succeed(gathering.values) }
