@@ -125,7 +125,7 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Model", "Migrations"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Model", "Migrations", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Engine", "Model"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Control", "Store", "Engine", "Model"]),
         .testTarget(

@@ -1,5 +1,6 @@
-"""Time from POST to `available` (replicas synced) for 1x0, 2x1 and 3x1 clusters, beside
-`redis-cli --cluster create` on plain redis-server processes, measured in the same run.
+"""Time from POST to `available` (replicas synced) for 1x0, 2x1 and 3x1 clusters, cold and with
+warm nodes (`--warm-nodes`), beside `redis-cli --cluster create` on plain redis-server processes,
+measured in the same run.
 
 Usage: python3 benchmarks/cluster_create.py [--binary .build/debug/memoryplane] [--runs 3]
 """
@@ -17,10 +18,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import memoryplane  # noqa: E402
 
 
-def time_memoryplane(server, shards, replicas, runs, tls=False):
+def wait_for_warm_pool(server, nodes, timeout=60):
+    """Until the pool holds `nodes` nodes of each kind and they are past Redis' writable delay."""
+    directory = os.path.join(server.data_dir, "warm")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.isdir(directory) and len(os.listdir(directory)) >= 2 * nodes:
+            time.sleep(2.5)
+            return
+        time.sleep(0.1)
+    raise AssertionError("the warm pool did not fill")
+
+
+def time_memoryplane(server, shards, replicas, runs, tls=False, warm=False):
     results = []
     for run in range(runs):
-        name = f"bench-{shards}x{replicas}-{run}"
+        if warm:
+            wait_for_warm_pool(server, shards * (1 + replicas))
+        name = f"bench-{shards}x{replicas}-{run}{'-warm' if warm else ''}"
         started = time.perf_counter()
         response = server.create_cluster(name, shards=shards, replicas=replicas, tlsEnabled=True if tls else False)
         assert response.status_code == 202, response.text
@@ -94,6 +109,15 @@ def main():
             rows.append((f"MemoryPlane POST → available, {shards}×{replicas}", statistics.median(times), times))
         times = time_memoryplane(server, 3, 1, args.runs, tls=True)
         rows.append(("MemoryPlane POST → available, 3×1 with TLS", statistics.median(times), times))
+    finally:
+        server.cleanup()
+    # The same server with --warm-nodes 6: every node of a 3x1 cluster is adopted from the pool.
+    server = memoryplane.Server(auth="none", extra_args=["--warm-nodes", "6"])
+    try:
+        server.start()
+        for tls in (False, True):
+            times = time_memoryplane(server, 3, 1, args.runs, tls=tls, warm=True)
+            rows.append((f"MemoryPlane --warm-nodes 6, POST → available, 3×1{' with TLS' if tls else ''}", statistics.median(times), times))
     finally:
         server.cleanup()
     covered, synced = time_redis_cli_create(3, 1, args.runs)

@@ -20,7 +20,7 @@ extension Store {
     public var revision: UInt64 { readCache.generation }
 
     public func cluster(named name: String) throws -> ClusterRecord? {
-        try read { db in try ClusterRecord.fetchOne(db, key: name) }
+        try read { db in try ClusterRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM clusters WHERE name = ?"), arguments: [name]) }
     }
 
     public func clusterNames() throws -> [String] {

@@ -10,13 +10,23 @@ extension Store {
 }
 
 extension Transaction {
+    // Tagging is the busiest write: its statements are prepared once per connection (a query
+    // built through GRDB's query interface each time was most of TagResource's cost).
+
     public func tags(of arn: String) throws -> [TagRecord] {
-        try TagRecord.filter(TagRecord.Columns.resourceArn == arn).order(TagRecord.Columns.key).fetchAll(db)
+        try TagRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM tags WHERE resource_arn = ? ORDER BY key"), arguments: [arn])
+    }
+
+    /// How many tags a resource has.
+    public func tagCount(of arn: String) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM tags WHERE resource_arn = ?"), arguments: [arn]) ?? 0
     }
 
     /// Adds tags, overwriting the value of a key the resource already has.
     public func save(_ tags: [TagRecord]) throws {
-        for tag in tags { try tag.save(db) }
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO tags (resource_arn, key, value) VALUES (?, ?, ?) ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value")
+        for tag in tags { try statement.execute(arguments: [tag.resourceArn, tag.key, tag.value]) }
     }
 
     /// Removes one tag; false when the resource has no tag with that key.

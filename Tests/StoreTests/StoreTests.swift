@@ -1,6 +1,7 @@
 import Foundation
 import Migrations
 import Model
+import GRDB
 @testable import Store
 import Testing
 
@@ -28,6 +29,18 @@ import Testing
         let path = directory.appendingPathComponent("db.sqlite").path
         try StoreFixtures.create(Store.open(path: path), "demo", ports: [7000, 7001])
         #expect(try Store.open(path: path).cluster(named: "demo")?.status == .creating)
+    }
+
+    /// WAL with `synchronous = NORMAL`, on every connection of the pool (readers and the writer):
+    /// a commit reaches the WAL before `write` returns, and is fsynced at checkpoints.
+    @Test func aFileDatabaseCommitsToItsWALWithoutAnFsyncPerCommit() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mp-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try Store.open(path: directory.appendingPathComponent("db.sqlite").path)
+        #expect(try store.writer.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
+        #expect(try store.writer.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
+        #expect(try store.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 }
 

@@ -32,7 +32,7 @@ public struct TagService: Sendable {
     static func attach(_ tags: [Tag], to arn: String, in transaction: Transaction) throws {
         guard !tags.isEmpty else { return }
         try transaction.save(tags.map { TagRecord(resourceArn: arn, key: $0.key, value: $0.value) })
-        let count = try transaction.tags(of: arn).count
+        let count = try transaction.tagCount(of: arn)
         guard count <= maxTagsPerResource else {
             throw MemoryDBError(.tagQuotaPerResourceExceeded, "A resource may have at most \(maxTagsPerResource) tags; this would make \(count).")
         }
