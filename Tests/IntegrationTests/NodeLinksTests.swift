@@ -78,27 +78,34 @@ import Glibc
         }
     }
 
-    @Test func aRefusedPasswordLeavesTheLinkToTheProbeAlone() async throws {
+    @Test func aRefusedPasswordIsTriedAgainWithBackoffUntilItIsAccepted() async throws {
         try await DataPlaneHarness.with(ports: 22100...22199) { harness in
             _ = try harness.service.createCluster(
                 CreateClusterRequest(name: "refused", nodeType: "db.t4g.small", numShards: 1, numReplicasPerShard: 0, aclName: "open-access", tlsEnabled: false))
             _ = try await harness.waitAvailable("refused")
             let record = try #require(try harness.store.nodes(ofCluster: "refused").first)
+            let cluster = try #require(try harness.store.cluster(named: "refused"))
+            let admin = NodeCredentials(user: ClusterService.adminUserName, password: cluster.adminPassword)
             let links = NodeLinks(tlsContext: { throw NodeUnreachableError(address: NodeAddress(port: 0), reason: "no TLS here") })
             defer { links.shutdown() }
             let address = NodeAddress(port: record.port)
             let seen = Mutex<[NodeLiveness]>([])
-            links.watch(cluster: "refused", nodes: [record.name: LinkTarget(address: address, credentials: NodeCredentials(user: "memoryplane-admin", password: "wrong"))]) {
+            links.watch(cluster: "refused", nodes: [record.name: LinkTarget(address: address, credentials: NodeCredentials(user: "prober", password: "late"))]) {
                 let now = links.liveness(of: record.name)
                 seen.withLock { $0.append(now) }
             }
-            // The probe still hears the node (an error is a reply) ...
-            #expect(try await harness.eventually(.seconds(3)) { links.liveness(of: record.name) == .answering })
-            // ... but commands are not sent as nobody: the caller is told to connect on its own.
+            // No such user yet: commands are not sent as nobody; the caller is told to connect on its own.
+            try await Task.sleep(for: .milliseconds(500))
             #expect(try await links.send([["PING"]], to: record.name, at: address, timeout: .seconds(1)) == nil)
+            // Once the node knows the user, a later connection authenticates by itself.
+            _ = try await client.command("ACL", "SETUSER", "prober", "on", ">late", "~*", "&*", "+@all", to: address, as: admin)
+            #expect(try await harness.eventually(.seconds(8)) {
+                try await links.send([["PING"]], to: record.name, at: address, timeout: .seconds(1))?.first == .simpleString("PONG")
+            })
 
             // The connection closing says the process ended, without waiting for a probe to time out.
             let pid = try #require(harness.nodePIDs("refused")[record.name])
+            seen.withLock { $0.removeAll() }
             kill(pid, SIGKILL)
             #expect(try await harness.eventually(.seconds(3)) { seen.withLock { $0.contains(.unreachable) } })
         }
