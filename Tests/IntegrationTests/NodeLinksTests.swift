@@ -104,6 +104,14 @@ import Glibc
             })
 
             // The connection closing says the process ended, without waiting for a probe to time out.
+            // (As the admin now: the reconciler removes users its ACL does not name, prober included.)
+            links.watch(cluster: "refused", nodes: [record.name: LinkTarget(address: address, credentials: admin)]) {
+                let now = links.liveness(of: record.name)
+                seen.withLock { $0.append(now) }
+            }
+            #expect(try await harness.eventually(.seconds(5)) {
+                try await links.send([["PING"]], to: record.name, at: address, timeout: .seconds(1))?.first == .simpleString("PONG")
+            })
             let pid = try #require(harness.nodePIDs("refused")[record.name])
             seen.withLock { $0.removeAll() }
             kill(pid, SIGKILL)
