@@ -87,8 +87,8 @@ def start_moto():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--users", type=int, default=40000)
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--users", type=int, default=12000)
     args = parser.parse_args()
     print(f"binary: {memoryplane.BINARY}; load average {os.getloadavg()[0]:.1f}", flush=True)
     server = memoryplane.Server().start()
