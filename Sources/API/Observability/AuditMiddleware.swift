@@ -83,39 +83,46 @@ struct AuditMiddleware: RouterMiddleware {
     /// Whether the bytes contain "password", "secret" or "token" in any case.
     static func mentionsSecret(_ bytes: ByteBufferView) -> Bool {
         let words: [[UInt8]] = [Array("password".utf8), Array("secret".utf8), Array("token".utf8)]
-        let lowered = bytes.map { (65...90).contains($0) ? $0 + 32 : $0 }
-        guard lowered.count >= 5 else { return false }
-        for word in words where lowered.count >= word.count {
-            for start in 0...(lowered.count - word.count) where lowered[start] == word[0] {
-                if Array(lowered[start..<(start + word.count)]) == word { return true }
-            }
+        return bytes.withContiguousStorageIfAvailable { all in
+            words.contains { word in firstIndex(of: word, in: all, from: 0, ignoringCase: true) != nil }
+        } ?? Array(bytes).withUnsafeBufferPointer { all in
+            words.contains { word in firstIndex(of: word, in: all, from: 0, ignoringCase: true) != nil }
         }
-        return false
     }
 
-    /// The string value of `"name": "value"` in a JSON object's bytes, without parsing it.
-    static func stringMember(_ name: String, in bytes: ByteBufferView) -> Any? {
-        let needle = Array("\"\(name)\"".utf8)
-        let all = Array(bytes)
-        guard all.count > needle.count else { return nil }
-        var index = 0
-        while index <= all.count - needle.count {
-            if all[index] == needle[0] && Array(all[index..<(index + needle.count)]) == needle {
-                var cursor = index + needle.count
-                while cursor < all.count && (all[cursor] == UInt8(ascii: " ") || all[cursor] == UInt8(ascii: ":")) { cursor += 1 }
-                guard cursor < all.count, all[cursor] == UInt8(ascii: "\"") else { return nil }
-                let start = cursor + 1
-                guard let end = all[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }), all[end] == UInt8(ascii: "\"") else {
-                    return nil
-                }
-                return String(decoding: all[start..<end], as: UTF8.self)
+    /// Where `needle` starts in `haystack` at or after `from`, compared byte by byte (ASCII case
+    /// folded when asked): on every audited call, so without allocating.
+    static func firstIndex(of needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, from: Int, ignoringCase: Bool = false) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count, from <= haystack.count - needle.count else { return nil }
+        for start in from...(haystack.count - needle.count) {
+            var index = 0
+            while index < needle.count {
+                var byte = haystack[start + index]
+                if ignoringCase && byte >= 65 && byte <= 90 { byte += 32 }
+                if byte != needle[index] { break }
+                index += 1
             }
-            index += 1
+            if index == needle.count { return start }
         }
         return nil
     }
 
-    /// The key id the caller claims: SigV4's Credential, HTTP Basic's user, or `anonymous`.
+    static func stringMember(_ name: String, in bytes: ByteBufferView) -> Any? {
+        let needle = Array("\"\(name)\"".utf8)
+        let read = { (all: UnsafeBufferPointer<UInt8>) -> String? in
+            guard let found = firstIndex(of: needle, in: all, from: 0) else { return nil }
+            var cursor = found + needle.count
+            while cursor < all.count && (all[cursor] == UInt8(ascii: " ") || all[cursor] == UInt8(ascii: ":")) { cursor += 1 }
+            guard cursor < all.count, all[cursor] == UInt8(ascii: "\"") else { return nil }
+            let start = cursor + 1
+            var end = start
+            while end < all.count && all[end] != UInt8(ascii: "\"") && all[end] != UInt8(ascii: "\\") { end += 1 }
+            guard end < all.count, all[end] == UInt8(ascii: "\"") else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: all[start..<end]), as: UTF8.self)
+        }
+        return bytes.withContiguousStorageIfAvailable(read) ?? Array(bytes).withUnsafeBufferPointer(read)
+    }
+
     static func accessKeyID(_ request: Request) -> String {
         guard let header = request.headers[.authorization], !header.isEmpty else { return "anonymous" }
         if header.hasPrefix("AWS4-HMAC-SHA256"), let range = header.range(of: "Credential=") {

@@ -72,6 +72,10 @@ public final class NodeLinks: Sendable {
     private let tlsContext: @Sendable () throws -> NIOSSLContext
     private let state = Mutex(State())
 
+    /// A thread of its own for the links: the probe ticks and replies never wait behind API
+    /// requests on the shared event loops, nor delay them.
+    public static let ownLoop: any EventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+
     private struct Link {
         var cluster: String
         var target: LinkTarget
@@ -96,7 +100,7 @@ public final class NodeLinks: Sendable {
 
     public init(
         probeInterval: TimeAmount = .milliseconds(200), silenceThreshold: TimeAmount = .milliseconds(500), connectsPerTick: Int = 64,
-        relaxedProbeTicks: Int = 5, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        relaxedProbeTicks: Int = 5, eventLoop: any EventLoop = NodeLinks.ownLoop,
         tlsContext: @escaping @Sendable () throws -> NIOSSLContext
     ) {
         self.probeInterval = probeInterval
