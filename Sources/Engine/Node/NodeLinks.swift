@@ -57,7 +57,7 @@ public struct LinkTarget: Sendable, Equatable {
 ///   node costs no new connection, no handshake and no socket left in TIME_WAIT. Work that holds
 ///   a connection for long or changes its state (failover fencing, slot moves) opens its own.
 /// - **Reconnection.** After a close, a node is reconnected with backoff (100 ms doubling to 2 s),
-///   and at most `connectsPerTick` connections are opened per tick (of `phases` per interval), so a control-plane
+///   and at most `connectsPerTick` connections are opened per probe tick, so a control-plane
 ///   restart with hundreds of nodes ramps up instead of storming them.
 ///
 /// Everything runs on one event loop; the lock guards what other threads read.
@@ -66,12 +66,8 @@ public final class NodeLinks: Sendable {
     /// A node is reported `silent` through `onChange` once its probe has waited this long.
     public let silenceThreshold: TimeAmount
     public let connectsPerTick: Int
-    /// Replicas and endpoints are probed once per this many probe intervals.
+    /// Replicas and endpoints are probed once per this many ticks.
     public let relaxedProbeTicks: Int
-    /// Each probe interval is cut into this many ticks, and each node belongs to one of them:
-    /// the probes (and the nodes' wake-ups to answer them) are spread over the interval instead
-    /// of arriving together, which would show as a spike in the API's latency.
-    public let phases: Int
     private let eventLoop: any EventLoop
     private let tlsContext: @Sendable () throws -> NIOSSLContext
     private let state = Mutex(State())
@@ -100,21 +96,17 @@ public final class NodeLinks: Sendable {
         var ticker: RepeatedTask?
         var generation = 0
         var ticks = 0
-        /// Node names by the tick of the interval they are probed at.
-        var phases: [Set<String>] = []
     }
 
     public init(
-        probeInterval: TimeAmount = .milliseconds(200), silenceThreshold: TimeAmount = .milliseconds(500), connectsPerTick: Int = 8,
-        relaxedProbeTicks: Int = 5, phases: Int = 10, eventLoop: any EventLoop = NodeLinks.ownLoop,
+        probeInterval: TimeAmount = .milliseconds(200), silenceThreshold: TimeAmount = .milliseconds(500), connectsPerTick: Int = 64,
+        relaxedProbeTicks: Int = 5, eventLoop: any EventLoop = NodeLinks.ownLoop,
         tlsContext: @escaping @Sendable () throws -> NIOSSLContext
     ) {
         self.probeInterval = probeInterval
         self.silenceThreshold = silenceThreshold
         self.connectsPerTick = connectsPerTick
         self.relaxedProbeTicks = max(1, relaxedProbeTicks)
-        self.phases = max(1, phases)
-        state.withLock { $0.phases = Array(repeating: [], count: max(1, phases)) }
         self.eventLoop = eventLoop
         self.tlsContext = tlsContext
     }
@@ -129,7 +121,6 @@ public final class NodeLinks: Sendable {
                 guard let target = nodes[name], target.sameConnection(as: link.target) else {
                     if let channel = link.channel { closing.append(channel) }
                     state.nodes[name] = nil
-                    state.phases[link.generation % phases].remove(name)
                     continue
                 }
                 // A failover changes who is urgent, not the connection.
@@ -138,10 +129,9 @@ public final class NodeLinks: Sendable {
             for (name, target) in nodes where state.nodes[name] == nil {
                 state.generation += 1
                 state.nodes[name] = Link(cluster: cluster, target: target, generation: state.generation)
-                state.phases[state.generation % phases].insert(name)
             }
             if state.ticker == nil && !state.nodes.isEmpty {
-                state.ticker = eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .nanoseconds(probeInterval.nanoseconds / Int64(phases))) { [weak self] _ in
+                state.ticker = eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: probeInterval) { [weak self] _ in
                     self?.tick()
                 }
             }
@@ -155,11 +145,7 @@ public final class NodeLinks: Sendable {
         let closing: [any Channel] = state.withLock { state in
             state.listeners[cluster] = nil
             let names = state.nodes.filter { $0.value.cluster == cluster }.map(\.key)
-            return names.compactMap { name in
-                guard let link = state.nodes.removeValue(forKey: name) else { return nil }
-                state.phases[link.generation % phases].remove(name)
-                return link.channel
-            }
+            return names.compactMap { state.nodes.removeValue(forKey: $0)?.channel }
         }
         for channel in closing { channel.close(promise: nil) }
     }
@@ -207,10 +193,7 @@ public final class NodeLinks: Sendable {
             state.ticker?.cancel()
             state.ticker = nil
             state.listeners = [:]
-            defer {
-                state.nodes = [:]
-                state.phases = Array(repeating: [], count: phases)
-            }
+            defer { state.nodes = [:] }
             return state.nodes.values.compactMap(\.channel)
         }
         for channel in channels { channel.close(promise: nil) }
@@ -227,10 +210,8 @@ public final class NodeLinks: Sendable {
         var notify: [@Sendable () -> Void] = []
         state.withLock { state in
             state.ticks &+= 1
-            let phase = state.ticks % phases
-            let round = state.ticks / phases
-            for name in state.phases[phase] {
-                guard var link = state.nodes[name] else { continue }
+            let ticks = state.ticks
+            for (name, var link) in state.nodes {
                 if let channel = link.channel {
                     if let sent = link.probeSentAt {
                         let waited = now - sent
@@ -238,8 +219,8 @@ public final class NodeLinks: Sendable {
                             link.reported = .silent(milliseconds: waited.nanoseconds / 1_000_000)
                             if let listener = state.listeners[link.cluster] { notify.append(listener) }
                         }
-                    } else if link.target.urgent || (round &+ link.generation / phases) % relaxedProbeTicks == 0 {
-                        // Relaxed probes are spread over the rounds too.
+                    } else if link.target.urgent || (ticks &+ link.generation) % relaxedProbeTicks == 0 {
+                        // Relaxed probes are spread over the ticks by generation.
                         link.probeSentAt = now
                         probe.append(channel)
                     }
