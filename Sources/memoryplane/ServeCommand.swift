@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The private key (PEM) for --tls-cert.")
     var tlsKey: String?
 
-    @Option(help: "Milliseconds a running node may leave its liveness probe (a PING on a kept-open connection every 200 ms to primaries, every second to replicas) unanswered before it counts as hung: a hung primary is killed and its shard fails over (100-10000).")
+    @Option(help: "Milliseconds a running node may leave its liveness probe (a PING on a kept-open connection every 200 ms to primaries, every 2 s to replicas) unanswered before it counts as hung: a hung primary is killed and its shard fails over (100-10000).")
     var nodeFailureTimeout = 500
 
     @Option(help: "Seconds between full observations of a settled cluster (1-60); a node or endpoint that dies, and a node that hangs, wakes its cluster at once.")

@@ -127,8 +127,9 @@ public final class MetricsCollector: Service, Sendable {
         return seen[node.name].map { now - $0 }
     }
 
-    /// Nodes sampled at once during a collection.
-    static let samplesInFlight = 4
+    /// Nodes sampled at once during a collection, and the pause before each next one.
+    static let samplesInFlight = 2
+    static let pace: Duration = .milliseconds(5)
 
     /// One pass over every node of every cluster that has running nodes.
     public func collect() async {
@@ -155,6 +156,9 @@ public final class MetricsCollector: Service, Sendable {
             while let (name, sample) = await group.next() {
                 if let sample { results[name] = sample }
                 if let (node, cluster) = remaining.next() {
+                    // Paced: a collection is spread over about a second instead of a burst that
+                    // every API request arriving meanwhile would wait behind.
+                    try? await Task.sleep(for: Self.pace)
                     let spec = ClusterReconciler.spec(of: node, in: cluster)
                     group.addTask { (node.name, try? await source.sample(spec)) }
                 }

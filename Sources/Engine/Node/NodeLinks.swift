@@ -47,7 +47,7 @@ public struct LinkTarget: Sendable, Equatable {
 /// node), carrying both the liveness probe and the control plane's routine commands.
 ///
 /// - **Probe.** A `PING` every `probeInterval` (200 ms) to primaries, every
-///   `relaxedProbeTicks` intervals (1 s) to replicas and endpoints: a hung node is told from a slow
+///   `relaxedProbeTicks` intervals (2 s) to replicas and endpoints: a hung node is told from a slow
 ///   one within `silenceThreshold` of its probe, and a connection that closes says the process
 ///   ended at once. Any reply counts, even an error. `onChange` is called (off the lock) when a
 ///   node starts or stops answering. The probes are what idle supervision costs (a loopback
@@ -100,7 +100,7 @@ public final class NodeLinks: Sendable {
 
     public init(
         probeInterval: TimeAmount = .milliseconds(200), silenceThreshold: TimeAmount = .milliseconds(500), connectsPerTick: Int = 64,
-        relaxedProbeTicks: Int = 5, eventLoop: any EventLoop = NodeLinks.ownLoop,
+        relaxedProbeTicks: Int = 10, eventLoop: any EventLoop = NodeLinks.ownLoop,
         tlsContext: @escaping @Sendable () throws -> NIOSSLContext
     ) {
         self.probeInterval = probeInterval
