@@ -84,6 +84,7 @@ class UnpolledCluster:
         self.processes = []
 
     def start(self):
+        # Each process is tracked as soon as it is spawned: stop() ends them even when forming fails.
         for port in self.ports:
             directory = os.path.join(self.root, str(port))
             os.makedirs(directory)
@@ -223,9 +224,10 @@ def main():
     args = parser.parse_args()
     points = [(int(n), False) for n in args.points.split(",") if n] + [(int(n), True) for n in args.tls_points.split(",") if n]
     print(f"binary: {memoryplane.BINARY}; load average {os.getloadavg()[0]:.1f}", flush=True)
-    unpolled = UnpolledCluster().start()
+    unpolled = UnpolledCluster()
     results = {}
     try:
+        unpolled.start()
         for nodes, tls in points:
             results[(nodes, tls)] = measure(nodes, tls, args.window, unpolled)
             r = results[(nodes, tls)]
