@@ -33,7 +33,8 @@ e2e-test:
 
 ## Benchmarks on a release build, each beside its baseline measured in the same run:
 ## time to `available` (vs redis-cli --cluster create), AWS-door throughput (vs moto_server),
-## supervision and reads at scale (vs unpolled nodes, moto_server), the endpoint (vs direct).
+## supervision and reads at scale (vs unpolled nodes, moto_server), the endpoint (vs direct),
+## mutating calls (vs moto_server).
 bench: deps
 	@scripts/install-deps.sh --test
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk: sudo apt-get install -y wrk"; exit 1; }
@@ -49,6 +50,7 @@ bench: deps
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/resharding.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/scale.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/endpoint.py
+	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/writes.py
 
 ## schemathesis with every check against a live server and api-spec/openapi.yaml, bounded by
 ## FUZZ_SECONDS (default 600). Not part of `make test`.
