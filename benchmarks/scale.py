@@ -24,28 +24,10 @@ import tempfile
 import time
 
 import boto3
-import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
 import memoryplane  # noqa: E402
-
-def cpu_seconds(pid):
-    """CPU time of every thread of `pid`, in nanoseconds' precision (/proc/<pid>/stat counts in
-    10 ms ticks, too coarse for an idle node over a minute)."""
-    total = 0
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            try:
-                total += int(open(f"/proc/{pid}/task/{task}/schedstat").read().split()[0])
-            except OSError:
-                pass
-    except OSError:
-        return 0.0
-    return total / 1e9
-
+from benchlib import cpu_seconds, signed, start_moto  # noqa: E402
 
 def rss_mib(pid):
     for line in open(f"/proc/{pid}/status"):
@@ -121,11 +103,7 @@ class UnpolledCluster:
 
 
 def signed_describe(url, key, secret):
-    body = json.dumps({"ShowShardDetails": True})
-    request = AWSRequest(method="POST", url=url + "/", data=body, headers={
-        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonMemoryDB.DescribeClusters"})
-    SigV4Auth(Credentials(key, secret), "memorydb", "us-east-1").add_auth(request)
-    return "POST", body, {k: v for k, v in request.prepare().headers.items() if k.lower() not in ("host", "content-length")}
+    return ("POST", *signed(url, key, secret, "DescribeClusters", {"ShowShardDetails": True}))
 
 
 def wrk(url, method, body, headers, connections, seconds=5):
@@ -193,17 +171,8 @@ def measure(nodes, tls, window, unpolled):
 
 
 def moto_describe(clusters):
-    port = memoryplane.free_port()
-    moto = subprocess.Popen(["moto_server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto, url = start_moto()
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                requests.get(url + "/moto-api/", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
         client = boto3.client("memorydb", endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
         for index in range(clusters):
             client.create_cluster(ClusterName=f"scale-{index}", NodeType="db.t4g.small", ACLName="open-access", NumShards=1, NumReplicasPerShard=4)

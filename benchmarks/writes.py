@@ -19,21 +19,10 @@ import time
 
 import boto3
 import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
 import memoryplane  # noqa: E402
-
-
-def signed(url, key, secret, target, body):
-    text = json.dumps(body)
-    request = AWSRequest(method="POST", url=url + "/", data=text, headers={
-        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonMemoryDB.{target}"})
-    SigV4Auth(Credentials(key, secret), "memorydb", "us-east-1").add_auth(request)
-    # Host is signed, so it goes as signed (wrk.format would add its own otherwise).
-    return text, {k: v for k, v in request.prepare().headers.items() if k.lower() != "content-length"} | {"Host": url.split("//", 1)[1]}
+from benchlib import signed, start_moto  # noqa: E402
 
 
 def check(url, body, headers):
@@ -69,20 +58,6 @@ end
     total = int(re.search(r"(\d+) requests in", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return rate, total, int(errors.group(1)) if errors else 0
-
-
-def start_moto():
-    port = memoryplane.free_port()
-    moto = subprocess.Popen(["moto_server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            requests.get(url + "/moto-api/", timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.1)
-    return moto, url
 
 
 def main():

@@ -59,7 +59,7 @@ extension LocalDataPlane: WarmNodeSource {
             for name in names {
                 let directory = "\(warmDirectory)/\(name)"
                 group.addTask {
-                    while let pid = try? ProcessControl.findProcess(executableName: URL(fileURLWithPath: enginePath).lastPathComponent, workingDirectory: directory) {
+                    while let pid = try? ProcessControl.findProcess(executableName: engineName, workingDirectory: directory) {
                         await ProcessControl.terminate(pid, grace: .seconds(2))
                     }
                 }
@@ -71,7 +71,7 @@ extension LocalDataPlane: WarmNodeSource {
     /// Stops one warm node and removes its directory.
     public func discard(_ warm: WarmNode) async {
         let directory = "\(warmDirectory)/\(warm.id)"
-        if (try? ProcessControl.owns(warm.pid, executableName: URL(fileURLWithPath: enginePath).lastPathComponent, workingDirectory: directory)) == true {
+        if (try? ProcessControl.owns(warm.pid, executableName: engineName, workingDirectory: directory)) == true {
             await ProcessControl.terminate(warm.pid, grace: .seconds(2))
         }
         try? FileManager.default.removeItem(atPath: directory)
@@ -80,7 +80,6 @@ extension LocalDataPlane: WarmNodeSource {
     /// Makes `warm` the node `node`; returns its PID. On failure the warm process is stopped and
     /// its directory removed, so the node can start cold.
     func adopt(_ warm: WarmNode, as node: NodeSpec, pool: WarmNodePool) async throws -> Int32 {
-        let engineName = URL(fileURLWithPath: enginePath).lastPathComponent
         let warmDirectory = "\(warmDirectory)/\(warm.id)"
         let directory = nodeDirectory(node.name)
         guard try ProcessControl.owns(warm.pid, executableName: engineName, workingDirectory: warmDirectory) else {
@@ -106,7 +105,7 @@ extension LocalDataPlane: WarmNodeSource {
             if let tls = config.tls {
                 settings += ["tls-cert-file", tls.certificate, "tls-key-file", tls.key, "tls-ca-cert-file", tls.authority]
             }
-            for directive in RedisDirectives.from(node.parameters) { settings += [directive.name, directive.value] }
+            settings += Self.arguments(of: RedisDirectives.from(node.parameters))
             // A primary keeps its shard's slots (it never passes through the minority); a replica
             // gives up all of them, as CLUSTER REPLICATE requires.
             var commands = [settings]
@@ -116,11 +115,8 @@ extension LocalDataPlane: WarmNodeSource {
             } else if !others.isEmpty {
                 commands.append(["CLUSTER", "DELSLOTSRANGE"] + others.flatMap { [String($0.first), String($0.last)] })
             }
-            for (name, rules) in node.aclUsers.sorted(by: { $0.key < $1.key }) {
-                commands.append(["ACL", "SETUSER", name, "reset"] + rules.split(separator: " ").map(String.init))
-            }
-            let defaultRules = node.defaultUserRules ?? NodeConfig.openDefaultUserRules
-            commands.append(["ACL", "SETUSER", "default", "reset"] + defaultRules.split(separator: " ").map(String.init))
+            // `default` always: the warm node's is off, whatever the cluster's ACL says.
+            commands += Self.userCommands(node, defaultRules: node.defaultUserRules ?? NodeConfig.openDefaultUserRules)
             // Last: the pipeline runs as the pool's admin until here.
             commands.append(["ACL", "SETUSER", node.admin.user, "resetpass", ">\(node.admin.password)"])
             let address = NodeAddress(port: warm.port, tls: warm.tls)

@@ -59,7 +59,7 @@ public struct LocalDataPlane: DataPlane {
     public var scratchDirectory: String { "\(dataDirectory)/scratch" }
     public func clusterDirectory(_ name: String) -> String { "\(dataDirectory)/clusters/\(name)" }
 
-    private var engineName: String { URL(fileURLWithPath: enginePath).lastPathComponent }
+    var engineName: String { URL(fileURLWithPath: enginePath).lastPathComponent }
     private var proxyName: String { URL(fileURLWithPath: proxyExecutable).lastPathComponent }
 
     // MARK: Nodes
@@ -284,20 +284,30 @@ public struct LocalDataPlane: DataPlane {
     public func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws {
         let directives = RedisDirectives.from(values)
         guard !directives.isEmpty else { return }
-        var command = ["CONFIG", "SET"]
-        for directive in directives { command += [directive.name, directive.value] }
-        _ = try await client(for: node.address).send([command], to: node.address, as: node.admin)[0].orThrow()
+        _ = try await client(for: node.address).send([["CONFIG", "SET"] + Self.arguments(of: directives)], to: node.address, as: node.admin)[0].orThrow()
     }
 
-    public func applyACL(_ node: NodeSpec) async throws {
-        let client = try client(for: node.address)
+    /// `CONFIG SET`'s name/value arguments for directives.
+    static func arguments(of directives: [(name: String, value: String)]) -> [String] {
+        directives.flatMap { [$0.name, $0.value] }
+    }
+
+    /// `ACL SETUSER ... reset <rules>` for each of the node's client users, then for `default`
+    /// with `defaultRules`.
+    static func userCommands(_ node: NodeSpec, defaultRules: String?) -> [[String]] {
         var commands: [[String]] = []
         for (name, rules) in node.aclUsers.sorted(by: { $0.key < $1.key }) {
             commands.append(["ACL", "SETUSER", name, "reset"] + rules.split(separator: " ").map(String.init))
         }
-        if let rules = node.defaultUserRules {
+        if let rules = defaultRules {
             commands.append(["ACL", "SETUSER", "default", "reset"] + rules.split(separator: " ").map(String.init))
         }
+        return commands
+    }
+
+    public func applyACL(_ node: NodeSpec) async throws {
+        let client = try client(for: node.address)
+        var commands = Self.userCommands(node, defaultRules: node.defaultUserRules)
         commands.append(["ACL", "USERS"])
         let replies = try await client.send(commands, to: node.address, as: node.admin)
         for reply in replies.dropLast() { _ = try reply.orThrow() }

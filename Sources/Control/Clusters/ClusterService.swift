@@ -148,11 +148,16 @@ public struct ClusterService: Sendable {
 
     /// One cluster, or `ClusterNotFoundFault`.
     public func describeCluster(_ rawName: String) throws -> ClusterView {
+        view(of: try details(ofCluster: rawName))
+    }
+
+    /// A cluster's stored details, or `ClusterNotFoundFault`.
+    private func details(ofCluster rawName: String) throws -> Store.ClusterDetails {
         let name = rawName.lowercased()
         guard let details = try store.clusterDetails(named: name, arn: arnOfCluster) else {
             throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
         }
-        return view(of: details)
+        return details
     }
 
     /// A page of clusters in name order; the token is the last name of the previous page.
@@ -177,11 +182,8 @@ public struct ClusterService: Sendable {
     /// One cluster rendered by `render` (a door's JSON), rendered once per change of what is
     /// stored; `format` names the rendering.
     public func clusterRepresentation(_ rawName: String, format: String, render: (ClusterView) throws -> [UInt8]) throws -> [UInt8] {
-        let name = rawName.lowercased()
-        guard let details = try store.clusterDetails(named: name, arn: arnOfCluster) else {
-            throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
-        }
-        return try representations.bytes(for: name, format: format, revision: details.revision) { try render(view(of: details)) }
+        let details = try details(ofCluster: rawName)
+        return try representations.bytes(for: details.cluster.name, format: format, revision: details.revision) { try render(view(of: details)) }
     }
 
     /// A page of clusters as `listClusters` gives it, each rendered by `render` once per change.
