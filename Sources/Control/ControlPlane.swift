@@ -59,7 +59,7 @@ public struct ControlPlane: Sendable {
         configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?,
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
         supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, metricsInterval: Duration = .seconds(10), auditRetentionDays: Int = 90,
-        logger: Logger
+        faults: (any FaultInjector)? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.store = store
@@ -107,6 +107,7 @@ public struct ControlPlane: Sendable {
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,
                 accessControl: accessControl, trigger: signal, snapshots: snapshotStorage, logger: logger)
             cycle.metrics = metrics
+            cycle.faults = faults
             reconciler = ReconcilerService(
                 store: store, reconciler: cycle, signal: signal, logger: logger, supervisionInterval: supervisionInterval)
             snapshotWorker = snapshotStorage.map { storage in

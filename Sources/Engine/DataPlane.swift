@@ -43,13 +43,29 @@ public protocol DataPlane: Sendable {
     /// is gone), takes over with what the replica has.
     func promote(_ replica: NodeSpec, demoting primary: NodeSpec?) async throws -> PromotionReport
 
-    /// Moves slots from the primary `source` to the primary `target` with their keys, online
-    /// (IMPORTING on the target, MIGRATING on the source, MIGRATE until the slots are empty,
-    /// then `SETSLOT NODE` on the target, the source and `others`). Repeating it after a crash
-    /// part-way finishes the move. Returns how many keys were sent.
-    func moveSlots(_ slots: [Int], from source: NodeSpec, sourceID: String, to target: NodeSpec, targetID: String, announcingTo others: [NodeSpec]) async throws -> Int
-    /// Closes open migrations of `slots` on the node (CLUSTER SETSLOT STABLE).
+    /// Hands slots over from the primary `source` to the primary `target` with their keys,
+    /// online, so that at every instant each slot has exactly one primary that claims it and
+    /// holds all its keys, and no client is ever sent back and forth (see `SlotHandover`).
+    /// Repeating it after a crash part-way finishes the move. Throws `HandoverError` when a
+    /// group could not be handed over (nothing lost either way).
+    func moveSlots(_ slots: [Int], from source: NodeSpec, sourceID: String, to target: NodeSpec, targetID: String, announcingTo others: [NodeSpec]) async throws -> SlotMoveReport
+    /// Closes open migrations of `slots` on the node (CLUSTER SETSLOT STABLE). Keys the node
+    /// holds in a slot it was only importing are copies (the slot's owner holds them all) and
+    /// are deleted first, so they can never resurface.
     func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws
+    /// Makes `node` the owner of slots no live primary claims (a hand-over cut short when its
+    /// target went down): it claims them with a config epoch above every other, so every view
+    /// follows. Its own hand-over markers for them are removed.
+    func claimSlots(_ slots: [Int], on node: NodeSpec) async throws
+    /// How many keys the node holds in each of `slots` (only the slots holding any).
+    func countKeys(inSlots slots: [Int], on node: NodeSpec) async throws -> [Int: Int]
+    /// The slots outside `expected` in which the node holds keys (a full scan, ~10 ms): keys a
+    /// crash left behind where they no longer belong. Works on replicas too.
+    func slotsHoldingKeys(on node: NodeSpec, outside expected: [SlotRange]) async throws -> [Int]
+    /// Deletes, through the primary `primary` so its replicas and AOF see the deletion, every
+    /// key it or `copies` (its replicas) hold in `slots`, slots it does not serve and whose
+    /// owner (Redis id per slot) holds the real keys. Returns how many names were deleted.
+    func purgeStrayKeys(inSlots slots: [Int], on primary: NodeSpec, owners: [Int: String], copies: [NodeSpec]) async throws -> Int
 
     /// Writes an RDB of the node's data now (BGSAVE, waited for) and returns its path; read or
     /// move it before the node's next save.
@@ -211,6 +227,47 @@ public struct RDBContents: Sendable, Equatable {
     public init(keys: Int, digest: String?) {
         self.keys = keys
         self.digest = digest
+    }
+}
+
+/// What one slot move did.
+public struct SlotMoveReport: Sendable, Equatable {
+    /// Keys copied to the target and deleted from the source.
+    public var keys: Int
+    /// Hand-over groups: each one atomic on the source.
+    public var groups: Int
+    /// The longest time the source held every client while a group was handed over.
+    public var longestHoldMilliseconds: Double
+
+    public init(keys: Int = 0, groups: Int = 0, longestHoldMilliseconds: Double = 0) {
+        self.keys = keys
+        self.groups = groups
+        self.longestHoldMilliseconds = longestHoldMilliseconds
+    }
+}
+
+/// A slot hand-over that did not complete; nothing is lost either way, and the planner takes
+/// it up again from what Redis then reports.
+public enum HandoverError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The source kept the slots: the target did not claim them in time (its copies are
+    /// discarded before the next attempt).
+    case aborted(slots: [Int], source: String, target: String)
+    /// The source gave the slots to a target it could no longer reach: the target holds every
+    /// key (each copy was acknowledged) and claims them once it answers again.
+    case targetUnreachable(slots: [Int], target: String, reason: String)
+    /// A step failed before either side changed anything that matters (the source still owns
+    /// the slots and their keys).
+    case failed(slots: [Int], reason: String)
+
+    public var description: String {
+        switch self {
+        case .aborted(let slots, let source, let target):
+            return "hand-over of slots \(SlotRange.listDescription(SlotLayout.ranges(of: slots))) from \(source) to \(target) called off: the target did not claim them in time; \(source) kept them with every key"
+        case .targetUnreachable(let slots, let target, let reason):
+            return "slots \(SlotRange.listDescription(SlotLayout.ranges(of: slots))) were given to \(target), which stopped answering (\(reason)); it holds every key and claims them when it is back"
+        case .failed(let slots, let reason):
+            return "hand-over of slots \(SlotRange.listDescription(SlotLayout.ranges(of: slots))) failed before anything changed: \(reason)"
+        }
     }
 }
 

@@ -23,6 +23,8 @@ public struct LocalDataPlane: DataPlane {
     /// How long an observation may take: a node that does not answer in this time is reported
     /// as not answering, and the pass goes on (the liveness probe judges whether it is hung).
     public var observationTimeout: Duration = .milliseconds(800)
+    /// Told of each boundary of a slot hand-over; nil outside fault tests.
+    public var faults: (any FaultInjector)?
 
     public init(
         dataDirectory: String, enginePath: String, proxyExecutable: String, client: RedisClient = RedisClient(), logger: Logger,

@@ -171,13 +171,18 @@ extension Transaction {
     }
 
     /// Updates the observed fields of nodes; a node whose cluster was removed meanwhile is skipped.
+    ///
+    /// The records come from a pass that read them earlier: a node a request has marked
+    /// `deleting` since (fewer replicas, the cluster deleted) stays `deleting`, or the pass would
+    /// bring back a node being removed.
     public func saveObservations(_ nodes: [NodeRecord]) throws {
         for node in nodes {
             try NodeRecord.filter(key: node.name).updateAll(
                 db,
-                NodeRecord.Columns.status.set(to: node.status.rawValue), NodeRecord.Columns.role.set(to: node.role.rawValue),
-                NodeRecord.Columns.redisNodeID.set(to: node.redisNodeID), NodeRecord.Columns.pid.set(to: node.pid),
-                Column("used_memory").set(to: node.usedMemory))
+                NodeRecord.Columns.role.set(to: node.role.rawValue), NodeRecord.Columns.redisNodeID.set(to: node.redisNodeID),
+                NodeRecord.Columns.pid.set(to: node.pid), Column("used_memory").set(to: node.usedMemory))
+            try NodeRecord.filter(key: node.name).filter(NodeRecord.Columns.status != NodeStatus.deleting.rawValue).updateAll(
+                db, NodeRecord.Columns.status.set(to: node.status.rawValue))
         }
     }
 

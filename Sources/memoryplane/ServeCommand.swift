@@ -90,6 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Nodes of each kind (plain and TLS) kept started ahead of time, past Redis' 2 s writable delay, for new clusters to adopt: creation is then ready in a fraction of a second (0-64; 0, the default, keeps none). Each takes a port of --node-port-range and an idle redis-server.")
     var warmNodes = 0
 
+    @Option(help: .hidden)
+    var faultHook: String?
+
     @Flag(help: "Serve /metrics without authentication (for a Prometheus without credentials); the rest of the API stays authenticated.")
     var metricsPublic = false
 
@@ -234,6 +237,8 @@ struct ServeCommand: AsyncParsableCommand {
         var dataPlane = LocalDataPlane(
             dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger,
             certificates: certificates, links: links)
+        let faults = faultHook.map { CommandFaultHook(path: $0) }
+        dataPlane.faults = faults
         if warmNodes > 0 {
             var generator = SystemRandomNumberGenerator()
             let password = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
@@ -244,7 +249,7 @@ struct ServeCommand: AsyncParsableCommand {
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
             supervisionInterval: .seconds(supervisionInterval),
             snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
-            metricsInterval: .seconds(metricsInterval), auditRetentionDays: auditRetentionDays, logger: logger)
+            metricsInterval: .seconds(metricsInterval), auditRetentionDays: auditRetentionDays, faults: faults, logger: logger)
         try controlPlane.stacks.recoverInterruptedRuns()
         let limits = ConnectionLimits(
             maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),

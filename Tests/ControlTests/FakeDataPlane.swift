@@ -190,7 +190,7 @@ final class FakeDataPlane: DataPlane, Sendable {
     }
 
     // Snapshots need real RDB files: the fake keeps no data, and says so.
-    func moveSlots(_ slots: [Int], from source: NodeSpec, sourceID: String, to target: NodeSpec, targetID: String, announcingTo others: [NodeSpec]) async throws -> Int {
+    func moveSlots(_ slots: [Int], from source: NodeSpec, sourceID: String, to target: NodeSpec, targetID: String, announcingTo others: [NodeSpec]) async throws -> SlotMoveReport {
         record("move \(slots.count) slots \(source.name) -> \(target.name)")
         state.withLock { state in
             let moving = Set(slots)
@@ -199,10 +199,26 @@ final class FakeDataPlane: DataPlane, Sendable {
             let gained = ((state.nodes[target.name]?.slots ?? []).flatMap { Array($0.first...$0.last) } + slots).sorted()
             state.nodes[target.name]?.slots = SlotLayout.ranges(of: gained)
         }
-        return 0
+        return SlotMoveReport(keys: 0, groups: 1)
     }
 
     func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws { record("stabilize \(slots.count) slots on \(node.name)") }
+
+    func claimSlots(_ slots: [Int], on node: NodeSpec) async throws {
+        record("claim \(slots.count) slots on \(node.name)")
+        state.withLock { state in
+            let gained = ((state.nodes[node.name]?.slots ?? []).flatMap { Array($0.first...$0.last) } + slots).sorted()
+            state.nodes[node.name]?.slots = SlotLayout.ranges(of: gained)
+        }
+    }
+
+    // The fake keeps no keys: nothing to count, scan or purge.
+    func countKeys(inSlots slots: [Int], on node: NodeSpec) async throws -> [Int: Int] { [:] }
+    func slotsHoldingKeys(on node: NodeSpec, outside expected: [SlotRange]) async throws -> [Int] { [] }
+    func purgeStrayKeys(inSlots slots: [Int], on primary: NodeSpec, owners: [Int: String], copies: [NodeSpec]) async throws -> Int {
+        record("purge \(slots.count) slots through \(primary.name)")
+        return 0
+    }
 
     func saveRDB(_ node: NodeSpec) async throws -> String { throw ProcessError("the fake data plane keeps no data") }
     func inspectRDB(_ path: String, digest: Bool) async throws -> RDBContents { throw ProcessError("the fake data plane keeps no data") }

@@ -72,19 +72,53 @@ import Testing
         #expect(plan.actions == [.moveSlots(from: "demo-0001-001", to: "demo-0002-001", slots: [Self.range(16383, 16383)])])
     }
 
-    @Test func aSlotHandedOverButNotYetTakenIsTakenFromTheTargetsImport() {
-        // The source's script ran (the slot is no longer its own), the target's SETSLOT NODE did
-        // not: nobody claims the slot; the target still imports it from the source.
-        let observed = cluster(
+    @Test func aSlotHandedOverButNotYetTakenIsClaimedByItsImporter() {
+        // The source gave the slot up (its keys went with the copy), the target never claimed it
+        // (killed first): nobody claims the slot; the target still imports it and holds the keys.
+        var observed = cluster(
             servedA: [Self.range(0, 16382)], servedB: [], desiredA: [Self.range(0, 16382)], desiredB: [Self.range(16383, 16383)]
         ) { _, b in
             b.importing = [16383: "A"]
         }
         // The target's view still has the source serving it (importing ignores gossip).
-        var seen = observed
-        seen.nodes[1].report?.members[0].slots = [Self.range(0, 16383)]
-        let plan = ClusterPlanner.plan(seen)
-        #expect(plan.actions == [.moveSlots(from: "demo-0001-001", to: "demo-0002-001", slots: [Self.range(16383, 16383)])])
+        observed.nodes[1].report?.members[0].slots = [Self.range(0, 16383)]
+        let plan = ClusterPlanner.plan(observed)
+        #expect(plan.actions == [.claimSlots("demo-0002-001", slots: [Self.range(16383, 16383)])])
+    }
+
+    @Test func anUnclaimedSlotGoesToTheNodeHoldingItsKeysThenMovesOn() {
+        // Nobody claims slot 100 and nobody imports it; B holds its keys (a promoted replica of
+        // a target that claimed it and died before anyone heard). B claims it; the layout then
+        // moves it to A like any other slot.
+        var observed = cluster(
+            servedA: [Self.range(0, 99), Self.range(101, 8191)], servedB: [Self.range(8192, 16383)], desiredA: [Self.range(0, 8191)],
+            desiredB: [Self.range(8192, 16383)])
+        observed.slotKeys = [100: ["demo-0002-001": 7]]
+        #expect(ClusterPlanner.plan(observed).actions == [.claimSlots("demo-0002-001", slots: [Self.range(100, 100)])])
+        // With no keys anywhere, its shard's primary takes it.
+        observed.slotKeys = [:]
+        #expect(ClusterPlanner.plan(observed).actions == [.claimSlots("demo-0001-001", slots: [Self.range(100, 100)])])
+    }
+
+    @Test func aSlotTwoPrimariesClaimIsLeftToTheirEpochs() {
+        // Both claim 8192 for a moment (the target claimed, the source has not heard yet): no
+        // move and no retirement before Redis settles it.
+        let observed = cluster(
+            servedA: [Self.range(0, 8192)], servedB: [Self.range(8192, 16383)], desiredA: [Self.range(0, 8191)], desiredB: [Self.range(8192, 16383)])
+        let work = ClusterPlanner.slotWork(observed)
+        #expect(work.contested == [8192] && !work.isDone)
+        #expect(work.moves.isEmpty)
+        #expect(!ClusterPlanner.plan(observed).actions.contains(.finishUpdate))
+    }
+
+    @Test func strayKeysArePurgedThroughTheirShardsPrimaryOnceTheSlotHasOneOwner() {
+        var observed = cluster(
+            servedA: [Self.range(0, 8191)], servedB: [Self.range(8192, 16383)], desiredA: [Self.range(0, 8191)], desiredB: [Self.range(8192, 16383)])
+        observed.strayKeys = ["demo-0001-001": [9000, 9001]]
+        #expect(ClusterPlanner.plan(observed).actions == [.purgeStrayKeys("demo-0001-001", slots: [Self.range(9000, 9001)])])
+        // Keys in a slot it serves itself are no strays.
+        observed.strayKeys = ["demo-0001-001": [10]]
+        #expect(ClusterPlanner.plan(observed).actions == [.finishUpdate])
     }
 
     @Test func aSlotLeftMigratingOnItsOwnerIsClosed() {

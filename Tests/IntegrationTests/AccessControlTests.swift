@@ -34,7 +34,7 @@ import Testing
             let ops = NodeCredentials(user: "ops", password: password)
             let admin = ClusterService.adminUserName
             for command in [["ACL", "LIST"], ["ACL", "GETUSER", admin], ["ACL", "USERS"], ["ACL", "LOG"], ["ACL", "DRYRUN", admin, "GET", "k"],
-                ["CLIENT", "LIST"], ["CLIENT", "KILL", "USER", admin]] {
+                ["CLIENT", "LIST"], ["CLIENT", "KILL", "USER", admin], ["CLIENT", "PAUSE", "15000", "ALL"], ["CLIENT", "UNPAUSE"]] {
                 let reply = try await client.send([command], to: primary, as: ops)[0]
                 guard case .error(let message) = reply, message.hasPrefix("NOPERM") else {
                     Issue.record("\(command) answered \(reply) to a +@all user")

@@ -61,7 +61,7 @@ import Testing
 @Suite struct RestrictedCommandsTests {
     @Test func denyRulesCoverTheCommandsThatBreakAManagedCluster() {
         let rules = RestrictedCommands.aclRules.split(separator: " ").map(String.init)
-        for denied in ["-config", "-shutdown", "-debug", "-module", "-replicaof", "-slaveof", "-failover", "-save", "-bgsave", "-migrate", "-acl|setuser", "-acl|deluser", "-cluster|meet", "-cluster|addslots", "-cluster|reset", "-cluster|forget", "-cluster|setslot"] {
+        for denied in ["-config", "-shutdown", "-debug", "-module", "-replicaof", "-slaveof", "-failover", "-save", "-bgsave", "-migrate", "-acl|setuser", "-acl|deluser", "-cluster|meet", "-cluster|addslots", "-cluster|reset", "-cluster|forget", "-cluster|setslot", "-client|pause", "-client|unpause"] {
             #expect(rules.contains(denied), "missing \(denied)")
         }
         for allowed in ["-cluster|slots", "-cluster|shards", "-cluster|nodes", "-cluster|info", "-cluster|keyslot", "-acl|whoami", "-get", "-set"] {

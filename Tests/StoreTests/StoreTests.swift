@@ -186,6 +186,21 @@ enum StoreFixtures {
         #expect(try store.events(sourceName: "demo").first?.message == "observed")
     }
 
+    @Test func anObservationReadBeforeARemovalNeverBringsTheNodeBack() throws {
+        // A reconcile pass read the node as available; a request then marked it for removal
+        // (fewer replicas); the pass saving what it observed must not undo that.
+        let store = try Store.inMemory()
+        try StoreFixtures.create(store, "demo", ports: [7000, 7001])
+        var observed = try #require(try store.nodes(ofCluster: "demo").last)
+        observed.status = .available
+        try store.write { try $0.setStatus(ofNode: observed.name, to: .deleting) }
+        observed.pid = 99
+        try store.saveNodes([observed])
+        let saved = try #require(try store.nodes(ofCluster: "demo").last)
+        #expect(saved.status == .deleting)
+        #expect(saved.pid == 99)
+    }
+
     @Test func anUnknownStoredStatusFailsLoudly() throws {
         let store = try Store.inMemory()
         try StoreFixtures.create(store, "demo", ports: [7000, 7001])

@@ -186,6 +186,11 @@ class Server:
             if not leftovers:
                 break
             time.sleep(0.2)
+        kept = os.environ.get("MEMORYPLANE_KEEP_LOGS")
+        if kept:
+            # For a failure's post-mortem: the server's log, named after its data directory.
+            os.makedirs(kept, exist_ok=True)
+            shutil.copy(self.log_path, os.path.join(kept, os.path.basename(self.log_path)))
         shutil.rmtree(self.data_dir, ignore_errors=True)
         try:
             os.remove(self.log_path)

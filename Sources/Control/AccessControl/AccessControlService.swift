@@ -258,7 +258,7 @@ public struct AccessControlService: Sendable {
     /// What the nodes of a cluster using `acl` enforce.
     public func target(forACL acl: String) throws -> ACLTarget {
         if acl == BuiltinResources.openAccessACLName {
-            return ACLTarget(marker: "open-access@0", users: [:], defaultUserRules: Self.fullDefaultRules)
+            return ACLTarget(marker: Self.marker(acl: acl, revision: 0), users: [:], defaultUserRules: Self.fullDefaultRules)
         }
         guard let found = try store.acl(named: acl) else { throw MemoryDBError(.aclNotFound, "ACL '\(acl)' not found.") }
         var users: [String: String] = [:]
@@ -269,7 +269,14 @@ public struct AccessControlService: Sendable {
             users[name] = credentials + " " + access.nodeRules
         }
         let defaultRules = found.users.contains(BuiltinResources.defaultUserName) ? Self.fullDefaultRules : "off"
-        return ACLTarget(marker: "\(acl)@\(found.revision)", users: users, defaultUserRules: defaultRules)
+        return ACLTarget(marker: Self.marker(acl: acl, revision: found.revision), users: users, defaultUserRules: defaultRules)
+    }
+
+    /// What a cluster records once every node enforces an ACL revision: the revision, and the
+    /// generation of the restricted-command list, so a new binary that denies more re-applies
+    /// every cluster's users once.
+    static func marker(acl: String, revision: Int) -> String {
+        "\(acl)@\(revision)/restricted-\(RestrictedCommands.generation)"
     }
 
     // MARK: Views
@@ -288,7 +295,7 @@ public struct AccessControlService: Sendable {
 
     func view(_ user: UserRecord, acls: [ACLRecord]) throws -> UserView {
         let memberOf = acls.filter { $0.users.contains(user.name) }
-        let modifying = try memberOf.contains { try pending(acl: $0.name, marker: "\($0.name)@\($0.revision)") }
+        let modifying = try memberOf.contains { try pending(acl: $0.name, marker: Self.marker(acl: $0.name, revision: $0.revision)) }
         return UserView(
             name: user.name, status: modifying ? "modifying" : "active", accessString: user.accessString, aclNames: memberOf.map(\.name),
             minimumEngineVersion: "6.2", authenticationType: user.authenticationType,
@@ -304,7 +311,7 @@ public struct AccessControlService: Sendable {
     }
 
     func view(acl: ACLRecord) throws -> ACLView {
-        let modifying = try pending(acl: acl.name, marker: "\(acl.name)@\(acl.revision)")
+        let modifying = try pending(acl: acl.name, marker: Self.marker(acl: acl.name, revision: acl.revision))
         return ACLView(
             name: acl.name, status: modifying ? "modifying" : "active", userNames: acl.users, minimumEngineVersion: "6.2",
             clusters: try store.clusterNames(using: .acl(acl.name)), arn: configuration.arn("acl", acl.name))

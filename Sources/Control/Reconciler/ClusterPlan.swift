@@ -30,6 +30,12 @@ public struct ObservedCluster: Sendable {
     public var rebootTarget: String?
     /// The engine version nodes should run (the configured binary's); nil: not compared.
     public var engineTarget: String?
+    /// For slots no live primary claims: how many keys each live primary holds there (only
+    /// non-zero counts). Looked at only when such slots exist.
+    public var slotKeys: [Int: [String: Int]] = [:]
+    /// Slots in which a node holds keys that its shard neither serves nor imports, by node name
+    /// (replicas included). Scanned after a shard's processes change, once ownership is settled.
+    public var strayKeys: [String: [Int]] = [:]
 
     public init(
         cluster: ClusterRecord, nodes: [ObservedNode], shards: [ShardRecord]? = nil, operations: [OperationRecord] = [],
@@ -125,8 +131,14 @@ public enum ReconcileAction: Sendable, Equatable {
     case finishUpdate
     /// Move slots with their keys from one primary to another (a resharding's step).
     case moveSlots(from: String, to: String, slots: [SlotRange])
-    /// Close open migrations no move explains (CLUSTER SETSLOT STABLE).
+    /// Close open migrations no move explains (CLUSTER SETSLOT STABLE), discarding the copies
+    /// an import holds.
     case stabilizeSlots(String, slots: [SlotRange])
+    /// Claim slots no live primary claims, on the node holding their keys.
+    case claimSlots(String, slots: [SlotRange])
+    /// Delete, through this primary, the keys it or its replicas hold in slots another primary
+    /// serves.
+    case purgeStrayKeys(String, slots: [SlotRange])
     /// A shard beyond the cluster's count serves nothing any more: its nodes are retired and
     /// its record removed.
     case retireShard(Int)
@@ -576,14 +588,24 @@ public enum ClusterPlanner {
                 if !behind.isEmpty { plan.actions.append(.meet(primary.record.name, peers: behind.map(\.record.name))) }
             }
         }
-        // Slots no member of the cluster serves go to their shard's desired primary.
+        // While creating, slots no member serves go to their shard's desired primary. Later, a
+        // slot nobody serves may have its keys on some node: `planResharding` gives it to them.
+        guard observed.cluster.status == .creating else {
+            planReplication(observed, into: &plan)
+            return
+        }
         let claimed = claimedSlots(observed)
         for shard in observed.shards {
             guard let primary = observed.node(shard.primaryNode), let ranges = try? shard.slotRanges() else { continue }
             let missing = ranges.flatMap { unclaimed($0, claimed: claimed) }
             if !missing.isEmpty { plan.actions.append(.addSlots(primary.record.name, missing)) }
         }
-        // Every other node of a shard replicates its desired primary, once it knows the primary.
+        planReplication(observed, into: &plan)
+    }
+
+    /// Every other node of a shard replicates its desired primary, once it knows the primary.
+    static func planReplication(_ observed: ObservedCluster, into plan: inout ClusterPlan) {
+        let nodes = observed.nodes
         for shard in observed.shards {
             guard let primary = observed.node(shard.primaryNode), let primaryID = primary.report?.myID else { continue }
             for node in nodes where node.record.shardIndex == shard.shardIndex && node.record.name != primary.record.name {

@@ -43,6 +43,10 @@ public struct ClusterReconciler: Sendable {
     let failures = StepFailures()
     /// Certificates are looked at once a minute per cluster, not on every supervision pass.
     let certificateCheck = PeriodicCheck(interval: .seconds(60))
+    /// Which shards were last scanned for stray keys, with which processes.
+    let strayScans = StrayScanLedger()
+    /// Told of the boundary before and after each step; nil outside fault tests.
+    public var faults: (any FaultInjector)?
 
     public init(
         store: Store, dataPlane: any DataPlane, configuration: ControlConfiguration, parameterGroups: ParameterGroupService,
@@ -95,6 +99,7 @@ public struct ClusterReconciler: Sendable {
         if let final = cluster.finalSnapshot {
             observed.finalSnapshotStatus = try store.snapshot(named: final)?.snapshot.status ?? .failed
         }
+        if cluster.status != .deleting { await observeSlotOwnership(&observed) }
         let plan = ClusterPlanner.plan(observed)
         let now = nowMilliseconds()
         try store.saveNodes(
@@ -130,12 +135,14 @@ public struct ClusterReconciler: Sendable {
         }
         for action in plan.actions {
             logger.debug("reconcile step", metadata: ["cluster.name": "\(name)", "step": "\(action)"])
+            await reachedStep("step.before", action, cluster: name)
             do {
                 if try await act(action, context) == .gone { return .gone }
                 failures.succeeded(name, Self.describe(action))
             } catch {
                 return try stepFailed(action, error, cluster: cluster)
             }
+            await reachedStep("step.after", action, cluster: name)
         }
         return .progressing
     }
@@ -203,6 +210,8 @@ public struct ClusterReconciler: Sendable {
         case .finishServiceUpdates: return "record the service updates applied"
         case .moveSlots(let from, let to, let slots): return "move slots \(SlotRange.listDescription(slots)) from \(from) to \(to)"
         case .stabilizeSlots(let name, let slots): return "CLUSTER SETSLOT STABLE \(SlotRange.listDescription(slots)) on \(name)"
+        case .claimSlots(let name, let slots): return "claim unserved slots \(SlotRange.listDescription(slots)) on \(name)"
+        case .purgeStrayKeys(let name, let slots): return "remove stray keys of slots \(SlotRange.listDescription(slots)) through \(name)"
         case .retireShard(let index): return "retire drained shard \(ClusterTopology.shardName(index))"
         }
     }
@@ -463,6 +472,10 @@ public struct ClusterReconciler: Sendable {
                 EventRecord(
                     sourceName: cluster.name, sourceType: "node",
                     message: "Node \(name): closed open migrations of slots \(SlotRange.listDescription(ranges)) that no resharding step explains", createdAt: nowMilliseconds()))
+        case .claimSlots(let name, let ranges):
+            try await claimSlots(ranges, on: name, context)
+        case .purgeStrayKeys(let primary, let ranges):
+            try await purgeStrayKeys(ranges, through: primary, context)
         case .retireShard(let index):
             try store.write { transaction in
                 let members = try transaction.nodes(ofCluster: cluster.name).filter { $0.shardIndex == index }
@@ -594,12 +607,13 @@ public struct ClusterReconciler: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let slots = ranges.flatMap { Array($0.first...$0.last) }
-        let keys = try await dataPlane.moveSlots(slots, from: try context.spec(from), sourceID: sourceID, to: try context.spec(to), targetID: targetID, announcingTo: others)
+        let report = try await dataPlane.moveSlots(slots, from: try context.spec(from), sourceID: sourceID, to: try context.spec(to), targetID: targetID, announcingTo: others)
         let elapsed = clock.now - started
         let shardOf = { (name: String) in ClusterTopology.shardName(context.nodes[name]?.shardIndex ?? 0) }
         let message = String(
-            format: "Moved %d slot(s) (%@) with %d key(s) from shard %@ (%@) to shard %@ (%@) in %.2f s", slots.count, SlotRange.listDescription(ranges), keys,
-            shardOf(from), from, shardOf(to), to, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            format: "Moved %d slot(s) (%@) with %d key(s) from shard %@ (%@) to shard %@ (%@) in %.2f s; %d group(s), each held on the source for at most %.1f ms",
+            slots.count, SlotRange.listDescription(ranges), report.keys, shardOf(from), from, shardOf(to), to,
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, report.groups, report.longestHoldMilliseconds)
         try store.addEvent(EventRecord(sourceName: context.cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
         logger.info("\(message)", metadata: ["cluster.name": "\(context.cluster.name)"])
     }

@@ -21,3 +21,29 @@ public enum KeySlot {
 
     public static func of(_ key: String) -> Int { of(Array(key.utf8)) }
 }
+
+extension KeySlot {
+    /// A short hash tag whose keys land in `slot` (`"{<tag>}..."`): for keys the control plane
+    /// must place in a given slot, such as a slot hand-over's markers. The smallest decimal
+    /// number that hashes there; found once for every slot (about 160k CRCs), then kept.
+    public static func tag(forSlot slot: Int) -> String {
+        precondition(slot >= 0 && slot < SlotRange.slotCount, "slot \(slot) out of range")
+        return tags[slot]
+    }
+
+    private static let tags: [String] = {
+        var found = [String?](repeating: nil, count: SlotRange.slotCount)
+        var missing = SlotRange.slotCount
+        var candidate = 0
+        while missing > 0 {
+            let text = String(candidate)
+            let slot = of(text)
+            if found[slot] == nil {
+                found[slot] = text
+                missing -= 1
+            }
+            candidate += 1
+        }
+        return found.map { $0! }
+    }()
+}

@@ -54,3 +54,14 @@ extension SlotRange {
         ranges.map(\.description).joined(separator: ",")
     }
 }
+
+extension SlotRange {
+    /// Every slot not in `ranges`, as ranges in order (overlaps and order of `ranges` do not matter).
+    public static func complement(of ranges: [SlotRange]) -> [SlotRange] {
+        var covered = [Bool](repeating: false, count: slotCount)
+        for range in ranges {
+            for slot in range.first...range.last { covered[slot] = true }
+        }
+        return SlotLayout.ranges(of: (0..<slotCount).filter { !covered[$0] })
+    }
+}

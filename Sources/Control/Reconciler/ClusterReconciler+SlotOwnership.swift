@@ -1,0 +1,137 @@
+import Engine
+import Foundation
+import Model
+import Store
+
+/// Observing and acting for the slot-ownership invariant (`ClusterPlanner.slotWork`): key counts
+/// of unclaimed slots, scans for stray keys, claims and purges.
+extension ClusterReconciler {
+    /// Adds what restoring slot ownership needs to an observation: where keys of a slot nobody
+    /// claims are, and, for shards whose processes changed since they were last scanned (and
+    /// only once every slot has one owner), keys lying where their shard does not serve them.
+    /// Looks at nothing in a settled cluster whose processes have not changed.
+    func observeSlotOwnership(_ observed: inout ObservedCluster) async {
+        guard observed.operations.isEmpty, let unclaimed = ClusterPlanner.unclaimedSlots(observed) else { return }
+        let cluster = observed.cluster
+        if !unclaimed.isEmpty {
+            for node in observed.nodes where node.report?.isPrimary ?? false {
+                // A node that cannot be asked is not counted: the claim then goes to its importer
+                // or its shard, and never takes keys from anyone.
+                guard let counts = try? await dataPlane.countKeys(inSlots: unclaimed, on: Self.spec(of: node.record, in: cluster)) else { continue }
+                for (slot, count) in counts { observed.slotKeys[slot, default: [:]][node.record.name] = count }
+            }
+            return
+        }
+        let due = strayScans.due(observed)
+        guard !due.isEmpty else { return }
+        let work = ClusterPlanner.slotWork(observed)
+        guard work.claims.isEmpty, work.contested.isEmpty, work.stale.isEmpty else { return }
+        for shard in due {
+            guard let record = observed.shards.first(where: { $0.shardIndex == shard }), let primary = observed.node(record.primaryNode),
+                let myself = primary.report?.myself, primary.report?.isPrimary ?? false
+            else { continue }
+            let expected = myself.slots + myself.importing.keys.map { SlotRange(first: $0, last: $0) }
+            var clean = true
+            for member in observed.nodes where member.record.shardIndex == shard {
+                do {
+                    let slots = try await dataPlane.slotsHoldingKeys(on: Self.spec(of: member.record, in: cluster), outside: expected)
+                    if !slots.isEmpty {
+                        observed.strayKeys[member.record.name] = slots
+                        clean = false
+                    }
+                } catch {
+                    clean = false
+                }
+            }
+            // Found strays keep the shard due: it is scanned again until they are gone.
+            if clean { strayScans.record(observed, shard: shard) }
+        }
+    }
+
+    /// Claims unserved slots on the node holding their keys, with the event.
+    func claimSlots(_ ranges: [SlotRange], on name: String, _ context: ActionContext) async throws {
+        let slots = ranges.flatMap { Array($0.first...$0.last) }
+        try await dataPlane.claimSlots(slots, on: try context.spec(name))
+        let keys = slots.reduce(0) { $0 + (context.observed.slotKeys[$1]?[name] ?? 0) }
+        let importing = slots.contains { context.observed.node(name)?.report?.myself?.importing[$0] != nil }
+        let why = importing ? "a hand-over whose source had given them up was cut short before the target claimed them" : "no live primary served them"
+        let message = "Node \(name) claimed slot(s) \(SlotRange.listDescription(ranges)) with the \(keys) key(s) it holds there: \(why)"
+        try store.addEvent(EventRecord(sourceName: context.cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+        logger.warning("\(message)", metadata: ["cluster.name": "\(context.cluster.name)"])
+    }
+
+    /// Deletes stray keys of a shard through its primary, then has the shard scanned again.
+    func purgeStrayKeys(_ ranges: [SlotRange], through primary: String, _ context: ActionContext) async throws {
+        let slots = ranges.flatMap { Array($0.first...$0.last) }
+        let claimants = ClusterPlanner.claimants(context.observed)
+        var owners: [Int: String] = [:]
+        var ownerNames = Set<String>()
+        for slot in slots where claimants[slot].count == 1 {
+            guard let id = context.observed.node(claimants[slot][0])?.report?.myID else { continue }
+            owners[slot] = id
+            ownerNames.insert(claimants[slot][0])
+        }
+        guard let shard = context.nodes[primary]?.shardIndex else { return }
+        let copies = try context.observed.nodes.filter { $0.record.shardIndex == shard && $0.record.name != primary && $0.report != nil }
+            .map { try context.spec($0.record.name) }
+        let removed = try await dataPlane.purgeStrayKeys(inSlots: slots, on: try context.spec(primary), owners: owners, copies: copies)
+        strayScans.forget(cluster: context.cluster.name, shard: shard)
+        let message =
+            "Removed \(removed) stray key(s) of slot(s) \(SlotRange.listDescription(ranges)) from shard \(ClusterTopology.shardName(shard)) (through \(primary)): copies a cut-short hand-over left behind; \(ownerNames.sorted().joined(separator: ", ")) serve(s) those slots with every key"
+        try store.addEvent(EventRecord(sourceName: context.cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+        logger.warning("\(message)", metadata: ["cluster.name": "\(context.cluster.name)"])
+    }
+
+    /// Tells the fault injector (tests only) that a step is about to start or has ended.
+    func reachedStep(_ point: String, _ action: ReconcileAction, cluster: String) async {
+        guard let faults else { return }
+        await faults.reached(FaultPoint(point, cluster: cluster, detail: Self.describe(action), nodes: Self.participants(of: action)))
+    }
+
+    /// The nodes a step acts on, by role.
+    static func participants(of action: ReconcileAction) -> [String: String] {
+        switch action {
+        case .moveSlots(let from, let to, _): return ["source": from, "target": to]
+        case .startNode(let name), .stopNode(let name), .killNode(let name), .releaseNode(let name), .retireNode(let name), .restartNode(let name),
+            .setConfigEpoch(let name, _), .meet(let name, _), .addSlots(let name, _), .replicate(let name, _), .stabilizeSlots(let name, _),
+            .claimSlots(let name, _), .purgeStrayKeys(let name, _):
+            return ["node": name]
+        case .beginFailover(let operation): return ["primary": operation.fromNode, "replica": operation.toNode]
+        case .resync(_, let replica, _): return ["replica": replica]
+        case .promote(_, let replica, let demoting): return demoting.map { ["replica": replica, "primary": $0] } ?? ["replica": replica]
+        case .finishFailover(_, let primary): return ["primary": primary]
+        default: return [:]
+        }
+    }
+}
+
+/// Which processes each shard had when it was last found free of stray keys. In memory: a
+/// restarted control plane scans every shard once.
+final class StrayScanLedger: @unchecked Sendable {
+    private let lock = NSLock()
+    private var scanned: [String: [Int: String]] = [:]
+
+    /// Shards whose members or processes differ from their last clean scan.
+    func due(_ observed: ObservedCluster) -> [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        let known = scanned[observed.cluster.name] ?? [:]
+        return observed.shards.map(\.shardIndex).filter { known[$0] != Self.signature(observed, shard: $0) }
+    }
+
+    func record(_ observed: ObservedCluster, shard: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        scanned[observed.cluster.name, default: [:]][shard] = Self.signature(observed, shard: shard)
+    }
+
+    func forget(cluster: String, shard: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        scanned[cluster]?[shard] = nil
+    }
+
+    static func signature(_ observed: ObservedCluster, shard: Int) -> String {
+        observed.nodes.filter { $0.record.shardIndex == shard }.map { "\($0.record.name):\($0.pid ?? 0)" }.sorted().joined(separator: ",")
+    }
+}

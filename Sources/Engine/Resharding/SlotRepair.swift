@@ -1,0 +1,117 @@
+import Model
+
+/// Putting slot ownership right from whatever a crash left: open migrations closed, slots
+/// nobody claims claimed by the node holding their keys, keys left where they no longer
+/// belong deleted everywhere they are. The planner decides which; these only do it.
+extension LocalDataPlane {
+    /// Scans every slot outside the given ranges (ARGV: first, last, first, last...) for keys.
+    /// Runs on replicas too (`no-writes`).
+    static let strayScanScript = """
+        #!lua flags=no-writes
+        local found = {}
+        for i = 1, #ARGV, 2 do
+          for slot = tonumber(ARGV[i]), tonumber(ARGV[i + 1]) do
+            if redis.call('CLUSTER', 'COUNTKEYSINSLOT', slot) > 0 then found[#found + 1] = slot end
+          end
+        end
+        return found
+        """
+
+    /// Deletes the named keys through a primary that imports their slot for the moment (sent
+    /// right after ASKING): each is written then deleted, so the deletion reaches its replicas
+    /// and AOF even where the primary itself no longer has the key. ARGV: names.
+    static let purgeScript = """
+        for i = 1, #ARGV do
+          redis.call('SET', ARGV[i], '')
+          redis.call('DEL', ARGV[i])
+        end
+        return #ARGV
+        """
+
+    public func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws {
+        guard !slots.isEmpty else { return }
+        let client = try client(for: node.address, timeout: .seconds(30))
+        let myself = ClusterNodesEntry.parse(try await client.command("CLUSTER", "NODES", to: node.address, as: node.admin).text()).first(where: \.isMyself)
+        // Copies in a slot it only imported: the owner holds every key.
+        let imported = slots.filter { myself?.importing[$0] != nil }
+        if !imported.isEmpty {
+            let replies = try await client.send([["ASKING"], ["EVAL", Self.discardImportedScript, "0"] + imported.map(String.init)], to: node.address, as: node.admin)
+            _ = try replies[1].orThrow()
+        }
+        let replies = try await client.send(slots.map { ["CLUSTER", "SETSLOT", String($0), "STABLE"] }, to: node.address, as: node.admin)
+        for (slot, reply) in zip(slots, replies) {
+            if case .error(let message) = reply { throw RedisReplyError("CLUSTER SETSLOT \(slot) STABLE on \(node.name): \(message)") }
+        }
+    }
+
+    public func claimSlots(_ slots: [Int], on node: NodeSpec) async throws {
+        guard !slots.isEmpty else { return }
+        let client = try client(for: node.address, timeout: .seconds(30))
+        let myID = try await client.command("CLUSTER", "MYID", to: node.address, as: node.admin).text()
+        var commands = slots.map { ["CLUSTER", "SETSLOT", String($0), "NODE", myID] }
+        // A claim without an import behind it does not bump the epoch; this makes it win.
+        commands.append(["CLUSTER", "BUMPEPOCH"])
+        let replies = try await client.send(commands, to: node.address, as: node.admin)
+        for (command, reply) in zip(commands, replies) {
+            if case .error(let message) = reply { throw RedisReplyError("\(command.joined(separator: " ")) on \(node.name): \(message)") }
+        }
+        // Markers of a hand-over whose group began at one of these slots.
+        let markers = slots.flatMap { slot -> [String] in
+            let names = Self.handoverMarkers(forSlot: slot)
+            return [names.ready, names.decision]
+        }
+        _ = try await client.send(stride(from: 0, to: markers.count, by: 2).map { ["DEL", markers[$0], markers[$0 + 1]] }, to: node.address, as: node.admin)
+    }
+
+    public func countKeys(inSlots slots: [Int], on node: NodeSpec) async throws -> [Int: Int] {
+        guard !slots.isEmpty else { return [:] }
+        let replies = try await client(for: node.address, timeout: .seconds(10)).send(
+            slots.map { ["CLUSTER", "COUNTKEYSINSLOT", String($0)] }, to: node.address, as: node.admin)
+        var counts: [Int: Int] = [:]
+        for (slot, reply) in zip(slots, replies) {
+            if let count = try reply.orThrow().integer, count > 0 { counts[slot] = count }
+        }
+        return counts
+    }
+
+    public func slotsHoldingKeys(on node: NodeSpec, outside expected: [SlotRange]) async throws -> [Int] {
+        let scanned = SlotRange.complement(of: expected)
+        guard !scanned.isEmpty else { return [] }
+        let bounds = scanned.flatMap { [String($0.first), String($0.last)] }
+        let reply = try await client(for: node.address, timeout: .seconds(10)).send(
+            [["EVAL", Self.strayScanScript, "0"] + bounds], to: node.address, as: node.admin)[0].orThrow()
+        return (reply.array ?? []).compactMap(\.integer)
+    }
+
+    public func purgeStrayKeys(inSlots slots: [Int], on primary: NodeSpec, owners: [Int: String], copies: [NodeSpec]) async throws -> Int {
+        var purged = 0
+        let client = try client(for: primary.address, timeout: .seconds(60))
+        for slot in slots {
+            guard let owner = owners[slot] else { continue }
+            // Every name any of them holds there (binary-safe).
+            var names = Set<[UInt8]>()
+            for node in [primary] + copies {
+                let nodeClient = try self.client(for: node.address, timeout: .seconds(30))
+                let count = try await nodeClient.command("CLUSTER", "COUNTKEYSINSLOT", String(slot), to: node.address, as: node.admin).integer ?? 0
+                guard count > 0 else { continue }
+                let keys = try await nodeClient.command("CLUSTER", "GETKEYSINSLOT", String(slot), String(count), to: node.address, as: node.admin)
+                for key in keys.array ?? [] { if case .bulkString(let bytes?) = key { names.insert(bytes) } }
+            }
+            guard !names.isEmpty else { continue }
+            let slotText = Array(String(slot).utf8)
+            var commands: [[[UInt8]]] = [[Array("CLUSTER".utf8), Array("SETSLOT".utf8), slotText, Array("IMPORTING".utf8), Array(owner.utf8)]]
+            let ordered = names.sorted { $0.lexicographicallyPrecedes($1) }
+            for start in stride(from: 0, to: ordered.count, by: 1000) {
+                commands.append([Array("ASKING".utf8)])
+                commands.append([Array("EVAL".utf8), Array(Self.purgeScript.utf8), Array("0".utf8)] + ordered[start..<min(start + 1000, ordered.count)])
+            }
+            commands.append([Array("CLUSTER".utf8), Array("SETSLOT".utf8), slotText, Array("STABLE".utf8)])
+            let replies = try await client.send(bytes: commands, to: primary.address, as: primary.admin)
+            for reply in replies {
+                if case .error(let message) = reply { throw RedisReplyError("removing stray keys of slot \(slot) on \(primary.name): \(message)") }
+            }
+            purged += names.count
+        }
+        return purged
+    }
+}
