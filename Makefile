@@ -6,7 +6,7 @@ DATA_DIR ?= ./.memoryplane
 SERVE_FLAGS ?=
 BIN := .build/debug/memoryplane
 
-.PHONY: deps build serve test swift-test e2e-test bench fuzz clean
+.PHONY: deps build serve test swift-test e2e-test bench chaos fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -51,6 +51,13 @@ bench: deps
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/scale.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/endpoint.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/writes.py
+
+## Every kind of shape change broken at each step boundary by each fault (kill -9 of the source
+## primary, the target primary, a replica, serve; SIGSTOP of the target): about 150 cases, 45-60
+## minutes. `make test` runs a subset (Tests/e2e/test_chaos.py). CHAOS_ARGS=--only reshard-up.
+chaos: build
+	@scripts/install-deps.sh --test
+	python3 scripts/chaos.py $(CHAOS_ARGS)
 
 ## schemathesis with every check against a live server and api-spec/openapi.yaml, bounded by
 ## FUZZ_SECONDS (default 600). Not part of `make test`.

@@ -21,8 +21,10 @@ if [ ${#missing_debs[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
-    if ! python3 -c "import pytest, requests, boto3, redis, prometheus_client" >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+    # redis, valkey-glide and coredis: three cluster clients nobody here wrote, for the
+    # shape-change tests (glide is AWS's recommended MemoryDB client).
+    if ! python3 -c "import pytest, requests, boto3, redis, prometheus_client, glide, coredis" >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
         echo "installing Python test packages"
-        python3 -m pip install -q pytest requests boto3 awscli redis prometheus_client
+        python3 -m pip install -q pytest requests boto3 awscli redis prometheus_client valkey-glide coredis
     fi
 fi

@@ -248,7 +248,7 @@ public struct SlotMoveReport: Sendable, Equatable {
 
 /// A slot hand-over that did not complete; nothing is lost either way, and the planner takes
 /// it up again from what Redis then reports.
-public enum HandoverError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum HandoverError: NodeOperationFailure, Sendable, Equatable, CustomStringConvertible {
     /// The source kept the slots: the target did not claim them in time (its copies are
     /// discarded before the next attempt).
     case aborted(slots: [Int], source: String, target: String)

@@ -214,11 +214,16 @@ public struct LocalDataPlane: DataPlane {
         let clock = ContinuousClock()
         let started = clock.now
         var primaryOffset: Int64?
+        let point = { (name: String) in
+            FaultPoint(
+                name, cluster: FaultPoint.cluster(ofNode: replica.name), nodes: primary.map { ["replica": replica.name, "primary": $0.name] } ?? ["replica": replica.name])
+        }
         if let primary {
             // Fence: from here the old primary holds every write; none it acknowledges can be
             // missing from the replica. The pause lifts by itself if this control plane dies.
             let client = try client(for: primary.address)
             _ = try await client.command("CLIENT", "PAUSE", "5000", "WRITE", to: primary.address, as: primary.admin)
+            await faults?.reached(point("promote.paused"))
             let target = try await replicationPosition(primary)
             primaryOffset = target.offset
             let deadline = clock.now + .seconds(3)
@@ -233,6 +238,7 @@ public struct LocalDataPlane: DataPlane {
                 try await Task.sleep(for: .milliseconds(2))
             }
         }
+        await faults?.reached(point("promote.caught-up"))
         let replicaOffset = try await replicationPosition(replica).offset
         // TAKEOVER needs no vote and no handshake: safe here because the old primary is paused
         // (or gone), and it never silently reverts as a repeated graceful FAILOVER can.
@@ -245,6 +251,7 @@ public struct LocalDataPlane: DataPlane {
             }
             try await Task.sleep(for: .milliseconds(2))
         }
+        await faults?.reached(point("promote.took-over"))
         if let primary {
             // Writes held on the old primary must meet a replica when released: they then get
             // MOVED to the new primary instead of landing where they would be thrown away.

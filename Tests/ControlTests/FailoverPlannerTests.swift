@@ -32,6 +32,58 @@ import Testing
         return nil
     }
 
+    /// The healthy cluster, but its shard serves no slot (a new shard before its first move).
+    func slotless() -> ObservedCluster {
+        var observed = healthy()
+        for index in observed.nodes.indices {
+            guard var members = observed.nodes[index].report?.members else { continue }
+            for member in members.indices { members[member].slots = [] }
+            observed.nodes[index].report?.members = members
+        }
+        return observed
+    }
+
+    @Test func aNewShardsEmptyPrimaryIsRestartedInPlaceWithoutAFailover() {
+        var observed = slotless()
+        observed.nodes[0].pid = nil
+        observed.nodes[0].report = nil
+        observed.nodes[0].liveness = .unreachable
+        let plan = ClusterPlanner.plan(observed)
+        #expect(begun(plan) == nil)
+        #expect(plan.actions.contains(.startNode("demo-0001-001")))
+    }
+
+    @Test func aFailoverOfAShardServingNoSlotEndsWithWhicheverNodeIsPrimary() {
+        // Its primary came back as a primary: nothing to fail over.
+        var observed = slotless()
+        observed.operations = [operation(.automaticFailover)]
+        #expect(ClusterPlanner.plan(observed).actions.contains { if case .abandonFailover = $0 { return true } else { return false } })
+        // Its replica was promoted (the primary stayed away 10 s): that is the shard's primary now.
+        observed.nodes[0].report = nil
+        observed.nodes[0].pid = nil
+        observed.nodes[1].report?.isPrimary = true
+        if let index = observed.nodes[1].report?.members.firstIndex(where: \.isMyself) {
+            observed.nodes[1].report?.members[index].primaryID = nil
+            observed.nodes[1].report?.members[index].flags = ["myself", "master"]
+        }
+        #expect(ClusterPlanner.plan(observed).actions.contains(.finishFailover(shard: 1, newPrimary: "demo-0001-002")))
+    }
+
+    @Test func aPrimaryBackThatClaimsNothingEndsItsFailover() {
+        // The views give the shard slots (a source handed them over) that its primary never
+        // claimed before it died: back, it only imports them. Promoting its replica would take
+        // over nothing; the failover ends and the ownership rules have the primary claim them.
+        var observed = healthy()
+        observed.operations = [operation(.automaticFailover)]
+        if let index = observed.nodes[0].report?.members.firstIndex(where: \.isMyself) {
+            observed.nodes[0].report?.members[index].slots = []
+            observed.nodes[0].report?.members[index].importing = [0: "elsewhere"]
+        }
+        let plan = ClusterPlanner.plan(observed)
+        #expect(plan.actions.contains { if case .abandonFailover = $0 { return true } else { return false } })
+        #expect(!plan.actions.contains { if case .promote = $0 { return true } else { return false } })
+    }
+
     @Test func aCrashedPrimaryWithAReplicaFailsOverLosslessly() {
         var observed = healthy()
         observed.nodes[0].pid = nil

@@ -83,7 +83,7 @@ def far_maintenance_window():
 class Server:
     """One `memoryplane serve` over a temporary data directory."""
 
-    def __init__(self, auth="key", data_dir=None, extra_args=(), descriptor_limit=None, ports=100):
+    def __init__(self, auth="key", data_dir=None, extra_args=(), descriptor_limit=None, ports=100, env=None):
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="mp-e2e-", dir="/tmp")
         self.port = free_port()
         self.range = free_range(size=ports)
@@ -92,6 +92,7 @@ class Server:
         self.log_path = os.path.join(self.data_dir + ".log")
         self.extra_args = list(extra_args)
         self.descriptor_limit = descriptor_limit
+        self.env = env
         https = "--tls" in self.extra_args and "auto" in self.extra_args
         self.url = f"{'https' if https else 'http'}://127.0.0.1:{self.port}"
 
@@ -107,7 +108,8 @@ class Server:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
         self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL,
-                                        preexec_fn=lower_limit if limit else None)
+                                        preexec_fn=lower_limit if limit else None,
+                                        env={**os.environ, **self.env} if self.env else None)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:

@@ -1,70 +1,19 @@
-"""Online resharding on a live TLS cluster: a redis-py RedisCluster client writes and reads
-throughout while the cluster goes 2 → 5 → 3 shards and 1 → 2 → 0 replicas, and through a
-reboot-only parameter change; every acknowledged write is there afterwards, the client saw no
-error, `redis-cli --cluster check` passes with the slots spread evenly, and nothing is left of
+"""Online resharding on a live TLS cluster: redis-py's RedisCluster, valkey-glide and coredis
+write and read throughout while the cluster goes 2 → 5 → 3 shards and 1 → 2 → 0 replicas,
+through a reboot-only parameter change and FailoverShard on every shard; every acknowledged
+write is there afterwards, no client saw an error, `redis-cli --cluster check` passes with the slots spread evenly, and nothing is left of
 removed nodes. A `kill -9` of `serve` in the middle of a slot migration is followed by a restart
 that finishes it."""
 import os
 import signal as signals
 import subprocess
-import threading
 import time
 
 import requests
-from redis.cluster import ClusterNode, RedisCluster
-
 from awsdoor import client, expect_fault
+from ledger import AsyncRecordingClient, RecordingClient
 from memoryplane import processes_in
 from resp import fill
-
-
-class RecordingClient(threading.Thread):
-    """Writes `k:<n>` = n in turn and reads back an earlier key after each write; records every
-    acknowledged write, every wrong read and every error the client let through."""
-
-    def __init__(self, port, ca):
-        super().__init__(daemon=True)
-        self.port, self.ca = port, ca
-        self.cluster = self.connect()
-        self.acknowledged = {}
-        self.errors = []
-        self.wrong_reads = []
-        self.halt = threading.Event()
-
-    def connect(self):
-        return RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", self.port)], ssl=True, ssl_ca_certs=self.ca,
-                            ssl_check_hostname=False, socket_timeout=5)
-
-    def run(self):
-        n = 0
-        while not self.halt.is_set():
-            key = f"k:{n}"
-            try:
-                self.cluster.set(key, str(n))
-                self.acknowledged[key] = str(n)
-                earlier = f"k:{n // 2}"
-                if earlier in self.acknowledged:
-                    value = self.cluster.get(earlier)
-                    if value is None or value.decode() != self.acknowledged[earlier]:
-                        self.wrong_reads.append((earlier, value))
-            except Exception as error:  # noqa: BLE001 — anything the client lets through is an error seen
-                self.errors.append(f"{key}: {type(error).__name__}: {error}")
-            n += 1
-
-    def stop(self):
-        self.halt.set()
-        self.join(timeout=30)
-
-    def missing(self):
-        # A client of its own, through the cluster endpoint: the nodes the worker knew may be gone.
-        reader = self.connect()
-        keys = list(self.acknowledged)
-        lost = []
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            values = reader.mget_nonatomic(chunk)
-            lost += [(k, v) for k, v in zip(chunk, values) if v is None or v.decode() != self.acknowledged[k]]
-        return lost
 
 
 def settled(server, name, shards, nodes_per_shard, timeout=180):
@@ -121,15 +70,43 @@ def assert_nothing_left(server, view):
     assert len(running) == len(kept)
 
 
-def test_a_tls_cluster_changes_shape_under_a_redis_py_client(make_server, tmp_path):
+def start_clients(port, ca):
+    """redis-py's RedisCluster, valkey-glide (AWS's recommended MemoryDB client, with its default
+    250 ms request timeout) and coredis, each writing and reading back through the cluster."""
+    clients = [RecordingClient(port, ca, prefix="redis-py:")]
+    clients[0].start()
+    for library in ("glide", "coredis"):
+        clients.append(AsyncRecordingClient(library, port, ca).start_and_wait())
+    return clients
+
+
+def assert_clients_saw_nothing_wrong(clients):
+    for recorder in clients:
+        name = getattr(recorder, "library", "redis-py")
+        assert recorder.errors == [], (name, len(recorder.errors), recorder.errors[:5])
+        assert recorder.wrong_reads == [], (name, recorder.wrong_reads[:5])
+        assert len(recorder.acknowledged) > 500, (name, len(recorder.acknowledged))
+    reader = RecordingClient.__new__(RecordingClient)
+    for recorder in clients:
+        reader.port, reader.ca, reader.acknowledged = recorder.port, recorder.ca, recorder.acknowledged
+        assert RecordingClient.missing(reader) == [], getattr(recorder, "library", "redis-py")
+
+
+def primary_of(view, shard):
+    return next(n["name"] for s in view["shards"] if s["name"] == shard for n in s["nodes"] if n["role"] == "primary")
+
+
+def test_a_tls_cluster_changes_shape_under_three_cluster_clients(make_server, tmp_path):
+    """Planned changes send no client an error: reshard 2 → 5 → 3, replicas 1 → 2, a rolling
+    restart, FailoverShard on every shard, replicas 2 → 0, under redis-py, valkey-glide and
+    coredis at once."""
     server = make_server(ports=400).start()
     created = server.create_cluster("shape", shards=2, replicas=1, wait=True, tlsEnabled=True)
     assert created.status_code == 201, created.text
     port = created.json()["clusterEndpoint"]["port"]
     ca = str(tmp_path / "ca.pem")
     open(ca, "w").write(requests.get(server.url + "/v1/ca.pem", timeout=5).text)
-    worker = RecordingClient(port, ca)
-    worker.start()
+    clients = start_clients(port, ca)
     try:
         time.sleep(1)
         grown = server.request("PATCH", "/v1/clusters/shape", json={"numShards": 5})
@@ -165,17 +142,28 @@ def test_a_tls_cluster_changes_shape_under_a_redis_py_client(make_server, tmp_pa
             time.sleep(0.2)
         else:
             raise AssertionError("the rolling restart did not reach every node")
-        settled(server, "shape", 3, 3)
+        view = settled(server, "shape", 3, 3)
+
+        # FailoverShard on every shard, one after another.
+        for shard in ("0001", "0002", "0003"):
+            before = primary_of(view, shard)
+            mdb.failover_shard(ClusterName="shape", ShardName=shard)
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                view = settled(server, "shape", 3, 3)
+                if primary_of(view, shard) != before and not view["operations"]:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError(f"shard {shard} did not fail over")
 
         assert server.request("PATCH", "/v1/clusters/shape", json={"numReplicasPerShard": 0}).status_code == 200
         view = settled(server, "shape", 3, 1)
         time.sleep(1)
     finally:
-        worker.stop()
-    assert worker.errors == [], worker.errors[:5]
-    assert worker.wrong_reads == [], worker.wrong_reads[:5]
-    assert len(worker.acknowledged) > 1000
-    assert worker.missing() == []
+        for recorder in clients:
+            recorder.stop()
+    assert_clients_saw_nothing_wrong(clients)
     check = cluster_check(port, ca)
     assert check.count("M: ") == 3
     assert_nothing_left(server, view)

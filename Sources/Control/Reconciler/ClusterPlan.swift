@@ -426,6 +426,9 @@ public enum ClusterPlanner {
             restoreRecordedPrimary(shard, primary, observed, into: &plan)
             return
         }
+        // A shard that serves no slot yet (a new shard before its first move) holds nothing to
+        // fail over: its primary is restarted in place, and the moves wait for it.
+        if !held && !servesAnySlot(shard.shardIndex, observed) { return }
         guard let replica = bestReplica(of: shard, excluding: primary, observed) else {
             // No replica to promote: restart in place (a hung one is killed first).
             if primary.isHung && !held { plan.actions.append(.killNode(primary.record.name)) }
@@ -456,6 +459,17 @@ public enum ClusterPlanner {
                     startedAt: observed.now)))
     }
 
+    /// Whether any member of the shard claims a slot (in its own view, or in a view of it that
+    /// some node holds: a silent primary's slots are still its own).
+    static func servesAnySlot(_ shard: Int, _ observed: ObservedCluster) -> Bool {
+        let members = observed.nodes.filter { $0.record.shardIndex == shard }
+        if members.contains(where: { $0.report?.servesSlots ?? false }) { return true }
+        let ids = Set(members.compactMap { $0.record.redisNodeID })
+        return observed.nodes.contains { node in
+            node.report?.members.contains { ids.contains($0.id) && $0.isPrimary && !$0.slots.isEmpty } ?? false
+        }
+    }
+
     /// The replica to promote: one that answers and runs (not held), preferring one linked to
     /// the primary, then the furthest along its stream, then the lowest node index.
     static func bestReplica(of shard: ShardRecord, excluding primary: ObservedNode, _ observed: ObservedCluster) -> ObservedNode? {
@@ -484,6 +498,23 @@ public enum ClusterPlanner {
             return
         }
         if replica.report?.servesSlots ?? false {
+            plan.actions.append(.finishFailover(shard: shard, newPrimary: replica.record.name))
+            return
+        }
+        // The old primary back as a primary that claims no slot, with a replica that claims none
+        // either: there is nothing to take over. Either the shard serves no slot yet (a new shard
+        // before its first move), or the slots the views give it were handed to it before it
+        // claimed them (a hand-over cut short by its death): the ownership rules then have it
+        // claim them, with the keys it holds.
+        if operation.kind != .zoneFailover, let report = primary.report, report.isPrimary, !report.servesSlots,
+            !(replica.report?.servesSlots ?? false)
+        {
+            plan.actions.append(.abandonFailover(shard: shard, reason: "\(primary.record.name) is back and claims no slot, so there is nothing to take over"))
+            return
+        }
+        // A shard serving no slot whose old primary stays away: the promoted replica is its
+        // primary once it says so.
+        if !servesAnySlot(shard, observed), let report = replica.report, report.isPrimary, report.primaryID == nil {
             plan.actions.append(.finishFailover(shard: shard, newPrimary: replica.record.name))
             return
         }

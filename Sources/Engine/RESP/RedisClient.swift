@@ -36,6 +36,10 @@ public struct NodeCredentials: Sendable, Hashable {
     }
 }
 
+/// A failure a session's body reports about the operation it ran (not about the connection):
+/// passed through unchanged, where connection failures become `NodeUnreachableError`.
+public protocol NodeOperationFailure: Error {}
+
 /// The node did not answer in time, or could not be reached at all.
 public struct NodeUnreachableError: Error, Sendable, CustomStringConvertible {
     public let address: NodeAddress
@@ -175,6 +179,8 @@ public struct RedisClient: Sendable {
             } catch let error as NodeUnreachableError {
                 throw error
             } catch let error as RedisReplyError {
+                throw error
+            } catch let error as any NodeOperationFailure {
                 throw error
             } catch {
                 // Out of descriptors here says nothing about the node: report "could not look".

@@ -124,7 +124,7 @@ extension LocalDataPlane {
     /// Target side, sent right after ASKING (the markers' slot is imported, not owned, until
     /// the claim). ARGV: ready, decision, lifetime (ms), own id, slots... Returns the decision
     /// (`commit` or `abort`), or `wait` while the copy is not complete.
-    static let claimScript = """
+    public static let claimScript = """
         local ready, decision, lifetime, me = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
         local decided = redis.call('GET', decision)
         if decided then return decided end
