@@ -57,6 +57,9 @@ public protocol DataPlane: Sendable {
     /// target went down): it claims them with a config epoch above every other, so every view
     /// follows. Its own hand-over markers for them are removed.
     func claimSlots(_ slots: [Int], on node: NodeSpec) async throws
+    /// How many clients the node has answered with `-MOVED` since it started (INFO errorstats):
+    /// a drained primary still answering them has clients that have not learned the new layout.
+    func redirectsAnswered(by node: NodeSpec) async throws -> Int
     /// How many keys the node holds in each of `slots` (only the slots holding any).
     func countKeys(inSlots slots: [Int], on node: NodeSpec) async throws -> [Int: Int]
     /// The slots outside `expected` in which the node holds keys (a full scan, ~10 ms): keys a
@@ -238,6 +241,9 @@ public struct SlotMoveReport: Sendable, Equatable {
     public var groups: Int
     /// The longest time the source held every client while a group was handed over.
     public var longestHoldMilliseconds: Double
+    /// Where that time went: copying, delivering `ready` (the target's claim with it), and how
+    /// the decision came (with `ready`, by probing, or at the deadline).
+    public var longestHoldBreakdown: String = ""
 
     public init(keys: Int = 0, groups: Int = 0, longestHoldMilliseconds: Double = 0) {
         self.keys = keys

@@ -212,6 +212,8 @@ final class FakeDataPlane: DataPlane, Sendable {
         }
     }
 
+    func redirectsAnswered(by node: NodeSpec) async throws -> Int { 0 }
+
     // The fake keeps no keys: nothing to count, scan or purge.
     func countKeys(inSlots slots: [Int], on node: NodeSpec) async throws -> [Int: Int] { [:] }
     func slotsHoldingKeys(on node: NodeSpec, outside expected: [SlotRange]) async throws -> [Int] { [] }

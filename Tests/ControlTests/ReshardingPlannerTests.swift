@@ -167,8 +167,13 @@ import Testing
         var plan = ClusterPlanner.plan(observed)
         #expect(!plan.actions.contains(.retireShard(2)))
         #expect(!plan.actions.contains(.finishUpdate))
-        // Gossip caught up.
+        // Gossip caught up, but B still sent a client on a moment ago: it stays until clients
+        // have learned the layout (none redirected for 2 s).
         observed.nodes[0].report?.members[1].slots = []
+        observed.drainQuiet = [2: 500]
+        plan = ClusterPlanner.plan(observed)
+        #expect(plan.actions.isEmpty && !plan.settled)
+        observed.drainQuiet = [2: ClusterPlanner.drainQuietMilliseconds]
         plan = ClusterPlanner.plan(observed)
         #expect(plan.actions == [.retireShard(2)])
         // Retired: its nodes are gone with its record, and the one shard left holds everything.

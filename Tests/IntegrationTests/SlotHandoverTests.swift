@@ -108,7 +108,7 @@ import Glibc
             #expect(injector.reached.contains("handover.claimed") && injector.reached.contains("handover.committed"))
             // No marker is left behind.
             let markers = LocalDataPlane.handoverMarkers(forSlot: 0)
-            #expect(try await client.command("EXISTS", markers.ready, markers.decision, to: pair.target.address, as: pair.target.admin).integer == 0)
+            #expect(try await client.command("EXISTS", markers.ready, markers.decision, markers.committed, to: pair.target.address, as: pair.target.admin).integer == 0)
         }
     }
 
@@ -129,7 +129,7 @@ import Glibc
             // The target never claims after that, whoever asks: the decision was made.
             let markers = LocalDataPlane.handoverMarkers(forSlot: 0)
             let late = try await client.send(
-                [["ASKING"], ["EVAL", LocalDataPlane.claimScript, "0", markers.ready, markers.decision, "10000", pair.targetID, "0"]],
+                [["ASKING"], ["EVAL", LocalDataPlane.claimScript, "0", markers.ready, markers.decision, markers.committed, "10000", pair.targetID, "0"]],
                 to: pair.target.address, as: pair.target.admin)
             #expect(late[1].string == "abort")
             let claimedLate = try await owns(0, pair.target)

@@ -38,7 +38,7 @@ class RecordingClient(threading.Thread):
                     if value is None or value.decode() != self.acknowledged[earlier]:
                         self.wrong_reads.append((earlier, value))
             except Exception as error:  # noqa: BLE001 — anything the client lets through is an error seen
-                self.errors.append(f"{key}: {type(error).__name__}: {error}")
+                self.errors.append(f"{time.time():.3f} {key}: {type(error).__name__}: {error}")
                 time.sleep(self.pause)
             n += 1
 
@@ -98,7 +98,7 @@ class AsyncRecordingClient(threading.Thread):
                         if value is None or (value.decode() if isinstance(value, bytes) else value) != self.acknowledged[earlier]:
                             self.wrong_reads.append((earlier, value))
                 except Exception as error:  # noqa: BLE001 — anything the library lets through is an error seen
-                    self.errors.append(f"{key}: {type(error).__name__}: {error}")
+                    self.errors.append(f"{time.time():.3f} {key}: {type(error).__name__}: {error}")
                     import asyncio
                     await asyncio.sleep(self.pause)
                 n += 1

@@ -80,12 +80,26 @@ def start_clients(port, ca):
     return clients
 
 
-def assert_clients_saw_nothing_wrong(clients):
+def events_around(server, name, errors):
+    """The cluster's events within a second of the first errors, for a failure's message."""
+    import datetime
+    times = [float(e.split()[0]) for e in errors[:5]]
+    page = server.request("GET", f"/v1/events?sourceName={name}&maxResults=100").json()["events"]
+    near = []
+    for event in page:
+        at = datetime.datetime.fromisoformat(event["date"].replace("Z", "+00:00")).timestamp()
+        if any(abs(at - t) < 1.5 for t in times):
+            near.append(f"{at:.3f} {event['message'][:160]}")
+    return sorted(near)
+
+
+def assert_clients_saw_nothing_wrong(clients, server=None, name=None):
     for recorder in clients:
-        name = getattr(recorder, "library", "redis-py")
-        assert recorder.errors == [], (name, len(recorder.errors), recorder.errors[:5])
-        assert recorder.wrong_reads == [], (name, recorder.wrong_reads[:5])
-        assert len(recorder.acknowledged) > 500, (name, len(recorder.acknowledged))
+        name_ = getattr(recorder, "library", "redis-py")
+        context = events_around(server, name, recorder.errors) if server and recorder.errors else []
+        assert recorder.errors == [], (name_, len(recorder.errors), recorder.errors[:5], context)
+        assert recorder.wrong_reads == [], (name_, recorder.wrong_reads[:5])
+        assert len(recorder.acknowledged) > 500, (name_, len(recorder.acknowledged))
     reader = RecordingClient.__new__(RecordingClient)
     for recorder in clients:
         reader.port, reader.ca, reader.acknowledged = recorder.port, recorder.ca, recorder.acknowledged
@@ -163,7 +177,7 @@ def test_a_tls_cluster_changes_shape_under_three_cluster_clients(make_server, tm
     finally:
         for recorder in clients:
             recorder.stop()
-    assert_clients_saw_nothing_wrong(clients)
+    assert_clients_saw_nothing_wrong(clients, server, "shape")
     check = cluster_check(port, ca)
     assert check.count("M: ") == 3
     assert_nothing_left(server, view)

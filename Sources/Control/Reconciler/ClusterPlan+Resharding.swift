@@ -27,6 +27,11 @@ extension ClusterPlanner {
     /// the loop observes (and a failover can intervene) between steps.
     public static let slotsPerMove = 1024
 
+    /// How long a drained shard's primary must have answered no client with `-MOVED` before it
+    /// is retired: clients with a stale map are sent on while it lives; a dead one would give
+    /// them connection errors (valkey-glide reports those; it relearns the map within ~2 s).
+    public static let drainQuietMilliseconds: Int64 = 2000
+
     /// What restoring the invariant and reaching the stored layout still needs.
     public struct SlotWork: Equatable, Sendable {
         /// Slots no live primary claims, by the node that is to claim them.
@@ -218,7 +223,11 @@ extension ClusterPlanner {
         }
         if !plan.actions.isEmpty { return }
         if work.moves.isEmpty && work.waiting == 0 && work.contested.isEmpty, let shard = work.drained.first {
-            plan.actions.append(.retireShard(shard))
+            if (observed.drainQuiet[shard] ?? 0) >= drainQuietMilliseconds {
+                plan.actions.append(.retireShard(shard))
+            } else {
+                plan.waitMilliseconds = 200
+            }
         }
     }
 }

@@ -33,6 +33,9 @@ public struct ObservedCluster: Sendable {
     /// For slots no live primary claims: how many keys each live primary holds there (only
     /// non-zero counts). Looked at only when such slots exist.
     public var slotKeys: [Int: [String: Int]] = [:]
+    /// For each drained shard: how long its primary has answered no client with `-MOVED`
+    /// (milliseconds), so it is retired only once clients have learned the new layout.
+    public var drainQuiet: [Int: Int64] = [:]
     /// Slots in which a node holds keys that its shard neither serves nor imports, by node name
     /// (replicas included). Scanned after a shard's processes change, once ownership is settled.
     public var strayKeys: [String: [Int]] = [:]

@@ -48,6 +48,19 @@ extension ClusterReconciler {
         }
     }
 
+    /// For each drained shard (beyond the cluster's count, its primary serving nothing): how long
+    /// its primary has answered no client with `-MOVED`. Clients with a stale map are still sent
+    /// on by it; once none comes any more (or after `DrainWatch.patience`), it may go.
+    func observeDrains(_ observed: inout ObservedCluster) async {
+        for shard in observed.shards where shard.shardIndex > observed.cluster.numShards {
+            guard let primary = observed.node(shard.primaryNode), let report = primary.report, !report.servesSlots else { continue }
+            let key = "\(observed.cluster.name)/\(shard.shardIndex)"
+            // Unknown counts as a change: it waits for a reading it can trust.
+            let count = (try? await dataPlane.redirectsAnswered(by: Self.spec(of: primary.record, in: observed.cluster))) ?? -1
+            observed.drainQuiet[shard.shardIndex] = drains.quiet(key, redirects: count, now: observed.now)
+        }
+    }
+
     /// Claims unserved slots on the node holding their keys, with the event.
     func claimSlots(_ ranges: [SlotRange], on name: String, _ context: ActionContext) async throws {
         let slots = ranges.flatMap { Array($0.first...$0.last) }
@@ -101,6 +114,26 @@ extension ClusterReconciler {
         case .promote(_, let replica, let demoting): return demoting.map { ["replica": replica, "primary": $0] } ?? ["replica": replica]
         case .finishFailover(_, let primary): return ["primary": primary]
         default: return [:]
+        }
+    }
+}
+
+/// When each drained primary last answered a client with `-MOVED`. In memory: a restarted
+/// control plane waits the quiet time again.
+final class DrainWatch: @unchecked Sendable {
+    /// A drained shard is let go after this long even if some client keeps being redirected
+    /// (one that never learns the layout would otherwise hold it forever).
+    static let patience: Int64 = 30_000
+    private let lock = NSLock()
+    private var seen: [String: (redirects: Int, changed: Int64, first: Int64)] = [:]
+
+    /// Milliseconds since the count of redirects last moved (or `patience` past the first look).
+    func quiet(_ key: String, redirects: Int, now: Int64) -> Int64 {
+        lock.withLock {
+            var entry = seen[key] ?? (redirects, now, now)
+            if entry.redirects != redirects || redirects < 0 { entry = (redirects, now, entry.first) }
+            seen[key] = entry
+            return now - entry.first >= Self.patience ? Int64.max : now - entry.changed
         }
     }
 }

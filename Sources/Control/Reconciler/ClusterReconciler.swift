@@ -45,6 +45,8 @@ public struct ClusterReconciler: Sendable {
     let certificateCheck = PeriodicCheck(interval: .seconds(60))
     /// Which shards were last scanned for stray keys, with which processes.
     let strayScans = StrayScanLedger()
+    /// When each drained shard's primary last redirected a client.
+    let drains = DrainWatch()
     /// Told of the boundary before and after each step; nil outside fault tests.
     public var faults: (any FaultInjector)?
 
@@ -100,6 +102,7 @@ public struct ClusterReconciler: Sendable {
             observed.finalSnapshotStatus = try store.snapshot(named: final)?.snapshot.status ?? .failed
         }
         if cluster.status != .deleting { await observeSlotOwnership(&observed) }
+        if cluster.status == .updating { await observeDrains(&observed) }
         let plan = ClusterPlanner.plan(observed)
         let now = nowMilliseconds()
         try store.saveNodes(
@@ -611,9 +614,10 @@ public struct ClusterReconciler: Sendable {
         let elapsed = clock.now - started
         let shardOf = { (name: String) in ClusterTopology.shardName(context.nodes[name]?.shardIndex ?? 0) }
         let message = String(
-            format: "Moved %d slot(s) (%@) with %d key(s) from shard %@ (%@) to shard %@ (%@) in %.2f s; %d group(s), each held on the source for at most %.1f ms",
+            format: "Moved %d slot(s) (%@) with %d key(s) from shard %@ (%@) to shard %@ (%@) in %.2f s; %d group(s), each held on the source for at most %.1f ms (%@)",
             slots.count, SlotRange.listDescription(ranges), report.keys, shardOf(from), from, shardOf(to), to,
-            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, report.groups, report.longestHoldMilliseconds)
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, report.groups, report.longestHoldMilliseconds,
+            report.longestHoldBreakdown)
         try store.addEvent(EventRecord(sourceName: context.cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
         logger.info("\(message)", metadata: ["cluster.name": "\(context.cluster.name)"])
     }

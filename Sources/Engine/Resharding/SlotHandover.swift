@@ -17,11 +17,12 @@ import Model
 /// 1. The target imports the slots (`SETSLOT IMPORTING`); any keys it holds there from an
 ///    earlier attempt are discarded (the source owns the slots, so it holds every key).
 /// 2. One script on the source (`sourceScript`) holds every client of the source while it copies
-///    the group's keys (MIGRATE COPY REPLACE), then a `ready` marker, and waits (at most
-///    `decisionWait`) for the target to decide by probing the marker with MIGRATE COPY.
-/// 3. The control plane polls the target with `claimScript`: once `ready` is there (every key
-///    arrived), it records `decision=commit`, claims the slots (`SETSLOT NODE`, which bumps its
-///    config epoch) and deletes `ready`, atomically.
+///    the group's keys (MIGRATE COPY REPLACE), then a `ready` list, and waits (at most
+///    `decisionWait`) for the target to decide by probing `ready` with MIGRATE COPY.
+/// 3. The target was told beforehand, in one pipeline, to wait for `ready` (BLPOP, woken by its
+///    arrival) and then run `claimScript`: `ready` there means every key arrived, so it records
+///    `decision=commit`, claims the slots (`SETSLOT NODE`, which bumps its config epoch) and
+///    deletes `ready`, atomically, in the same event-loop pass as the arrival.
 /// 4. The source sees `ready` gone: it deletes the moved keys (replicated, so its replicas and
 ///    AOF forget them too) and gives the slots to the target, still in the same script.
 /// If the target has not decided by the deadline (or `ready` may not have arrived), the source
@@ -38,13 +39,18 @@ import Model
 /// redirected once, to the new owner: never more than two hops. Markers live in the group's
 /// first slot, expire on their own after `markerLifetime`, and are deleted once the group is done.
 extension LocalDataPlane {
-    /// At most this many slots per atomic group: the source holds its clients for one group.
-    static let groupSlots = 256
-    /// At most this many keys per group (a slot with more is a group on its own).
-    static let groupKeys = 2000
-    /// How long the source waits for the target's decision: well under the 500 ms after which
-    /// a silent primary counts as hung, copies included.
-    static let decisionWait: Duration = .milliseconds(150)
+    /// At most this many slots per atomic group: the source holds its clients for one group,
+    /// and copies it with one MIGRATE (one AOF write on the target) per slot holding keys.
+    static let groupSlots = 64
+    /// At most this many keys per group (a slot with more is a group on its own): one MIGRATE,
+    /// so one AOF write on the target, per group.
+    static let groupKeys = 1000
+    /// How long the source waits for the target's decision when it did not come with `ready`:
+    /// with the copy and the probes' timeouts, well under the 500 ms after which a silent primary
+    /// counts as hung.
+    static let decisionWait: Duration = .milliseconds(100)
+    /// MIGRATE's timeout for the probes of the target's decision.
+    static let probeTimeoutMilliseconds = 50
     /// MIGRATE's idle timeout while copying (a target that stops answering mid-copy fails the
     /// group before anything is decided).
     static let copyIdleTimeoutMilliseconds = 200
@@ -52,19 +58,21 @@ extension LocalDataPlane {
     static let markerLifetimeMilliseconds = 10_000
 
     /// The marker keys of a group whose first slot is `slot`.
-    public static func handoverMarkers(forSlot slot: Int) -> (ready: String, decision: String) {
+    public static func handoverMarkers(forSlot slot: Int) -> (ready: String, decision: String, committed: String) {
         let tag = KeySlot.tag(forSlot: slot)
-        return ("{\(tag)}__memoryplane:handover:ready", "{\(tag)}__memoryplane:handover:decision")
+        return ("{\(tag)}__memoryplane:handover:ready", "{\(tag)}__memoryplane:handover:decision", "{\(tag)}__memoryplane:handover:committed")
     }
 
-    /// Source side. KEYS: ready, decision (the group's first slot). ARGV: host, port, user,
-    /// password, target id, copy timeout (ms), decision wait (µs), marker lifetime (ms), slots...
-    /// Returns {outcome, keys moved, µs held}: outcome is `commit`, `abort`, `unreachable: <why>`
+    /// Source side. KEYS: ready, decision, committed (the group's first slot). ARGV: host, port,
+    /// user, password, target id, copy timeout (ms), decision wait (µs), marker lifetime (ms),
+    /// probe timeout (ms), slots...
+    /// Returns {outcome, keys moved, µs held, µs copying, µs delivering `ready` (the target's
+    /// claim included), how the decision came}: outcome is `commit`, `abort`, `unreachable: <why>`
     /// or `error: <why>` (nothing was changed).
     static let sourceScript = """
-        local ready, decision = KEYS[1], KEYS[2]
+        local ready, decision, committed = KEYS[1], KEYS[2], KEYS[3]
         local host, port, user, password, target = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-        local copyTimeout, wait, lifetime = ARGV[6], tonumber(ARGV[7]), ARGV[8]
+        local copyTimeout, wait, lifetime, probeTimeout = ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
         local function now() local t = redis.call('TIME'); return tonumber(t[1]) * 1000000 + tonumber(t[2]) end
         local started = now()
         local function migrate(timeout, options, keys)
@@ -80,7 +88,7 @@ extension LocalDataPlane {
         local known = redis.pcall('CLUSTER', 'COUNT-FAILURE-REPORTS', target)
         if failed(known) then return {'error: the target is unknown to the source: ' .. known.err, 0, now() - started} end
         local moved, total = {}, 0
-        for i = 9, #ARGV do
+        for i = 10, #ARGV do
           local slot = ARGV[i]
           local count = redis.call('CLUSTER', 'COUNTKEYSINSLOT', slot)
           if count > 0 then
@@ -93,44 +101,61 @@ extension LocalDataPlane {
             total = total + #keys
           end
         end
-        redis.call('SET', ready, '1', 'PX', lifetime)
+        -- A list: the target's BLPOP takes one element as it arrives, the claim the other.
+        redis.call('DEL', ready)
+        local copied = now()
+        redis.call('RPUSH', ready, 'arrived', 'claimable')
+        redis.call('PEXPIRE', ready, lifetime)
         local sent = migrate(copyTimeout, {'COPY', 'REPLACE'}, {ready})
-        -- The target deletes `ready` when it commits: the probe (no REPLACE) is refused with
-        -- BUSYKEY until then, and accepted once it is gone. Only meaningful once `ready` is
-        -- known to have arrived; otherwise the decision below settles it.
+        local delivered = now()
+        local path = 'by probing'
         local outcome = nil
         if not failed(sent) then
+          -- Usually the target committed as `ready` arrived (it was waiting for it): its
+          -- `committed` marker is there, and this probe is refused (BUSYKEY) without writing.
+          redis.call('SET', committed, '1', 'PX', lifetime)
+          local check = migrate(probeTimeout, {'COPY'}, {committed})
+          redis.call('DEL', committed)
+          if failed(check) and string.find(check.err, 'BUSYKEY', 1, true) then
+            outcome = 'commit'
+            path = 'with ready'
+          end
+          -- Otherwise wait for it: `ready` is refused until the target's claim deletes it. (An
+          -- accepted probe writes on the target, so it may take an fsync: a probe that times out
+          -- may yet have been accepted, and the decision below settles what this loop missed.)
           local deadline = now() + wait
           while outcome == nil and now() < deadline do
-            local probe = migrate('20', {'COPY'}, {ready})
+            local probe = migrate(probeTimeout, {'COPY'}, {ready})
             if not failed(probe) then outcome = 'commit' end
           end
         end
         redis.call('DEL', ready)
         if outcome == nil then
           redis.call('SET', decision, 'abort', 'PX', lifetime)
-          local cas = migrate('50', {'COPY'}, {decision})
+          local cas = migrate(probeTimeout, {'COPY'}, {decision})
           redis.call('DEL', decision)
-          if not failed(cas) then return {'abort', 0, now() - started} end
+          path = 'at the deadline'
+          if not failed(cas) then return {'abort', 0, now() - started, copied - started, delivered - copied, path} end
           if string.find(cas.err, 'BUSYKEY', 1, true) then outcome = 'commit' else outcome = 'unreachable: ' .. cas.err end
         end
         for _, keys in ipairs(moved) do
           for first = 1, #keys, 1000 do redis.call('DEL', unpack(keys, first, math.min(first + 999, #keys))) end
         end
-        for i = 9, #ARGV do redis.call('CLUSTER', 'SETSLOT', ARGV[i], 'NODE', target) end
-        return {outcome, total, now() - started}
+        for i = 10, #ARGV do redis.call('CLUSTER', 'SETSLOT', ARGV[i], 'NODE', target) end
+        return {outcome, total, now() - started, copied - started, delivered - copied, path}
         """
 
     /// Target side, sent right after ASKING (the markers' slot is imported, not owned, until
-    /// the claim). ARGV: ready, decision, lifetime (ms), own id, slots... Returns the decision
-    /// (`commit` or `abort`), or `wait` while the copy is not complete.
+    /// the claim). ARGV: ready, decision, committed, lifetime (ms), own id, slots... Returns the
+    /// decision (`commit` or `abort`), or `wait` while the copy is not complete.
     public static let claimScript = """
-        local ready, decision, lifetime, me = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+        local ready, decision, committed, lifetime, me = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
         local decided = redis.call('GET', decision)
         if decided then return decided end
         if redis.call('EXISTS', ready) == 0 then return 'wait' end
         redis.call('SET', decision, 'commit', 'PX', lifetime)
-        for i = 5, #ARGV do redis.call('CLUSTER', 'SETSLOT', ARGV[i], 'NODE', me) end
+        redis.call('SET', committed, '1', 'PX', lifetime)
+        for i = 6, #ARGV do redis.call('CLUSTER', 'SETSLOT', ARGV[i], 'NODE', me) end
         redis.call('DEL', ready)
         return 'commit'
         """
@@ -167,7 +192,10 @@ extension LocalDataPlane {
                     let moved = try await Self.handOver(group, from: source, sourceSession, to: target, targetSession, targetID: targetID, faults: faults)
                     report.keys += moved.keys
                     report.groups += 1
-                    report.longestHoldMilliseconds = max(report.longestHoldMilliseconds, moved.holdMilliseconds)
+                    if moved.holdMilliseconds >= report.longestHoldMilliseconds {
+                        report.longestHoldMilliseconds = moved.holdMilliseconds
+                        report.longestHoldBreakdown = moved.breakdown
+                    }
                 }
                 return report
             }
@@ -232,14 +260,18 @@ extension LocalDataPlane {
     private static func handOver(
         _ group: [Int], from source: NodeSpec, _ sourceSession: RedisSession, to target: NodeSpec, _ targetSession: RedisSession,
         targetID: String, faults: (any FaultInjector)?
-    ) async throws -> (keys: Int, holdMilliseconds: Double) {
+    ) async throws -> (keys: Int, holdMilliseconds: Double, breakdown: String) {
         let markers = handoverMarkers(forSlot: group[0])
         let lifetime = String(markerLifetimeMilliseconds)
         let waitMicroseconds = decisionWait.components.seconds * 1_000_000 + decisionWait.components.attoseconds / 1_000_000_000_000
         let sourceCommand =
-            ["EVAL", sourceScript, "2", markers.ready, markers.decision, target.address.host, String(target.port), target.admin.user, target.admin.password,
-             targetID, String(copyIdleTimeoutMilliseconds), String(waitMicroseconds), lifetime] + group.map(String.init)
-        let claimCommand = ["EVAL", claimScript, "0", markers.ready, markers.decision, lifetime, targetID] + group.map(String.init)
+            ["EVAL", sourceScript, "3", markers.ready, markers.decision, markers.committed, target.address.host, String(target.port), target.admin.user,
+             target.admin.password, targetID, String(copyIdleTimeoutMilliseconds), String(waitMicroseconds), lifetime, String(probeTimeoutMilliseconds)]
+            + group.map(String.init)
+        let claimCommand = ["EVAL", claimScript, "0", markers.ready, markers.decision, markers.committed, lifetime, targetID] + group.map(String.init)
+        // How long the target waits for `ready` before asking again (the copy of a big group
+        // can take longer; a called-off hand-over ends the wait sooner than this).
+        let waitSeconds = "0.3"
         let cluster = FaultPoint.cluster(ofNode: source.name)
         let roles = ["source": source.name, "target": target.name]
         let detail = "slots \(SlotRange.listDescription(SlotLayout.ranges(of: group)))"
@@ -252,36 +284,39 @@ extension LocalDataPlane {
                     sourceReply.set(.failure(error))
                 }
             }
-            // The target decides: poll while the source waits for it. Once the source has
-            // answered, its outcome is final (every exit after `ready` went through the target's
-            // decision), and no further claim may be sent.
+            // The target decides: it waits (BLPOP) for `ready` and claims in the same pass, so how
+            // long the source holds its clients does not depend on this process being scheduled.
+            // Once the source has answered, its outcome is final (every exit after `ready` went
+            // through the target's decision), and no further claim may be sent.
             var decision = "wait"
-            var announced = false
+            await faults?.reached(FaultPoint("handover.copying", cluster: cluster, detail: detail, nodes: roles))
             while !sourceReply.isSet {
-                decision = try await targetSession.send([["ASKING"], claimCommand])[1].text()
+                let replies = try await targetSession.send([["ASKING"], ["BLPOP", markers.ready, waitSeconds], ["ASKING"], claimCommand])
+                decision = try replies[3].text()
                 if decision != "wait" { break }
-                if !announced {
-                    announced = true
-                    await faults?.reached(FaultPoint("handover.copying", cluster: cluster, detail: detail, nodes: roles))
-                }
-                try await Task.sleep(for: .microseconds(100))
             }
             if decision == "commit" { await faults?.reached(FaultPoint("handover.claimed", cluster: cluster, detail: detail, nodes: roles)) }
             try await tasks.waitForAll()
             return decision
         }
         let reply = try sourceReply.value()
-        guard let fields = reply.array, fields.count == 3, let outcome = fields[0].string else {
+        guard let fields = reply.array, fields.count >= 3, let outcome = fields[0].string else {
             if case .error(let message) = reply { throw HandoverError.failed(slots: group, reason: "the hand-over script on \(source.name) failed: \(message)") }
             throw HandoverError.failed(slots: group, reason: "unexpected reply from \(source.name): \(reply)")
         }
         let held = Double(fields[2].integer ?? 0) / 1000
+        var breakdown = ""
+        if fields.count >= 6 {
+            breakdown = String(
+                format: "copy %.1f ms, ready %.1f ms, decided %@", Double(fields[3].integer ?? 0) / 1000, Double(fields[4].integer ?? 0) / 1000,
+                fields[5].string ?? "?")
+        }
         switch outcome {
         case "commit":
             // The markers now sit in a slot the target owns: delete them there.
-            _ = try await targetSession.send([["DEL", markers.ready, markers.decision]])
+            _ = try await targetSession.send([["DEL", markers.ready, markers.decision, markers.committed]])
             await faults?.reached(FaultPoint("handover.committed", cluster: cluster, detail: detail, nodes: roles))
-            return (fields[1].integer ?? 0, held)
+            return (fields[1].integer ?? 0, held, breakdown)
         case "abort":
             throw HandoverError.aborted(slots: group, source: source.name, target: target.name)
         default:

@@ -56,11 +56,20 @@ extension LocalDataPlane {
             if case .error(let message) = reply { throw RedisReplyError("\(command.joined(separator: " ")) on \(node.name): \(message)") }
         }
         // Markers of a hand-over whose group began at one of these slots.
-        let markers = slots.flatMap { slot -> [String] in
+        let deletions = slots.map { slot -> [String] in
             let names = Self.handoverMarkers(forSlot: slot)
-            return [names.ready, names.decision]
+            return ["DEL", names.ready, names.decision, names.committed]
         }
-        _ = try await client.send(stride(from: 0, to: markers.count, by: 2).map { ["DEL", markers[$0], markers[$0 + 1]] }, to: node.address, as: node.admin)
+        _ = try await client.send(deletions, to: node.address, as: node.admin)
+    }
+
+    public func redirectsAnswered(by node: NodeSpec) async throws -> Int {
+        let text = try await exchange([["INFO", "errorstats"]], with: node, timeout: observationTimeout)[0].text()
+        // errorstat_MOVED:count=12
+        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("errorstat_MOVED:") }),
+            let count = line.split(separator: "=").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+        else { return 0 }
+        return count
     }
 
     public func countKeys(inSlots slots: [Int], on node: NodeSpec) async throws -> [Int: Int] {
