@@ -53,7 +53,7 @@ bench: deps
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/writes.py
 
 ## Every kind of shape change broken at each step boundary by each fault (kill -9 of the source
-## primary, the target primary, a replica, serve; SIGSTOP of the target): about 150 cases, 45-60
+## primary, the target primary, a replica, serve; SIGSTOP of the target or the source): 180 cases, about 75
 ## minutes. `make test` runs a subset (Tests/e2e/test_chaos.py). CHAOS_ARGS=--only reshard-up.
 chaos: build
 	@scripts/install-deps.sh --test

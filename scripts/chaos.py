@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`make chaos`: every kind of shape change × each step boundary worth breaking × each fault
-(kill -9 of the source primary, the target primary, a replica, `serve`; SIGSTOP of the target),
+(kill -9 of the source primary, the target primary, a replica, `serve`; SIGSTOP of the target or the source),
 one fresh server per case. Prints one line per case as it goes and a table at the end (the
 README's), and writes the results as JSON.
 

@@ -2,6 +2,20 @@ import Model
 import Testing
 
 @Suite struct SlotRangeTests {
+    @Test func theComplementHoldsEverySlotNotGivenInOrder() {
+        let given = [SlotRange(first: 100, last: 199), SlotRange(first: 0, last: 9), SlotRange(first: 150, last: 300)]
+        #expect(SlotRange.complement(of: given).map(\.description) == ["10-99", "301-16383"])
+        #expect(SlotRange.complement(of: []).map(\.description) == ["0-16383"])
+        #expect(SlotRange.complement(of: [SlotRange(first: 0, last: 16383)]).isEmpty)
+    }
+
+    @Test(arguments: [0, 1, 12182, 16383])
+    func aTagPlacesKeysInTheSlotAskedFor(slot: Int) {
+        let tag = KeySlot.tag(forSlot: slot)
+        #expect(KeySlot.of("{\(tag)}__memoryplane:handover:ready") == slot)
+        #expect(KeySlot.of(tag) == slot)
+    }
+
     @Test func twoShardsSplitAtTheMiddle() {
         #expect(SlotRange.evenSplit(shards: 2).map(\.description) == ["0-8191", "8192-16383"])
     }

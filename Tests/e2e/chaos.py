@@ -78,7 +78,7 @@ with open(plan["log"], "a+") as log:
     log.write(json.dumps(entry) + "\n")
 '''
 
-FAULTS = ["kill-source", "kill-target", "kill-replica", "kill-serve", "stop-target"]
+FAULTS = ["kill-source", "kill-target", "kill-replica", "kill-serve", "stop-target", "stop-source"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,7 @@ class Kind:
     final_replicas: int
     boundaries: list
     start: object = None  # callable(server, cluster) run once the writer runs
+    done: object = None  # callable(server, cluster, view before) -> bool: the change went through
 
     def __str__(self):
         return self.name
@@ -113,6 +114,30 @@ def _patch(body):
         response = server.request("PATCH", f"/v1/clusters/{name}", json=body)
         assert response.status_code == 200, response.text
     return start
+
+
+def _layout_reached(kind):
+    def done(server, name, before):
+        view = server.request("GET", f"/v1/clusters/{name}", timeout=5).json()
+        return (view.get("status") == "available" and len(view.get("shards", [])) == kind.final_shards
+                and all(len(s["nodes"]) == 1 + kind.final_replicas for s in view["shards"]))
+    return done
+
+
+def _primary_changed(server, name, before):
+    view = server.request("GET", f"/v1/clusters/{name}", timeout=5).json()
+    primary = lambda v: next((n["name"] for s in v["shards"] if s["name"] == "0001" for n in s["nodes"] if n["role"] == "primary"), None)
+    return view.get("status") == "available" and not view.get("operations") and primary(view) != primary(before)
+
+
+def _restarted_everywhere(server, name, before):
+    events = [e["message"] for e in server.request("GET", f"/v1/events?sourceName={name}&maxResults=100", timeout=5).json()["events"]]
+    return any(m.startswith("Service updates applied") for m in events)
+
+
+def _node_type_changed(server, name, before):
+    view = server.request("GET", f"/v1/clusters/{name}", timeout=5).json()
+    return view.get("status") == "available" and view.get("nodeType") == "db.t4g.medium"
 
 
 def _failover(server, name):
@@ -149,19 +174,24 @@ KINDS = {
     "rolling-restart": Kind("rolling-restart", 2, 1, 2, 1, [
         Boundary("step.before", "restart node"), Boundary("promote.paused"), Boundary("promote.took-over"),
         Boundary("step.after", "restart node", 3),
-    ], _rolling_restart),
+    ], _rolling_restart, _restarted_everywhere),
     "failover": Kind("failover", 2, 1, 2, 1, [
         Boundary("step.before", "begin failover"), Boundary("promote.paused"), Boundary("promote.caught-up"),
         Boundary("promote.took-over"), Boundary("step.before", "as primary of shard"),
-    ], _failover),
+    ], _failover, _primary_changed),
     "node-type": Kind("node-type", 2, 1, 2, 1, [
         Boundary("step.before", "set maxmemory"), Boundary("step.after", "set maxmemory"),
-    ], _patch({"nodeType": "db.t4g.medium"})),
+    ], _patch({"nodeType": "db.t4g.medium"}), _node_type_changed),
     "restore": Kind("restore", 2, 1, 3, 1, [
         Boundary("step.before", "start node", 2), Boundary("step.before", "mark the cluster available"),
         Boundary("step.after", "mark the cluster available"),
     ]),
 }
+
+
+for _kind in KINDS.values():
+    if _kind.done is None:
+        _kind.done = _layout_reached(_kind)
 
 
 @dataclass
@@ -267,7 +297,8 @@ def run_case(kind, boundary, fault, keep=None):
             with open(plan_path, "w") as file:
                 json.dump(plan, file)
             kind.start(server, name)
-        # Wait for the fault to fire (or the change to end without reaching the boundary).
+        # Wait for the fault to fire, or for the change to go through without reaching it.
+        before = server.request("GET", f"/v1/clusters/{name}").json()
         deadline = time.time() + 120
         fired = None
         while time.time() < deadline:
@@ -275,17 +306,19 @@ def run_case(kind, boundary, fault, keep=None):
             if fired or server.process.poll() is not None:
                 break
             try:
-                view = server.request("GET", f"/v1/clusters/{name}", timeout=5).json()
-                if view.get("status") == "available" and len(view.get("shards", [])) == kind.final_shards:
+                if kind.done(server, name, before):
                     fired = next((e for e in _fire_log(log) if e.get("fired")), None)
                     break
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 — serve may be restarting
                 pass
             time.sleep(0.05)
         if fired:
             outcome.fired, outcome.victim = True, fired.get("victim") or ""
             if fired.get("fault", "").startswith("stop") and fired.get("pid"):
                 stopped.append(fired["pid"])
+        if fired and fired.get("victim") == "serve":
+            # The hook logs before it kills: wait for the kill to land, then start a new serve.
+            server.process.wait(timeout=30)
         if server.process.poll() is not None:
             server.start()
         # A frozen process left alone must be dealt with by the control plane (killed as hung);
@@ -298,6 +331,11 @@ def run_case(kind, boundary, fault, keep=None):
                 except ProcessLookupError:
                     pass
         wait_layout(server, name, kind.final_shards, 1 + kind.final_replicas, timeout=180)
+        deadline = time.time() + 120
+        while not kind.done(server, name, before):
+            if time.time() > deadline:
+                raise AssertionError(f"the {kind.name} did not go through")
+            time.sleep(0.1)
         view = server.request("GET", f"/v1/clusters/{name}").json()
         time.sleep(1)
         writer.stop()

@@ -225,4 +225,23 @@ public final class RedisSession: @unchecked Sendable {
     public func send(_ commands: [[String]]) async throws -> [RESPValue] {
         try await send(bytes: commands.map { $0.map { Array($0.utf8) } })
     }
+
+    /// `send`, given up after `limit` with `NodeUnreachableError`: for one exchange of a long
+    /// session, so a node that stops answering (a SIGSTOP) fails the step in seconds rather
+    /// than holding it for the whole session's deadline. The session is unusable afterwards.
+    public func send(_ commands: [[String]], within limit: Duration) async throws -> [RESPValue] {
+        let address = address
+        return try await withThrowingTaskGroup(of: [RESPValue]?.self) { group in
+            group.addTask { try await self.send(commands) }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let replies = first else {
+                throw NodeUnreachableError(address: address, reason: "no reply within \(limit)")
+            }
+            return replies
+        }
+    }
 }

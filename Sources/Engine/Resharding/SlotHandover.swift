@@ -56,6 +56,9 @@ extension LocalDataPlane {
     static let copyIdleTimeoutMilliseconds = 200
     /// How long hand-over markers live if nobody deletes them (a control plane killed mid-group).
     static let markerLifetimeMilliseconds = 10_000
+    /// How long one exchange with either node may take (a group's script included): a node
+    /// frozen mid-hand-over fails the step, so the reconciler can deal with it (kill it as hung).
+    static let exchangeLimit: Duration = .seconds(5)
 
     /// The marker keys of a group whose first slot is `slot`.
     public static func handoverMarkers(forSlot slot: Int) -> (ready: String, decision: String, committed: String) {
@@ -215,8 +218,8 @@ extension LocalDataPlane {
         // A primary that gives up its last slot must stay a primary (to be retired by the
         // control plane), not become a replica of the node that took it. Rendered into every
         // config since; set here too for nodes started by an older version.
-        _ = try await session.send([["CONFIG", "SET", "cluster-allow-replica-migration", "no"]])[0].orThrow()
-        let importing = try await session.send(slots.map { ["CLUSTER", "SETSLOT", String($0), "IMPORTING", sourceID] })
+        _ = try await session.send([["CONFIG", "SET", "cluster-allow-replica-migration", "no"]], within: exchangeLimit)[0].orThrow()
+        let importing = try await session.send(slots.map { ["CLUSTER", "SETSLOT", String($0), "IMPORTING", sourceID] }, within: exchangeLimit)
         var pending: [Int] = []
         for (slot, reply) in zip(slots, importing) {
             guard case .error(let message) = reply else {
@@ -230,7 +233,7 @@ extension LocalDataPlane {
         }
         guard !pending.isEmpty else { return [] }
         // Copies (and markers) an earlier, called-off attempt left: the source holds every key.
-        let discarded = try await session.send([["ASKING"], ["EVAL", discardImportedScript, "0"] + pending.map(String.init)])
+        let discarded = try await session.send([["ASKING"], ["EVAL", discardImportedScript, "0"] + pending.map(String.init)], within: exchangeLimit)
         _ = try discarded[1].orThrow()
         return pending
     }
@@ -238,7 +241,7 @@ extension LocalDataPlane {
     /// Groups of consecutive pending slots small enough that the source holds its clients
     /// only briefly for each.
     private static func groups(of slots: [Int], _ sourceSession: RedisSession) async throws -> [[Int]] {
-        let counts = try await sourceSession.send(slots.map { ["CLUSTER", "COUNTKEYSINSLOT", String($0)] })
+        let counts = try await sourceSession.send(slots.map { ["CLUSTER", "COUNTKEYSINSLOT", String($0)] }, within: exchangeLimit)
         var groups: [[Int]] = []
         var current: [Int] = []
         var keys = 0
@@ -279,7 +282,7 @@ extension LocalDataPlane {
         let decision = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 do {
-                    sourceReply.set(.success(try await sourceSession.send([sourceCommand])[0]))
+                    sourceReply.set(.success(try await sourceSession.send([sourceCommand], within: exchangeLimit)[0]))
                 } catch {
                     sourceReply.set(.failure(error))
                 }
@@ -291,7 +294,7 @@ extension LocalDataPlane {
             var decision = "wait"
             await faults?.reached(FaultPoint("handover.copying", cluster: cluster, detail: detail, nodes: roles))
             while !sourceReply.isSet {
-                let replies = try await targetSession.send([["ASKING"], ["BLPOP", markers.ready, waitSeconds], ["ASKING"], claimCommand])
+                let replies = try await targetSession.send([["ASKING"], ["BLPOP", markers.ready, waitSeconds], ["ASKING"], claimCommand], within: exchangeLimit)
                 decision = try replies[3].text()
                 if decision != "wait" { break }
             }
@@ -314,7 +317,7 @@ extension LocalDataPlane {
         switch outcome {
         case "commit":
             // The markers now sit in a slot the target owns: delete them there.
-            _ = try await targetSession.send([["DEL", markers.ready, markers.decision, markers.committed]])
+            _ = try await targetSession.send([["DEL", markers.ready, markers.decision, markers.committed]], within: exchangeLimit)
             await faults?.reached(FaultPoint("handover.committed", cluster: cluster, detail: detail, nodes: roles))
             return (fields[1].integer ?? 0, held, breakdown)
         case "abort":
