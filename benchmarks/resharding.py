@@ -79,6 +79,17 @@ class Traffic(threading.Thread):
         self.client.close()
 
 
+def wait_until(server, name, ready, started, what, timeout=300):
+    """Polls the cluster's REST view until `ready(view)`; returns the seconds since `started`."""
+    while True:
+        view = server.request("GET", f"/v1/clusters/{name}").json()
+        if ready(view):
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"{name} did not {what}: {view}")
+        time.sleep(0.02)
+
+
 def memoryplane_run(server, run, keys):
     name = f"rs-{run}"
     created = server.create_cluster(name, shards=1, replicas=0, wait=True)
@@ -92,14 +103,7 @@ def memoryplane_run(server, run, keys):
     started = time.monotonic()
     response = server.request("PATCH", f"/v1/clusters/{name}", json={"numShards": 2})
     assert response.status_code == 200, response.text
-    while True:
-        view = server.request("GET", f"/v1/clusters/{name}").json()
-        if view["status"] == "available":
-            break
-        if time.monotonic() - started > 300:
-            raise RuntimeError(f"{name} did not finish resharding: {view}")
-        time.sleep(0.02)
-    elapsed = time.monotonic() - started
+    elapsed = wait_until(server, name, lambda view: view["status"] == "available", started, "finish resharding")
     time.sleep(0.3)
     traffic.stop()
     for other in others:
@@ -139,14 +143,9 @@ def killed_target_run(server, run, keys):
     assert os.readlink(f"/proc/{pid}/cwd") == directory
     killed = time.monotonic()
     os.kill(pid, 9)
-    while True:
-        view = server.request("GET", f"/v1/clusters/{name}").json()
-        if view["status"] == "available" and len(view["shards"]) == 4 and all(n["status"] == "available" for s in view["shards"] for n in s["nodes"]):
-            break
-        if time.monotonic() - killed > 300:
-            raise RuntimeError(f"{name} did not recover: {view}")
-        time.sleep(0.02)
-    recovered = time.monotonic() - killed
+    recovered = wait_until(
+        server, name, lambda view: view["status"] == "available" and len(view["shards"]) == 4
+        and all(n["status"] == "available" for s in view["shards"] for n in s["nodes"]), killed, "recover")
     time.sleep(0.3)
     writer.stop()
     missing = len(writer.missing())

@@ -171,16 +171,23 @@ def wait_event(server, name, text, timeout=15):
     raise AssertionError(f"no event with {text!r}: {events(server, name)}")
 
 
+def filled_cluster_with_serve_down(make_server, name, keys):
+    """A 2×1 cluster with `keys` keys, its `serve` killed (the test plays a crash's aftermath):
+    the server, the endpoint port and the cluster's view."""
+    server = make_server(ports=100).start()
+    created = server.create_cluster(name, shards=2, replicas=1, wait=True)
+    port = created.json()["clusterEndpoint"]["port"]
+    fill("127.0.0.1", port, keys)
+    view = server.request("GET", f"/v1/clusters/{name}").json()
+    server.kill()
+    return server, port, view
+
+
 def test_a_slot_given_away_to_a_target_that_never_claimed_it_is_claimed_by_the_target(make_server):
     """The stuck state the old hand-over could leave: the source moved a slot's keys and gave the
     slot to the target, which died before its own claim. Nobody claims the slot; the source's
     view says the target serves it; its keys sit on the target, which only imports it."""
-    server = make_server(ports=100).start()
-    created = server.create_cluster("orphan", shards=2, replicas=1, wait=True)
-    port = created.json()["clusterEndpoint"]["port"]
-    fill("127.0.0.1", port, 20000)
-    view = server.request("GET", "/v1/clusters/orphan").json()
-    server.kill()
+    server, port, view = filled_cluster_with_serve_down(make_server, "orphan", 20000)
     source, target = primary_port(view, "0001"), primary_port(view, "0002")
     source_id, target_id = redis_plain(source, "CLUSTER", "MYID"), redis_plain(target, "CLUSTER", "MYID")
     slot = next(s for s in range(8192) if int(redis_plain(source, "CLUSTER", "COUNTKEYSINSLOT", str(s))) > 0)
@@ -210,12 +217,7 @@ def test_a_slot_given_away_to_a_target_that_never_claimed_it_is_claimed_by_the_t
 
 
 def test_keys_left_where_their_slot_is_not_served_are_purged_from_the_primary_and_its_replica(make_server):
-    server = make_server(ports=100).start()
-    created = server.create_cluster("strays", shards=2, replicas=1, wait=True)
-    port = created.json()["clusterEndpoint"]["port"]
-    fill("127.0.0.1", port, 5000)
-    view = server.request("GET", "/v1/clusters/strays").json()
-    server.kill()
+    server, port, view = filled_cluster_with_serve_down(make_server, "strays", 5000)
     primary = primary_port(view, "0001")
     replica = next(n["endpoint"]["port"] for s in view["shards"] if s["name"] == "0001" for n in s["nodes"] if n["role"] == "replica")
     owner_id = redis_plain(primary_port(view, "0002"), "CLUSTER", "MYID")
