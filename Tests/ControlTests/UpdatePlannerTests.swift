@@ -21,6 +21,7 @@ import Testing
     @Test func aLeavingReplicaIsStoppedThenRetiredAndTheUpdateEnds() {
         var observed = updating()
         observed.nodes[1].record.status = .deleting
+        observed.nodes[1].record.redisNodeID = "R"
         var plan = ClusterPlanner.plan(observed)
         #expect(plan.actions == [.killNode("demo-0001-002")])
         // The endpoint no longer lists it.
@@ -34,6 +35,19 @@ import Testing
         observed.nodes[0].report?.members.removeAll { $0.id == "R" }
         plan = ClusterPlanner.plan(observed)
         #expect(plan.actions == [.finishUpdate])
+    }
+
+    @Test func aNodeThatWasDownWhenAMemberLeftForgetsItWhenBack() {
+        // R was retired while P was down: P still lists it, and nobody else will ever tell it.
+        var observed = updating()
+        observed.cluster.status = .available
+        var stranger = observed.nodes[1].report!.members.first { $0.isMyself }!
+        stranger.id = "GONE"
+        stranger.flags = ["slave", "fail"]
+        observed.nodes[0].report?.members.append(stranger)
+        let plan = ClusterPlanner.plan(observed)
+        #expect(plan.actions.contains(.forgetMembers("demo-0001-001", ids: ["GONE"])))
+        #expect(!plan.actions.contains { if case .forgetMembers("demo-0001-002", _) = $0 { return true } else { return false } })
     }
 
     @Test func aLeavingNodeIsNeverFailedOverTo() {

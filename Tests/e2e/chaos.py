@@ -40,6 +40,24 @@ with open(plan["log"], "a+") as log:
     entry = {"point": point, "detail": detail, "nodes": nodes, "at": time.time()}
     if not fired and point == plan["point"] and plan["match"] in detail and len(matching) + 1 == plan["occurrence"]:
         fault = plan["fault"]
+        def role_of(node):
+            # ROLE as the cluster's admin (port and password from the node's own redis.conf).
+            import re, socket
+            try:
+                text = open(os.path.join(plan["data_dir"], "nodes", node, "redis.conf")).read()
+                port = int(re.search(r"^(?:tls-)?port (\d+)", text, re.M).group(1)) if "tls-port" not in text else None
+                user, password = re.search(r"^user (\S+) on >(\S+)", text, re.M).groups()
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    sock.sendall(f"AUTH {user} {password}\r\nROLE\r\n".encode())
+                    reply = b""
+                    while reply.count(b"\r\n") < 4:
+                        chunk = sock.recv(4096)
+                        if not chunk:
+                            break
+                        reply += chunk
+                return "slave" if b"slave" in reply else "master"
+            except Exception:
+                return None
         def participant(roles):
             for role in roles:
                 if role in nodes:
@@ -57,7 +75,7 @@ with open(plan["log"], "a+") as log:
             shard = anchor.rsplit("-", 1)[0] + "-"
             busy = set(nodes.values()) | {anchor}
             members = sorted(n for n in os.listdir(os.path.join(plan["data_dir"], "nodes")) if n.startswith(shard) and n not in busy)
-            victim = members[0] if members else None
+            victim = next((m for m in members if role_of(m) == "slave"), members[0] if members else None)
         entry.update(fired=True, fault=fault, victim=victim)
         if victim == "serve":
             pid = int(os.environ["MEMORYPLANE_FAULT_SERVE_PID"])

@@ -33,6 +33,8 @@ public struct ObservedCluster: Sendable {
     /// For slots no live primary claims: how many keys each live primary holds there (only
     /// non-zero counts). Looked at only when such slots exist.
     public var slotKeys: [Int: [String: Int]] = [:]
+    /// Redis ids of the nodes leaving the cluster this pass (their retirement forgets them).
+    public var departing: Set<String> = []
     /// For each drained shard: how long its primary has answered no client with `-MOVED`
     /// (milliseconds), so it is retired only once clients have learned the new layout.
     public var drainQuiet: [Int: Int64] = [:]
@@ -130,6 +132,9 @@ public enum ReconcileAction: Sendable, Equatable {
     /// A node leaving a live cluster (fewer replicas) is stopped: every other node forgets it,
     /// and its files and record go.
     case retireNode(String)
+    /// The node still knows members that are no longer part of the cluster (retired while it
+    /// was down): it forgets them.
+    case forgetMembers(String, ids: [String])
     /// An update's new shape holds: the cluster is available again.
     case finishUpdate
     /// Move slots with their keys from one primary to another (a resharding's step).
@@ -194,6 +199,7 @@ public enum ClusterPlanner {
         var observed = observed
         let retiring = observed.nodes.filter { $0.record.status == .deleting }
         observed.nodes.removeAll { $0.record.status == .deleting }
+        observed.departing = Set(retiring.compactMap { $0.report?.myID ?? $0.record.redisNodeID })
         for node in retiring {
             plan.actions.append(node.pid != nil ? .killNode(node.record.name) : .retireNode(node.record.name))
         }
@@ -621,6 +627,13 @@ public enum ClusterPlanner {
                 }
                 if !behind.isEmpty { plan.actions.append(.meet(primary.record.name, peers: behind.map(\.record.name))) }
             }
+        }
+        // A node that was down when a member was retired still knows it: it forgets it now.
+        let members = Set(nodes.compactMap { $0.report?.myID ?? $0.record.redisNodeID }).union(observed.departing)
+        for node in nodes {
+            guard let report = node.report else { continue }
+            let strangers = report.members.filter { !$0.isMyself && !$0.inHandshake && !members.contains($0.id) }.map(\.id)
+            if !strangers.isEmpty { plan.actions.append(.forgetMembers(node.record.name, ids: strangers.sorted())) }
         }
         // While creating, slots no member serves go to their shard's desired primary. Later, a
         // slot nobody serves may have its keys on some node: `planResharding` gives it to them.

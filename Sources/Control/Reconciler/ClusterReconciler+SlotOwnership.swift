@@ -107,7 +107,7 @@ extension ClusterReconciler {
         case .moveSlots(let from, let to, _): return ["source": from, "target": to]
         case .startNode(let name), .stopNode(let name), .killNode(let name), .releaseNode(let name), .retireNode(let name), .restartNode(let name),
             .setConfigEpoch(let name, _), .meet(let name, _), .addSlots(let name, _), .replicate(let name, _), .stabilizeSlots(let name, _),
-            .claimSlots(let name, _), .purgeStrayKeys(let name, _):
+            .claimSlots(let name, _), .purgeStrayKeys(let name, _), .forgetMembers(let name, _):
             return ["node": name]
         case .beginFailover(let operation): return ["primary": operation.fromNode, "replica": operation.toNode]
         case .resync(_, let replica, _): return ["replica": replica]

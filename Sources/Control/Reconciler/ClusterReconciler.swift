@@ -207,6 +207,7 @@ public struct ClusterReconciler: Sendable {
         case .completeDrill(let id): return "complete drill \(id)"
         case .cancelDeletion: return "call off the deletion"
         case .retireNode(let name): return "retire node \(name) (CLUSTER FORGET on every other node)"
+        case .forgetMembers(let name, let ids): return "CLUSTER FORGET \(ids.joined(separator: ", ")) on \(name) (members no longer in the cluster)"
         case .finishUpdate: return "finish the update"
         case .applyMaxmemory: return "set maxmemory (CONFIG SET) on every node"
         case .restartNode(let name): return "restart node \(name) (rolling restart)"
@@ -408,7 +409,9 @@ public struct ClusterReconciler: Sendable {
         case .retireNode(let name):
             guard let record = nodes[name] else { break }
             if let id = record.redisNodeID {
-                for other in nodes.values where other.name != name && other.status != .deleting {
+                // Only the nodes that answer now: one that is down forgets it when it is back
+                // (`forgetMembers`), and waiting for it here would keep it down.
+                for other in nodes.values where other.name != name && other.status != .deleting && context.observed.node(other.name)?.report != nil {
                     try await dataPlane.forget(try context.spec(other.name), id: id)
                 }
             }
@@ -477,6 +480,8 @@ public struct ClusterReconciler: Sendable {
                     message: "Node \(name): closed open migrations of slots \(SlotRange.listDescription(ranges)) that no resharding step explains", createdAt: nowMilliseconds()))
         case .claimSlots(let name, let ranges):
             try await claimSlots(ranges, on: name, context)
+        case .forgetMembers(let name, let ids):
+            for id in ids { try await dataPlane.forget(try context.spec(name), id: id) }
         case .purgeStrayKeys(let primary, let ranges):
             try await purgeStrayKeys(ranges, through: primary, context)
         case .retireShard(let index):
