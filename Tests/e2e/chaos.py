@@ -198,7 +198,8 @@ KINDS = {
         Boundary("step.after", "restart node", 3),
     ], _rolling_restart, _restarted_everywhere),
     "failover": Kind("failover", 2, 1, 2, 1, [
-        Boundary("step.before", "begin failover"), Boundary("promote.paused"), Boundary("promote.caught-up"),
+        # FailoverShard records its operation with the request: its first step is the promotion.
+        Boundary("step.before", "promote"), Boundary("promote.paused"), Boundary("promote.caught-up"),
         Boundary("promote.took-over"), Boundary("step.before", "as primary of shard"),
     ], _failover, _failover_ended),
     "node-type": Kind("node-type", 2, 1, 2, 1, [
@@ -335,7 +336,11 @@ def run_case(kind, boundary, fault, keep=None):
                 break
             try:
                 if kind.done(server, name, before):
-                    fired = next((e for e in _fire_log(log) if e.get("fired")), None)
+                    # A boundary after the change's last step comes just after it looks done.
+                    settle = time.time() + 3
+                    while not fired and time.time() < settle:
+                        time.sleep(0.05)
+                        fired = next((e for e in _fire_log(log) if e.get("fired")), None)
                     break
             except Exception:  # noqa: BLE001 — serve may be restarting
                 pass
