@@ -201,8 +201,8 @@ import Testing
         #expect(work.moves.isEmpty)
     }
 
-    @Test func movesBetweenDistinctPairsAreTakenAtOnce() {
-        // Two sources, two new targets: one move each, never two on one node.
+    /// Shards A (0-8191) and B (8192-16383) serving; new shards C and D to take the upper halves.
+    func fourShards() -> ObservedCluster {
         var observed = cluster(servedA: [Self.range(0, 8191)], servedB: [Self.range(8192, 16383)], desiredA: [Self.range(0, 4095)], desiredB: [Self.range(8192, 12287)])
         for (index, name) in ["demo-0003-001", "demo-0004-001"].enumerated() {
             let id = index == 0 ? "C" : "D"
@@ -224,11 +224,25 @@ import Testing
         }
         observed.cluster.numShards = 4
         observed.endpointBackends = (7001...7004).map { EndpointBackend(port: $0, role: .primary) }
-        let moves = ClusterPlanner.plan(observed).actions
+        return observed
+    }
+
+    @Test func movesBetweenDistinctPairsAreTakenAtOnce() {
+        // Two sources, two new targets: one move each, never two on one node.
+        let moves = ClusterPlanner.plan(fourShards()).actions
         #expect(moves == [
             .moveSlots(from: "demo-0001-001", to: "demo-0003-001", slots: [Self.range(4096, 4096 + ClusterPlanner.slotsPerMove - 1)]),
             .moveSlots(from: "demo-0002-001", to: "demo-0004-001", slots: [Self.range(12288, 12288 + ClusterPlanner.slotsPerMove - 1)]),
         ])
+    }
+
+    @Test func slotsKeepMovingBetweenWholeShardsWhileAnotherIsAway() {
+        // Two sources, two new targets; the first new target was killed mid-move and is starting
+        // again: the move to the second goes on, the first waits for its target.
+        var observed = fourShards()
+        observed.nodes[2].report = nil  // restarted, still loading
+        let moves = ClusterPlanner.plan(observed).actions.filter { if case .moveSlots = $0 { return true } else { return false } }
+        #expect(moves == [.moveSlots(from: "demo-0002-001", to: "demo-0004-001", slots: [Self.range(12288, 12288 + ClusterPlanner.slotsPerMove - 1)])])
     }
 
     @Test func anEvenLayoutIsDone() {

@@ -190,6 +190,27 @@ extension ClusterPlanner {
         return owners
     }
 
+    /// While part of the cluster is away (a node restarting, a failover running), slots still
+    /// move between shards that are whole and untouched: a target killed mid-reshard holds up
+    /// only the moves to its own shard. Repairs wait for the whole cluster to answer.
+    static func planMovesAroundTrouble(_ observed: ObservedCluster, into plan: inout ClusterPlan) {
+        let busy = Set(observed.operations.map(\.shardIndex))
+        let whole = Set(observed.shards.map(\.shardIndex).filter { shard in
+            !busy.contains(shard) && observed.nodes.filter { $0.record.shardIndex == shard }.allSatisfy { $0.report != nil && !$0.isHung }
+        })
+        let primaries = Set(observed.shards.filter { whole.contains($0.shardIndex) }.map(\.primaryNode))
+        let work = slotWork(observed)
+        var taken = Set<String>()
+        for move in work.moves where primaries.contains(move.source) && primaries.contains(move.target) {
+            guard !taken.contains(move.source), !taken.contains(move.target), let source = observed.node(move.source)?.report,
+                let target = observed.node(move.target)?.report, source.knownPeerIDs.contains(target.myID), target.knownPeerIDs.contains(source.myID),
+                target.clusterStateOK, source.clusterStateOK
+            else { continue }
+            plan.actions.append(.moveSlots(from: move.source, to: move.target, slots: SlotLayout.ranges(of: Array(move.slots.prefix(slotsPerMove)))))
+            taken.formUnion([move.source, move.target])
+        }
+    }
+
     /// The next step towards the invariant and the layout: claim unclaimed slots, else close
     /// stale migrations, else purge stray keys, else move a batch of slots (once both nodes know
     /// each other), else retire a drained shard.

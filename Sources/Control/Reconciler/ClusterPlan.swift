@@ -218,6 +218,7 @@ public enum ClusterPlanner {
         // Cluster-level steps need every node answering; until then, only processes are tended.
         let reports = observed.nodes.compactMap(\.report)
         guard reports.count == observed.nodes.count, observed.operations.isEmpty else {
+            if plan.actions.isEmpty && observed.cluster.status == .updating { planMovesAroundTrouble(observed, into: &plan) }
             if plan.actions.isEmpty { plan.waitMilliseconds = observed.operations.isEmpty ? waitWhileNodesAreAway(observed) : 10 }
             return plan
         }
