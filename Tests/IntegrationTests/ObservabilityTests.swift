@@ -10,7 +10,7 @@ import Testing
     let client = RedisClient(timeout: .seconds(5))
 
     @Test func metricsAlarmsAndFindingsFollowWhatTheNodesDo() async throws {
-        try await DataPlaneHarness.with(ports: 21900...21999) { harness in
+        try await DataPlaneHarness.with(ports: 22200...22299) { harness in
             _ = try harness.service.createCluster(
                 CreateClusterRequest(name: "seen", nodeType: "db.t4g.small", numShards: 1, numReplicasPerShard: 1, aclName: "open-access", tlsEnabled: false))
             let view = try await harness.waitAvailable("seen")
