@@ -40,6 +40,7 @@ bench: deps
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk: sudo apt-get install -y wrk"; exit 1; }
 	@python3 -c "import moto.server" 2>/dev/null || python3 -m pip install -q "moto[server]"
 	$(SWIFT) build -c release --product memoryplane
+	$(SWIFT) build -c release --product bench-hello
 	python3 benchmarks/cluster_create.py --binary .build/release/memoryplane
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/aws_door_throughput.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/connection_burst.py --binary .build/release/memoryplane

@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         /// Pure domain: resources, validation, slot math, catalogs, the error type.
@@ -71,6 +72,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -90,7 +92,8 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "Model", "Control", "StackFormat",
+                "Model", "Control", "Store", "Engine", "StackFormat",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -115,19 +118,26 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        /// The connection-burst benchmark's baseline: Hummingbird's hello world, defaults only.
+        .executableTarget(
+            name: "bench-hello",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Sources/BenchHello"
+        ),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "StackFormatTests", dependencies: ["StackFormat", "Model"]),
         .testTarget(
             name: "EngineTests",
             dependencies: [
                 "Engine", "Model",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Model", "Migrations", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Engine", "Model"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Control", "Store", "Engine", "Model"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Engine", "Model", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Control", "Store", "Engine", "Model", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "APITests",
             dependencies: [
@@ -135,6 +145,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],

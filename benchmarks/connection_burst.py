@@ -82,7 +82,9 @@ def main():
     server = memoryplane.Server()
     server.start()
     hello_port = memoryplane.free_port()
-    hello = subprocess.Popen([args.binary, "bench-hello", "--port", str(hello_port)],
+    # The baseline is its own executable, built beside the product (`make bench`).
+    hello_binary = os.path.join(os.path.dirname(os.path.abspath(args.binary)), "bench-hello")
+    hello = subprocess.Popen([hello_binary, str(hello_port)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_listening(hello_port, hello)

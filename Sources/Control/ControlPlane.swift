@@ -105,8 +105,7 @@ public struct ControlPlane: Sendable {
         if let dataPlane {
             var cycle = ClusterReconciler(
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,
-                accessControl: accessControl, trigger: signal, snapshots: snapshotStorage, logger: logger)
-            cycle.metrics = metrics
+                accessControl: accessControl, trigger: signal, snapshots: snapshotStorage, logger: logger, metrics: metrics)
             cycle.faults = faults
             reconciler = ReconcilerService(
                 store: store, reconciler: cycle, signal: signal, logger: logger, supervisionInterval: supervisionInterval)

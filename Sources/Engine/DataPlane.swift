@@ -4,9 +4,17 @@ import Model
 import Glibc
 #endif
 
-/// Everything the control plane does to data-plane processes, as a protocol so the reconciler's
-/// logic can be tested with a fake while integration tests use `LocalDataPlane` and real nodes.
-public protocol DataPlane: Sendable {
+/// Everything the control plane does to data-plane processes, as narrow ports: each step executor
+/// asks only for the part it uses, and tests fake the reconciler's logic while integration tests
+/// use `LocalDataPlane` and real nodes.
+public typealias DataPlaneParts = NodeProcesses & ClusterMembership & NodeConfiguration & Promotion & SlotOwnership & NodeSnapshots
+    & NodeSupervision & EndpointControl
+
+/// The whole data plane: every port at once.
+public protocol DataPlane: DataPlaneParts {}
+
+/// Starting, stopping and killing node processes and their files.
+public protocol NodeProcesses: Sendable {
     /// The PID of the node's running process, proven to be ours; nil when it is not running.
     /// Throws `ProbeUnavailableError` when it cannot tell (out of descriptors).
     func runningNodePID(_ node: NodeSpec) throws -> Int32?
@@ -16,8 +24,15 @@ public protocol DataPlane: Sendable {
     func stopNode(_ node: NodeSpec) async
     /// Deletes the node's directory.
     func removeNodeFiles(_ node: NodeSpec) throws
-    /// Reads the node's view of itself and its cluster; throws when it does not answer.
-    func observe(_ node: NodeSpec) async throws -> NodeObservation
+    /// Kills the node's process at once (SIGKILL), fencing a hung primary or losing a node with
+    /// its zone. Returns the replication offset it reported just before, when it answered.
+    func killNode(_ node: NodeSpec) async -> Int64?
+    /// Deletes the node's data (its AOF) and keeps its identity (`nodes.conf`), as a lost disk would.
+    func discardData(_ node: NodeSpec) throws
+}
+
+/// Making nodes one Redis Cluster: epochs, meetings, slots at bootstrap, replication, leaving.
+public protocol ClusterMembership: Sendable {
     /// Sets a fresh node's config epoch, so bootstrap needs no epoch-collision resolution.
     func setConfigEpoch(_ node: NodeSpec, epoch: Int) async throws
     /// Introduces `node` to `peer` (CLUSTER MEET).
@@ -27,22 +42,35 @@ public protocol DataPlane: Sendable {
     /// Makes `node` a replica of the primary with Redis id `primaryID` (CLUSTER REPLICATE). Sent
     /// to a replica of that primary already, it reconnects now instead of at its next retry.
     func replicate(_ node: NodeSpec, primaryID: String) async throws
-    /// Sets a running node's maxmemory to its spec's (CONFIG SET): a node type change, no restart.
-    func setMaxmemory(_ node: NodeSpec) async throws
     /// Has `node` forget the member with Redis id `id` (CLUSTER FORGET), as when a node leaves
     /// the cluster for good; a member it does not know is not an error.
     func forget(_ node: NodeSpec, id: String) async throws
-    /// Kills the node's process at once (SIGKILL), fencing a hung primary or losing a node with
-    /// its zone. Returns the replication offset it reported just before, when it answered.
-    func killNode(_ node: NodeSpec) async -> Int64?
-    /// Deletes the node's data (its AOF) and keeps its identity (`nodes.conf`), as a lost disk would.
-    func discardData(_ node: NodeSpec) throws
+}
+
+/// A running node's configuration: parameters, ACL users, maxmemory, its TLS certificate.
+public protocol NodeConfiguration: Sendable {
+    /// Applies parameter values to a running node (CONFIG SET), for those that take effect at once.
+    func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws
+    /// Makes a running node's users exactly the ACL's: sets each member, removes the rest.
+    func applyACL(_ node: NodeSpec) async throws
+    /// Sets a running node's maxmemory to its spec's (CONFIG SET): a node type change, no restart.
+    func setMaxmemory(_ node: NodeSpec) async throws
+    /// Reissues a TLS node's certificate in its last 30 days and has the running node load it,
+    /// with no restart; returns whether it did.
+    func renewCertificateIfDue(_ node: NodeSpec) async throws -> Bool
+}
+
+/// Handing a shard's primary role to one of its replicas.
+public protocol Promotion: Sendable {
     /// Makes `replica` its shard's primary with no acknowledged write lost: with `primary`, pauses
     /// writes there, waits until the replica has the primary's whole stream, takes over, and
     /// releases the pause only once the old primary knows it is a replica. Without `primary` (it
     /// is gone), takes over with what the replica has.
     func promote(_ replica: NodeSpec, demoting primary: NodeSpec?) async throws -> PromotionReport
+}
 
+/// Moving slots between primaries and repairing ownership after a cut-short move.
+public protocol SlotOwnership: Sendable {
     /// Hands slots over from the primary `source` to the primary `target` with their keys,
     /// online, so that at every instant each slot has exactly one primary that claims it and
     /// holds all its keys, and no client is ever sent back and forth (see `SlotHandover`).
@@ -69,7 +97,10 @@ public protocol DataPlane: Sendable {
     /// key it or `copies` (its replicas) hold in `slots`, slots it does not serve and whose
     /// owner (Redis id per slot) holds the real keys. Returns how many names were deleted.
     func purgeStrayKeys(inSlots slots: [Int], on primary: NodeSpec, owners: [Int: String], copies: [NodeSpec]) async throws -> Int
+}
 
+/// RDB files: taking, inspecting, seeding a node, importing into a cluster.
+public protocol NodeSnapshots: Sendable {
     /// Writes an RDB of the node's data now (BGSAVE, waited for) and returns its path; read or
     /// move it before the node's next save.
     func saveRDB(_ node: NodeSpec) async throws -> String
@@ -84,7 +115,12 @@ public protocol DataPlane: Sendable {
     /// Moves every key of the RDB at `path` into the primaries serving its slots (a scratch
     /// server loads it and MIGRATEs its keys in batches); returns how many keys moved.
     func importRDB(_ path: String, into primaries: [SlotOwner]) async throws -> Int
+}
 
+/// Looking at nodes: one full observation, and the liveness probe kept on each.
+public protocol NodeSupervision: Sendable {
+    /// Reads the node's view of itself and its cluster; throws when it does not answer.
+    func observe(_ node: NodeSpec) async throws -> NodeObservation
     /// Keeps a liveness probe on exactly `nodes` of `cluster`; `onChange` hears when one starts
     /// or stops answering.
     func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void)
@@ -92,7 +128,10 @@ public protocol DataPlane: Sendable {
     func liveness(of node: NodeSpec) -> NodeLiveness
     /// Stops probing the cluster's nodes.
     func unwatch(cluster: String)
+}
 
+/// The cluster endpoint's process and the backends it forwards to.
+public protocol EndpointControl: Sendable {
     /// The PID of the cluster endpoint's running process, proven ours; nil when not running.
     /// Throws `ProbeUnavailableError` when it cannot tell (out of descriptors).
     func runningEndpointPID(_ endpoint: EndpointSpec) throws -> Int32?
@@ -104,13 +143,6 @@ public protocol DataPlane: Sendable {
     func setEndpointBackends(_ endpoint: EndpointSpec) throws
     /// Whether a PING sent through the endpoint comes back PONG.
     func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool
-    /// Applies parameter values to a running node (CONFIG SET), for those that take effect at once.
-    func applyParameters(_ node: NodeSpec, _ values: [String: String]) async throws
-    /// Makes a running node's users exactly the ACL's: sets each member, removes the rest.
-    func applyACL(_ node: NodeSpec) async throws
-    /// Reissues a TLS node's certificate in its last 30 days and has the running node load it,
-    /// with no restart; returns whether it did.
-    func renewCertificateIfDue(_ node: NodeSpec) async throws -> Bool
     /// Stops the endpoint's process and deletes the cluster's directory.
     func removeEndpoint(_ endpoint: EndpointSpec) async throws
 }

@@ -52,6 +52,18 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
     case zoneFailover = "zone-failover"
 }
 
+/// How far a shard's operation got, for operators (`DescribeClusters`' operations).
+public enum OperationPhase: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    /// A hung primary is killed before anything else.
+    case fencing
+    /// The old primary restarts from its AOF.
+    case restarting
+    /// The replica catches up with the restarted primary.
+    case resyncing
+    /// The replica takes over.
+    case promoting
+}
+
 /// The operation in progress on a shard: recorded before its first step, removed in the
 /// transaction that records its outcome, so a control plane killed in between finishes it.
 public struct OperationRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
@@ -73,8 +85,8 @@ public struct OperationRecord: Sendable, Codable, Equatable, FetchableRecord, Pe
     public var fromNode: String
     /// The replica being promoted.
     public var toNode: String
-    /// How far it got (`fencing`, `restarting`, `resyncing`, `promoting`), for operators.
-    public var phase: String
+    /// How far it got, for operators.
+    public var phase: OperationPhase
     /// Why it started, in words ("process ended", "no reply for 600 ms", "FailoverShard").
     public var reason: String
     /// The old primary's replication offset when it was lost, when it could be read.
@@ -96,7 +108,7 @@ public struct OperationRecord: Sendable, Codable, Equatable, FetchableRecord, Pe
     }
 
     public init(
-        clusterName: String, shardIndex: Int, kind: OperationKind, fromNode: String, toNode: String, phase: String, reason: String,
+        clusterName: String, shardIndex: Int, kind: OperationKind, fromNode: String, toNode: String, phase: OperationPhase, reason: String,
         fromOffset: Int64? = nil, startedAt: Int64
     ) {
         self.clusterName = clusterName

@@ -1,6 +1,15 @@
 import GRDB
 import Model
 
+/// How a new cluster gets a snapshot's data.
+public enum RestoreMode: String, Sendable, Codable, DatabaseValueConvertible {
+    /// Same shard count: each shard's primary starts from its shard's RDB (the base of its AOF).
+    case seed
+    /// Another shard count, or exported files: once the cluster is formed, each RDB's keys are
+    /// moved to the primaries that serve their slots.
+    case `import`
+}
+
 /// A cluster as stored: what was asked for and the status the reconciler reports.
 public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "clusters"
@@ -50,8 +59,9 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var snapshotRetentionLimit: Int = 0
     /// Created from a snapshot: its name, or `arns:` and the export ARNs as a JSON list.
     public var restoreSource: String?
-    /// `pending` until a restore's data is in place.
-    public var restoreState: String?
+    /// How a restore puts its data in place; nil once it is in place, and for clusters that are
+    /// not restores.
+    public var restoreState: RestoreMode?
     /// The snapshot DeleteCluster takes before anything is stopped.
     public var finalSnapshot: String?
     /// When BatchUpdateCluster asked for pending service updates now; nil: maintenance window.

@@ -80,7 +80,7 @@ extension Transaction {
         ).fetchCount(db)
     }
 
-    public func setRestoreState(ofCluster name: String, to state: String?) throws {
+    public func setRestoreState(ofCluster name: String, to state: RestoreMode?) throws {
         try ClusterRecord.filter(key: name).updateAll(db, Column("restore_state").set(to: state))
     }
 }

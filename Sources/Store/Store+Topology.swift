@@ -87,7 +87,7 @@ extension Transaction {
     }
 
     /// Notes how far an operation got, or why its last step failed.
-    public func updateOperation(cluster: String, shard: Int, phase: String? = nil, lastError: String?? = nil, fromOffset: Int64? = nil, at now: Int64) throws {
+    public func updateOperation(cluster: String, shard: Int, phase: OperationPhase? = nil, lastError: String?? = nil, fromOffset: Int64? = nil, at now: Int64) throws {
         var assignments = [OperationRecord.Columns.updatedAt.set(to: now)]
         if let phase { assignments.append(OperationRecord.Columns.phase.set(to: phase)) }
         if let lastError { assignments.append(OperationRecord.Columns.lastError.set(to: lastError)) }

@@ -56,8 +56,8 @@ public struct Store: Sendable {
 
     /// Runs `body` in one write transaction: everything it does commits together, or nothing
     /// does when it throws. Cached reads are dropped once it has committed. Database failures
-    /// come out as `MemoryDBError` (a uniqueness clash as `conflict`, anything else as an
-    /// internal failure that names the database's reason).
+    /// come out as `MemoryDBError` (a uniqueness clash as `invalidParameterValue` naming the
+    /// taken name or port, anything else as an internal failure that names the database's reason).
     public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
         defer { readCache.invalidate() }
         do {

@@ -10,7 +10,7 @@ struct MemoryPlaneCommand: AsyncParsableCommand {
             ServeCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, OutputCommand.self,
             ResourceCommand<ClusterKind>.self, ResourceCommand<ParameterGroupKind>.self, ResourceCommand<UserKind>.self,
             ResourceCommand<ACLKind>.self, ResourceCommand<SubnetGroupKind>.self, ResourceCommand<SnapshotKind>.self,
-            ResourceCommand<EventKind>.self, ResourceCommand<StackKind>.self, EndpointProxyCommand.self, HelloBaselineCommand.self,
+            ResourceCommand<EventKind>.self, ResourceCommand<StackKind>.self, EndpointProxyCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

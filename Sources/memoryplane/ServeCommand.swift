@@ -206,19 +206,8 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try Store.open(path: "\(dataDirectory)/memoryplane.sqlite")
         chmod("\(dataDirectory)/memoryplane.sqlite", 0o600)
 
-        var accessKey: AccessKey?
         let credentialsPath = "\(dataDirectory)/credentials"
-        if auth == .key {
-            let (givenID, givenSecret) = givenKeys()
-            let given = givenID.flatMap { id in givenSecret.map { AccessKey(id: id, secret: $0) } }
-            let (key, created) = try AccessKey.loadOrCreate(at: credentialsPath, given: given)
-            accessKey = key
-            logger.notice(
-                created ? "created admin credentials" : "using admin credentials",
-                metadata: ["credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)", "credentials.access_key_id": "\(key.id)"])
-        } else {
-            logger.warning("authentication is off (--auth none); the API is open to anyone on this machine")
-        }
+        let accessKey = try adminKey(at: credentialsPath, logger: logger)
 
         var configuration = ControlConfiguration(
             region: region, accountID: accountId, nodePorts: try portRange(), engineVersion: engineVersion)
@@ -226,39 +215,15 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.engineReleasedAt = Int64(modified.timeIntervalSince1970 * 1000)
         }
         let certificates = CertificateAuthorityProvider(dataDirectory: dataDirectory)
-        guard (100...10000).contains(nodeFailureTimeout) else {
-            throw ValidationError("--node-failure-timeout must be 100-10000 milliseconds; got \(nodeFailureTimeout).")
-        }
-        guard (1...60).contains(supervisionInterval) else {
-            throw ValidationError("--supervision-interval must be 1-60 seconds; got \(supervisionInterval).")
-        }
-        let links = NodeLinks(
-            silenceThreshold: .milliseconds(Int64(nodeFailureTimeout)), tlsContext: { try certificates.clientContext() })
-        var dataPlane = LocalDataPlane(
-            dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger,
-            certificates: certificates, links: links)
-        let faults = faultHook.map { CommandFaultHook(path: $0) }
-        dataPlane.faults = faults
-        if warmNodes > 0 {
-            var generator = SystemRandomNumberGenerator()
-            let password = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-            dataPlane.warmPool = WarmNodePool(size: warmNodes, admin: NodeCredentials(user: ClusterService.adminUserName, password: password))
-        }
+        let dataPlane = try localDataPlane(dataDirectory: dataDirectory, engine: engine, certificates: certificates, logger: logger)
         let controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane,
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
             supervisionInterval: .seconds(supervisionInterval),
             snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
-            metricsInterval: .seconds(metricsInterval), auditRetentionDays: auditRetentionDays, faults: faults, logger: logger)
+            metricsInterval: .seconds(metricsInterval), auditRetentionDays: auditRetentionDays, faults: dataPlane.faults, logger: logger)
         try controlPlane.stacks.recoverInterruptedRuns()
-        let limits = ConnectionLimits(
-            maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
-            headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout))
-        if limits.maxConnections > descriptorLimit - 64 {
-            logger.warning(
-                "--max-connections is close to the descriptor limit; exhaustion is possible",
-                metadata: ["http.max_connections": "\(limits.maxConnections)", "process.descriptor_limit": "\(descriptorLimit)"])
-        }
+        let limits = connectionLimits(descriptorLimit: descriptorLimit, logger: logger)
         let app = buildApplication(
             controlPlane: controlPlane, accessKey: accessKey,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
@@ -278,6 +243,57 @@ struct ServeCommand: AsyncParsableCommand {
             ])
         try await app.runService()
         logger.notice("memoryplane stopped; data nodes keep running")
+    }
+
+    /// The admin key pair (created on first start, or the one given), or nil with `--auth none`.
+    func adminKey(at credentialsPath: String, logger: Logger) throws -> AccessKey? {
+        guard auth == .key else {
+            logger.warning("authentication is off (--auth none); the API is open to anyone on this machine")
+            return nil
+        }
+        let (givenID, givenSecret) = givenKeys()
+        let given = givenID.flatMap { id in givenSecret.map { AccessKey(id: id, secret: $0) } }
+        let (key, created) = try AccessKey.loadOrCreate(at: credentialsPath, given: given)
+        logger.notice(
+            created ? "created admin credentials" : "using admin credentials",
+            metadata: ["credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)", "credentials.access_key_id": "\(key.id)"])
+        return key
+    }
+
+    /// The data plane: nodes under the data directory, probed for liveness, with the warm pool
+    /// and the fault hook when asked for.
+    func localDataPlane(dataDirectory: String, engine: String, certificates: CertificateAuthorityProvider, logger: Logger) throws -> LocalDataPlane {
+        guard (100...10000).contains(nodeFailureTimeout) else {
+            throw ValidationError("--node-failure-timeout must be 100-10000 milliseconds; got \(nodeFailureTimeout).")
+        }
+        guard (1...60).contains(supervisionInterval) else {
+            throw ValidationError("--supervision-interval must be 1-60 seconds; got \(supervisionInterval).")
+        }
+        let links = NodeLinks(
+            silenceThreshold: .milliseconds(Int64(nodeFailureTimeout)), tlsContext: { try certificates.clientContext() })
+        var dataPlane = LocalDataPlane(
+            dataDirectory: dataDirectory, enginePath: engine, proxyExecutable: Self.ownExecutable(), logger: logger,
+            certificates: certificates, links: links)
+        dataPlane.faults = faultHook.map { CommandFaultHook(path: $0) }
+        if warmNodes > 0 {
+            var generator = SystemRandomNumberGenerator()
+            let password = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+            dataPlane.warmPool = WarmNodePool(size: warmNodes, admin: NodeCredentials(user: ClusterService.adminUserName, password: password))
+        }
+        return dataPlane
+    }
+
+    /// Connection limits from the flags, the default sized by the descriptor limit.
+    func connectionLimits(descriptorLimit: Int, logger: Logger) -> ConnectionLimits {
+        let limits = ConnectionLimits(
+            maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit),
+            headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout))
+        if limits.maxConnections > descriptorLimit - 64 {
+            logger.warning(
+                "--max-connections is close to the descriptor limit; exhaustion is possible",
+                metadata: ["http.max_connections": "\(limits.maxConnections)", "process.descriptor_limit": "\(descriptorLimit)"])
+        }
+        return limits
     }
 
     /// Plain HTTP/1.1, or HTTPS with the given certificate or one from the local CA.

@@ -161,7 +161,7 @@ struct PlannerFixture {
         // is restarted in place either way, from its AOF.
         #expect(plan.actions.contains(.startNode("demo-0001-001")))
         #expect(plan.nodeUpdates.first { $0.name == "demo-0001-001" }?.status == .restarting)
-        #expect(plan.events.contains { $0.contains("demo-0001-001 is down") })
+        #expect(plan.events.contains(.nodeDown(node: "demo-0001-001", port: observed.nodes[0].record.port)))
     }
 
     @Test func recoveredNodeIsAvailableAgainWithAnEvent() {
@@ -169,7 +169,7 @@ struct PlannerFixture {
         observed.nodes[0].record.status = .restarting
         let plan = ClusterPlanner.plan(observed)
         #expect(plan.nodeUpdates.first { $0.name == "demo-0001-001" }?.status == .available)
-        #expect(plan.events.contains { $0.contains("recovered") })
+        #expect(plan.events == [.nodeRecovered(node: "demo-0001-001")])
     }
 
     @Test func deletionStopsRunningNodesThenRemovesTheCluster() {

@@ -29,6 +29,11 @@ import Testing
             CreateClusterRequest(name: name, nodeType: "db.t4g.small", numShards: shards, numReplicasPerShard: replicas, aclName: acl, tlsEnabled: acl == "open-access" ? false : true))
     }
 
+    /// The cluster's events in words, newest first: tests look for a `ClusterEvent`'s message.
+    func recorded(_ name: String = "demo") throws -> [String] {
+        try store.events(sourceName: name).map(\.message)
+    }
+
     /// Runs passes until one settles (or the cluster is gone); returns how many it took.
     @discardableResult
     func reconcileUntilSettled(_ name: String = "demo", passes: Int = 50) async throws -> Int {
@@ -58,7 +63,7 @@ import Testing
         let acl = calls.firstIndex { $0.hasPrefix("acl") }
         #expect(parameters != nil && acl != nil && parameters! < acl!)
         #expect(calls.filter { $0.hasPrefix("parameters") }.count == 4)
-        #expect(try store.events(sourceName: "demo").map(\.message).contains("Cluster is available"))
+        #expect(try recorded().contains(ClusterEvent.available.message))
         // Settled: another pass does nothing.
         let before = dataPlane.calls.count
         #expect(try await reconciler.reconcile("demo") == .settled)
@@ -70,8 +75,7 @@ import Testing
         try create(shards: 1, replicas: 0)
         try await reconcileUntilSettled()
         #expect(dataPlane.calls.filter { $0 == "start demo-0001-001" }.count == 5)
-        let events = try store.events(sourceName: "demo").map(\.message)
-        #expect(events.contains { $0.contains("failed to start 3 times in a row") })
+        #expect(try recorded().contains(ClusterEvent.nodeStartRetrying(node: "demo-0001-001").message))
         #expect(try controlPlane.clusters.describeCluster("demo").status == .available)
     }
 
@@ -94,7 +98,7 @@ import Testing
         dataPlane.kill("demo-0001-001")
         _ = try await reconciler.reconcile("demo")
         #expect(dataPlane.pid(of: "demo-0001-001") != nil && dataPlane.pid(of: "demo-0001-001") != first)
-        #expect(try store.events(sourceName: "demo").map(\.message).contains { $0.hasPrefix("Node demo-0001-001 is down") })
+        #expect(try recorded().contains(ClusterEvent.nodeDown(node: "demo-0001-001", port: try #require(store.nodes(ofCluster: "demo").first { $0.name == "demo-0001-001" }).port).message))
     }
 
     @Test func probesThatCannotLookJudgeNothing() async throws {
@@ -227,7 +231,7 @@ import Testing
         try await reconcileUntilSettled()
         _ = try await reconciler.reconcile("demo")
         #expect(try controlPlane.clusters.describeCluster("demo").lastError == nil)
-        #expect(try store.events(sourceName: "demo").map(\.message).contains("Cluster recovered: every step succeeded"))
+        #expect(try recorded().contains(ClusterEvent.recovered.message))
     }
 
     @Test func aCreationThatKeepsFailingCanBeDeleted() async throws {
@@ -283,7 +287,7 @@ import Testing
         #expect(view.shards.map { $0.nodes.map(\.name) } == [["demo-0001-001"], ["demo-0002-001"]])
         #expect(dataPlane.pid(of: "demo-0001-003") == nil && dataPlane.calls.contains("remove demo-0001-003"))
         #expect(dataPlane.calls.contains("forget demo-0001-001"))
-        #expect(try store.events(sourceName: "demo").map(\.message).contains { $0.hasPrefix("Cluster update complete: 2 shard(s) of 1 node(s)") })
+        #expect(try recorded().contains(ClusterEvent.updateComplete(shards: 2, nodesPerShard: 1).message))
         // The same count again changes nothing, and says so as AWS does.
         #expect(throws: MemoryDBError.self) {
             _ = try controlPlane.clusters.updateCluster("demo", { var r = UpdateClusterRequest(); r.numReplicasPerShard = 0; return r }())

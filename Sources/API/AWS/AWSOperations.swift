@@ -53,11 +53,9 @@ struct AWSOperations: Sendable {
 
     /// The rest of the 45 operations of API version 2021-01-01: answered with a clear refusal.
     static let notYetSupported: Set<String> = [
-        "CopySnapshot", "CreateMultiRegionCluster", "CreateSnapshot",
-        "DeleteMultiRegionCluster", "DeleteSnapshot", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
-        "DescribeMultiRegionParameters", "DescribeReservedNodes", "DescribeReservedNodesOfferings", "DescribeSnapshots",
-        "FailoverShard", "ListAllowedMultiRegionClusterUpdates", "ListAllowedNodeTypeUpdates", "PurchaseReservedNodesOffering",
-        "UpdateMultiRegionCluster",
+        "CreateMultiRegionCluster", "DeleteMultiRegionCluster", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
+        "DescribeMultiRegionParameters", "DescribeReservedNodes", "DescribeReservedNodesOfferings", "ListAllowedMultiRegionClusterUpdates",
+        "PurchaseReservedNodesOffering", "UpdateMultiRegionCluster",
     ]
 
     static let createClusterMembers: Set<String> = [

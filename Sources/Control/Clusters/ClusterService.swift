@@ -117,7 +117,7 @@ public struct ClusterService: Sendable {
                 autoMinorVersionUpgrade: spec.autoMinorVersionUpgrade, securityGroupIds: spec.securityGroupIds)
             cluster.snapshotRetentionLimit = spec.snapshotRetentionLimit
             cluster.restoreSource = restore?.source
-            cluster.restoreState = restore?.mode.rawValue
+            cluster.restoreState = restore?.mode
             var nodes: [NodeRecord] = []
             for shard in 1...spec.numShards {
                 for index in 1...spec.nodesPerShard {
@@ -213,6 +213,44 @@ public struct ClusterService: Sendable {
         guard let existing = try store.cluster(named: name) else {
             throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
         }
+        let update = try validate(request, of: existing)
+        let record = try store.write { transaction in
+            guard var cluster = try transaction.cluster(named: name) else {
+                throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
+            }
+            try Self.requireAvailable(cluster)
+            var changes = try Self.applySettings(update, to: &cluster)
+            changes += try applyShape(update, to: &cluster, settingsChanged: !changes.isEmpty, in: transaction)
+            guard !changes.isEmpty else {
+                throw MemoryDBError(.noOperation, "Cluster '\(name)' already has every value given; nothing would change.")
+            }
+            try transaction.update(cluster)
+            for change in changes {
+                try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: nowMilliseconds()))
+            }
+            return cluster
+        }
+        if update.acl != nil || update.group != nil || request.numReplicasPerShard != nil || request.numShards != nil || update.nodeType != nil {
+            trigger.wake(cluster: name)
+        }
+        return try view(of: record)
+    }
+
+    /// An update's values, each checked and normalised before anything is written.
+    struct ValidatedUpdate {
+        var request: UpdateClusterRequest
+        var acl: String?
+        var group: String?
+        var securityGroups: [String]?
+        /// The subnet group's zones, for new nodes; empty when no node is added.
+        var zones: [String]
+        var nodeType: NodeType?
+        var maintenance: String?
+        var snapshot: String?
+    }
+
+    /// Refuses what cannot change and every value out of range, naming it.
+    private func validate(_ request: UpdateClusterRequest, of existing: ClusterRecord) throws -> ValidatedUpdate {
         if let (field, reason) = request.refused.first {
             throw MemoryDBError(
                 .invalidParameterCombination,
@@ -251,79 +289,82 @@ public struct ClusterService: Sendable {
         }
         let maintenance = try request.maintenanceWindow.map { text throws(MemoryDBError) in try Windows.validateMaintenance(text) }
         let snapshot = try request.snapshotWindow.map { text throws(MemoryDBError) in try Windows.validateSnapshot(text) }
+        return ValidatedUpdate(
+            request: request, acl: acl, group: group, securityGroups: securityGroups, zones: zones, nodeType: nodeType, maintenance: maintenance,
+            snapshot: snapshot)
+    }
+
+    /// Settings that change no node count: each one that differs is a change, in words.
+    private static func applySettings(_ update: ValidatedUpdate, to cluster: inout ClusterRecord) throws -> [String] {
+        let request = update.request
         var changes: [String] = []
-        let record = try store.write { transaction in
-            guard var cluster = try transaction.cluster(named: name) else {
-                throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
-            }
-            try Self.requireAvailable(cluster)
-            // Only what differs is a change; an update that changes nothing is NoOperationFault.
-            if let description = request.description, description != (cluster.description ?? "") {
-                cluster.description = description
-                changes.append("Cluster description updated")
-            }
-            if let acl, acl != cluster.aclName {
-                cluster.aclName = acl
-                changes.append("Cluster switched to ACL \(acl)")
-            }
-            if let group, group != cluster.parameterGroupName {
-                cluster.parameterGroupName = group
-                changes.append("Cluster switched to parameter group \(group)")
-            }
-            if let securityGroups, securityGroups != cluster.securityGroups {
-                cluster.securityGroups = securityGroups
-                changes.append("Cluster security groups set to [\(securityGroups.joined(separator: ", "))]")
-            }
-            if let limit = request.snapshotRetentionLimit, limit != cluster.snapshotRetentionLimit {
-                cluster.snapshotRetentionLimit = limit
-                changes.append(limit == 0 ? "Automatic snapshots turned off" : "Automatic snapshots taken daily in \(cluster.snapshotWindow) UTC and kept \(limit) day(s)")
-            }
-            if (maintenance.map { $0 != cluster.maintenanceWindow } ?? false) || (snapshot.map { $0 != cluster.snapshotWindow } ?? false) {
-                // Checked against the row this transaction changes, so no concurrent update slips between.
-                cluster.maintenanceWindow = maintenance ?? cluster.maintenanceWindow
-                cluster.snapshotWindow = snapshot ?? cluster.snapshotWindow
-                guard !Windows.overlap(maintenance: cluster.maintenanceWindow, snapshot: cluster.snapshotWindow) else {
-                    throw MemoryDBError(
-                        .invalidParameterCombination,
-                        "maintenanceWindow \(cluster.maintenanceWindow) and snapshotWindow \(cluster.snapshotWindow) overlap; choose windows apart.")
-                }
-                changes.append("Cluster windows set: maintenance \(cluster.maintenanceWindow), snapshot \(cluster.snapshotWindow)")
-            }
-            if let nodeType, nodeType.name != cluster.nodeType {
-                try Self.checkFits(nodeType, shardsOf: try transaction.nodes(ofCluster: name))
-                changes.append("Node type \(cluster.nodeType) → \(nodeType.name): maxmemory \(nodeType.memoryBytes) bytes on every node, no restart")
-                cluster.nodeType = nodeType.name
-                cluster.status = .updating
-            } else if let nodeType, changes.isEmpty && request.numReplicasPerShard == nil && request.numShards == nil {
-                throw MemoryDBError(.noOperation, "Cluster '\(name)' already runs node type \(nodeType.name).")
-            }
-            if let shards = request.numShards {
-                if shards == cluster.numShards && changes.isEmpty {
-                    throw MemoryDBError(.noOperation, "Cluster '\(name)' already has \(shards) shard(s).")
-                }
-                if shards != cluster.numShards {
-                    changes.append(try changeShards(of: &cluster, to: shards, zones: zones, in: transaction))
-                }
-            }
-            if let replicas = request.numReplicasPerShard {
-                if replicas == cluster.numReplicasPerShard && changes.isEmpty {
-                    throw MemoryDBError(.noOperation, "Cluster '\(name)' already has \(replicas) replica(s) per shard.")
-                }
-                if replicas != cluster.numReplicasPerShard {
-                    changes.append(try changeReplicas(of: &cluster, to: replicas, zones: zones, in: transaction))
-                }
-            }
-            guard !changes.isEmpty else {
-                throw MemoryDBError(.noOperation, "Cluster '\(name)' already has every value given; nothing would change.")
-            }
-            try transaction.update(cluster)
-            for change in changes {
-                try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: nowMilliseconds()))
-            }
-            return cluster
+        // Only what differs is a change; an update that changes nothing is NoOperationFault.
+        if let description = request.description, description != (cluster.description ?? "") {
+            cluster.description = description
+            changes.append("Cluster description updated")
         }
-        if acl != nil || group != nil || request.numReplicasPerShard != nil || request.numShards != nil || nodeType != nil { trigger.wake(cluster: name) }
-        return try view(of: record)
+        if let acl = update.acl, acl != cluster.aclName {
+            cluster.aclName = acl
+            changes.append("Cluster switched to ACL \(acl)")
+        }
+        if let group = update.group, group != cluster.parameterGroupName {
+            cluster.parameterGroupName = group
+            changes.append("Cluster switched to parameter group \(group)")
+        }
+        if let securityGroups = update.securityGroups, securityGroups != cluster.securityGroups {
+            cluster.securityGroups = securityGroups
+            changes.append("Cluster security groups set to [\(securityGroups.joined(separator: ", "))]")
+        }
+        if let limit = request.snapshotRetentionLimit, limit != cluster.snapshotRetentionLimit {
+            cluster.snapshotRetentionLimit = limit
+            changes.append(limit == 0 ? "Automatic snapshots turned off" : "Automatic snapshots taken daily in \(cluster.snapshotWindow) UTC and kept \(limit) day(s)")
+        }
+        if (update.maintenance.map { $0 != cluster.maintenanceWindow } ?? false) || (update.snapshot.map { $0 != cluster.snapshotWindow } ?? false) {
+            // Checked against the row this transaction changes, so no concurrent update slips between.
+            cluster.maintenanceWindow = update.maintenance ?? cluster.maintenanceWindow
+            cluster.snapshotWindow = update.snapshot ?? cluster.snapshotWindow
+            guard !Windows.overlap(maintenance: cluster.maintenanceWindow, snapshot: cluster.snapshotWindow) else {
+                throw MemoryDBError(
+                    .invalidParameterCombination,
+                    "maintenanceWindow \(cluster.maintenanceWindow) and snapshotWindow \(cluster.snapshotWindow) overlap; choose windows apart.")
+            }
+            changes.append("Cluster windows set: maintenance \(cluster.maintenanceWindow), snapshot \(cluster.snapshotWindow)")
+        }
+        return changes
+    }
+
+    /// The node type, shard count and replica count: each a change of the running cluster's
+    /// shape, which the reconciler carries out while the cluster is `updating`.
+    private func applyShape(_ update: ValidatedUpdate, to cluster: inout ClusterRecord, settingsChanged: Bool, in transaction: Transaction) throws -> [String] {
+        let request = update.request
+        let name = cluster.name
+        var changes: [String] = []
+        let unchanged = { !settingsChanged && changes.isEmpty }
+        if let nodeType = update.nodeType, nodeType.name != cluster.nodeType {
+            try Self.checkFits(nodeType, shardsOf: try transaction.nodes(ofCluster: name))
+            changes.append("Node type \(cluster.nodeType) → \(nodeType.name): maxmemory \(nodeType.memoryBytes) bytes on every node, no restart")
+            cluster.nodeType = nodeType.name
+            cluster.status = .updating
+        } else if let nodeType = update.nodeType, unchanged() && request.numReplicasPerShard == nil && request.numShards == nil {
+            throw MemoryDBError(.noOperation, "Cluster '\(name)' already runs node type \(nodeType.name).")
+        }
+        if let shards = request.numShards {
+            if shards == cluster.numShards && unchanged() {
+                throw MemoryDBError(.noOperation, "Cluster '\(name)' already has \(shards) shard(s).")
+            }
+            if shards != cluster.numShards {
+                changes.append(try changeShards(of: &cluster, to: shards, zones: update.zones, in: transaction))
+            }
+        }
+        if let replicas = request.numReplicasPerShard {
+            if replicas == cluster.numReplicasPerShard && unchanged() {
+                throw MemoryDBError(.noOperation, "Cluster '\(name)' already has \(replicas) replica(s) per shard.")
+            }
+            if replicas != cluster.numReplicasPerShard {
+                changes.append(try changeReplicas(of: &cluster, to: replicas, zones: update.zones, in: transaction))
+            }
+        }
+        return changes
     }
 
     /// ReplicaConfiguration: new replicas are recorded (ports, zones spread as at creation) for

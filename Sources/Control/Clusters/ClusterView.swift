@@ -125,7 +125,7 @@ public struct ClusterView: Sendable, Equatable {
         self.tags = tags
         self.operations = operations.map { operation in
             OperationView(
-                shard: ClusterTopology.shardName(operation.shardIndex), kind: operation.kind.rawValue, phase: operation.phase,
+                shard: ClusterTopology.shardName(operation.shardIndex), kind: operation.kind.rawValue, phase: operation.phase.rawValue,
                 reason: operation.reason, fromNode: operation.fromNode, toNode: operation.toNode, startedAt: operation.startedAt,
                 lastError: operation.lastError)
         }

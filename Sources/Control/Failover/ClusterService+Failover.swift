@@ -26,7 +26,7 @@ extension ClusterService {
             if let running = try transaction.operations(ofCluster: name).first {
                 throw MemoryDBError(
                     .invalidClusterState,
-                    "Cluster '\(name)' has an operation in progress (\(running.kind.rawValue) of shard \(ClusterTopology.shardName(running.shardIndex)), \(running.phase)); try again when it ends.")
+                    "Cluster '\(name)' has an operation in progress (\(running.kind.rawValue) of shard \(ClusterTopology.shardName(running.shardIndex)), \(running.phase.rawValue)); try again when it ends.")
             }
             if let drill = try transaction.drills(ofCluster: name, status: .running).first {
                 throw MemoryDBError(.invalidClusterState, "Cluster '\(name)' is in drill \(drill.id) until it ends.")
@@ -44,7 +44,7 @@ extension ClusterService {
             try transaction.begin(
                 OperationRecord(
                     clusterName: name, shardIndex: index, kind: .failover, fromNode: shard.primaryNode, toNode: target.name,
-                    phase: "promoting", reason: "FailoverShard requested", startedAt: now))
+                    phase: .promoting, reason: "FailoverShard requested", startedAt: now))
             try transaction.record(
                 EventRecord(
                     sourceName: name, sourceType: "cluster",

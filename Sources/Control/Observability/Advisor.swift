@@ -91,21 +91,34 @@ public enum Advisor {
     public static let verificationAgeDays = 30
 
     public static func findings(_ facts: ClusterFacts) -> [Finding] {
+        var list = FindingList(cluster: facts.name)
+        for rules in [availability, access, dataSafety, nodeHealth, skew, sizing] { rules(facts, &list) }
+        return list.found.sorted { $0.severity == $1.severity ? $0.rule < $1.rule : $0.severity < $1.severity }
+    }
+
+    /// Findings as the rules find them, for one cluster.
+    struct FindingList {
+        let cluster: String
         var found: [Finding] = []
-        let cluster = facts.name
-        func add(_ rule: String, _ severity: Finding.Severity, _ resource: String, _ evidence: String, fix: String, api: String, stack: String) {
+
+        mutating func add(_ rule: String, _ severity: Finding.Severity, _ resource: String, _ evidence: String, fix: String, api: String, stack: String) {
             found.append(Finding(cluster: cluster, rule: rule, severity: severity, resource: resource, evidence: evidence, fix: fix, api: api, stack: stack))
         }
+    }
+
+    /// Shards without a replica, or with every node in one zone.
+    static func availability(_ facts: ClusterFacts, _ list: inout FindingList) {
+        let cluster = facts.name
         for shard in facts.shards {
             if shard.nodes.count == 1 {
-                add(
+                list.add(
                     "shard-without-replica", .high, "shard \(shard.name)",
                     "Shard \(shard.name) has one node (\(shard.nodes[0].name)) and no replica: while it restarts the shard serves nothing, and a lost node takes its data back to the last snapshot.",
                     fix: "Give every shard at least one replica in another zone.",
                     api: "UpdateCluster --cluster-name \(cluster) --replica-configuration ReplicaCount=1 (REST: PATCH /v1/clusters/\(cluster) {\"numReplicasPerShard\": 1})",
                     stack: "numReplicasPerShard: 1")
             } else if Set(shard.nodes.map(\.zone)).count == 1 {
-                add(
+                list.add(
                     "shard-in-one-zone", .high, "shard \(shard.name)",
                     "Every node of shard \(shard.name) is in \(shard.nodes[0].zone): losing that zone loses the shard.",
                     fix: "Place the cluster in a subnet group whose subnets span several zones (create-only: the cluster is created again).",
@@ -113,21 +126,26 @@ public enum Advisor {
                     stack: "subnetGroupName: <a group spanning zones> (replaces the cluster)")
             }
         }
+    }
+
+    /// TLS, the default user and superusers.
+    static func access(_ facts: ClusterFacts, _ list: inout FindingList) {
+        let cluster = facts.name
         if !facts.tlsEnabled {
-            add(
+            list.add(
                 "tls-off", .high, "cluster", "TLS is off: clients send data and passwords in clear text.",
                 fix: "Create the cluster with TLS (TLSEnabled is create-only) and a user ACL.",
                 api: "CreateCluster --tls-enabled --acl-name <acl> (and delete this one)", stack: "tlsEnabled: true (replaces the cluster)")
         }
         if facts.aclName == BuiltinResources.openAccessACLName {
-            add(
+            list.add(
                 "default-user-open", .medium, "acl open-access",
                 "The cluster uses ACL open-access: the default user needs no password and may run every command on every key.",
                 fix: "Create users with passwords and least-privilege access strings, put them in an ACL, and give the cluster that ACL (needs TLS).",
                 api: "CreateUser, CreateACL, then UpdateCluster --cluster-name \(cluster) --acl-name <acl>", stack: "users, acls, and aclName: <acl>")
         }
         if facts.defaultUserInACL && facts.aclName != BuiltinResources.openAccessACLName {
-            add(
+            list.add(
                 "default-user-enabled", .high, "acl \(facts.aclName)",
                 "ACL \(facts.aclName) includes the default user: anyone reaching the cluster may connect without a password and run every command.",
                 fix: "Remove the default user from the ACL; give each client its own user.",
@@ -137,7 +155,7 @@ public enum Advisor {
             for (user, access) in facts.users.sorted(by: { $0.key < $1.key }) {
                 let tokens = Set(access.split(separator: " ").map(String.init))
                 if tokens.contains("+@all") && (tokens.contains("~*") || tokens.contains("allkeys")) {
-                    add(
+                    list.add(
                         "superuser-in-production", .high, "user \(user)",
                         "User \(user) has '+@all ~*' on a cluster tagged production: it can run any command, FLUSHALL included, on every key.",
                         fix: "Narrow the user to the commands and key patterns it needs (e.g. '+@read +@write -@dangerous ~app:*').",
@@ -146,8 +164,13 @@ public enum Advisor {
                 }
             }
         }
+    }
+
+    /// Automatic snapshots and restores that prove them.
+    static func dataSafety(_ facts: ClusterFacts, _ list: inout FindingList) {
+        let cluster = facts.name
         if facts.snapshotRetentionLimit == 0 {
-            add(
+            list.add(
                 "no-snapshot-retention", .medium, "cluster", "SnapshotRetentionLimit is 0: no automatic snapshots are taken.",
                 fix: "Keep automatic snapshots for a week or more.",
                 api: "UpdateCluster --cluster-name \(cluster) --snapshot-retention-limit 7 (REST: PATCH {\"snapshotRetentionLimit\": 7})",
@@ -156,7 +179,7 @@ public enum Advisor {
         if facts.hasSnapshots {
             let cutoff = facts.now - Int64(verificationAgeDays) * 86_400_000
             if (facts.lastVerifiedAt ?? 0) < cutoff {
-                add(
+                list.add(
                     "restore-not-verified", .low, "snapshots",
                     facts.lastVerifiedAt == nil
                         ? "No snapshot of this cluster has ever been verified by a restore."
@@ -165,9 +188,14 @@ public enum Advisor {
                     api: "POST /v1/snapshots/<newest>/verify", stack: "(no stack field: run the verification from CI)")
             }
         }
+    }
+
+    /// Each node: memory under noeviction, dangerous commands, big keys.
+    static func nodeHealth(_ facts: ClusterFacts, _ list: inout FindingList) {
+        let cluster = facts.name
         for (node, values) in facts.values.sorted(by: { $0.key < $1.key }) {
             if let usage = values["DatabaseMemoryUsagePercentage"], usage > 80, facts.maxmemoryPolicy == "noeviction" {
-                add(
+                list.add(
                     "memory-full-noeviction", .high, "node \(node)",
                     String(format: "Node %@ uses %.1f %% of its memory with maxmemory-policy noeviction: writes fail once it is full.", node, usage),
                     fix: "Scale up the node type, add shards, or choose an eviction policy if the data is a cache.",
@@ -175,21 +203,24 @@ public enum Advisor {
                     stack: "nodeType: <larger> or numShards: <more>")
             }
             if let commands = facts.recentDangerousCommands[node], !commands.isEmpty {
-                let list = commands.sorted().map { $0.uppercased() }.joined(separator: ", ")
-                add(
+                let names = commands.sorted().map { $0.uppercased() }.joined(separator: ", ")
+                list.add(
                     "dangerous-commands", .medium, "node \(node)",
-                    "Node \(node) ran \(list) recently (INFO commandstats): they block the node (KEYS, SAVE) or erase data (FLUSHALL, FLUSHDB).",
+                    "Node \(node) ran \(names) recently (INFO commandstats): they block the node (KEYS, SAVE) or erase data (FLUSHALL, FLUSHDB).",
                     fix: "Use SCAN instead of KEYS, BGSAVE or snapshots instead of SAVE, and deny @dangerous to client users.",
                     api: "UpdateUser --user-name <user> --access-string \"... -@dangerous\"", stack: "users[].accessString: \"... -@dangerous\"")
             }
             for big in facts.bigKeys[node] ?? [] {
-                add(
+                list.add(
                     "big-key", .medium, "node \(node)",
                     "Key '\(big.key)' on node \(node) uses \(big.bytes / 1024) KiB (sampled with MEMORY USAGE): big keys make latency and slot moves uneven.",
                     fix: "Split the value over several keys (e.g. by hash field ranges).", api: "(application change)", stack: "(application change)")
             }
         }
-        // Skew between shards, from each shard's primary.
+    }
+
+    /// Keys and memory uneven between shards (from each shard's primary).
+    static func skew(_ facts: ClusterFacts, _ list: inout FindingList) {
         let primaries = facts.shards.compactMap { shard in shard.nodes.first { $0.role == "primary" }.flatMap { facts.values[$0.name] }.map { (shard.name, $0) } }
         if primaries.count >= 2 {
             for (metric, floor, label) in [("CurrItems", 1000.0, "keys"), ("BytesUsedForMemoryDB", Double(64 << 20), "memory")] {
@@ -197,7 +228,7 @@ public enum Advisor {
                 guard let high = amounts.max(by: { $0.1 < $1.1 }), let low = amounts.min(by: { $0.1 < $1.1 }), high.1 >= floor,
                     (high.1 - low.1) / high.1 > 0.2
                 else { continue }
-                add(
+                list.add(
                     "shard-skew", .medium, "shards \(low.0), \(high.0)",
                     String(format: "Shard %@ holds %.0f%% more %@ than shard %@ (%.0f against %.0f): one shard will fill or saturate first.", high.0,
                            (high.1 - low.1) / max(low.1, 1) * 100, label, low.0, high.1, low.1),
@@ -205,25 +236,28 @@ public enum Advisor {
                     api: "UpdateCluster --shard-configuration ShardCount=<n> (rebalances slots)", stack: "numShards: <n>")
             }
         }
-        // Right-sizing from the memory history (at least three collections).
+    }
+
+    /// Right-sizing from the memory history (at least three collections).
+    static func sizing(_ facts: ClusterFacts, _ list: inout FindingList) {
+        let cluster = facts.name
         let histories = facts.memoryHistory.values.filter { $0.count >= 3 }
         if !histories.isEmpty {
             let smaller = NodeType.catalog.values.filter { $0.memoryBytes < (NodeType.catalog[facts.nodeType]?.memoryBytes ?? 0) && !$0.requiresDataTiering }
             if histories.allSatisfy({ $0.allSatisfy { $0 < 20 } }), !smaller.isEmpty {
-                add(
+                list.add(
                     "right-size-down", .low, "cluster",
                     "Every node stayed under 20 % of its memory over the last \(histories.map(\.count).max() ?? 0) collections on \(facts.nodeType).",
                     fix: "A smaller node type would do (ListAllowedNodeTypeUpdates lists those the data fits).",
                     api: "ListAllowedNodeTypeUpdates --cluster-name \(cluster), then UpdateCluster --node-type <smaller>", stack: "nodeType: <smaller>")
             }
             if histories.contains(where: { $0.allSatisfy { $0 > 80 } }) {
-                add(
+                list.add(
                     "right-size-up", .medium, "cluster",
                     "A node stayed above 80 % of its memory over the last collections on \(facts.nodeType).",
                     fix: "Move to a larger node type or add shards.", api: "UpdateCluster --cluster-name \(cluster) --node-type <larger>",
                     stack: "nodeType: <larger>")
             }
         }
-        return found.sorted { $0.severity == $1.severity ? $0.rule < $1.rule : $0.severity < $1.severity }
     }
 }

@@ -169,7 +169,7 @@ public struct ClusterPlan: Sendable, Equatable {
     public var actions: [ReconcileAction] = []
     /// Node records whose status, role, Redis id or PID changed.
     public var nodeUpdates: [NodeRecord] = []
-    public var events: [String] = []
+    public var events: [ClusterEvent] = []
     /// True when the cluster is as desired and only needs watching.
     public var settled = false
     /// Nothing to do but wait (a node starting, a drill's hold): look again after this long.
@@ -318,15 +318,15 @@ public enum ClusterPlanner {
             } else if node.pid == nil || node.isHung, record.status == .available {
                 record.status = .restarting
                 if observed.isHeld(node) {
-                    plan.events.append("Node \(record.name) is down with its availability zone \(record.availabilityZone) (drill) until the drill ends")
+                    plan.events.append(.nodeDownForDrill(node: record.name, zone: record.availabilityZone))
                 } else if node.isHung {
-                    plan.events.append("Node \(record.name) stopped answering (process \(node.pid.map(String.init) ?? "?") alive, no reply for \(silence(node)) ms); killing and restarting it on port \(record.port)")
+                    plan.events.append(.nodeHung(node: record.name, pid: node.pid, silentMilliseconds: silence(node), port: record.port))
                 } else {
-                    plan.events.append("Node \(record.name) is down; restarting it on port \(record.port)")
+                    plan.events.append(.nodeDown(node: record.name, port: record.port))
                 }
             }
             if node.record.status == .restarting && record.status == .available {
-                plan.events.append("Node \(record.name) recovered")
+                plan.events.append(.nodeRecovered(node: record.name))
             }
             if record != node.record { plan.nodeUpdates.append(record) }
         }
@@ -387,7 +387,7 @@ public enum ClusterPlanner {
             return .beginFailover(
                 OperationRecord(
                     clusterName: observed.cluster.name, shardIndex: shard.shardIndex, kind: .failover, fromNode: primary.record.name,
-                    toNode: replica.record.name, phase: "promoting",
+                    toNode: replica.record.name, phase: .promoting,
                     reason: "rolling restart: \(restartReason(primary, observed))", startedAt: observed.now))
         }
         return nil
@@ -447,7 +447,7 @@ public enum ClusterPlanner {
         let kind: OperationKind = held ? .zoneFailover : .automaticFailover
         let operation = OperationRecord(
             clusterName: observed.cluster.name, shardIndex: shard.shardIndex, kind: kind, fromNode: primary.record.name,
-            toNode: replica.record.name, phase: held ? "promoting" : (primary.isHung ? "fencing" : "restarting"),
+            toNode: replica.record.name, phase: held ? .promoting : (primary.isHung ? .fencing : .restarting),
             reason: "primary \(primary.record.name) failed: \(lost)", startedAt: observed.now)
         plan.actions.append(.beginFailover(operation))
         if primary.isHung && !held { plan.actions.append(.killNode(primary.record.name)) }
@@ -464,7 +464,7 @@ public enum ClusterPlanner {
             .beginFailover(
                 OperationRecord(
                     clusterName: observed.cluster.name, shardIndex: shard.shardIndex, kind: .failover, fromNode: serving.record.name,
-                    toNode: primary.record.name, phase: "promoting",
+                    toNode: primary.record.name, phase: .promoting,
                     reason: "shard \(shard.shardIndex) was served by \(serving.record.name), not its recorded primary \(primary.record.name); restoring it",
                     startedAt: observed.now)))
     }
@@ -553,7 +553,7 @@ public enum ClusterPlanner {
         guard let replicaReport = replica.report else { return }
         if replicaReport.primaryID == primaryReport.myID && replicaReport.primaryLinkUp {
             plan.actions.append(.promote(shard: shard, replica: replica.record.name, demoting: primary.record.name))
-        } else if !replicaReport.syncInProgress && (operation.phase != "resyncing" || observed.now - operation.updatedAt > 1000) {
+        } else if !replicaReport.syncInProgress && (operation.phase != .resyncing || observed.now - operation.updatedAt > 1000) {
             plan.actions.append(.resync(shard: shard, replica: replica.record.name, primaryID: primaryReport.myID))
         }
     }

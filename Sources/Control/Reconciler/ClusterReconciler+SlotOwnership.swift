@@ -4,7 +4,7 @@ import Model
 import Store
 
 /// Observing and acting for the slot-ownership invariant (`ClusterPlanner.slotWork`): key counts
-/// of unclaimed slots, scans for stray keys, claims and purges.
+/// of unclaimed slots and scans for stray keys (claims and purges are `ReshardingSteps`').
 extension ClusterReconciler {
     /// Adds what restoring slot ownership needs to an observation: where keys of a slot nobody
     /// claims are, and, for shards whose processes changed since they were last scanned (and
@@ -59,40 +59,6 @@ extension ClusterReconciler {
             let count = (try? await dataPlane.redirectsAnswered(by: Self.spec(of: primary.record, in: observed.cluster))) ?? -1
             observed.drainQuiet[shard.shardIndex] = drains.quiet(key, redirects: count, now: observed.now)
         }
-    }
-
-    /// Claims unserved slots on the node holding their keys, with the event.
-    func claimSlots(_ ranges: [SlotRange], on name: String, _ context: ActionContext) async throws {
-        let slots = ranges.flatMap { Array($0.first...$0.last) }
-        try await dataPlane.claimSlots(slots, on: try context.spec(name))
-        let keys = slots.reduce(0) { $0 + (context.observed.slotKeys[$1]?[name] ?? 0) }
-        let importing = slots.contains { context.observed.node(name)?.report?.myself?.importing[$0] != nil }
-        let why = importing ? "a hand-over whose source had given them up was cut short before the target claimed them" : "no live primary served them"
-        let message = "Node \(name) claimed slot(s) \(SlotRange.listDescription(ranges)) with the \(keys) key(s) it holds there: \(why)"
-        try store.addEvent(EventRecord(sourceName: context.cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
-        logger.warning("\(message)", metadata: ["cluster.name": "\(context.cluster.name)"])
-    }
-
-    /// Deletes stray keys of a shard through its primary, then has the shard scanned again.
-    func purgeStrayKeys(_ ranges: [SlotRange], through primary: String, _ context: ActionContext) async throws {
-        let slots = ranges.flatMap { Array($0.first...$0.last) }
-        let claimants = ClusterPlanner.claimants(context.observed)
-        var owners: [Int: String] = [:]
-        var ownerNames = Set<String>()
-        for slot in slots where claimants[slot].count == 1 {
-            guard let id = context.observed.node(claimants[slot][0])?.report?.myID else { continue }
-            owners[slot] = id
-            ownerNames.insert(claimants[slot][0])
-        }
-        guard let shard = context.nodes[primary]?.shardIndex else { return }
-        let copies = try context.observed.nodes.filter { $0.record.shardIndex == shard && $0.record.name != primary && $0.report != nil }
-            .map { try context.spec($0.record.name) }
-        let removed = try await dataPlane.purgeStrayKeys(inSlots: slots, on: try context.spec(primary), owners: owners, copies: copies)
-        strayScans.forget(cluster: context.cluster.name, shard: shard)
-        let message =
-            "Removed \(removed) stray key(s) of slot(s) \(SlotRange.listDescription(ranges)) from shard \(ClusterTopology.shardName(shard)) (through \(primary)): copies a cut-short hand-over left behind; \(ownerNames.sorted().joined(separator: ", ")) serve(s) those slots with every key"
-        try store.addEvent(EventRecord(sourceName: context.cluster.name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
-        logger.warning("\(message)", metadata: ["cluster.name": "\(context.cluster.name)"])
     }
 
     /// Tells the fault injector (tests only) that a step is about to start or has ended.

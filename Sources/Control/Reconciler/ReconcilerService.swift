@@ -10,8 +10,9 @@ import Synchronization
 /// Each loop is level-triggered: it looks at the cluster again after every step, soon while
 /// work is in progress and every `supervisionInterval` once settled. A wake-up cuts the wait
 /// short: a new request, or the liveness probe reporting that a node stopped (or started)
-/// answering, which is how a killed or hung node is noticed within moments; nothing polls in
-/// between. One slow cluster never delays another: each has its own task.
+/// answering, which is how a killed or hung node is noticed within moments (the probe keeps one
+/// connection per node and pings it; the loop itself looks at nothing between passes). One
+/// slow cluster never delays another: each has its own task.
 public final class ReconcilerService: Service {
     private let store: Store
     private let reconciler: ClusterReconciler
@@ -93,18 +94,13 @@ public final class ReconcilerService: Service {
     /// that it resumed): out of descriptors, the control plane cannot tell a dead node from one it
     /// could not look at, so it judges nothing rather than restart healthy nodes.
     private func noteDeferral(of name: String, _ outcome: ClusterReconciler.Outcome) {
-        let message: String?
+        let event: ClusterEvent?
         if case .deferred(let reason) = outcome {
-            message = state.withLock { $0.deferred.insert(name).inserted }
-                ? "Supervision of cluster \(name) paused: \(reason); no node is judged down until the control plane can look again" : nil
-            if let message { logger.warning("\(message)", metadata: ["cluster.name": "\(name)"]) }
+            event = state.withLock { $0.deferred.insert(name).inserted } ? .supervisionPaused(cluster: name, reason: reason) : nil
         } else {
-            message = state.withLock { $0.deferred.remove(name) != nil } ? "Supervision of cluster \(name) resumed" : nil
-            if let message { logger.notice("\(message)", metadata: ["cluster.name": "\(name)"]) }
+            event = state.withLock { $0.deferred.remove(name) != nil } ? .supervisionResumed(cluster: name) : nil
         }
-        if let message {
-            // The event may itself fail while descriptors are short; the log line stands.
-            try? store.addEvent(EventRecord(sourceName: name, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
-        }
+        // The event may itself fail while descriptors are short; the log line stands.
+        if let event { try? reconciler.events.record(event, cluster: name) }
     }
 }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Tells the reconcile loops that desired state changed, so they act at once instead of at
-/// their next periodic look. A loop waits on it with a timeout; nothing polls.
+/// their next periodic look. A loop waits on it with a timeout instead of looking again and again.
 ///
 /// Services hold it as their `ReconcileTrigger` and the reconciler service waits on it, which is
 /// also what lets the composition root build services before the reconciler that uses them.

@@ -5,13 +5,7 @@ import Store
 
 /// How a new cluster gets a snapshot's data.
 struct RestorePlan {
-    enum Mode: String {
-        /// Same shard count: each shard's primary starts from its shard's RDB (the base of its AOF).
-        case seed
-        /// Another shard count, or exported files: once the cluster is formed, each RDB's keys are
-        /// moved to the primaries that serve their slots.
-        case `import`
-    }
+    typealias Mode = RestoreMode
 
     var mode: Mode
     /// Stored in `clusters.restore_source`: the snapshot's name, or `arns:` and the ARNs.

@@ -1,0 +1,123 @@
+import Engine
+import Foundation
+import Model
+import Store
+
+/// Resharding and slot ownership: slots moved between primaries (several pairs at once), open
+/// migrations closed, unserved slots claimed, stray keys purged, drained shards and their nodes
+/// retired.
+struct ReshardingSteps: StepExecutor {
+    let environment: StepEnvironment
+    let slots: any SlotOwnership & ClusterMembership & NodeProcesses
+    /// Which shards were last scanned for stray keys: a purge has its shard scanned again.
+    let strayScans: StrayScanLedger
+
+    func execute(_ step: ReconcileAction, _ context: StepContext) async throws -> StepOutcome {
+        let cluster = context.cluster
+        switch step {
+        case .moveSlots(let from, let to, let ranges):
+            try await moveSlots(from: from, to: to, ranges, context)
+        case .stabilizeSlots(let name, let ranges):
+            try await slots.stabilizeSlots(ranges.flatMap { Array($0.first...$0.last) }, on: try context.spec(name))
+            try environment.events.record(.migrationsClosed(node: name, slots: ranges), cluster: cluster.name)
+        case .claimSlots(let name, let ranges):
+            try await claimSlots(ranges, on: name, context)
+        case .purgeStrayKeys(let primary, let ranges):
+            try await purgeStrayKeys(ranges, through: primary, context)
+        case .retireShard(let index):
+            try environment.store.write { transaction in
+                let members = try transaction.nodes(ofCluster: cluster.name).filter { $0.shardIndex == index }
+                for member in members { try transaction.setStatus(ofNode: member.name, to: .deleting) }
+                try transaction.deleteShard(index, ofCluster: cluster.name)
+                try environment.events.record(.shardRetired(shard: index, members: members.map(\.name)), cluster: cluster.name, in: transaction)
+            }
+        case .retireNode(let name):
+            try await retireNode(name, context)
+        default:
+            throw MisroutedStep(step: step, executor: "resharding")
+        }
+        return .done
+    }
+
+    /// Slot moves between distinct pairs of nodes, at once: each move's error, nil when it succeeded.
+    func moveTogether(_ steps: [ReconcileAction], _ context: StepContext) async -> [(ReconcileAction, (any Error)?)] {
+        await withTaskGroup(of: (ReconcileAction, (any Error)?).self) { group in
+            for step in steps {
+                group.addTask {
+                    do {
+                        _ = try await self.execute(step, context)
+                        return (step, nil)
+                    } catch {
+                        return (step, error)
+                    }
+                }
+            }
+            var results: [(ReconcileAction, (any Error)?)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+    }
+
+    private func moveSlots(from: String, to: String, _ ranges: [SlotRange], _ context: StepContext) async throws {
+        guard let sourceID = context.observed.node(from)?.report?.myID, let targetID = context.observed.node(to)?.report?.myID else { return }
+        let primaries = Set(context.observed.shards.map(\.primaryNode))
+        let others = try context.observed.nodes.filter { primaries.contains($0.record.name) && $0.record.name != from && $0.record.name != to }
+            .map { try context.spec($0.record.name) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let moving = ranges.flatMap { Array($0.first...$0.last) }
+        let report = try await slots.moveSlots(
+            moving, from: try context.spec(from), sourceID: sourceID, to: try context.spec(to), targetID: targetID, announcingTo: others)
+        let summary = ClusterEvent.SlotMoveSummary(
+            slots: ranges, slotCount: moving.count, keys: report.keys, fromShard: context.shardName(of: from), from: from, toShard: context.shardName(of: to),
+            to: to, seconds: (clock.now - started).seconds, groups: report.groups, longestHoldMilliseconds: report.longestHoldMilliseconds,
+            longestHoldBreakdown: report.longestHoldBreakdown)
+        try environment.events.record(.slotsMoved(summary), cluster: context.cluster.name)
+    }
+
+    /// Claims unserved slots on the node holding their keys.
+    private func claimSlots(_ ranges: [SlotRange], on name: String, _ context: StepContext) async throws {
+        let claimed = ranges.flatMap { Array($0.first...$0.last) }
+        try await slots.claimSlots(claimed, on: try context.spec(name))
+        let keys = claimed.reduce(0) { $0 + (context.observed.slotKeys[$1]?[name] ?? 0) }
+        let importing = claimed.contains { context.observed.node(name)?.report?.myself?.importing[$0] != nil }
+        try environment.events.record(.slotsClaimed(node: name, slots: ranges, keys: keys, afterCutHandover: importing), cluster: context.cluster.name)
+    }
+
+    /// Deletes stray keys of a shard through its primary, then has the shard scanned again.
+    private func purgeStrayKeys(_ ranges: [SlotRange], through primary: String, _ context: StepContext) async throws {
+        let purged = ranges.flatMap { Array($0.first...$0.last) }
+        let claimants = ClusterPlanner.claimants(context.observed)
+        var owners: [Int: String] = [:]
+        var ownerNames = Set<String>()
+        for slot in purged where claimants[slot].count == 1 {
+            guard let id = context.observed.node(claimants[slot][0])?.report?.myID else { continue }
+            owners[slot] = id
+            ownerNames.insert(claimants[slot][0])
+        }
+        guard let shard = context.nodes[primary]?.shardIndex else { return }
+        let copies = try context.observed.nodes.filter { $0.record.shardIndex == shard && $0.record.name != primary && $0.report != nil }
+            .map { try context.spec($0.record.name) }
+        let removed = try await slots.purgeStrayKeys(inSlots: purged, on: try context.spec(primary), owners: owners, copies: copies)
+        strayScans.forget(cluster: context.cluster.name, shard: shard)
+        try environment.events.record(
+            .strayKeysRemoved(count: removed, slots: ranges, shard: shard, through: primary, owners: ownerNames.sorted()), cluster: context.cluster.name)
+    }
+
+    /// A node leaving the cluster for good: forgotten, its files deleted, its record removed.
+    private func retireNode(_ name: String, _ context: StepContext) async throws {
+        guard let record = context.nodes[name] else { return }
+        if let id = record.redisNodeID {
+            // Only the nodes that answer now: one that is down forgets it when it is back
+            // (`forgetMembers`), and waiting for it here would keep it down.
+            for other in context.nodes.values where other.name != name && other.status != .deleting && context.observed.node(other.name)?.report != nil {
+                try await slots.forget(try context.spec(other.name), id: id)
+            }
+        }
+        try slots.removeNodeFiles(try context.spec(name))
+        try environment.store.write { transaction in
+            try transaction.deleteNode(named: name)
+            try environment.events.record(.nodeRemoved(node: name), cluster: context.cluster.name, in: transaction)
+        }
+    }
+}
