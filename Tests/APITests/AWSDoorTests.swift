@@ -54,6 +54,21 @@ import Testing
             #expect((typed["message"] as? String)?.contains("MaxResults must be an integer") == true)
         }
     }
+
+    /// Whichever layer refuses an AWS call (here the audit trail, which reads mutating bodies
+    /// first), the answer has the AWS door's shape.
+    @Test func anOversizedCallGetsTheAWSShape() async throws {
+        let fixture = try RESTFixture()
+        try await fixture.app.test(.router) { client in
+            let huge = #"{"ClusterName":""# + String(repeating: "x", count: 2 * 1024 * 1024) + #""}"#
+            let (status, body, headers) = try await call(client, "CreateCluster", huge)
+            #expect(status == .contentTooLarge)
+            #expect(headers[.contentType] == "application/x-amz-json-1.1")
+            #expect(body["__type"] as? String == "InvalidParameterValueException")
+            #expect((body["message"] as? String)?.contains("larger than") == true)
+            #expect(body["error"] == nil)
+        }
+    }
 }
 
 /// Kept representations never outlive the state they were rendered from.

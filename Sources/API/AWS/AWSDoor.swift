@@ -8,7 +8,7 @@ import NIOCore
 /// The AWS MemoryDB JSON 1.1 protocol: `POST /` with `X-Amz-Target: AmazonMemoryDB.<Operation>`,
 /// so the AWS CLI, boto3 and Terraform work with `--endpoint-url`.
 ///
-/// Errors are rendered here, as AWS does: HTTP 400 (403 for authentication) with
+/// Errors are rendered as AWS does (`Door.aws`): HTTP 400 (403 for authentication) with
 /// `{"__type": "<Fault>", "message": ...}` and the `x-amzn-ErrorType` header.
 struct AWSDoor {
     static let targetPrefix = "AmazonMemoryDB."
@@ -69,9 +69,9 @@ struct AWSDoor {
         } catch let error as MemoryDBError {
             let name = String(target.dropFirst(Self.targetPrefix.count))
             let message = operations[name].map { AWSFieldNames.translate(error.message, operation: name, members: $0.members) } ?? error.message
-            return Self.error(status: HTTPResponse.Status(code: error.code.wireStatus.aws), type: error.code.rawValue, message: message)
+            return Door.aws.render(MemoryDBError(error.code, message))
         } catch APIError.bodyTooLarge(let limit) {
-            return Self.error(status: .contentTooLarge, type: MemoryDBError.Code.invalidParameterValue.rawValue, message: "The request body is larger than \(limit) bytes.")
+            return Door.aws.bodyTooLarge(limit: limit)
         } catch {
             context.logger.error("unhandled error on the AWS door", metadata: ["error": "\(error)", "aws.operation": "\(target)"])
             return Self.error(status: .internalServerError, type: "InternalFailure", message: "Internal error; see the server log.")
@@ -87,9 +87,6 @@ struct AWSDoor {
     }
 
     static func error(status: HTTPResponse.Status, type: String, message: String) -> Response {
-        var response = (try? json(.object(["__type": .string(type), "message": .string(message)]), status: status))
-            ?? Response(status: .internalServerError)
-        response.headers[Self.errorTypeHeader] = type
-        return response
+        Door.aws.render(status: status, code: type, message: message)
     }
 }

@@ -21,8 +21,7 @@ struct AuditMiddleware: RouterMiddleware {
             do {
                 body = try await request.collectBody(upTo: context.maxUploadSize)
             } catch is NIOTooManyBytesError {
-                let response = RESTErrorMiddleware.render(
-                    status: .contentTooLarge, code: "InvalidParameterValueException", message: "The request body is larger than \(context.maxUploadSize) bytes.")
+                let response = Door.of(request).bodyTooLarge(limit: context.maxUploadSize)
                 record(request, context, call: call, body: ByteBuffer(), response: response)
                 return response
             }

@@ -55,11 +55,11 @@ struct RESTErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as MemoryDBError {
-            return Self.render(status: Self.status(for: error.code), code: error.code.rawValue, message: error.message)
+            return Door.rest.render(error)
         } catch let error as APIError {
             switch error {
             case .bodyTooLarge(let limit):
-                return Self.render(status: .contentTooLarge, code: MemoryDBError.Code.invalidParameterValue.rawValue, message: "The request body is larger than \(limit) bytes.")
+                return Door.rest.bodyTooLarge(limit: limit)
             case .unauthenticated(let message):
                 var response = Self.render(status: .unauthorized, code: "InvalidCredentialsException", message: message)
                 response.headers[.wwwAuthenticate] = "Basic realm=\"memoryplane\""
@@ -89,17 +89,7 @@ struct RESTErrorMiddleware: RouterMiddleware {
         }
     }
 
-    static func status(for code: MemoryDBError.Code) -> HTTPResponse.Status {
-        HTTPResponse.Status(code: code.wireStatus.rest)
-    }
-
     static func render(status: HTTPResponse.Status, code: String, message: String) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(["error": ["code": code, "message": message]])) ?? Data()
-        var buffer = ByteBuffer()
-        buffer.writeBytes(data)
-        // The fault in a header too, as AWS sends it (x-amzn-ErrorType): the audit trail reads it.
-        return Response(status: status, headers: [.contentType: "application/json", AWSDoor.errorTypeHeader: code], body: .init(byteBuffer: buffer))
+        Door.rest.render(status: status, code: code, message: message)
     }
 }
