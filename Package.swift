@@ -94,6 +94,8 @@ let package = Package(
             dependencies: [
                 "Model", "Control", "Store", "Engine", "StackFormat",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -137,7 +139,14 @@ let package = Package(
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Model", "Migrations", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Engine", "Model", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Control", "Store", "Engine", "Model", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Control", "Store", "Engine", "Model",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "APITests",
             dependencies: [
@@ -146,8 +155,15 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// Imports the compiler checks: a member is visible only from a module the file imports, and
+/// every existential is spelled `any`.
+for target in package.targets where target.type != .plugin {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("ExistentialAny")]
+}

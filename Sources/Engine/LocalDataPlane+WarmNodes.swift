@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Model
 
 /// Warm nodes (`serve --warm-nodes N`): `redis-server` processes started ahead of time under

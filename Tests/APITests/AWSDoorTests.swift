@@ -3,6 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Model
+import Store
 import Testing
 
 /// The AWS door's routing and error shapes, without a data plane (authentication off).

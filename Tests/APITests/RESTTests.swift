@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Model
+import NIOFoundationCompat
 import Store
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 import Control
 import Engine
+import Foundation
 import Testing
 
 /// Every metric's derivation from recorded `INFO all` output (Redis 7.0.15), and its exposition.

@@ -2,6 +2,7 @@ import Control
 import Engine
 import Foundation
 import Model
+import Store
 import Testing
 
 /// Users and ACLs enforced on real TLS nodes: exactly the rights granted, and out when removed.

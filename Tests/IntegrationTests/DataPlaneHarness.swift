@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Logging
 import Model
+import ServiceLifecycle
 import Store
 import Testing
 

@@ -2,6 +2,7 @@ import Control
 import Engine
 import Foundation
 import Model
+import Store
 import Synchronization
 import Testing
 

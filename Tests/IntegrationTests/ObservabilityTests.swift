@@ -2,6 +2,7 @@ import Control
 import Engine
 import Foundation
 import Model
+import Store
 import Testing
 
 /// Metrics, alarms and the advisor on real `redis-server` nodes: each condition is created for

@@ -2,6 +2,7 @@ import Control
 import Engine
 import Foundation
 import Model
+import Store
 import Testing
 
 /// Parameter groups reach the live nodes: at creation, on every change, and on a switch.

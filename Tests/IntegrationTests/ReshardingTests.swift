@@ -2,6 +2,7 @@ import Control
 import Engine
 import Foundation
 import Model
+import Store
 import Testing
 
 /// Resharding on real `redis-server` nodes: keys (binary names included) follow their slots to

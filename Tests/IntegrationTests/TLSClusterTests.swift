@@ -2,6 +2,7 @@ import Control
 import Engine
 import Foundation
 import Model
+import Store
 import Testing
 
 /// TLS clusters on real nodes: the default, verified end to end, renewed without a restart.

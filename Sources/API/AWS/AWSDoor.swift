@@ -2,8 +2,10 @@ import Control
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Model
 import NIOCore
+import NIOFoundationCompat
 
 /// The AWS MemoryDB JSON 1.1 protocol: `POST /` with `X-Amz-Target: AmazonMemoryDB.<Operation>`,
 /// so the AWS CLI, boto3 and Terraform work with `--endpoint-url`.

@@ -1,5 +1,7 @@
 import Control
+import Foundation
 import Model
+import Store
 
 /// Views rendered as botocore's memorydb shapes: PascalCase members, epoch-second timestamps.
 enum AWSShapes {

@@ -2,6 +2,7 @@ import Control
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOFoundationCompat
 import Store
 
 /// Records every mutating call through either door, and every refused one (bad or missing

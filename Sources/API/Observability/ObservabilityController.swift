@@ -4,6 +4,8 @@ import Foundation
 import Hummingbird
 import Model
 import NIOCore
+import Prometheus
+import Store
 
 /// `/metrics` (Prometheus), and a cluster's metrics and slow log as JSON.
 struct ObservabilityController {

@@ -1,6 +1,7 @@
 import Control
 import Hummingbird
 import Model
+import Store
 
 /// REST `/v1/events`: what happened to clusters and nodes, newest first.
 struct EventController {

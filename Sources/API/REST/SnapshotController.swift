@@ -1,6 +1,7 @@
 import Control
 import Hummingbird
 import Model
+import Store
 
 /// REST `/v1/snapshots`: CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot (and
 /// exports), and restore verification.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Model
 import NIOCore
+import NIOFoundationCompat
 
 /// Reads request bodies strictly: valid JSON, an object, known fields only, right types.
 ///

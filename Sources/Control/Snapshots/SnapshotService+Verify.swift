@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Logging
 import Model
 import Store
 

@@ -1,7 +1,8 @@
 import Foundation
-import Synchronization
+import Logging
 import Model
 import Store
+import Synchronization
 
 /// Carrying out a plan: deletions for replacements, then creations and updates in dependency
 /// order (clusters at once), then deletions of removed resources, dependents first.

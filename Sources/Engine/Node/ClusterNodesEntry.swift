@@ -1,3 +1,4 @@
+import Foundation
 import Model
 
 /// One line of `CLUSTER NODES`: how a node sees one member of its cluster.

@@ -1,3 +1,4 @@
+import Foundation
 import Model
 
 /// Putting slot ownership right from whatever a crash left: open migrations closed, slots

@@ -3,6 +3,7 @@ import ArgumentParser
 import Control
 import Foundation
 import Model
+import NIOHTTP1
 import StackFormat
 
 /// The stack file a command works on.

@@ -1,5 +1,7 @@
 import Engine
+import Logging
 import Model
+import Store
 
 /// Processes and bootstrap: the endpoint, nodes started, stopped and killed, and the Redis
 /// Cluster commands that make fresh nodes one cluster.
