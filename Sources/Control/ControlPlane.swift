@@ -4,6 +4,19 @@ import Model
 import ServiceLifecycle
 import Store
 
+/// What a data plane can do beyond the `DataPlane` port, given explicitly by the composition root
+/// (never discovered with a cast): metrics for the collector, alarms, slow logs and the advisor,
+/// and warm nodes for fast creations. Without one, that part of the control plane is off.
+public struct DataPlaneCapabilities: Sendable {
+    public var metrics: (any MetricsSource)?
+    public var warmNodes: (any WarmNodeSource)?
+
+    public init(metrics: (any MetricsSource)? = nil, warmNodes: (any WarmNodeSource)? = nil) {
+        self.metrics = metrics
+        self.warmNodes = warmNodes
+    }
+}
+
 /// Every service of the control plane, wired once. `serve`, the API tests and the integration
 /// tests all build it this way, so what they exercise is what runs.
 ///
@@ -56,7 +69,7 @@ public struct ControlPlane: Sendable {
     }
 
     public init(
-        configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?,
+        configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?, capabilities: DataPlaneCapabilities = DataPlaneCapabilities(),
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
         supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, metricsInterval: Duration = .seconds(10), auditRetentionDays: Int = 90,
         faults: (any FaultInjector)? = nil, logger: Logger
@@ -71,8 +84,8 @@ public struct ControlPlane: Sendable {
         clusters = ClusterService(
             configuration: configuration, store: store, trigger: signal, parameterGroups: parameterGroups, accessControl: accessControl,
             subnetGroups: subnetGroups, ports: ports, snapshotStorage: dataPlane == nil ? nil : snapshotStorage,
-            warmPool: (dataPlane as? any WarmNodeSource)?.warmPool, logger: logger)
-        if let source = dataPlane as? any WarmNodeSource, let pool = source.warmPool, pool.size > 0 {
+            warmPool: capabilities.warmNodes?.warmPool, logger: logger)
+        if let source = capabilities.warmNodes, let pool = source.warmPool, pool.size > 0 {
             warmPool = WarmPoolService(
                 pool: pool, source: source, store: store, ports: ports ?? PortAllocator(range: configuration.nodePorts), logger: logger)
         } else {
@@ -96,12 +109,12 @@ public struct ControlPlane: Sendable {
         self.metrics = metrics
         let alarms = AlarmService(store: store, logger: logger)
         self.alarms = alarms
-        collector = (dataPlane as? any MetricsSource).map { source in
+        collector = capabilities.metrics.map { source in
             MetricsCollector(store: store, source: source, interval: metricsInterval, logger: logger, onPass: { readings in alarms.evaluate(readings) })
         }
-        observability = (dataPlane as? any MetricsSource).map { ObservabilityService(store: store, source: $0) }
+        observability = capabilities.metrics.map { ObservabilityService(store: store, source: $0) }
         advisor = AdvisorService(
-            store: store, clusters: clusters, parameterGroups: parameterGroups, collector: collector, source: dataPlane as? any MetricsSource)
+            store: store, clusters: clusters, parameterGroups: parameterGroups, collector: collector, source: capabilities.metrics)
         if let dataPlane {
             var cycle = ClusterReconciler(
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,

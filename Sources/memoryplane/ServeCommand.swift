@@ -218,6 +218,7 @@ struct ServeCommand: AsyncParsableCommand {
         let dataPlane = try localDataPlane(dataDirectory: dataDirectory, engine: engine, certificates: certificates, logger: logger)
         let controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane,
+            capabilities: DataPlaneCapabilities(metrics: dataPlane, warmNodes: dataPlane),
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
             supervisionInterval: .seconds(supervisionInterval),
             snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),

@@ -78,7 +78,8 @@ final class DataPlaneHarness: @unchecked Sendable {
     /// Starts a control plane (service + reconciler) over the directory, as `serve` would.
     func startControlPlane(reconciling: Bool = true, snapshotting: Bool = true) {
         let controlPlane = ControlPlane(
-            configuration: configuration, store: store, dataPlane: dataPlane, snapshotStorage: SnapshotStorage(dataDirectory: directory), logger: logger)
+            configuration: configuration, store: store, dataPlane: dataPlane, capabilities: DataPlaneCapabilities(metrics: dataPlane, warmNodes: dataPlane),
+            snapshotStorage: SnapshotStorage(dataDirectory: directory), logger: logger)
         self.controlPlane = controlPlane
         if reconciling {
             for service in controlPlane.backgroundServices where snapshotting || !(service is SnapshotWorker) {
