@@ -91,15 +91,15 @@ public struct ControlPlane: Sendable {
         } else {
             warmPool = nil
         }
-        events = EventService(store: store)
-        drills = DrillService(store: store, trigger: signal)
+        events = EventService(store: store, clock: configuration.clock)
+        drills = DrillService(store: store, trigger: signal, clock: configuration.clock)
         snapshots = SnapshotService(
             configuration: configuration, store: store, storage: dataPlane == nil ? nil : snapshotStorage, trigger: signal, clusters: clusters,
             dataPlane: dataPlane, logger: logger)
         serviceUpdates = ServiceUpdateService(
             store: store, configuration: configuration, parameterGroups: parameterGroups, clusters: clusters, trigger: signal, logger: logger)
         tags = TagService(store: store, configuration: configuration)
-        let audit = AuditTrail(store: store, retentionDays: auditRetentionDays, logger: logger)
+        let audit = AuditTrail(store: store, retentionDays: auditRetentionDays, clock: configuration.clock, logger: logger)
         self.audit = audit
         stacks = StackService(
             store: store, configuration: configuration, clusters: clusters, parameterGroups: parameterGroups, subnetGroups: subnetGroups,
@@ -107,14 +107,14 @@ public struct ControlPlane: Sendable {
         catalog = CatalogService(store: store, configuration: configuration)
         let metrics = ControlMetrics()
         self.metrics = metrics
-        let alarms = AlarmService(store: store, logger: logger)
+        let alarms = AlarmService(store: store, clock: configuration.clock, logger: logger)
         self.alarms = alarms
         collector = capabilities.metrics.map { source in
-            MetricsCollector(store: store, source: source, interval: metricsInterval, logger: logger, onPass: { readings in alarms.evaluate(readings) })
+            MetricsCollector(store: store, source: source, interval: metricsInterval, clock: configuration.clock, logger: logger, onPass: { readings in alarms.evaluate(readings) })
         }
         observability = capabilities.metrics.map { ObservabilityService(store: store, source: $0) }
         advisor = AdvisorService(
-            store: store, clusters: clusters, parameterGroups: parameterGroups, collector: collector, source: capabilities.metrics)
+            store: store, clusters: clusters, parameterGroups: parameterGroups, collector: collector, source: capabilities.metrics, clock: configuration.clock)
         if let dataPlane {
             var cycle = ClusterReconciler(
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,

@@ -12,10 +12,13 @@ import Testing
     let dataPlane = FakeDataPlane()
     let controlPlane: ControlPlane
     let reconciler: ClusterReconciler
+    /// Time moves only when a test moves it.
+    let clock = ManualWallClock(SystemWallClock().nowMilliseconds)
 
     init() throws {
         store = try Store.inMemory()
-        let configuration = ControlConfiguration(nodePorts: 7000...7099, engineVersion: EngineVersion(major: 7, minor: 0, patch: 15))
+        var configuration = ControlConfiguration(nodePorts: 7000...7099, engineVersion: EngineVersion(major: 7, minor: 0, patch: 15))
+        configuration.clock = clock
         controlPlane = ControlPlane(
             configuration: configuration, store: store, dataPlane: dataPlane, ports: PortAllocator(range: 7000...7099, isBindable: { _ in true }),
             logger: Logger(label: "test"))
@@ -257,7 +260,7 @@ import Testing
         #expect(dataPlane.pid(of: "demo-0001-001") == nil, "held down for the drill")
         #expect(dataPlane.calls.contains("promote demo-0001-002"))
         #expect(try store.shards(ofCluster: "demo").first?.primaryNode == "demo-0001-002")
-        try store.write { try $0.hold(nodes: ["demo-0001-001"], until: nowMilliseconds() - 1, storageLost: true) }
+        try store.write { try $0.hold(nodes: ["demo-0001-001"], until: clock.nowMilliseconds - 1, storageLost: true) }
         try await reconcileUntilSettled()
         #expect(dataPlane.calls.contains("discard demo-0001-001"))
         #expect(dataPlane.pid(of: "demo-0001-001") != nil)
@@ -326,7 +329,7 @@ import Testing
         _ = try controlPlane.clusters.updateCluster("demo", UpdateClusterRequest(parameterGroupName: "tuned"))
         try await reconcileUntilSettled()
         // A maintenance window three days away: the restart waits for it, or for BatchUpdateCluster.
-        let day = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][(Windows.weekMinute(ofMilliseconds: nowMilliseconds()) / 1440 + 3) % 7]
+        let day = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][(Windows.weekMinute(ofMilliseconds: clock.nowMilliseconds) / 1440 + 3) % 7]
         _ = try controlPlane.clusters.updateCluster("demo", UpdateClusterRequest(maintenanceWindow: "\(day):10:00-\(day):11:00"))
         let before = dataPlane.calls.count
         _ = try controlPlane.parameterGroups.updateParameters(group: "tuned", values: [("activerehashing", "no")])

@@ -18,19 +18,11 @@ import Testing
         return midnight + Int64(hour * 60 + minute) * 60_000
     }
 
-    /// A clock the test moves by hand.
-    final class ManualClock: Sendable {
-        private let value: Mutex<Int64>
-        init(_ start: Int64) { value = Mutex(start) }
-        var now: Int64 { value.withLock { $0 } }
-        func advance(by milliseconds: Int64) { value.withLock { $0 += milliseconds } }
-    }
-
-    func worker(_ harness: DataPlaneHarness, clock: ManualClock) -> SnapshotWorker {
+    func worker(_ harness: DataPlaneHarness, clock: ManualWallClock) -> SnapshotWorker {
         SnapshotWorker(
             store: harness.store, dataPlane: harness.dataPlane, storage: SnapshotStorage(dataDirectory: harness.directory),
             configuration: harness.configuration, signal: harness.controlPlane.signal, logger: Logger(label: "test"),
-            now: { clock.now })
+            clock: clock)
     }
 
     func write(_ count: Int, to view: ClusterView) async throws {
@@ -55,7 +47,7 @@ import Testing
             _ = try harness.service.createCluster(request)
             let view = try await harness.waitAvailable("daily")
             try await write(300, to: view)
-            let clock = ManualClock(Self.today(hour: 5, minute: 30))
+            let clock = ManualWallClock(Self.today(hour: 5, minute: 30))
             let worker = worker(harness, clock: clock)
             await worker.pass()
             let first = try harness.store.allSnapshots()
@@ -66,11 +58,11 @@ import Testing
             #expect(try harness.store.snapshot(named: taken.name)?.shards.first?.keyCount == 300)
             #expect(try harness.store.cluster(named: "daily")?.status == .available)
             // Later the same day, and outside the window: nothing new.
-            clock.advance(by: 3_600_000)
+            clock.advance(byMilliseconds: 3_600_000)
             await worker.pass()
             #expect(try harness.store.allSnapshots().count == 1)
             // Two days on, in the window: a new one, and the first (limit 1 day) is gone with its files.
-            clock.advance(by: 2 * 86_400_000 - 3_600_000)
+            clock.advance(byMilliseconds: 2 * 86_400_000 - 3_600_000)
             await worker.pass()
             let later = try harness.store.allSnapshots()
             #expect(later.count == 1 && later.first?.name != taken.name && later.first?.status == .available)
@@ -89,7 +81,7 @@ import Testing
             // Recorded by a control plane that died before taking anything (no worker ran).
             _ = try harness.controlPlane.snapshots.createSnapshot(cluster: "busy", name: "half", kmsKeyId: nil, tags: [])
             #expect(try harness.store.cluster(named: "busy")?.status == .snapshotting)
-            let clock = ManualClock(nowMilliseconds() + 60_000)
+            let clock = ManualWallClock(SystemWallClock().nowMilliseconds + 60_000)
             await worker(harness, clock: clock).pass()
             let done = try #require(try harness.store.snapshot(named: "half"))
             #expect(done.snapshot.status == .available)

@@ -75,7 +75,7 @@ struct AuditMiddleware: RouterMiddleware {
         }
         trail.record(
             AuditRecord(
-                time: nowMilliseconds(), accessKeyID: Self.accessKeyID(request), sourceAddress: context.remoteAddress, door: door,
+                time: trail.clock.nowMilliseconds, accessKeyID: Self.accessKeyID(request), sourceAddress: context.remoteAddress, door: door,
                 operation: door == "rest" ? "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)" : call.operation,
                 resource: resource, parameters: parameters, outcome: status < 400 ? "success" : fault, httpStatus: status))
     }

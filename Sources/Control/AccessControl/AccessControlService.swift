@@ -70,7 +70,7 @@ public struct AccessControlService: Sendable {
         let access = try AccessString(parsing: accessString)
         let hashes = try Self.passwordHashes(type: authenticationType, passwords: passwords)
         try Tag.validate(tags)
-        let now = nowMilliseconds()
+        let now = configuration.clock.nowMilliseconds
         let normalised = try await normaliser.normalise(access)
         let record = UserRecord(name: name, accessString: normalised, authenticationType: authenticationType, passwordHashes: hashes, createdAt: now)
         try store.write { transaction in
@@ -104,7 +104,7 @@ public struct AccessControlService: Sendable {
                 record.passwordHashes = hashes.joined(separator: ",")
             }
             let clusters = try transaction.update(record)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User updated", createdAt: nowMilliseconds()))
+            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User updated", createdAt: configuration.clock.nowMilliseconds))
             return (record, clusters)
         }
         for cluster in clusters { trigger.wake(cluster: cluster) }
@@ -131,7 +131,7 @@ public struct AccessControlService: Sendable {
             guard try transaction.user(named: name) != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
             let clusters = try transaction.deleteUser(named: name)
             try transaction.removeAllTags(of: configuration.arn("user", name))
-            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User deleted", createdAt: nowMilliseconds()))
+            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User deleted", createdAt: configuration.clock.nowMilliseconds))
             return clusters
         }
         for cluster in clusters { trigger.wake(cluster: cluster) }
@@ -178,7 +178,7 @@ public struct AccessControlService: Sendable {
         guard name != BuiltinResources.openAccessACLName else { throw MemoryDBError(.aclAlreadyExists, "An ACL named 'open-access' already exists.") }
         let users = try checkUsers(userNames)
         try Tag.validate(tags)
-        let now = nowMilliseconds()
+        let now = configuration.clock.nowMilliseconds
         try store.write { transaction in
             guard try transaction.acl(named: name) == nil else { throw MemoryDBError(.aclAlreadyExists, "An ACL named '\(name)' already exists.") }
             try transaction.insertACL(named: name, users: users, createdAt: now)
@@ -214,7 +214,7 @@ public struct AccessControlService: Sendable {
             guard try transaction.acl(named: name) != nil else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
             let clusters = try transaction.changeMembers(ofACL: name, add: adding, remove: removing)
             try transaction.record(
-                EventRecord(sourceName: name, sourceType: "acl", message: "ACL updated: added \(adding), removed \(removing)", createdAt: nowMilliseconds()))
+                EventRecord(sourceName: name, sourceType: "acl", message: "ACL updated: added \(adding), removed \(removing)", createdAt: configuration.clock.nowMilliseconds))
             return clusters
         }
         for cluster in clusters { trigger.wake(cluster: cluster) }
@@ -229,7 +229,7 @@ public struct AccessControlService: Sendable {
             exists: { try $0.acl(named: name) != nil }, notFound: MemoryDBError(.aclNotFound, "ACL '\(name)' not found."), usedBy: .acl(name),
             inUse: { MemoryDBError(.invalidACLState, "ACL '\(name)' is used by cluster(s) \($0.joined(separator: ", ")); it can't be deleted.") },
             delete: { try $0.deleteACL(named: name) }, arn: configuration.arn("acl", name),
-            event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: nowMilliseconds())
+            event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         deleted.status = "deleting"
         return deleted

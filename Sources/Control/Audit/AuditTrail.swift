@@ -27,12 +27,15 @@ public final class AuditTrail: Service, Sendable {
 
     let store: Store
     let logger: Logger
+    /// What records are stamped with and retention is measured by.
+    public let clock: any WallClock
     /// Days records are kept.
     public let retentionDays: Int
     private let buffer = Mutex<[AuditRecord]>([])
 
-    public init(store: Store, retentionDays: Int = 90, logger: Logger) {
+    public init(store: Store, retentionDays: Int = 90, clock: any WallClock = SystemWallClock(), logger: Logger) {
         self.store = store
+        self.clock = clock
         self.retentionDays = retentionDays
         self.logger = logger
     }
@@ -47,7 +50,7 @@ public final class AuditTrail: Service, Sendable {
     public func recordStackStep(_ operation: String, resource: String, stack: String, actor: AuditActor?, outcome: String) {
         record(
             AuditRecord(
-                time: nowMilliseconds(), accessKeyID: actor?.accessKeyID ?? "unknown", sourceAddress: actor?.sourceAddress ?? "",
+                time: clock.nowMilliseconds, accessKeyID: actor?.accessKeyID ?? "unknown", sourceAddress: actor?.sourceAddress ?? "",
                 door: "stack", operation: operation, resource: resource, parameters: "{\"stack\":\"\(stack)\"}", outcome: outcome,
                 httpStatus: outcome == "success" ? 200 : 400))
     }
@@ -86,8 +89,8 @@ public final class AuditTrail: Service, Sendable {
     }
 
     /// Removes records past the retention.
-    public func prune(now: Int64 = nowMilliseconds()) {
-        let cutoff = now - Int64(retentionDays) * 86_400_000
+    public func prune(now: Int64? = nil) {
+        let cutoff = (now ?? clock.nowMilliseconds) - Int64(retentionDays) * 86_400_000
         if let removed = try? store.pruneAudit(before: cutoff), removed > 0 {
             logger.info("audit records past retention removed", metadata: ["audit.removed": "\(removed)", "audit.retention_days": "\(retentionDays)"])
         }

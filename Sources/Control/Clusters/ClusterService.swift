@@ -66,7 +66,7 @@ public struct ClusterService: Sendable {
         try checkFamily(of: parameterGroup)
         let zones = try subnetGroups.zones(of: spec.subnetGroupName)
         let restore = try prepareRestore(&spec, requestedShards: request.numShards)
-        let now = nowMilliseconds()
+        let now = configuration.clock.nowMilliseconds
         let password = Self.randomSecret()
         let arn = configuration.arn("cluster", spec.name)
         // A restore seeds each primary's data before its first start: warm nodes are running already.
@@ -226,7 +226,7 @@ public struct ClusterService: Sendable {
             }
             try transaction.update(cluster)
             for change in changes {
-                try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: nowMilliseconds()))
+                try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: configuration.clock.nowMilliseconds))
             }
             return cluster
         }
@@ -393,7 +393,7 @@ public struct ClusterService: Sendable {
                         NodeRecord(
                             name: name, clusterName: cluster.name, shardIndex: shard.shardIndex, nodeIndex: index, port: port,
                             availabilityZone: ClusterTopology.availabilityZone(shardIndex: shard.shardIndex, nodeIndex: index, zones: zones),
-                            status: .creating, role: .replica, createdAt: nowMilliseconds()))
+                            status: .creating, role: .replica, createdAt: configuration.clock.nowMilliseconds))
                     touched.append(name)
                     index += 1
                 }
@@ -447,7 +447,7 @@ public struct ClusterService: Sendable {
                         NodeRecord(
                             name: name, clusterName: cluster.name, shardIndex: shardIndex, nodeIndex: nodeIndex, port: port,
                             availabilityZone: ClusterTopology.availabilityZone(shardIndex: shardIndex, nodeIndex: nodeIndex, zones: zones),
-                            status: .creating, role: nodeIndex == 1 ? .primary : .replica, createdAt: nowMilliseconds()))
+                            status: .creating, role: nodeIndex == 1 ? .primary : .replica, createdAt: configuration.clock.nowMilliseconds))
                     added.append(name)
                 }
                 try transaction.insert(
@@ -528,7 +528,7 @@ public struct ClusterService: Sendable {
             if !stuck || finalSnapshot != nil {
                 try Self.requireAvailable(cluster)
             }
-            let now = nowMilliseconds()
+            let now = configuration.clock.nowMilliseconds
             if let finalSnapshot {
                 guard try transaction.snapshot(named: finalSnapshot) == nil else {
                     throw MemoryDBError(.snapshotAlreadyExists, "A snapshot named '\(finalSnapshot)' already exists; the cluster was not touched.")

@@ -19,7 +19,13 @@ public struct EventService: Sendable {
 
     private let store: Store
 
-    public init(store: Store) { self.store = store }
+    /// "Now", for windows given as a duration back from it.
+    let clock: any WallClock
+
+    public init(store: Store, clock: any WallClock = SystemWallClock()) {
+        self.store = store
+        self.clock = clock
+    }
 
     /// Events newest first, at most 100, optionally for one source.
     public func events(sourceName: String?) throws -> [EventRecord] {
@@ -32,7 +38,7 @@ public struct EventService: Sendable {
     /// `startTime`/`endTime` are seconds since 1970; `duration` is minutes back from the end.
     public func describeEvents(
         sourceName: String?, sourceType: String?, startTime: Double?, endTime: Double?, duration: Int?,
-        maxResults: Int?, nextToken: String?, now: Date = Date()
+        maxResults: Int?, nextToken: String?
     ) throws -> (items: [EventView], nextToken: String?) {
         if let sourceType, !Self.sourceTypes.contains(sourceType) {
             throw MemoryDBError.invalid("SourceType must be one of \(Self.sourceTypes.sorted().joined(separator: ", ")); got '\(sourceType)'.")
@@ -40,7 +46,7 @@ public struct EventService: Sendable {
         if let duration, !(0...Self.maxDurationMinutes).contains(duration) {
             throw MemoryDBError.invalid("Duration must be between 0 and \(Self.maxDurationMinutes) minutes; got \(duration).")
         }
-        let nowMillis = Int64(now.timeIntervalSince1970 * 1000)
+        let nowMillis = clock.nowMilliseconds
         let end = endTime.map { Int64($0 * 1000) } ?? nowMillis
         let start: Int64
         if let startTime {

@@ -53,7 +53,11 @@ public struct DrillService: Sendable {
 
     public static let durations = 1...3600
 
-    public init(store: Store, trigger: any ReconcileTrigger) {
+    /// When drills begin and end.
+    let clock: any WallClock
+
+    public init(store: Store, trigger: any ReconcileTrigger, clock: any WallClock = SystemWallClock()) {
+        self.clock = clock
         self.store = store
         self.trigger = trigger
     }
@@ -91,7 +95,7 @@ public struct DrillService: Sendable {
                         "The drill would take every node of shard \(ClusterTopology.shardName(shard.shardIndex)) and lose its data; a drill must leave each shard a node (add replicas, or choose one node).")
                 }
             }
-            let now = nowMilliseconds()
+            let now = clock.nowMilliseconds
             let drill = DrillRecord(
                 id: "drill-" + String(UInt32.random(in: 0...UInt32.max), radix: 16), clusterName: name, target: description,
                 nodes: chosen.sorted(), startedAt: now, endsAt: now + Int64(durationSeconds) * 1000)

@@ -40,7 +40,7 @@ extension ClusterService {
                 throw MemoryDBError(
                     .testFailoverNotAvailable, "Shard \(shardName) of cluster '\(name)' has no replica in sync to take over; try again shortly.")
             }
-            let now = nowMilliseconds()
+            let now = configuration.clock.nowMilliseconds
             try transaction.begin(
                 OperationRecord(
                     clusterName: name, shardIndex: index, kind: .failover, fromNode: shard.primaryNode, toNode: target.name,

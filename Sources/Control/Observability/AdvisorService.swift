@@ -12,9 +12,14 @@ public struct AdvisorService: Sendable {
     let collector: MetricsCollector?
     let source: (any MetricsSource)?
 
+    /// How old the newest verified restore is, judged by.
+    let clock: any WallClock
+
     public init(
-        store: Store, clusters: ClusterService, parameterGroups: ParameterGroupService, collector: MetricsCollector?, source: (any MetricsSource)?
+        store: Store, clusters: ClusterService, parameterGroups: ParameterGroupService, collector: MetricsCollector?, source: (any MetricsSource)?,
+        clock: any WallClock = SystemWallClock()
     ) {
+        self.clock = clock
         self.store = store
         self.clusters = clusters
         self.parameterGroups = parameterGroups
@@ -50,7 +55,7 @@ public struct AdvisorService: Sendable {
                 ClusterFacts.Shard(
                     name: shard.name, nodes: shard.nodes.map { ClusterFacts.Node(name: $0.name, zone: $0.availabilityZone, role: $0.role.rawValue) })
             })
-        facts.now = nowMilliseconds()
+        facts.now = clock.nowMilliseconds
         if let acl = try store.acl(named: view.aclName) {
             facts.defaultUserInACL = acl.users.contains(BuiltinResources.defaultUserName)
             for user in acl.users {

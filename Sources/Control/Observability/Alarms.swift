@@ -84,8 +84,12 @@ public final class AlarmService: Sendable {
     let logger: Logger
     private let previous = Mutex<[String: [String: Double]]>([:])
 
-    public init(store: Store, logger: Logger) {
+    /// What alarm events are stamped with.
+    let clock: any WallClock
+
+    public init(store: Store, clock: any WallClock = SystemWallClock(), logger: Logger) {
         self.store = store
+        self.clock = clock
         self.logger = logger
     }
 
@@ -100,7 +104,7 @@ public final class AlarmService: Sendable {
         previous.withLock { state in
             for reading in readings { state[reading.labels.node] = reading.values }
         }
-        let now = nowMilliseconds()
+        let now = clock.nowMilliseconds
         for change in changes {
             let unit = AlarmRule.named(change.metric)?.unit ?? ""
             let comparison = AlarmRule.named(change.metric)?.comparison == .increasedBy ? "rose by" : "is"

@@ -73,11 +73,15 @@ public final class MetricsCollector: Service, Sendable {
     /// Called after each pass with the fresh readings (alarms).
     let onPass: (@Sendable ([NodeReading]) async -> Void)?
 
+    /// What readings are stamped with.
+    let clock: any WallClock
+
     public init(
-        store: Store, source: any MetricsSource, interval: Duration = .seconds(10), logger: Logger,
+        store: Store, source: any MetricsSource, interval: Duration = .seconds(10), clock: any WallClock = SystemWallClock(), logger: Logger,
         onPass: (@Sendable ([NodeReading]) async -> Void)? = nil
     ) {
         self.store = store
+        self.clock = clock
         self.source = source
         self.interval = interval
         self.logger = logger
@@ -104,7 +108,7 @@ public final class MetricsCollector: Service, Sendable {
     /// Dangerous commands a node ran within the last `collections` collections.
     public func recentDangerousCommands(node: String, collections: Int = 3) -> Set<String> {
         let window = Double(interval.components.seconds) * Double(collections) + 1
-        let now = Date().timeIntervalSince1970
+        let now = Double(clock.nowMilliseconds) / 1000
         return Set(state.withLock { $0.dangerousSeenAt[node] ?? [:] }.filter { now - $0.value <= window }.keys)
     }
 
@@ -171,7 +175,7 @@ public final class MetricsCollector: Service, Sendable {
             }
         }
         let free = source.hostAvailableMemory()
-        let now = Date().timeIntervalSince1970
+        let now = Double(clock.nowMilliseconds) / 1000
         let fresh = state.withLock { state -> [NodeReading] in
             var fresh: [NodeReading] = []
             var points: [String: MetricsPoint] = [:]

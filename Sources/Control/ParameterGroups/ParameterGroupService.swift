@@ -126,7 +126,7 @@ public struct ParameterGroupService: Sendable {
             throw MemoryDBError.invalid("family must be one of \(Self.families.keys.sorted().joined(separator: ", ")); got '\(family)'.")
         }
         try Tag.validate(tags)
-        let now = nowMilliseconds()
+        let now = configuration.clock.nowMilliseconds
         let arn = configuration.arn("parametergroup", name)
         try store.write { transaction in
             guard try transaction.parameterGroup(named: name) == nil else {
@@ -210,7 +210,7 @@ public struct ParameterGroupService: Sendable {
                     "Parameter group '\(name)' is used by cluster(s) \($0.joined(separator: ", ")); switch them to another group first.")
             },
             delete: { try $0.deleteParameterGroup(named: name) }, arn: configuration.arn("parametergroup", name),
-            event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: nowMilliseconds())
+            event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         return deleted
     }
@@ -223,7 +223,7 @@ public struct ParameterGroupService: Sendable {
                 throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
             }
             try body(transaction, group)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "parameter-group", message: message, createdAt: nowMilliseconds()))
+            try transaction.record(EventRecord(sourceName: name, sourceType: "parameter-group", message: message, createdAt: configuration.clock.nowMilliseconds))
             return try transaction.clusterNames(using: .parameterGroup(name))
         }
     }

@@ -212,23 +212,24 @@ public enum ClusterEvent: Sendable, Equatable {
 struct ClusterEventLog: Sendable {
     let store: Store
     let logger: Logger
+    let clock: any WallClock
 
     /// Records the event on its own. Logged first: when the store cannot take it (out of
     /// descriptors), the log line stands.
     func record(_ event: ClusterEvent, cluster: String) throws {
         log([event], cluster: cluster)
-        try store.addEvent(EventRecord(sourceName: cluster, sourceType: event.sourceType, message: event.message, createdAt: nowMilliseconds()))
+        try store.addEvent(EventRecord(sourceName: cluster, sourceType: event.sourceType, message: event.message, createdAt: clock.nowMilliseconds))
     }
 
     /// Records the event as part of a transaction's change.
     func record(_ event: ClusterEvent, cluster: String, in transaction: Transaction) throws {
-        try transaction.record(EventRecord(sourceName: cluster, sourceType: event.sourceType, message: event.message, createdAt: nowMilliseconds()))
+        try transaction.record(EventRecord(sourceName: cluster, sourceType: event.sourceType, message: event.message, createdAt: clock.nowMilliseconds))
         logger.log(level: event.level, "\(event.message)", metadata: ["cluster.name": "\(cluster)"])
     }
 
     /// Events of one pass, recorded with the node records they explain.
     func records(_ events: [ClusterEvent], cluster: String) -> [EventRecord] {
-        let now = nowMilliseconds()
+        let now = clock.nowMilliseconds
         return events.map { EventRecord(sourceName: cluster, sourceType: $0.sourceType, message: $0.message, createdAt: now) }
     }
 

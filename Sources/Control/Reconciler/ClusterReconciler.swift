@@ -57,7 +57,7 @@ public struct ClusterReconciler: Sendable {
         accessControl: AccessControlService, trigger: (any ReconcileTrigger)? = nil, snapshots: SnapshotStorage? = nil, logger: Logger,
         backoff: StartBackoff = StartBackoff(), metrics: ControlMetrics? = nil
     ) {
-        let events = ClusterEventLog(store: store, logger: logger)
+        let events = ClusterEventLog(store: store, logger: logger, clock: configuration.clock)
         let environment = StepEnvironment(store: store, events: events, configuration: configuration, logger: logger, metrics: metrics)
         let strayScans = StrayScanLedger()
         let restore = RestoreSteps(environment: environment, files: dataPlane, snapshots: snapshots)
@@ -245,7 +245,7 @@ public struct ClusterReconciler: Sendable {
         }
         return ObservedCluster(
             cluster: cluster, nodes: nodes, endpointRunning: endpointRunning, endpointAnswers: endpointAnswers,
-            endpointBackends: dataPlane.endpointBackends(endpoint), now: nowMilliseconds())
+            endpointBackends: dataPlane.endpointBackends(endpoint), now: configuration.clock.nowMilliseconds)
     }
 
     // MARK: Act

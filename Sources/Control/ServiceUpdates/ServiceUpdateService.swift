@@ -96,8 +96,9 @@ public struct ServiceUpdateService: Sendable {
 
     /// DescribeServiceUpdates: pending updates, filtered, by cluster then name.
     public func describe(
-        name: String?, clusterNames: [String]?, statuses: [String]?, maxResults: Int?, nextToken: String?, now: Int64 = nowMilliseconds()
+        name: String?, clusterNames: [String]?, statuses: [String]?, maxResults: Int?, nextToken: String?, now: Int64? = nil
     ) throws -> (updates: [ServiceUpdateView], nextToken: String?) {
+        let now = now ?? configuration.clock.nowMilliseconds
         if let unknown = statuses?.first(where: { !Self.statuses.contains($0) }) {
             throw MemoryDBError.invalid("Status '\(unknown)' is not one of \(Self.statuses.joined(separator: ", ")).")
         }
@@ -120,7 +121,8 @@ public struct ServiceUpdateService: Sendable {
     /// BatchUpdateCluster: the named clusters apply their pending updates now (a rolling
     /// restart) instead of in their maintenance window. A named update no cluster has is
     /// ServiceUpdateNotFoundFault; a cluster that cannot take it is listed as unprocessed.
-    public func apply(clusterNames: [String], updateName: String?, now: Int64 = nowMilliseconds()) throws -> (processed: [ClusterView], unprocessed: [UnprocessedCluster]) {
+    public func apply(clusterNames: [String], updateName: String?, now: Int64? = nil) throws -> (processed: [ClusterView], unprocessed: [UnprocessedCluster]) {
+        let now = now ?? configuration.clock.nowMilliseconds
         guard !clusterNames.isEmpty else { throw MemoryDBError.invalid("ClusterNames must name at least one cluster.") }
         guard clusterNames.count <= 100 else { throw MemoryDBError.invalid("ClusterNames takes at most 100 clusters; got \(clusterNames.count).") }
         if let updateName {

@@ -95,7 +95,7 @@ extension SnapshotService {
         let result = SnapshotVerification(
             status: problem == nil ? "verified" : "failed", keysExpected: expectedKeys, keysFound: foundKeys, digestExpected: expectedDigest,
             digestFound: foundDigest, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            verifiedAt: nowMilliseconds(), differences: problem)
+            verifiedAt: configuration.clock.nowMilliseconds, differences: problem)
         let json = String(decoding: (try? JSONEncoder().encode(result)) ?? Data(), as: UTF8.self)
         let message = problem.map { "Snapshot \(name) failed verification: \($0)" }
             ?? String(format: "Snapshot %@ verified: %d keys restored and identical (%.2f s)", name, foundKeys, result.seconds)
@@ -103,7 +103,7 @@ extension SnapshotService {
             guard var snapshot = try transaction.snapshot(named: name)?.snapshot else { return }
             snapshot.verification = json
             try transaction.update(snapshot)
-            try transaction.record(EventRecord(sourceName: details.snapshot.clusterName, sourceType: "cluster", message: message, createdAt: nowMilliseconds()))
+            try transaction.record(EventRecord(sourceName: details.snapshot.clusterName, sourceType: "cluster", message: message, createdAt: configuration.clock.nowMilliseconds))
         }
         logger.notice("\(message)", metadata: ["snapshot.name": "\(name)"])
         return result

@@ -99,7 +99,7 @@ public struct SnapshotService: Sendable {
         let name = try SnapshotNames.validate(rawName, field: "snapshotName")
         try Self.checkKMSKey(kmsKeyId)
         try Tag.validate(tags)
-        let now = nowMilliseconds()
+        let now = configuration.clock.nowMilliseconds
         let record = try store.write { transaction -> SnapshotRecord in
             guard var cluster = try transaction.cluster(named: clusterName) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(clusterName)' not found.")
@@ -214,7 +214,7 @@ public struct SnapshotService: Sendable {
             try transaction.deleteSnapshot(named: name)
             try transaction.removeAllTags(of: configuration.arn("snapshot", name))
             try transaction.record(
-                EventRecord(sourceName: details.snapshot.clusterName, sourceType: "cluster", message: "Snapshot \(name) deleted", createdAt: nowMilliseconds()))
+                EventRecord(sourceName: details.snapshot.clusterName, sourceType: "cluster", message: "Snapshot \(name) deleted", createdAt: configuration.clock.nowMilliseconds))
         }
         storage.remove(name)
         view.status = SnapshotStatus.deleting.rawValue
@@ -256,10 +256,10 @@ public struct SnapshotService: Sendable {
                 EventRecord(
                     sourceName: source.snapshot.clusterName, sourceType: "cluster",
                     message: "Snapshot \(sourceName) exported to bucket \(bucket) as \(exported.count) RDB file(s): \(exported.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))",
-                    createdAt: nowMilliseconds()))
+                    createdAt: configuration.clock.nowMilliseconds))
             return try view(of: source)
         }
-        let now = nowMilliseconds()
+        let now = configuration.clock.nowMilliseconds
         try store.write { transaction in
             guard try transaction.snapshot(named: target) == nil else {
                 throw MemoryDBError(.snapshotAlreadyExists, "A snapshot named '\(target)' already exists.")
@@ -285,7 +285,7 @@ public struct SnapshotService: Sendable {
             copy.status = .available
             try transaction.update(copy)
             try transaction.record(
-                EventRecord(sourceName: copy.clusterName, sourceType: "cluster", message: "Snapshot \(sourceName) copied to \(target)", createdAt: nowMilliseconds()))
+                EventRecord(sourceName: copy.clusterName, sourceType: "cluster", message: "Snapshot \(sourceName) copied to \(target)", createdAt: configuration.clock.nowMilliseconds))
         }
         return try describe(target)
     }

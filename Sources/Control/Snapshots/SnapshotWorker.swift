@@ -70,14 +70,15 @@ public final class SnapshotWorker: Service {
     let configuration: ControlConfiguration
     let signal: WakeSignal
     let logger: Logger
-    let now: @Sendable () -> Int64
+    /// The wall clock schedules and expiries are decided by (the configuration's unless given).
+    let clock: any WallClock
     let interval: Duration
     private let attempts = Mutex([String: Int]())
     private let startedAt: Int64
 
     public init(
         store: Store, dataPlane: any DataPlane, storage: SnapshotStorage, configuration: ControlConfiguration, signal: WakeSignal, logger: Logger,
-        now: @escaping @Sendable () -> Int64 = { nowMilliseconds() }, interval: Duration = .seconds(5)
+        clock: (any WallClock)? = nil, interval: Duration = .seconds(5)
     ) {
         self.store = store
         self.dataPlane = dataPlane
@@ -85,9 +86,10 @@ public final class SnapshotWorker: Service {
         self.configuration = configuration
         self.signal = signal
         self.logger = logger
-        self.now = now
+        let clock = clock ?? configuration.clock
+        self.clock = clock
         self.interval = interval
-        self.startedAt = now()
+        self.startedAt = clock.nowMilliseconds
     }
 
     public func run() async throws {
@@ -112,13 +114,13 @@ public final class SnapshotWorker: Service {
     }
 
     func schedule() throws {
-        let decision = SnapshotSchedule.decide(clusters: try store.allClusters(), snapshots: try store.allSnapshots(), now: now())
+        let decision = SnapshotSchedule.decide(clusters: try store.allClusters(), snapshots: try store.allSnapshots(), now: clock.nowMilliseconds)
         for due in decision.take {
             try store.write { transaction in
                 guard var cluster = try transaction.cluster(named: due.cluster), cluster.status == .available,
                     try transaction.snapshot(named: due.snapshot) == nil
                 else { return }
-                _ = try SnapshotService.begin(name: due.snapshot, of: cluster, source: "automated", at: now(), in: transaction)
+                _ = try SnapshotService.begin(name: due.snapshot, of: cluster, source: "automated", at: clock.nowMilliseconds, in: transaction)
                 cluster.status = .snapshotting
                 try transaction.update(cluster)
             }
@@ -131,7 +133,7 @@ public final class SnapshotWorker: Service {
                 try transaction.record(
                     EventRecord(
                         sourceName: details.snapshot.clusterName, sourceType: "cluster",
-                        message: "Automated snapshot \(name) expired and was deleted (retention limit)", createdAt: now()))
+                        message: "Automated snapshot \(name) expired and was deleted (retention limit)", createdAt: clock.nowMilliseconds))
             }
             storage.remove(name)
         }
@@ -145,7 +147,7 @@ public final class SnapshotWorker: Service {
             try? store.addEvent(
                 EventRecord(
                     sourceName: snapshot.clusterName, sourceType: "cluster",
-                    message: "Snapshot \(name) was interrupted by a restart of the control plane; resuming it", createdAt: now()))
+                    message: "Snapshot \(name) was interrupted by a restart of the control plane; resuming it", createdAt: clock.nowMilliseconds))
         }
         do {
             guard let cluster = try store.cluster(named: snapshot.clusterName) else {
@@ -196,7 +198,7 @@ public final class SnapshotWorker: Service {
         done.sha256 = stored.fingerprint.sha256
         done.keyCount = contents.keys
         done.digest = contents.digest
-        done.completedAt = now()
+        done.completedAt = clock.nowMilliseconds
         try store.write { transaction in try transaction.update(done) }
         logger.info(
             "snapshot shard taken",
@@ -218,7 +220,7 @@ public final class SnapshotWorker: Service {
             }
             let keys = try transaction.snapshotShards(of: name).compactMap(\.keyCount).reduce(0, +)
             let message = error.map { "Snapshot \(name) failed: \($0)" } ?? "Snapshot \(name) is available (\(keys) keys)"
-            try transaction.record(EventRecord(sourceName: clusterName, sourceType: "cluster", message: message, createdAt: now()))
+            try transaction.record(EventRecord(sourceName: clusterName, sourceType: "cluster", message: message, createdAt: clock.nowMilliseconds))
         }
         if error != nil { storage.remove(name) }
         attempts.withLock { _ = $0.removeValue(forKey: name) }

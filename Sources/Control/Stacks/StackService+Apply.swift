@@ -11,7 +11,7 @@ extension StackService {
     func execute(_ plan: StackPlan, document: StackDocument?, actor: AuditActor?) async {
         let stack = plan.stack
         defer { locks.release(stack) }
-        let progress = StackProgress(store: store, stack: stack, actor: actor)
+        let progress = StackProgress(store: store, stack: stack, actor: actor, clock: configuration.clock)
         let changes = plan.changes.filter { $0.action != .unchanged }
         let isDestroy = document == nil
         var failure: String?
@@ -358,9 +358,11 @@ final class StackProgress: Sendable {
     let stack: String
     let actor: AuditActor?
     private let run: Mutex<StackRun?>
+    private let clock: any WallClock
 
-    init(store: Store, stack: String, actor: AuditActor?) {
+    init(store: Store, stack: String, actor: AuditActor?, clock: any WallClock) {
         self.store = store
+        self.clock = clock
         self.stack = stack
         self.actor = actor
         run = Mutex(StackRun.decode((try? store.stack(named: stack))?.lastRun))
@@ -369,7 +371,7 @@ final class StackProgress: Sendable {
     func update(_ resource: StackResourceRef, state: StackStep.State, message: String?) {
         let snapshot = run.withLock { run -> StackRun? in
             guard var current = run, let index = current.steps.firstIndex(where: { $0.resource == resource }) else { return nil }
-            let now = nowMilliseconds()
+            let now = clock.nowMilliseconds
             current.steps[index].state = state
             current.steps[index].message = message
             if state == .inProgress && current.steps[index].startedAt == nil { current.steps[index].startedAt = now }
@@ -384,7 +386,7 @@ final class StackProgress: Sendable {
         let snapshot = run.withLock { run -> StackRun? in
             run?.outcome = outcome
             run?.error = error
-            run?.finishedAt = nowMilliseconds()
+            run?.finishedAt = clock.nowMilliseconds
             return run
         }
         if let snapshot { save(snapshot, status: status) }
@@ -395,7 +397,7 @@ final class StackProgress: Sendable {
             guard var record = try transaction.stack(named: stack) else { return }
             record.lastRun = run.encoded()
             if let status { record.status = status.rawValue }
-            record.updatedAt = nowMilliseconds()
+            record.updatedAt = clock.nowMilliseconds
             try transaction.save(record)
         }
     }

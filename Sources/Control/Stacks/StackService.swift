@@ -204,7 +204,7 @@ public struct StackService: Sendable {
         let run = Task { await execute(plan, document: nil, actor: actor) }
         if wait { await run.value }
         return (try? describe(name)) ?? StackView(
-            name: name, status: .destroying, createdAt: record.createdAt, updatedAt: nowMilliseconds(), resources: [], lastRun: nil, drift: [],
+            name: name, status: .destroying, createdAt: record.createdAt, updatedAt: configuration.clock.nowMilliseconds, resources: [], lastRun: nil, drift: [],
             outputs: [:])
     }
 
@@ -218,7 +218,7 @@ public struct StackService: Sendable {
 
     /// Records the run's start: the stack row (created on first apply) with every step pending.
     func begin(_ kind: StackRun.Kind, stack: String, document: StackDocument, plan: StackPlan) throws {
-        let now = nowMilliseconds()
+        let now = configuration.clock.nowMilliseconds
         let steps = plan.changes.filter { $0.action != .unchanged }.map {
             StackStep(type: $0.type, name: $0.name, action: $0.action, state: .pending)
         }
@@ -238,7 +238,7 @@ public struct StackService: Sendable {
         for record in try store.stacks() where record.status == StackStatus.applying.rawValue || record.status == StackStatus.destroying.rawValue {
             var run = StackRun.decode(record.lastRun)
             run?.outcome = .interrupted
-            run?.finishedAt = nowMilliseconds()
+            run?.finishedAt = configuration.clock.nowMilliseconds
             let kind = run?.kind.rawValue ?? "run"
             run?.error = "The control plane stopped during this \(kind); apply (or destroy) again to continue from what exists."
             let status: StackStatus = record.status == StackStatus.applying.rawValue ? .failed : .destroyFailed
@@ -246,7 +246,7 @@ public struct StackService: Sendable {
                 var updated = record
                 updated.status = status.rawValue
                 updated.lastRun = run?.encoded()
-                updated.updatedAt = nowMilliseconds()
+                updated.updatedAt = configuration.clock.nowMilliseconds
                 try transaction.save(updated)
             }
             logger.warning("stack run interrupted by a restart", metadata: ["stack.name": "\(record.name)"])

@@ -40,7 +40,7 @@ public struct SubnetGroupService: Sendable {
         }
         let subnets = try subnets(subnetIDs)
         try Tag.validate(tags)
-        let now = nowMilliseconds()
+        let now = configuration.clock.nowMilliseconds
         try store.write { transaction in
             guard try transaction.subnetGroup(named: name) == nil else {
                 throw MemoryDBError(.subnetGroupAlreadyExists, "A subnet group named '\(name)' already exists.")
@@ -74,7 +74,7 @@ public struct SubnetGroupService: Sendable {
             try transaction.update(
                 SubnetGroupRecord(name: name, description: description ?? current.description, subnets: subnets ?? current.subnets),
                 replaceSubnets: subnets != nil)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group updated", createdAt: nowMilliseconds()))
+            try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group updated", createdAt: configuration.clock.nowMilliseconds))
         }
         return try view(named: name)
     }
@@ -90,7 +90,7 @@ public struct SubnetGroupService: Sendable {
             usedBy: .subnetGroup(name),
             inUse: { MemoryDBError(.subnetGroupInUse, "Subnet group '\(name)' is used by cluster(s) \($0.joined(separator: ", ")).") },
             delete: { try $0.deleteSubnetGroup(named: name) }, arn: configuration.arn("subnetgroup", name),
-            event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: nowMilliseconds())
+            event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         return deleted
     }

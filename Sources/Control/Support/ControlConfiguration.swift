@@ -13,6 +13,8 @@ public struct ControlConfiguration: Sendable {
     /// When the engine binary was built or installed (its modification time, milliseconds since
     /// 1970): the release date of the service update that brings it to older clusters.
     public var engineReleasedAt: Int64 = 0
+    /// The one wall clock every time read in Control and the API goes through.
+    public var clock: any WallClock = SystemWallClock()
 
     public init(
         region: String = "us-east-1", accountID: String = "000000000000", nodePorts: ClosedRange<Int> = 7000...7999,

@@ -16,7 +16,7 @@ struct FailoverSteps: StepExecutor {
             try await begin(&operation, context)
         case .resync(let shard, let replica, let primaryID):
             try await nodes.replicate(try context.spec(replica), primaryID: primaryID)
-            try environment.store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, phase: .resyncing, at: nowMilliseconds()) }
+            try environment.store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, phase: .resyncing, at: environment.configuration.clock.nowMilliseconds) }
         case .promote(let shard, let replica, let demoting):
             try await promote(shard: shard, replica: replica, demoting: demoting, context)
         case .finishFailover(let shard, let newPrimary):
@@ -49,7 +49,7 @@ struct FailoverSteps: StepExecutor {
 
     private func promote(shard: Int, replica: String, demoting: String?, _ context: StepContext) async throws {
         let cluster = context.cluster
-        try environment.store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, phase: .promoting, at: nowMilliseconds()) }
+        try environment.store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, phase: .promoting, at: environment.configuration.clock.nowMilliseconds) }
         let operation = context.observed.operations.first { $0.shardIndex == shard }
         do {
             let report = try await nodes.promote(try context.spec(replica), demoting: try demoting.map { try context.spec($0) })
@@ -63,7 +63,7 @@ struct FailoverSteps: StepExecutor {
             }
             try environment.events.record(.promoted(replica: replica, zone: context.nodes[replica]?.availabilityZone ?? "?", gap: gap), cluster: cluster.name)
         } catch {
-            try? environment.store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, lastError: .some("\(error)"), at: nowMilliseconds()) }
+            try? environment.store.write { try $0.updateOperation(cluster: cluster.name, shard: shard, lastError: .some("\(error)"), at: environment.configuration.clock.nowMilliseconds) }
             if let error = error as? PromotionError, error.tookOver, let demoting {
                 // Fence: a primary that did not step down must not take writes the new one lacks.
                 _ = await nodes.killNode(try context.spec(demoting))
@@ -77,7 +77,7 @@ struct FailoverSteps: StepExecutor {
         let cluster = context.cluster
         guard let operation = context.observed.operations.first(where: { $0.shardIndex == shard }) else { return }
         let event = ClusterEvent.failedOver(
-            shard: shard, seconds: Double(nowMilliseconds() - operation.startedAt) / 1000, primary: newPrimary,
+            shard: shard, seconds: Double(environment.configuration.clock.nowMilliseconds - operation.startedAt) / 1000, primary: newPrimary,
             zone: context.nodes[newPrimary]?.availabilityZone ?? "?", oldPrimary: operation.fromNode, zoneLost: operation.kind == .zoneFailover)
         try environment.store.write { transaction in
             try transaction.finishOperation(cluster: cluster.name, shard: shard, newPrimary: newPrimary)

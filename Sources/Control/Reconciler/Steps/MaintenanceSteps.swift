@@ -42,7 +42,7 @@ struct MaintenanceSteps: StepExecutor {
         case .completeDrill(let id):
             try environment.store.write { transaction in
                 guard var drill = try transaction.drill(id: id) else { return }
-                let now = nowMilliseconds()
+                let now = environment.configuration.clock.nowMilliseconds
                 drill.status = .completed
                 drill.completedAt = now
                 let outcome = String(

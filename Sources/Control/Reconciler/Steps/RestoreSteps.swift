@@ -16,7 +16,7 @@ struct RestoreSteps: StepExecutor {
         guard case .markAvailable = step else { throw MisroutedStep(step: step, executor: "restore") }
         let cluster = context.cluster
         let restored = try await finishRestore(context)
-        let elapsed = Double(nowMilliseconds() - cluster.createdAt) / 1000
+        let elapsed = Double(environment.configuration.clock.nowMilliseconds - cluster.createdAt) / 1000
         try environment.store.write { transaction in
             if let restored {
                 try transaction.setRestoreState(ofCluster: cluster.name, to: nil)
