@@ -104,11 +104,23 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        /// The executable: `serve` and client subcommands; the composition root.
+        /// The client commands (resources and stacks over REST), parsed and tested apart from the server.
+        .target(
+            name: "CLI",
+            dependencies: [
+                "API", "Control", "Model", "StackFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        /// The executable: `serve` and the client subcommands; the composition root.
         .executableTarget(
             name: "memoryplane",
             dependencies: [
-                "API", "Control", "Store", "Engine", "Model", "StackFormat",
+                "API", "CLI", "Control", "Store", "Engine", "Model", "StackFormat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -127,6 +139,7 @@ let package = Package(
             path: "Sources/BenchHello"
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "StackFormatTests", dependencies: ["StackFormat", "Model"]),
         .testTarget(
             name: "EngineTests",
