@@ -142,7 +142,7 @@ import Testing
         #expect(calls.contains("stop demo-0001-001") && calls.contains("stop demo-0001-002"))
         #expect(calls.contains("remove endpoint") && calls.contains("remove demo-0001-001"))
         #expect(try store.cluster(named: "demo") == nil)
-        #expect(try store.tags(of: controlPlane.configuration.arn("cluster", "demo")).isEmpty)
+        #expect(try store.tags(of: controlPlane.configuration.arn(.cluster, "demo")).isEmpty)
         #expect(try await reconciler.reconcile("demo") == .gone)
     }
 

@@ -78,7 +78,7 @@ public struct AccessControlService: Sendable {
                 throw MemoryDBError(.userAlreadyExists, "A user named '\(name)' already exists.")
             }
             try transaction.insert(record)
-            try TagService.attach(tags, to: configuration.arn("user", name), in: transaction)
+            try TagService.attach(tags, to: configuration.arn(.user, name), in: transaction)
             try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User created", createdAt: now))
         }
         return try view(record, acls: store.acls())
@@ -130,7 +130,7 @@ public struct AccessControlService: Sendable {
         let clusters = try store.write { transaction in
             guard try transaction.user(named: name) != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
             let clusters = try transaction.deleteUser(named: name)
-            try transaction.removeAllTags(of: configuration.arn("user", name))
+            try transaction.removeAllTags(of: configuration.arn(.user, name))
             try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User deleted", createdAt: configuration.clock.nowMilliseconds))
             return clusters
         }
@@ -182,7 +182,7 @@ public struct AccessControlService: Sendable {
         try store.write { transaction in
             guard try transaction.acl(named: name) == nil else { throw MemoryDBError(.aclAlreadyExists, "An ACL named '\(name)' already exists.") }
             try transaction.insertACL(named: name, users: users, createdAt: now)
-            try TagService.attach(tags, to: configuration.arn("acl", name), in: transaction)
+            try TagService.attach(tags, to: configuration.arn(.acl, name), in: transaction)
             try transaction.record(EventRecord(sourceName: name, sourceType: "acl", message: "ACL created", createdAt: now))
         }
         var created = try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
@@ -228,7 +228,7 @@ public struct AccessControlService: Sendable {
         try UnusedResourceDeletion(
             exists: { try $0.acl(named: name) != nil }, notFound: MemoryDBError(.aclNotFound, "ACL '\(name)' not found."), usedBy: .acl(name),
             inUse: { MemoryDBError(.invalidACLState, "ACL '\(name)' is used by cluster(s) \($0.joined(separator: ", ")); it can't be deleted.") },
-            delete: { try $0.deleteACL(named: name) }, arn: configuration.arn("acl", name),
+            delete: { try $0.deleteACL(named: name) }, arn: configuration.arn(.acl, name),
             event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         deleted.status = "deleting"
@@ -290,7 +290,7 @@ public struct AccessControlService: Sendable {
             name: BuiltinResources.defaultUserName, status: "active", accessString: BuiltinResources.defaultUserAccessString,
             aclNames: ([BuiltinResources.openAccessACLName] + acls.filter { $0.users.contains(BuiltinResources.defaultUserName) }.map(\.name)).sorted(),
             minimumEngineVersion: BuiltinResources.defaultUserMinimumEngineVersion, authenticationType: "no-password", passwordCount: nil,
-            arn: configuration.arn("user", BuiltinResources.defaultUserName))
+            arn: configuration.arn(.user, BuiltinResources.defaultUserName))
     }
 
     func view(_ user: UserRecord, acls: [ACLRecord]) throws -> UserView {
@@ -299,7 +299,7 @@ public struct AccessControlService: Sendable {
         return UserView(
             name: user.name, status: modifying ? "modifying" : "active", accessString: user.accessString, aclNames: memberOf.map(\.name),
             minimumEngineVersion: "6.2", authenticationType: user.authenticationType,
-            passwordCount: user.authenticationType == "password" ? user.hashes.count : nil, arn: configuration.arn("user", user.name))
+            passwordCount: user.authenticationType == "password" ? user.hashes.count : nil, arn: configuration.arn(.user, user.name))
     }
 
     func openAccess() throws -> ACLView {
@@ -307,13 +307,13 @@ public struct AccessControlService: Sendable {
             name: BuiltinResources.openAccessACLName, status: "active", userNames: [BuiltinResources.defaultUserName],
             minimumEngineVersion: BuiltinResources.openAccessMinimumEngineVersion,
             clusters: try store.clusterNames(using: .acl(BuiltinResources.openAccessACLName)),
-            arn: configuration.arn("acl", BuiltinResources.openAccessACLName))
+            arn: configuration.arn(.acl, BuiltinResources.openAccessACLName))
     }
 
     func view(acl: ACLRecord) throws -> ACLView {
         let modifying = try pending(acl: acl.name, marker: Self.marker(acl: acl.name, revision: acl.revision))
         return ACLView(
             name: acl.name, status: modifying ? "modifying" : "active", userNames: acl.users, minimumEngineVersion: "6.2",
-            clusters: try store.clusterNames(using: .acl(acl.name)), arn: configuration.arn("acl", acl.name))
+            clusters: try store.clusterNames(using: .acl(acl.name)), arn: configuration.arn(.acl, acl.name))
     }
 }

@@ -68,7 +68,7 @@ public struct ClusterService: Sendable {
         let restore = try prepareRestore(&spec, requestedShards: request.numShards)
         let now = configuration.clock.nowMilliseconds
         let password = Self.randomSecret()
-        let arn = configuration.arn("cluster", spec.name)
+        let arn = configuration.arn(.cluster, spec.name)
         // A restore seeds each primary's data before its first start: warm nodes are running already.
         let warm = restore == nil ? (warmPool?.take(spec.totalNodes, tls: spec.tlsEnabled) ?? []) : []
         let record: ClusterRecord
@@ -298,7 +298,7 @@ public struct ClusterService: Sendable {
 
     private var arnOfCluster: @Sendable (String) -> String {
         let configuration = configuration
-        return { configuration.arn("cluster", $0) }
+        return { configuration.arn(.cluster, $0) }
     }
 
     /// 32 random bytes as hex, from the system's cryptographically secure generator.

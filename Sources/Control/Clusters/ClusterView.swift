@@ -114,7 +114,7 @@ public struct ClusterView: Sendable, Equatable {
         parameterGroupStatus = "in-sync"
         subnetGroupName = cluster.subnetGroupName
         tlsEnabled = cluster.tlsEnabled
-        arn = configuration.arn("cluster", cluster.name)
+        arn = configuration.arn(.cluster, cluster.name)
         aclName = cluster.aclName
         snapshotRetentionLimit = cluster.snapshotRetentionLimit
         autoMinorVersionUpgrade = cluster.autoMinorVersionUpgrade

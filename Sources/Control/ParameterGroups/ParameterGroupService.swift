@@ -50,10 +50,10 @@ public struct ParameterGroupService: Sendable {
 
     public func describeGroups(name: String?, maxResults: Int?, nextToken: String?) throws -> (items: [ParameterGroupView], nextToken: String?) {
         var groups = ParameterCatalog.defaultGroups.map {
-            ParameterGroupView(name: $0.name, family: $0.family, description: $0.description, arn: configuration.arn("parametergroup", $0.name))
+            ParameterGroupView(name: $0.name, family: $0.family, description: $0.description, arn: configuration.arn(.parametergroup, $0.name))
         }
         groups += try store.parameterGroups().map {
-            ParameterGroupView(name: $0.name, family: $0.family, description: $0.description, arn: configuration.arn("parametergroup", $0.name))
+            ParameterGroupView(name: $0.name, family: $0.family, description: $0.description, arn: configuration.arn(.parametergroup, $0.name))
         }
         groups.sort { $0.name < $1.name }
         if let name {
@@ -127,7 +127,7 @@ public struct ParameterGroupService: Sendable {
         }
         try Tag.validate(tags)
         let now = configuration.clock.nowMilliseconds
-        let arn = configuration.arn("parametergroup", name)
+        let arn = configuration.arn(.parametergroup, name)
         try store.write { transaction in
             guard try transaction.parameterGroup(named: name) == nil else {
                 throw MemoryDBError(.parameterGroupAlreadyExists, "A parameter group named '\(name)' already exists.")
@@ -209,7 +209,7 @@ public struct ParameterGroupService: Sendable {
                     .invalidParameterGroupState,
                     "Parameter group '\(name)' is used by cluster(s) \($0.joined(separator: ", ")); switch them to another group first.")
             },
-            delete: { try $0.deleteParameterGroup(named: name) }, arn: configuration.arn("parametergroup", name),
+            delete: { try $0.deleteParameterGroup(named: name) }, arn: configuration.arn(.parametergroup, name),
             event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         return deleted

@@ -116,7 +116,7 @@ public struct SnapshotService: Sendable {
             let snapshot = try Self.begin(name: name, of: cluster, source: "manual", at: now, in: transaction)
             cluster.status = .snapshotting
             try transaction.update(cluster)
-            try TagService.attach(tags, to: configuration.arn("snapshot", name), in: transaction)
+            try TagService.attach(tags, to: configuration.arn(.snapshot, name), in: transaction)
             return snapshot
         }
         trigger.wake(cluster: Self.wakeName)
@@ -187,7 +187,7 @@ public struct SnapshotService: Sendable {
         let verification = snapshot.verification.flatMap { try? JSONDecoder().decode(SnapshotVerification.self, from: Data($0.utf8)) }
         return SnapshotView(
             name: snapshot.name, clusterName: snapshot.clusterName, status: snapshot.status.rawValue, source: snapshot.source,
-            kmsKeyId: snapshot.kmsKeyId, arn: configuration.arn("snapshot", snapshot.name), createdAt: snapshot.createdAt,
+            kmsKeyId: snapshot.kmsKeyId, arn: configuration.arn(.snapshot, snapshot.name), createdAt: snapshot.createdAt,
             configuration: try snapshot.clusterConfiguration(),
             shards: details.shards.map { shard in
                 SnapshotView.ShardView(
@@ -212,7 +212,7 @@ public struct SnapshotService: Sendable {
                 throw MemoryDBError(.invalidSnapshotState, "Snapshot '\(name)' is \(details.snapshot.status.rawValue); it can be deleted once that ends.")
             }
             try transaction.deleteSnapshot(named: name)
-            try transaction.removeAllTags(of: configuration.arn("snapshot", name))
+            try transaction.removeAllTags(of: configuration.arn(.snapshot, name))
             try transaction.record(
                 EventRecord(sourceName: details.snapshot.clusterName, sourceType: "cluster", message: "Snapshot \(name) deleted", createdAt: configuration.clock.nowMilliseconds))
         }
@@ -271,7 +271,7 @@ public struct SnapshotService: Sendable {
             copy.source = "manual"
             copy.verification = nil
             try transaction.insert(copy, shards: source.shards.map { var shard = $0; shard.snapshotName = target; return shard })
-            try TagService.attach(tags, to: configuration.arn("snapshot", target), in: transaction)
+            try TagService.attach(tags, to: configuration.arn(.snapshot, target), in: transaction)
         }
         do {
             try storage.copy(sourceName, to: target, files: source.shards.compactMap(\.file))

@@ -129,7 +129,7 @@ public final class SnapshotWorker: Service {
             guard let details = try store.snapshot(named: name) else { continue }
             try store.write { transaction in
                 try transaction.deleteSnapshot(named: name)
-                try transaction.removeAllTags(of: configuration.arn("snapshot", name))
+                try transaction.removeAllTags(of: configuration.arn(.snapshot, name))
                 try transaction.record(
                     EventRecord(
                         sourceName: details.snapshot.clusterName, sourceType: "cluster",

@@ -158,7 +158,7 @@ extension StackService {
                 _ = try subnetGroups.create(name: name, description: group.description, subnetIDs: group.subnetIds, tags: group.tags ?? [])
             } else {
                 _ = try subnetGroups.update(name: name, description: group.description, subnetIDs: group.subnetIds)
-                try syncTags("subnetgroup", name, group.tags)
+                try syncTags(.subnetgroup, name, group.tags)
             }
         case .user:
             guard let user = document.users.first(where: { $0.name == name }) else { return }
@@ -175,7 +175,7 @@ extension StackService {
                         name: name, accessString: access, authenticationType: authChanges ? mode.type : nil,
                         passwords: authChanges ? (mode.passwords ?? []) : nil)
                 }
-                try syncTags("user", name, user.tags)
+                try syncTags(.user, name, user.tags)
             }
         case .acl:
             guard let acl = document.acls.first(where: { $0.name == name }) else { return }
@@ -186,7 +186,7 @@ extension StackService {
                 let wanted = Set(acl.userNames)
                 let add = wanted.subtracting(current).sorted(), remove = current.subtracting(wanted).sorted()
                 if !add.isEmpty || !remove.isEmpty { _ = try accessControl.updateACL(name: name, add: add, remove: remove) }
-                try syncTags("acl", name, acl.tags)
+                try syncTags(.acl, name, acl.tags)
             }
         case .cluster:
             guard let cluster = document.clusters.first(where: { $0.name == name }) else { return }
@@ -213,11 +213,11 @@ extension StackService {
         }
         let reset = current.keys.filter { group.parameters[$0] == nil }.sorted()
         if !reset.isEmpty { _ = try parameterGroups.resetParameters(group: group.name, all: false, names: reset) }
-        if !creating { try syncTags("parametergroup", group.name, group.tags) }
+        if !creating { try syncTags(.parametergroup, group.name, group.tags) }
     }
 
     /// Adds and removes tags so the resource has exactly the document's (when it gives any).
-    func syncTags(_ type: String, _ name: String, _ wanted: [Tag]?) throws {
+    func syncTags(_ type: ResourceARN.ResourceType, _ name: String, _ wanted: [Tag]?) throws {
         guard let wanted else { return }
         let arn = configuration.arn(type, name)
         let current = try tags.listTags(arn)
@@ -288,7 +288,7 @@ extension StackService {
             }
             try await waitForCluster(cluster.name)
         }
-        if fields.contains("tags") { try syncTags("cluster", cluster.name, cluster.tags) }
+        if fields.contains("tags") { try syncTags(.cluster, cluster.name, cluster.tags) }
     }
 
     func delete(_ resource: StackResourceRef) async throws {

@@ -111,21 +111,21 @@ public struct StackService: Sendable {
                 guard let group = try store.parameterGroup(named: name) else { continue }
                 live.parameterGroups[name] = StackParameterGroup(
                     name: name, family: group.family, description: group.description, parameters: try store.parameterValues(of: name),
-                    tags: try tagsOf("parametergroup", name))
+                    tags: try tagsOf(.parametergroup, name))
             case .subnetGroup:
                 guard let group = try store.subnetGroup(named: name) else { continue }
                 live.subnetGroups[name] = StackSubnetGroup(
-                    name: name, description: group.description, subnetIds: group.subnets.map(\.identifier), tags: try tagsOf("subnetgroup", name))
+                    name: name, description: group.description, subnetIds: group.subnets.map(\.identifier), tags: try tagsOf(.subnetgroup, name))
             case .user:
                 guard let user = try store.user(named: name) else { continue }
                 let hashes = user.passwordHashes.split(separator: ",").map(String.init)
                 live.users[name] = StackUser(
                     name: name, accessString: user.accessString,
                     authenticationMode: StackUser.AuthenticationMode(type: user.authenticationType, passwordHashes: hashes),
-                    tags: try tagsOf("user", name))
+                    tags: try tagsOf(.user, name))
             case .acl:
                 guard let acl = acls.first(where: { $0.name == name }) else { continue }
-                live.acls[name] = StackACL(name: name, userNames: acl.users, tags: try tagsOf("acl", name))
+                live.acls[name] = StackACL(name: name, userNames: acl.users, tags: try tagsOf(.acl, name))
             case .cluster:
                 guard let view = try? clusters.describeCluster(name) else { continue }
                 live.clusters[name] = Self.stackCluster(view)
@@ -135,7 +135,7 @@ public struct StackService: Sendable {
     }
 
     /// A resource deleted between reading it and its tags (by a run under way) has none.
-    func tagsOf(_ type: String, _ name: String) throws -> [Tag] {
+    func tagsOf(_ type: ResourceARN.ResourceType, _ name: String) throws -> [Tag] {
         do {
             return try tags.listTags(configuration.arn(type, name))
         } catch let error as MemoryDBError where error.code.rawValue.hasSuffix("NotFoundFault") {
@@ -295,19 +295,19 @@ public struct StackService: Sendable {
             case .user:
                 if status != nil {
                     status = "active"
-                    outputs["user.\(resource.name).arn"] = configuration.arn("user", resource.name)
+                    outputs["user.\(resource.name).arn"] = configuration.arn(.user, resource.name)
                 }
             case .acl:
                 if status != nil {
                     status = "active"
-                    outputs["acl.\(resource.name).arn"] = configuration.arn("acl", resource.name)
+                    outputs["acl.\(resource.name).arn"] = configuration.arn(.acl, resource.name)
                 }
             case .parameterGroup:
-                if status != nil { outputs["parameter-group.\(resource.name).arn"] = configuration.arn("parametergroup", resource.name) }
+                if status != nil { outputs["parameter-group.\(resource.name).arn"] = configuration.arn(.parametergroup, resource.name) }
             case .subnetGroup:
                 if status != nil {
                     status = "complete"
-                    outputs["subnet-group.\(resource.name).arn"] = configuration.arn("subnetgroup", resource.name)
+                    outputs["subnet-group.\(resource.name).arn"] = configuration.arn(.subnetgroup, resource.name)
                 }
             }
             resources.append(StackView.Resource(type: resource.type, name: resource.name, status: status))

@@ -46,7 +46,7 @@ public struct SubnetGroupService: Sendable {
                 throw MemoryDBError(.subnetGroupAlreadyExists, "A subnet group named '\(name)' already exists.")
             }
             try transaction.insert(SubnetGroupRecord(name: name, description: description ?? "", subnets: subnets), createdAt: now)
-            try TagService.attach(tags, to: configuration.arn("subnetgroup", name), in: transaction)
+            try TagService.attach(tags, to: configuration.arn(.subnetgroup, name), in: transaction)
             try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group created", createdAt: now))
         }
         return try view(named: name)
@@ -89,7 +89,7 @@ public struct SubnetGroupService: Sendable {
             exists: { try $0.subnetGroup(named: name) != nil }, notFound: MemoryDBError(.subnetGroupNotFound, "Subnet group '\(name)' not found."),
             usedBy: .subnetGroup(name),
             inUse: { MemoryDBError(.subnetGroupInUse, "Subnet group '\(name)' is used by cluster(s) \($0.joined(separator: ", ")).") },
-            delete: { try $0.deleteSubnetGroup(named: name) }, arn: configuration.arn("subnetgroup", name),
+            delete: { try $0.deleteSubnetGroup(named: name) }, arn: configuration.arn(.subnetgroup, name),
             event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         return deleted
@@ -113,13 +113,13 @@ public struct SubnetGroupService: Sendable {
         SubnetGroupView(
             name: BuiltinResources.defaultSubnetGroupName, description: "Default subnet group: one local subnet per availability zone",
             vpcID: "vpc-memoryplane", subnets: BuiltinResources.defaultSubnets(region: configuration.region),
-            arn: configuration.arn("subnetgroup", BuiltinResources.defaultSubnetGroupName))
+            arn: configuration.arn(.subnetgroup, BuiltinResources.defaultSubnetGroupName))
     }
 
     func view(_ record: SubnetGroupRecord) -> SubnetGroupView {
         SubnetGroupView(
             name: record.name, description: record.description, vpcID: "vpc-memoryplane", subnets: record.subnets,
-            arn: configuration.arn("subnetgroup", record.name))
+            arn: configuration.arn(.subnetgroup, record.name))
     }
 
     func view(named name: String) throws -> SubnetGroupView {

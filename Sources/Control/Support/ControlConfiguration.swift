@@ -30,7 +30,7 @@ public struct ControlConfiguration: Sendable {
     public var availabilityZones: [String] { ClusterTopology.zones(region: region) }
 
     /// `arn:aws:memorydb:us-east-1:000000000000:cluster/demo`.
-    public func arn(_ resourceType: String, _ name: String) -> String {
-        "arn:aws:memorydb:\(region):\(accountID):\(resourceType)/\(name)"
+    public func arn(_ resourceType: ResourceARN.ResourceType, _ name: String) -> String {
+        ResourceARN(region: region, account: accountID, type: resourceType, name: name).description
     }
 }

@@ -16,7 +16,7 @@ struct DeletionSteps: StepExecutor {
             for record in context.nodes.values { try processes.removeNodeFiles(ClusterReconciler.spec(of: record, in: cluster)) }
             try environment.store.write { transaction in
                 try transaction.deleteCluster(named: cluster.name)
-                try transaction.removeAllTags(of: environment.configuration.arn("cluster", cluster.name))
+                try transaction.removeAllTags(of: environment.configuration.arn(.cluster, cluster.name))
                 try environment.events.record(.deleted, cluster: cluster.name, in: transaction)
             }
             processes.unwatch(cluster: cluster.name)
