@@ -262,6 +262,16 @@ public struct NodeRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
     public var busPort: Int { port + 10000 }
 }
 
+/// What an event is about, as DescribeEvents' SourceType names it.
+public enum EventSourceType: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    case node
+    case cluster
+    case parameterGroup = "parameter-group"
+    case subnetGroup = "subnet-group"
+    case user
+    case acl
+}
+
 /// Something that happened to a resource, as DescribeEvents reports it.
 public struct EventRecord: Sendable, Codable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "events"
@@ -276,7 +286,7 @@ public struct EventRecord: Sendable, Codable, Equatable, FetchableRecord, Mutabl
 
     public var id: Int64?
     public var sourceName: String
-    public var sourceType: String
+    public var sourceType: EventSourceType
     public var message: String
     public var createdAt: Int64
 
@@ -287,7 +297,7 @@ public struct EventRecord: Sendable, Codable, Equatable, FetchableRecord, Mutabl
         case createdAt = "created_at"
     }
 
-    public init(sourceName: String, sourceType: String, message: String, createdAt: Int64) {
+    public init(sourceName: String, sourceType: EventSourceType, message: String, createdAt: Int64) {
         self.sourceName = sourceName
         self.sourceType = sourceType
         self.message = message

@@ -19,7 +19,7 @@ extension Store {
     }
 
     /// Events in a time window (milliseconds), newest first, optionally for one source or type.
-    public func events(sourceName: String?, sourceType: String?, from start: Int64, to end: Int64) throws -> [EventRecord] {
+    public func events(sourceName: String?, sourceType: EventSourceType?, from start: Int64, to end: Int64) throws -> [EventRecord] {
         try read { db in
             var request = EventRecord.filter(EventRecord.Columns.createdAt >= start && EventRecord.Columns.createdAt <= end)
             if let sourceName { request = request.filter(EventRecord.Columns.sourceName == sourceName) }

@@ -66,7 +66,7 @@ enum StoreFixtures {
         try store.write { transaction in
             try transaction.insert(cluster, nodes: nodes, shards: [StoreFixtures.shard(of: name)])
             try transaction.save([TagRecord(resourceArn: "arn:\(name)", key: "team", value: "a")])
-            try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: "created", createdAt: 1))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .cluster, message: "created", createdAt: 1))
         }
     }
 
@@ -75,7 +75,7 @@ enum StoreFixtures {
         ShardRecord(clusterName: name, shardIndex: 1, slots: SlotRange.evenSplit(shards: 1), primaryNode: "\(name)-0001-001")
     }
 
-    static func event(_ name: String, _ type: String = "cluster", _ message: String = "changed", at time: Int64 = 2) -> EventRecord {
+    static func event(_ name: String, _ type: EventSourceType = .cluster, _ message: String = "changed", at time: Int64 = 2) -> EventRecord {
         EventRecord(sourceName: name, sourceType: type, message: message, createdAt: time)
     }
 }
@@ -164,7 +164,7 @@ enum StoreFixtures {
         try store.write { transaction in
             try transaction.deleteCluster(named: "demo")
             try transaction.removeAllTags(of: "arn:demo")
-            try transaction.record(StoreFixtures.event("demo", "cluster", "deleted", at: 3))
+            try transaction.record(StoreFixtures.event("demo", .cluster, "deleted", at: 3))
         }
         #expect(try store.cluster(named: "demo") == nil)
         #expect(try store.nodes(ofCluster: "demo").isEmpty)
@@ -179,7 +179,7 @@ enum StoreFixtures {
         node.status = .available
         node.redisNodeID = "abc"
         node.pid = 42
-        try store.saveNodes([node], events: [StoreFixtures.event("demo", "node", "observed")])
+        try store.saveNodes([node], events: [StoreFixtures.event("demo", .node, "observed")])
         #expect(try store.nodes(ofCluster: "demo").first == node)
         try store.write { try $0.setPID(ofNode: node.name, to: 43) }
         #expect(try store.nodes(ofCluster: "demo").first?.pid == 43)
@@ -304,12 +304,12 @@ enum StoreFixtures {
 
     @Test func eventsComeNewestFirstAndFilter() throws {
         let store = try Store.inMemory()
-        try store.addEvent(StoreFixtures.event("a", "cluster", "first", at: 10))
-        try store.addEvent(StoreFixtures.event("b", "user", "second", at: 20))
-        try store.addEvent(StoreFixtures.event("a", "node", "third", at: 30))
+        try store.addEvent(StoreFixtures.event("a", .cluster, "first", at: 10))
+        try store.addEvent(StoreFixtures.event("b", .user, "second", at: 20))
+        try store.addEvent(StoreFixtures.event("a", .node, "third", at: 30))
         #expect(try store.events().map(\.message) == ["third", "second", "first"])
         #expect(try store.events(sourceName: "a").map(\.message) == ["third", "first"])
-        #expect(try store.events(sourceName: nil, sourceType: "user", from: 0, to: 100).map(\.message) == ["second"])
+        #expect(try store.events(sourceName: nil, sourceType: .user, from: 0, to: 100).map(\.message) == ["second"])
         #expect(try store.events(sourceName: nil, sourceType: nil, from: 15, to: 30).map(\.message) == ["third", "second"])
         #expect(try store.events(since: 25).map(\.message) == ["third"])
     }

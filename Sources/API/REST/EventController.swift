@@ -20,7 +20,7 @@ struct EventController {
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         let events = try service.events(sourceName: request.uri.queryParameters.get("sourceName"))
-        let body = events.map { EventBody(sourceName: $0.sourceName, sourceType: $0.sourceType, message: $0.message, date: RESTTime.iso8601($0.createdAt)) }
+        let body = events.map { EventBody(sourceName: $0.sourceName, sourceType: $0.sourceType.rawValue, message: $0.message, date: RESTTime.iso8601($0.createdAt)) }
         return try JSONBody.response(["events": body])
     }
 }

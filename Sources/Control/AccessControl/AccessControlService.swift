@@ -79,7 +79,7 @@ public struct AccessControlService: Sendable {
             }
             try transaction.insert(record)
             try TagService.attach(tags, to: configuration.arn(.user, name), in: transaction)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User created", createdAt: now))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .user, message: "User created", createdAt: now))
         }
         return try view(record, acls: store.acls())
     }
@@ -104,7 +104,7 @@ public struct AccessControlService: Sendable {
                 record.passwordHashes = hashes.joined(separator: ",")
             }
             let clusters = try transaction.update(record)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User updated", createdAt: configuration.clock.nowMilliseconds))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .user, message: "User updated", createdAt: configuration.clock.nowMilliseconds))
             return (record, clusters)
         }
         for cluster in clusters { trigger.wake(cluster: cluster) }
@@ -131,7 +131,7 @@ public struct AccessControlService: Sendable {
             guard try transaction.user(named: name) != nil else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
             let clusters = try transaction.deleteUser(named: name)
             try transaction.removeAllTags(of: configuration.arn(.user, name))
-            try transaction.record(EventRecord(sourceName: name, sourceType: "user", message: "User deleted", createdAt: configuration.clock.nowMilliseconds))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .user, message: "User deleted", createdAt: configuration.clock.nowMilliseconds))
             return clusters
         }
         for cluster in clusters { trigger.wake(cluster: cluster) }
@@ -183,7 +183,7 @@ public struct AccessControlService: Sendable {
             guard try transaction.acl(named: name) == nil else { throw MemoryDBError(.aclAlreadyExists, "An ACL named '\(name)' already exists.") }
             try transaction.insertACL(named: name, users: users, createdAt: now)
             try TagService.attach(tags, to: configuration.arn(.acl, name), in: transaction)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "acl", message: "ACL created", createdAt: now))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .acl, message: "ACL created", createdAt: now))
         }
         var created = try describeACLs(name: name, maxResults: nil, nextToken: nil).items[0]
         // As on AWS, CreateACL answers `creating`; it is `active` from the next read.
@@ -214,7 +214,7 @@ public struct AccessControlService: Sendable {
             guard try transaction.acl(named: name) != nil else { throw MemoryDBError(.aclNotFound, "ACL '\(name)' not found.") }
             let clusters = try transaction.changeMembers(ofACL: name, add: adding, remove: removing)
             try transaction.record(
-                EventRecord(sourceName: name, sourceType: "acl", message: "ACL updated: added \(adding), removed \(removing)", createdAt: configuration.clock.nowMilliseconds))
+                EventRecord(sourceName: name, sourceType: .acl, message: "ACL updated: added \(adding), removed \(removing)", createdAt: configuration.clock.nowMilliseconds))
             return clusters
         }
         for cluster in clusters { trigger.wake(cluster: cluster) }
@@ -229,7 +229,7 @@ public struct AccessControlService: Sendable {
             exists: { try $0.acl(named: name) != nil }, notFound: MemoryDBError(.aclNotFound, "ACL '\(name)' not found."), usedBy: .acl(name),
             inUse: { MemoryDBError(.invalidACLState, "ACL '\(name)' is used by cluster(s) \($0.joined(separator: ", ")); it can't be deleted.") },
             delete: { try $0.deleteACL(named: name) }, arn: configuration.arn(.acl, name),
-            event: EventRecord(sourceName: name, sourceType: "acl", message: "ACL deleted", createdAt: configuration.clock.nowMilliseconds)
+            event: EventRecord(sourceName: name, sourceType: .acl, message: "ACL deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         deleted.status = "deleting"
         return deleted

@@ -30,7 +30,7 @@ extension ClusterService {
             }
             try transaction.update(cluster)
             for change in changes {
-                try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: change, createdAt: configuration.clock.nowMilliseconds))
+                try transaction.record(EventRecord(sourceName: name, sourceType: .cluster, message: change, createdAt: configuration.clock.nowMilliseconds))
             }
             return cluster
         }

@@ -140,7 +140,7 @@ public struct ClusterService: Sendable {
             let from = restore.map { " from \($0.description)" } ?? ""
             try transaction.record(
                 EventRecord(
-                    sourceName: spec.name, sourceType: "cluster",
+                    sourceName: spec.name, sourceType: .cluster,
                     message: "Cluster created with \(spec.numShards) shard(s) of \(spec.nodesPerShard) node(s)\(from)", createdAt: now))
             return cluster
         }
@@ -244,7 +244,7 @@ public struct ClusterService: Sendable {
             try transaction.update(cluster)
             try transaction.setStatus(ofNodesOf: name, to: .deleting)
             let message = finalSnapshot.map { "Cluster deletion started; final snapshot \($0) first" } ?? "Cluster deletion started"
-            try transaction.record(EventRecord(sourceName: name, sourceType: "cluster", message: message, createdAt: now))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .cluster, message: message, createdAt: now))
             return cluster
         }
         if finalSnapshot != nil { trigger.wake(cluster: SnapshotService.wakeName) }

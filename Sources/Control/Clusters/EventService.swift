@@ -13,7 +13,7 @@ public struct EventView: Sendable, Equatable {
 
 /// Reads the event log for callers.
 public struct EventService: Sendable {
-    public static let sourceTypes: Set<String> = ["node", "parameter-group", "subnet-group", "cluster", "user", "acl"]
+    public static let sourceTypes = Set(EventSourceType.allCases.map(\.rawValue))
     /// MemoryDB keeps events for 14 days.
     public static let maxDurationMinutes = 20160
 
@@ -40,8 +40,11 @@ public struct EventService: Sendable {
         sourceName: String?, sourceType: String?, startTime: Double?, endTime: Double?, duration: Int?,
         maxResults: Int?, nextToken: String?
     ) throws -> (items: [EventView], nextToken: String?) {
-        if let sourceType, !Self.sourceTypes.contains(sourceType) {
-            throw MemoryDBError.invalid("SourceType must be one of \(Self.sourceTypes.sorted().joined(separator: ", ")); got '\(sourceType)'.")
+        let type = try sourceType.map { given throws(MemoryDBError) in
+            guard let type = EventSourceType(rawValue: given) else {
+                throw MemoryDBError.invalid("SourceType must be one of \(Self.sourceTypes.sorted().joined(separator: ", ")); got '\(given)'.")
+            }
+            return type
         }
         if let duration, !(0...Self.maxDurationMinutes).contains(duration) {
             throw MemoryDBError.invalid("Duration must be between 0 and \(Self.maxDurationMinutes) minutes; got \(duration).")
@@ -58,8 +61,8 @@ public struct EventService: Sendable {
             start = end - Int64(duration ?? 60) * 60_000
         }
         guard start <= end else { throw MemoryDBError.invalid("StartTime must not be after EndTime.") }
-        let events = try store.events(sourceName: sourceName?.lowercased(), sourceType: sourceType, from: start, to: end)
-        let keyed = events.map { (key: Self.key($0.id ?? 0), view: EventView(sourceName: $0.sourceName, sourceType: $0.sourceType, message: $0.message, date: $0.createdAt)) }
+        let events = try store.events(sourceName: sourceName?.lowercased(), sourceType: type, from: start, to: end)
+        let keyed = events.map { (key: Self.key($0.id ?? 0), view: EventView(sourceName: $0.sourceName, sourceType: $0.sourceType.rawValue, message: $0.message, date: $0.createdAt)) }
         let page = try Pagination.page(keyed, key: \.key, maxResults: maxResults, nextToken: nextToken)
         return (page.items.map(\.view), page.nextToken)
     }

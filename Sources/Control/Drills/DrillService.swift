@@ -103,7 +103,7 @@ public struct DrillService: Sendable {
             try transaction.hold(nodes: drill.nodeNames, until: drill.endsAt, storageLost: true)
             try transaction.record(
                 EventRecord(
-                    sourceName: name, sourceType: "cluster",
+                    sourceName: name, sourceType: .cluster,
                     message: "Drill \(drill.id) started: \(description) lost with its storage for \(durationSeconds) s (nodes \(drill.nodeNames.joined(separator: ", ")))",
                     createdAt: now))
             return drill

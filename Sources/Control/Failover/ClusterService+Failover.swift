@@ -47,7 +47,7 @@ extension ClusterService {
                     phase: .promoting, reason: "FailoverShard requested", startedAt: now))
             try transaction.record(
                 EventRecord(
-                    sourceName: name, sourceType: "cluster",
+                    sourceName: name, sourceType: .cluster,
                     message: "FailoverShard requested for shard \(shardName): promoting \(target.name) in \(target.availabilityZone) over \(shard.primaryNode)",
                     createdAt: now))
             return cluster

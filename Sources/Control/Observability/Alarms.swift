@@ -122,7 +122,7 @@ public final class AlarmService: Sendable {
                     } else {
                         try transaction.clearAlarm(cluster: change.cluster, node: change.node, metric: change.metric)
                     }
-                    try transaction.record(EventRecord(sourceName: change.cluster, sourceType: "cluster", message: message, createdAt: now))
+                    try transaction.record(EventRecord(sourceName: change.cluster, sourceType: .cluster, message: message, createdAt: now))
                 }
                 logger.notice("\(message)", metadata: ["cluster.name": "\(change.cluster)"])
             } catch {

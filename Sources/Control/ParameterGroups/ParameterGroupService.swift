@@ -134,7 +134,7 @@ public struct ParameterGroupService: Sendable {
             }
             try transaction.insert(ParameterGroupRecord(name: name, family: family, description: description ?? "", createdAt: now))
             try TagService.attach(tags, to: arn, in: transaction)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group created", createdAt: now))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .parameterGroup, message: "Parameter group created", createdAt: now))
         }
         return ParameterGroupView(name: name, family: family, description: description ?? "", arn: arn)
     }
@@ -210,7 +210,7 @@ public struct ParameterGroupService: Sendable {
                     "Parameter group '\(name)' is used by cluster(s) \($0.joined(separator: ", ")); switch them to another group first.")
             },
             delete: { try $0.deleteParameterGroup(named: name) }, arn: configuration.arn(.parametergroup, name),
-            event: EventRecord(sourceName: name, sourceType: "parameter-group", message: "Parameter group deleted", createdAt: configuration.clock.nowMilliseconds)
+            event: EventRecord(sourceName: name, sourceType: .parameterGroup, message: "Parameter group deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         return deleted
     }
@@ -223,7 +223,7 @@ public struct ParameterGroupService: Sendable {
                 throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(name)' not found.")
             }
             try body(transaction, group)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "parameter-group", message: message, createdAt: configuration.clock.nowMilliseconds))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .parameterGroup, message: message, createdAt: configuration.clock.nowMilliseconds))
             return try transaction.clusterNames(using: .parameterGroup(name))
         }
     }

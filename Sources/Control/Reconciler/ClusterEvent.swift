@@ -95,13 +95,13 @@ public enum ClusterEvent: Sendable, Equatable {
     }
 
     /// Whether the event is about a node or the whole cluster (the event's source type).
-    public var sourceType: String {
+    public var sourceType: EventSourceType {
         switch self {
         case .nodeDownForDrill, .nodeHung, .nodeDown, .nodeRecovered, .nodeStartRetrying, .nodeBackAfterDrill, .nodeRestarted, .nodeRemoved,
             .nodeFenced, .certificateRenewed, .migrationsClosed:
-            return "node"
+            return .node
         default:
-            return "cluster"
+            return .cluster
         }
     }
 

@@ -163,7 +163,7 @@ public struct ServiceUpdateService: Sendable {
                 try transaction.requestUpdates(ofCluster: name, at: now)
                 try transaction.record(
                     EventRecord(
-                        sourceName: name, sourceType: "cluster",
+                        sourceName: name, sourceType: .cluster,
                         message: "Service updates requested now (BatchUpdateCluster): \(updates.map(\.name).joined(separator: ", ")); a rolling restart applies them",
                         createdAt: now))
             }

@@ -103,7 +103,7 @@ extension SnapshotService {
             guard var snapshot = try transaction.snapshot(named: name)?.snapshot else { return }
             snapshot.verification = json
             try transaction.update(snapshot)
-            try transaction.record(EventRecord(sourceName: details.snapshot.clusterName, sourceType: "cluster", message: message, createdAt: configuration.clock.nowMilliseconds))
+            try transaction.record(EventRecord(sourceName: details.snapshot.clusterName, sourceType: .cluster, message: message, createdAt: configuration.clock.nowMilliseconds))
         }
         logger.notice("\(message)", metadata: ["snapshot.name": "\(name)"])
         return result

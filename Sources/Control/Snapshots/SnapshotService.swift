@@ -131,7 +131,7 @@ public struct SnapshotService: Sendable {
         }
         try transaction.insert(snapshot, shards: shards)
         try transaction.record(
-            EventRecord(sourceName: cluster.name, sourceType: "cluster", message: "Snapshot \(name) (\(source)) started", createdAt: now))
+            EventRecord(sourceName: cluster.name, sourceType: .cluster, message: "Snapshot \(name) (\(source)) started", createdAt: now))
         return snapshot
     }
 
@@ -214,7 +214,7 @@ public struct SnapshotService: Sendable {
             try transaction.deleteSnapshot(named: name)
             try transaction.removeAllTags(of: configuration.arn(.snapshot, name))
             try transaction.record(
-                EventRecord(sourceName: details.snapshot.clusterName, sourceType: "cluster", message: "Snapshot \(name) deleted", createdAt: configuration.clock.nowMilliseconds))
+                EventRecord(sourceName: details.snapshot.clusterName, sourceType: .cluster, message: "Snapshot \(name) deleted", createdAt: configuration.clock.nowMilliseconds))
         }
         storage.remove(name)
         view.status = SnapshotStatus.deleting.rawValue
@@ -254,7 +254,7 @@ public struct SnapshotService: Sendable {
             }
             try store.addEvent(
                 EventRecord(
-                    sourceName: source.snapshot.clusterName, sourceType: "cluster",
+                    sourceName: source.snapshot.clusterName, sourceType: .cluster,
                     message: "Snapshot \(sourceName) exported to bucket \(bucket) as \(exported.count) RDB file(s): \(exported.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))",
                     createdAt: configuration.clock.nowMilliseconds))
             return try view(of: source)
@@ -285,7 +285,7 @@ public struct SnapshotService: Sendable {
             copy.status = .available
             try transaction.update(copy)
             try transaction.record(
-                EventRecord(sourceName: copy.clusterName, sourceType: "cluster", message: "Snapshot \(sourceName) copied to \(target)", createdAt: configuration.clock.nowMilliseconds))
+                EventRecord(sourceName: copy.clusterName, sourceType: .cluster, message: "Snapshot \(sourceName) copied to \(target)", createdAt: configuration.clock.nowMilliseconds))
         }
         return try describe(target)
     }

@@ -132,7 +132,7 @@ public final class SnapshotWorker: Service {
                 try transaction.removeAllTags(of: configuration.arn(.snapshot, name))
                 try transaction.record(
                     EventRecord(
-                        sourceName: details.snapshot.clusterName, sourceType: "cluster",
+                        sourceName: details.snapshot.clusterName, sourceType: .cluster,
                         message: "Automated snapshot \(name) expired and was deleted (retention limit)", createdAt: clock.nowMilliseconds))
             }
             storage.remove(name)
@@ -146,7 +146,7 @@ public final class SnapshotWorker: Service {
         if snapshot.createdAt < startedAt && attempts.withLock({ $0[name] == nil }) {
             try? store.addEvent(
                 EventRecord(
-                    sourceName: snapshot.clusterName, sourceType: "cluster",
+                    sourceName: snapshot.clusterName, sourceType: .cluster,
                     message: "Snapshot \(name) was interrupted by a restart of the control plane; resuming it", createdAt: clock.nowMilliseconds))
         }
         do {
@@ -220,7 +220,7 @@ public final class SnapshotWorker: Service {
             }
             let keys = try transaction.snapshotShards(of: name).compactMap(\.keyCount).reduce(0, +)
             let message = error.map { "Snapshot \(name) failed: \($0)" } ?? "Snapshot \(name) is available (\(keys) keys)"
-            try transaction.record(EventRecord(sourceName: clusterName, sourceType: "cluster", message: message, createdAt: clock.nowMilliseconds))
+            try transaction.record(EventRecord(sourceName: clusterName, sourceType: .cluster, message: message, createdAt: clock.nowMilliseconds))
         }
         if error != nil { storage.remove(name) }
         attempts.withLock { _ = $0.removeValue(forKey: name) }

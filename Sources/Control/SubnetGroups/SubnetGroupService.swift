@@ -47,7 +47,7 @@ public struct SubnetGroupService: Sendable {
             }
             try transaction.insert(SubnetGroupRecord(name: name, description: description ?? "", subnets: subnets), createdAt: now)
             try TagService.attach(tags, to: configuration.arn(.subnetgroup, name), in: transaction)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group created", createdAt: now))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .subnetGroup, message: "Subnet group created", createdAt: now))
         }
         return try view(named: name)
     }
@@ -74,7 +74,7 @@ public struct SubnetGroupService: Sendable {
             try transaction.update(
                 SubnetGroupRecord(name: name, description: description ?? current.description, subnets: subnets ?? current.subnets),
                 replaceSubnets: subnets != nil)
-            try transaction.record(EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group updated", createdAt: configuration.clock.nowMilliseconds))
+            try transaction.record(EventRecord(sourceName: name, sourceType: .subnetGroup, message: "Subnet group updated", createdAt: configuration.clock.nowMilliseconds))
         }
         return try view(named: name)
     }
@@ -90,7 +90,7 @@ public struct SubnetGroupService: Sendable {
             usedBy: .subnetGroup(name),
             inUse: { MemoryDBError(.subnetGroupInUse, "Subnet group '\(name)' is used by cluster(s) \($0.joined(separator: ", ")).") },
             delete: { try $0.deleteSubnetGroup(named: name) }, arn: configuration.arn(.subnetgroup, name),
-            event: EventRecord(sourceName: name, sourceType: "subnet-group", message: "Subnet group deleted", createdAt: configuration.clock.nowMilliseconds)
+            event: EventRecord(sourceName: name, sourceType: .subnetGroup, message: "Subnet group deleted", createdAt: configuration.clock.nowMilliseconds)
         ).run(in: store)
         return deleted
     }
