@@ -88,10 +88,14 @@ public final class MetricsCollector: Service, Sendable {
         self.onPass = onPass
     }
 
+    /// Collects every `interval` until the server shuts down; a shutdown cuts the wait short
+    /// (the pass under way finishes: its readings are a few node round trips).
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await collect()
-            try? await Task.sleep(for: interval)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.collect()
+                try? await Task.sleep(for: self.interval)
+            }
         }
     }
 
