@@ -21,6 +21,7 @@ extension LocalDataPlane {
         let saves = Int(before["rdb_saves"] ?? "") ?? 0
         let reply = try await client.send([["BGSAVE"]], to: node.address, as: node.admin)[0]
         if case .error(let message) = reply { throw RedisReplyError("BGSAVE on \(node.name): \(message)") }
+        // Lowering the fork's priority is a courtesy to the node's clients; the save goes on either way.
         if let pid = try? runningNodePID(node) { ProcessControl.deprioritiseChildren(of: pid) }
         while true {
             try await Task.sleep(for: .milliseconds(5))
@@ -51,6 +52,7 @@ extension LocalDataPlane {
 
     public func seed(_ node: NodeSpec, fromRDB path: String) throws {
         let directory = "\(nodeDirectory(node.name))/appendonly"
+        // Absent on a first start (the usual case); what matters is that the next line succeeds.
         try? FileManager.default.removeItem(atPath: directory)
         try Self.makePrivateDirectory(directory)
         // Redis 7 starts from its AOF and ignores dump.rdb when appendonly is on, so the RDB
@@ -75,6 +77,7 @@ extension LocalDataPlane {
         var arguments = ["--dbfilename", "data.rdb"]
         var moving = [path: "data.rdb"]
         let staging = "\(scratchDirectory)/\(UUID().uuidString.prefix(8).lowercased())-tls"
+        // Scratch space under the data directory: a leftover is removed with the scratch directory.
         defer { try? FileManager.default.removeItem(atPath: staging) }
         if primaries.contains(where: \.node.tls) {
             // MIGRATE to a TLS node speaks TLS as the cluster bus does, with a certificate of its own.

@@ -55,6 +55,8 @@ extension LocalDataPlane: WarmNodeSource {
     /// Stops every warm node found under `warm/` (by working directory) and removes the
     /// directory: at startup, what a previous run left; at shutdown, the pool.
     public func discardWarmNodes() async {
+        // Best effort throughout: a pool directory that cannot be read or removed holds no
+        // cluster's data, and the next start tries again.
         let names = (try? FileManager.default.contentsOfDirectory(atPath: warmDirectory)) ?? []
         await withTaskGroup(of: Void.self) { group in
             for name in names {
@@ -72,6 +74,7 @@ extension LocalDataPlane: WarmNodeSource {
     /// Stops one warm node and removes its directory.
     public func discard(_ warm: WarmNode) async {
         let directory = "\(warmDirectory)/\(warm.id)"
+        // A process that cannot be proven ours is left alone; its directory goes either way.
         if (try? ProcessControl.owns(warm.pid, executableName: engineName, workingDirectory: directory)) == true {
             await ProcessControl.terminate(warm.pid, grace: .seconds(2))
         }
@@ -95,6 +98,7 @@ extension LocalDataPlane: WarmNodeSource {
             try Self.makePrivateDirectory("\(dataDirectory)/nodes")
             try FileManager.default.moveItem(atPath: warmDirectory, toPath: directory)
             // The warm certificate names the warm node: the node gets its own, as a cold start would.
+            // Unreadable, nothing to remove: issuing the node's own certificate below fails loudly instead.
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix("tls-") {
                 try FileManager.default.removeItem(atPath: "\(directory)/\(name)")
             }
@@ -128,6 +132,7 @@ extension LocalDataPlane: WarmNodeSource {
             return warm.pid
         } catch {
             await ProcessControl.killNow(warm.pid)
+            // Cleaning up after the adoption failed; the error below is what the caller hears.
             try? FileManager.default.removeItem(atPath: warmDirectory)
             try? FileManager.default.removeItem(atPath: directory)
             throw error

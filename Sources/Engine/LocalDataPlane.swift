@@ -169,6 +169,8 @@ public struct LocalDataPlane: DataPlane {
     // MARK: Failover
 
     public func killNode(_ node: NodeSpec) async -> Int64? {
+        // Not running, or not ours, or the process table cannot be read (out of descriptors):
+        // nothing to kill now; the caller's next pass looks again.
         guard let pid = try? runningNodePID(node) else { return nil }
         // The offset is worth a 100 ms wait only from a node that is answering at all.
         var offset: Int64?
@@ -231,6 +233,7 @@ public struct LocalDataPlane: DataPlane {
                 let position = try await replicationPosition(replica)
                 if position.replicationID == target.replicationID && position.offset >= target.offset { break }
                 guard clock.now < deadline else {
+                    // Best effort: the pause ends by itself at its timeout if this does not get through.
                     _ = try? await client.command("CLIENT", "UNPAUSE", to: primary.address, as: primary.admin)
                     throw PromotionError(
                         "replica \(replica.name) reached offset \(position.offset) of \(target.offset) (stream \(position.replicationID.prefix(8)) vs \(target.replicationID.prefix(8))) within 3 s; not promoted")
@@ -393,6 +396,7 @@ public struct LocalDataPlane: DataPlane {
 
     public func endpointAnswers(_ endpoint: EndpointSpec, as credentials: NodeCredentials) async -> Bool {
         let address = NodeAddress(port: endpoint.port, tls: endpoint.tls)
+        // Any failure to get PONG back is the answer asked for: it does not forward (yet).
         let reply = try? await client(for: address).command("PING", to: address, as: credentials)
         return reply?.string == "PONG"
     }
@@ -446,6 +450,8 @@ public struct LocalDataPlane: DataPlane {
         // A new file name makes Redis reload its TLS context; existing connections carry on.
         _ = try await client(for: node.address).command(
             "CONFIG", "SET", "tls-cert-file", files.certificate, "tls-key-file", files.key, to: node.address, as: node.admin)
+        // The node runs on the new files now; an old pair left behind is only unused (the newest
+        // pair is the one `currentCertificate` picks).
         try? FileManager.default.removeItem(atPath: current.certificate)
         try? FileManager.default.removeItem(atPath: current.key)
         logger.notice("renewed node certificate", metadata: ["node.name": "\(node.name)", "tls.certificate": "\(files.certificate)"])

@@ -37,6 +37,7 @@ public final class ScratchServer: Sendable {
                  "--dir", directory, "--logfile", "\(directory)/redis.log", "--daemonize", "no"] + arguments,
                 workingDirectory: directory)
         } catch {
+            // Cleaning up after a failed start; the start's error is the one thrown.
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
@@ -61,6 +62,7 @@ public final class ScratchServer: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {
+            // Not knowing (out of descriptors) counts as alive: the deadline ends the wait.
             if (try? ProcessControl.isAlive(pid)) == false {
                 throw ProcessError("redis-server exited at start: \(logTail())")
             }
@@ -79,6 +81,7 @@ public final class ScratchServer: Sendable {
     /// Kills the process (nothing in it is worth saving) and removes its directory.
     public func stop() {
         ProcessControl.killAndReap(pid)
+        // A scratch directory left behind is removed with the scratch directory at the next start.
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

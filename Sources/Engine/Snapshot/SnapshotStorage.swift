@@ -37,6 +37,7 @@ public struct SnapshotStorage: Sendable {
         do {
             try cipher().decrypt(path(of: snapshot, file: file), to: destination, expectedSHA256: sha256)
         } catch {
+            // A half-written copy must not be taken for the snapshot; the decryption error is thrown.
             try? FileManager.default.removeItem(atPath: destination)
             throw error
         }
@@ -53,6 +54,7 @@ public struct SnapshotStorage: Sendable {
         try LocalDataPlane.makePrivateDirectory(directory(of: target))
         for file in files {
             let temporary = path(of: target, file: file) + ".tmp"
+            // What an interrupted earlier copy left, if anything.
             try? FileManager.default.removeItem(atPath: temporary)
             try FileManager.default.copyItem(atPath: path(of: source, file: file), toPath: temporary)
             try Self.syncFile(temporary)
@@ -76,6 +78,8 @@ public struct SnapshotStorage: Sendable {
 
     /// Deletes a snapshot's files.
     public func remove(_ snapshot: String) {
+        // Best effort: the snapshot's record is gone already, so files that cannot be removed
+        // only take disk space under snapshots/; nothing reads them any more.
         try? FileManager.default.removeItem(atPath: directory(of: snapshot))
     }
 
