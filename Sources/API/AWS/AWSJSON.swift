@@ -84,7 +84,7 @@ indirect enum AWSJSON: Equatable {
 
 /// A request body of the AWS door, read strictly: known members only, right types, and an
 /// error that names the member otherwise.
-struct AWSInput {
+struct AWSInput: MemberSource {
     let operation: String
     private let members: [String: Any]
 

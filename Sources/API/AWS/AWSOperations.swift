@@ -58,12 +58,7 @@ struct AWSOperations: Sendable {
         "PurchaseReservedNodesOffering", "UpdateMultiRegionCluster",
     ]
 
-    static let createClusterMembers: Set<String> = [
-        "ClusterName", "NodeType", "MultiRegionClusterName", "ParameterGroupName", "Description", "NumShards", "NumReplicasPerShard",
-        "SubnetGroupName", "SecurityGroupIds", "MaintenanceWindow", "Port", "SnsTopicArn", "TLSEnabled", "KmsKeyId", "SnapshotArns",
-        "SnapshotName", "SnapshotRetentionLimit", "Tags", "SnapshotWindow", "ACLName", "Engine", "EngineVersion",
-        "AutoMinorVersionUpgrade", "DataTiering", "NetworkType", "IpDiscovery",
-    ]
+    static let createClusterMembers = CreateClusterRequest.awsMembers
 
     static let updateClusterMembers: Set<String> = [
         "ClusterName", "Description", "SecurityGroupIds", "MaintenanceWindow", "SnsTopicArn", "SnsTopicStatus", "ParameterGroupName",
@@ -74,28 +69,8 @@ struct AWSOperations: Sendable {
     // MARK: Clusters
 
     func createCluster(_ input: AWSInput) async throws -> AWSJSON {
-        var request = CreateClusterRequest(
-            name: try input.requiredString("ClusterName"), nodeType: try input.requiredString("NodeType"),
-            numShards: try input.int("NumShards"), numReplicasPerShard: try input.int("NumReplicasPerShard"),
-            aclName: try input.requiredString("ACLName"), tlsEnabled: try input.bool("TLSEnabled"),
-            parameterGroupName: try input.string("ParameterGroupName"), description: try input.string("Description"),
-            port: try input.int("Port"), tags: try input.tags("Tags") ?? [])
-        request.subnetGroupName = try input.string("SubnetGroupName")
-        request.maintenanceWindow = try input.string("MaintenanceWindow")
-        request.snapshotWindow = try input.string("SnapshotWindow")
-        request.snapshotRetentionLimit = try input.int("SnapshotRetentionLimit")
-        request.engine = try input.string("Engine")
-        request.engineVersion = try input.string("EngineVersion")
-        request.autoMinorVersionUpgrade = try input.bool("AutoMinorVersionUpgrade")
-        request.dataTiering = try input.bool("DataTiering")
-        request.securityGroupIds = try input.strings("SecurityGroupIds")
-        request.multiRegionClusterName = try input.string("MultiRegionClusterName")
-        request.snsTopicArn = try input.string("SnsTopicArn")
-        request.kmsKeyId = try input.string("KmsKeyId")
-        request.snapshotArns = try input.strings("SnapshotArns")
-        request.snapshotName = try input.string("SnapshotName")
-        request.networkType = try input.string("NetworkType")
-        request.ipDiscovery = try input.string("IpDiscovery")
+        var request = CreateClusterRequest.empty
+        for member in CreateClusterRequest.members { try member.read(into: &request, from: input, name: member.aws) }
         let cluster = try services.clusters.createCluster(request)
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }

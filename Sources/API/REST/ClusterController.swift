@@ -87,67 +87,11 @@ struct ClusterController {
         return try JSONBody.response(RESTCluster(view))
     }
 
-    struct CreateBody: Decodable {
-        var name: String
-        var nodeType: String
-        var numShards: Int?
-        var numReplicasPerShard: Int?
-        var aclName: String
-        var tlsEnabled: Bool?
-        var parameterGroupName: String?
-        var description: String?
-        var port: Int?
-        var tags: [TagBody]?
-        var subnetGroupName: String?
-        var maintenanceWindow: String?
-        var snapshotWindow: String?
-        var snapshotRetentionLimit: Int?
-        var engine: String?
-        var engineVersion: String?
-        var autoMinorVersionUpgrade: Bool?
-        var dataTiering: Bool?
-        var securityGroupIds: [String]?
-        var networkType: String?
-        var ipDiscovery: String?
-        var multiRegionClusterName: String?
-        var snsTopicArn: String?
-        var kmsKeyId: String?
-        var snapshotArns: [String]?
-        var snapshotName: String?
-
-        static let fields: Set<String> = Set([
-            "name", "nodeType", "numShards", "numReplicasPerShard", "aclName", "tlsEnabled",
-            "parameterGroupName", "description", "port", "tags", "subnetGroupName", "maintenanceWindow", "snapshotWindow",
-            "snapshotRetentionLimit", "engine", "engineVersion", "autoMinorVersionUpgrade", "dataTiering", "securityGroupIds",
-            "networkType", "ipDiscovery", "multiRegionClusterName", "snsTopicArn", "kmsKeyId", "snapshotArns", "snapshotName",
-        ])
-    }
-
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let wait = try RESTQuery.wait(request)
-        let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: CreateBody.fields)
-        var request = CreateClusterRequest(
-            name: body.name, nodeType: body.nodeType, numShards: body.numShards,
-            numReplicasPerShard: body.numReplicasPerShard, aclName: body.aclName, tlsEnabled: body.tlsEnabled,
-            parameterGroupName: body.parameterGroupName, description: body.description, port: body.port,
-            tags: (body.tags ?? []).map(\.tag))
-        request.subnetGroupName = body.subnetGroupName
-        request.maintenanceWindow = body.maintenanceWindow
-        request.snapshotWindow = body.snapshotWindow
-        request.snapshotRetentionLimit = body.snapshotRetentionLimit
-        request.engine = body.engine
-        request.engineVersion = body.engineVersion
-        request.autoMinorVersionUpgrade = body.autoMinorVersionUpgrade
-        request.dataTiering = body.dataTiering
-        request.securityGroupIds = body.securityGroupIds
-        request.multiRegionClusterName = body.multiRegionClusterName
-        request.snsTopicArn = body.snsTopicArn
-        request.kmsKeyId = body.kmsKeyId
-        request.snapshotArns = body.snapshotArns
-        request.snapshotName = body.snapshotName
-        request.networkType = body.networkType
-        request.ipDiscovery = body.ipDiscovery
-        let created = try service.createCluster(request)
+        let body = try await JSONBody.decode(
+            TabledBody<CreateClusterRequest>.self, from: request, context: context, allowedFields: CreateClusterRequest.restFields)
+        let created = try service.createCluster(body.request)
         if wait {
             let settled = try await service.waitUntilSettled(created.name) ?? created
             return try JSONBody.response(RESTCluster(settled), status: settled.status == .available ? .created : .accepted)

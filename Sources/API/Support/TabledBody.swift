@@ -1,0 +1,35 @@
+import Model
+
+/// A REST body read through its operation's member table: the same decoder, field names and
+/// error sentences as a hand-written `Decodable` body, with no copy of the members.
+struct TabledBody<Request: TabledRequest>: Decodable {
+    var request: Request
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: MemberKey.self)
+        var request = Request.empty
+        for member in Request.members {
+            try member.read(into: &request, from: DecodedMembers(container: container), name: member.rest)
+        }
+        self.request = request
+    }
+
+    struct MemberKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Members as the JSON decoder reads them (its errors name the field and the type wanted).
+    struct DecodedMembers: MemberSource {
+        let container: KeyedDecodingContainer<MemberKey>
+
+        func requiredString(_ member: String) throws -> String { try container.decode(String.self, forKey: MemberKey(stringValue: member)) }
+        func string(_ member: String) throws -> String? { try container.decodeIfPresent(String.self, forKey: MemberKey(stringValue: member)) }
+        func int(_ member: String) throws -> Int? { try container.decodeIfPresent(Int.self, forKey: MemberKey(stringValue: member)) }
+        func bool(_ member: String) throws -> Bool? { try container.decodeIfPresent(Bool.self, forKey: MemberKey(stringValue: member)) }
+        func strings(_ member: String) throws -> [String]? { try container.decodeIfPresent([String].self, forKey: MemberKey(stringValue: member)) }
+        func tags(_ member: String) throws -> [Tag]? { try container.decodeIfPresent([TagBody].self, forKey: MemberKey(stringValue: member))?.map(\.tag) }
+    }
+}

@@ -1,0 +1,101 @@
+/// One member of an operation's input, written once: where it goes in the request, its name on
+/// the REST door and on the AWS door, and its type. Both doors read a request through its table
+/// (REST's accepted fields and AWS's accepted members are the table's names), so a new member is
+/// one row here, the service that honours it, and the spec.
+public struct RequestMember<Request>: Sendable {
+    /// The member's type and where its value goes.
+    public enum Value: Sendable {
+        case requiredString(WritableKeyPath<Request, String> & Sendable)
+        case string(WritableKeyPath<Request, String?> & Sendable)
+        case int(WritableKeyPath<Request, Int?> & Sendable)
+        case bool(WritableKeyPath<Request, Bool?> & Sendable)
+        case strings(WritableKeyPath<Request, [String]?> & Sendable)
+        case tags(WritableKeyPath<Request, [Tag]> & Sendable)
+    }
+
+    /// The REST body's key (`numShards`).
+    public let rest: String
+    /// The AWS JSON 1.1 member (`NumShards`), as botocore's model spells it.
+    public let aws: String
+    public let value: Value
+
+    public init(_ rest: String, aws: String, _ value: Value) {
+        self.rest = rest
+        self.aws = aws
+        self.value = value
+    }
+}
+
+/// Reads one member's value from a door's input, in the door's own words for a wrong type.
+public protocol MemberSource {
+    func requiredString(_ member: String) throws -> String
+    func string(_ member: String) throws -> String?
+    func int(_ member: String) throws -> Int?
+    func bool(_ member: String) throws -> Bool?
+    func strings(_ member: String) throws -> [String]?
+    func tags(_ member: String) throws -> [Tag]?
+}
+
+extension RequestMember {
+    /// Sets this member of `request` from `source`, which names members by `name`.
+    public func read(into request: inout Request, from source: some MemberSource, name: String) throws {
+        switch value {
+        case .requiredString(let path): request[keyPath: path] = try source.requiredString(name)
+        case .string(let path): request[keyPath: path] = try source.string(name)
+        case .int(let path): request[keyPath: path] = try source.int(name)
+        case .bool(let path): request[keyPath: path] = try source.bool(name)
+        case .strings(let path): request[keyPath: path] = try source.strings(name)
+        case .tags(let path): request[keyPath: path] = try source.tags(name) ?? []
+        }
+    }
+}
+
+extension CreateClusterRequest {
+    /// CreateCluster's input, in the order its members are read (and their errors reported).
+    public static let members: [RequestMember<CreateClusterRequest>] = [
+        RequestMember("name", aws: "ClusterName", .requiredString(\.name)),
+        RequestMember("nodeType", aws: "NodeType", .requiredString(\.nodeType)),
+        RequestMember("numShards", aws: "NumShards", .int(\.numShards)),
+        RequestMember("numReplicasPerShard", aws: "NumReplicasPerShard", .int(\.numReplicasPerShard)),
+        RequestMember("aclName", aws: "ACLName", .requiredString(\.aclName)),
+        RequestMember("tlsEnabled", aws: "TLSEnabled", .bool(\.tlsEnabled)),
+        RequestMember("parameterGroupName", aws: "ParameterGroupName", .string(\.parameterGroupName)),
+        RequestMember("description", aws: "Description", .string(\.description)),
+        RequestMember("port", aws: "Port", .int(\.port)),
+        RequestMember("tags", aws: "Tags", .tags(\.tags)),
+        RequestMember("subnetGroupName", aws: "SubnetGroupName", .string(\.subnetGroupName)),
+        RequestMember("maintenanceWindow", aws: "MaintenanceWindow", .string(\.maintenanceWindow)),
+        RequestMember("snapshotWindow", aws: "SnapshotWindow", .string(\.snapshotWindow)),
+        RequestMember("snapshotRetentionLimit", aws: "SnapshotRetentionLimit", .int(\.snapshotRetentionLimit)),
+        RequestMember("engine", aws: "Engine", .string(\.engine)),
+        RequestMember("engineVersion", aws: "EngineVersion", .string(\.engineVersion)),
+        RequestMember("autoMinorVersionUpgrade", aws: "AutoMinorVersionUpgrade", .bool(\.autoMinorVersionUpgrade)),
+        RequestMember("dataTiering", aws: "DataTiering", .bool(\.dataTiering)),
+        RequestMember("securityGroupIds", aws: "SecurityGroupIds", .strings(\.securityGroupIds)),
+        RequestMember("networkType", aws: "NetworkType", .string(\.networkType)),
+        RequestMember("ipDiscovery", aws: "IpDiscovery", .string(\.ipDiscovery)),
+        RequestMember("multiRegionClusterName", aws: "MultiRegionClusterName", .string(\.multiRegionClusterName)),
+        RequestMember("snsTopicArn", aws: "SnsTopicArn", .string(\.snsTopicArn)),
+        RequestMember("kmsKeyId", aws: "KmsKeyId", .string(\.kmsKeyId)),
+        RequestMember("snapshotArns", aws: "SnapshotArns", .strings(\.snapshotArns)),
+        RequestMember("snapshotName", aws: "SnapshotName", .string(\.snapshotName)),
+    ]
+
+    public static var empty: CreateClusterRequest { CreateClusterRequest(name: "", nodeType: "", aclName: "") }
+}
+
+/// An operation input read through a member table.
+public protocol TabledRequest: Sendable {
+    static var members: [RequestMember<Self>] { get }
+    /// A request with nothing set, for a door to fill from `members`.
+    static var empty: Self { get }
+}
+
+extension TabledRequest {
+    /// The REST door's accepted fields.
+    public static var restFields: Set<String> { Set(members.map(\.rest)) }
+    /// The AWS door's accepted members.
+    public static var awsMembers: Set<String> { Set(members.map(\.aws)) }
+}
+
+extension CreateClusterRequest: TabledRequest {}

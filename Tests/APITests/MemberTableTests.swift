@@ -1,0 +1,70 @@
+import Foundation
+import Model
+import Testing
+
+/// CreateCluster's member table against the two contracts it must match: the REST spec
+/// (`api-spec/openapi.yaml`) and AWS's own model (botocore's, as the AWS CLI and boto3 send it).
+@Suite struct MemberTableTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The property names and required list of one schema of the spec (components.schemas).
+    func schema(_ name: String) throws -> (properties: Set<String>, required: Set<String>) {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("api-spec/openapi.yaml"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(lines.firstIndex(of: "    \(name):"), "no schema \(name) in openapi.yaml")
+        var properties = Set<String>()
+        var required = Set<String>()
+        var inProperties = false
+        for line in lines[(start + 1)...] {
+            if line.hasPrefix("    ") && !line.hasPrefix("     ") { break }  // the next schema
+            if line.hasPrefix("      required: [") {
+                required = Set(line.dropFirst("      required: [".count).dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            }
+            if line.hasPrefix("      ") && !line.hasPrefix("       ") { inProperties = line == "      properties:" }
+            if inProperties, line.hasPrefix("        "), !line.hasPrefix("         "), line.hasSuffix(":") {
+                properties.insert(String(line.dropFirst(8).dropLast()))
+            }
+        }
+        return (properties, required)
+    }
+
+    /// The members botocore's model gives an operation's input.
+    func botocoreMembers(of operation: String) throws -> Set<String> {
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = [
+            "python3", "-c",
+            "import botocore.session as s; m = s.get_session().get_service_model('memorydb'); print(' '.join(m.operation_model('\(operation)').input_shape.members))",
+        ]
+        let output = Pipe()
+        python.standardOutput = output
+        try python.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        python.waitUntilExit()
+        try #require(python.terminationStatus == 0, "botocore is not installed (make test installs it)")
+        return Set(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init))
+    }
+
+    @Test func restFieldsAreTheSpecsCreateClusterRequest() throws {
+        let spec = try schema("CreateClusterRequest")
+        #expect(CreateClusterRequest.restFields == spec.properties)
+        let required = Set(CreateClusterRequest.members.compactMap { member -> String? in
+            if case .requiredString = member.value { return member.rest } else { return nil }
+        })
+        #expect(required == spec.required)
+    }
+
+    @Test func awsMembersAreBotocoresCreateClusterInput() throws {
+        #expect(CreateClusterRequest.awsMembers == (try botocoreMembers(of: "CreateCluster")))
+    }
+
+    @Test func eachMemberHasOneNameOnEachDoor() {
+        let members = CreateClusterRequest.members
+        #expect(Set(members.map(\.rest)).count == members.count)
+        #expect(Set(members.map(\.aws)).count == members.count)
+        for member in members {
+            #expect(member.rest.lowercased() == member.aws.lowercased() || member.aws.lowercased().hasSuffix(member.rest.lowercased())
+                || member.rest == "name", "\(member.rest) ~ \(member.aws)")
+        }
+    }
+}
