@@ -121,7 +121,11 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         lastError = row["last_error"]
         snapshotRetentionLimit = row["snapshot_retention_limit"]
         restoreSource = row["restore_source"]
-        restoreState = row["restore_state"]
+        let restore: String? = row["restore_state"]
+        restoreState = try restore.map { text in
+            guard let mode = RestoreMode(rawValue: text) else { throw UnknownStoredValue(column: "clusters.restore_state", value: text) }
+            return mode
+        }
         finalSnapshot = row["final_snapshot"]
         updatesRequestedAt = row["updates_requested_at"]
     }

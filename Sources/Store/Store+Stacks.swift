@@ -3,18 +3,24 @@ import Model
 
 // Declarative stacks and the resources they own.
 
+/// Where a stack's last run left it.
+public enum StackStatus: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    case applying, applied, failed, destroying
+    case destroyFailed = "destroy-failed"
+}
+
 /// A stack as stored: its last document (redacted) and the state of its last run.
 public struct StackRecord: Sendable, Equatable {
     public var name: String
     /// The redacted document, JSON.
     public var document: String
-    public var status: String
+    public var status: StackStatus
     /// The last apply or destroy, JSON.
     public var lastRun: String?
     public var createdAt: Int64
     public var updatedAt: Int64
 
-    public init(name: String, document: String, status: String, lastRun: String?, createdAt: Int64, updatedAt: Int64) {
+    public init(name: String, document: String, status: StackStatus, lastRun: String?, createdAt: Int64, updatedAt: Int64) {
         self.name = name
         self.document = document
         self.status = status
@@ -42,9 +48,9 @@ extension Store {
 }
 
 extension Transaction {
-    static func stackRecord(_ row: Row) -> StackRecord {
+    static func stackRecord(_ row: Row) throws -> StackRecord {
         StackRecord(
-            name: row["name"], document: row["document"], status: row["status"], lastRun: row["last_run"], createdAt: row["created_at"],
+            name: row["name"], document: row["document"], status: try StackStatus.stored(row, "status", table: "stacks"), lastRun: row["last_run"], createdAt: row["created_at"],
             updatedAt: row["updated_at"])
     }
 

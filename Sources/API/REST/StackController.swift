@@ -4,6 +4,7 @@ import Hummingbird
 import Model
 import NIOCore
 import StackFormat
+import Store
 
 /// REST `/v1/stacks`: declarative stacks. The body of a PUT is the stack document itself, YAML
 /// or JSON; every client (the CLI, curl, CI scripts) goes through this one implementation.

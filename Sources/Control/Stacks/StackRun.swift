@@ -1,6 +1,7 @@
 import Foundation
-import Synchronization
 import Model
+import Store
+import Synchronization
 
 /// One step of an apply or destroy, as `GET /v1/stacks/{name}` shows it while it runs.
 public struct StackStep: Sendable, Equatable, Codable {
@@ -50,10 +51,6 @@ public struct StackRun: Sendable, Equatable, Codable {
 }
 
 /// A stack's status.
-public enum StackStatus: String, Sendable, Codable {
-    case applying, applied, failed, destroying
-    case destroyFailed = "destroy-failed"
-}
 
 /// A stack as `GET /v1/stacks/{name}` shows it.
 public struct StackView: Sendable, Equatable {

@@ -396,7 +396,7 @@ final class StackProgress: Sendable {
         try? store.write { transaction in
             guard var record = try transaction.stack(named: stack) else { return }
             record.lastRun = run.encoded()
-            if let status { record.status = status.rawValue }
+            if let status { record.status = status }
             record.updatedAt = clock.nowMilliseconds
             try transaction.save(record)
         }

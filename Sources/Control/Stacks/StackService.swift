@@ -228,23 +228,23 @@ public struct StackService: Sendable {
             let existing = try transaction.stack(named: stack)
             try transaction.save(
                 StackRecord(
-                    name: stack, document: json, status: (kind == .apply ? StackStatus.applying : .destroying).rawValue, lastRun: run.encoded(),
+                    name: stack, document: json, status: kind == .apply ? .applying : .destroying, lastRun: run.encoded(),
                     createdAt: existing?.createdAt ?? now, updatedAt: now))
         }
     }
 
     /// Marks runs that a stopped control plane left running as interrupted; call once at start.
     public func recoverInterruptedRuns() throws {
-        for record in try store.stacks() where record.status == StackStatus.applying.rawValue || record.status == StackStatus.destroying.rawValue {
+        for record in try store.stacks() where record.status == .applying || record.status == .destroying {
             var run = StackRun.decode(record.lastRun)
             run?.outcome = .interrupted
             run?.finishedAt = configuration.clock.nowMilliseconds
             let kind = run?.kind.rawValue ?? "run"
             run?.error = "The control plane stopped during this \(kind); apply (or destroy) again to continue from what exists."
-            let status: StackStatus = record.status == StackStatus.applying.rawValue ? .failed : .destroyFailed
+            let status: StackStatus = record.status == .applying ? .failed : .destroyFailed
             try store.write { transaction in
                 var updated = record
-                updated.status = status.rawValue
+                updated.status = status
                 updated.lastRun = run?.encoded()
                 updated.updatedAt = configuration.clock.nowMilliseconds
                 try transaction.save(updated)
@@ -273,7 +273,7 @@ public struct StackService: Sendable {
         let run = StackRun.decode(record.lastRun)
         var drift: [StackChange] = []
         // Drift is measured against a document that was applied: not while a run is changing things.
-        if record.status == StackStatus.applied.rawValue, let document {
+        if record.status == .applied, let document {
             let plan = try? StackPlanner.plan(document, live: live, owners: store.stackOwners())
             drift = (plan?.changes ?? []).filter { $0.action != .unchanged }
         }
@@ -313,7 +313,7 @@ public struct StackService: Sendable {
             resources.append(StackView.Resource(type: resource.type, name: resource.name, status: status))
         }
         return StackView(
-            name: record.name, status: StackStatus(rawValue: record.status) ?? .failed, createdAt: record.createdAt, updatedAt: record.updatedAt,
+            name: record.name, status: record.status, createdAt: record.createdAt, updatedAt: record.updatedAt,
             resources: resources, lastRun: run, drift: drift, outputs: outputs)
     }
 }
