@@ -3,13 +3,18 @@ import Model
 
 // The audit trail.
 
+/// The way a call came in: the AWS JSON 1.1 protocol, REST, or a stack run on a caller's behalf.
+public enum AuditDoor: String, Sendable, Codable, CaseIterable {
+    case aws, rest, stack
+}
+
 /// One audited call.
 public struct AuditRecord: Sendable, Equatable {
     public var id: Int64?
     public var time: Int64
     public var accessKeyID: String
     public var sourceAddress: String
-    public var door: String
+    public var door: AuditDoor
     public var operation: String
     public var resource: String
     public var parameters: String
@@ -17,7 +22,7 @@ public struct AuditRecord: Sendable, Equatable {
     public var httpStatus: Int
 
     public init(
-        id: Int64? = nil, time: Int64, accessKeyID: String, sourceAddress: String, door: String, operation: String, resource: String,
+        id: Int64? = nil, time: Int64, accessKeyID: String, sourceAddress: String, door: AuditDoor, operation: String, resource: String,
         parameters: String, outcome: String, httpStatus: Int
     ) {
         self.id = id
@@ -35,7 +40,7 @@ public struct AuditRecord: Sendable, Equatable {
 
 /// Which audit records to read: every given field must match; newest first, before `beforeID`.
 public struct AuditFilter: Sendable, Equatable {
-    public var door: String?
+    public var door: AuditDoor?
     public var operation: String?
     public var resource: String?
     public var accessKeyID: String?
@@ -61,7 +66,7 @@ extension Store {
                     """)
             for record in records {
                 try insert.execute(arguments: [
-                    record.time, record.accessKeyID, record.sourceAddress, record.door, record.operation, record.resource, record.parameters,
+                    record.time, record.accessKeyID, record.sourceAddress, record.door.rawValue, record.operation, record.resource, record.parameters,
                     record.outcome, record.httpStatus,
                 ])
             }
@@ -76,7 +81,7 @@ extension Store {
             clauses.append(clause)
             arguments.append(value)
         }
-        add("door = ?", filter.door)
+        add("door = ?", filter.door?.rawValue)
         add("operation = ?", filter.operation)
         add("resource = ?", filter.resource)
         add("access_key_id = ?", filter.accessKeyID)
@@ -88,8 +93,9 @@ extension Store {
         arguments.append(filter.limit)
         return try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_events \(condition) ORDER BY id DESC LIMIT ?", arguments: StatementArguments(arguments)).map { row in
-                AuditRecord(
-                    id: row["id"], time: row["time"], accessKeyID: row["access_key_id"], sourceAddress: row["source_address"], door: row["door"],
+                try AuditRecord(
+                    id: row["id"], time: row["time"], accessKeyID: row["access_key_id"], sourceAddress: row["source_address"],
+                    door: AuditDoor.stored(row, "door", table: "audit_events"),
                     operation: row["operation"], resource: row["resource"], parameters: row["parameters"], outcome: row["outcome"],
                     httpStatus: row["http_status"])
             }

@@ -35,9 +35,9 @@ struct AuditController {
         let limit = try RESTQuery.maxResults(request) ?? 100
         guard (1...1000).contains(limit) else { throw MemoryDBError.invalid("maxResults must be between 1 and 1000; got \(limit).") }
         var filter = AuditFilter(limit: limit + 1)
-        filter.door = query.get("door")
-        if let door = filter.door, !["aws", "rest", "stack"].contains(door) {
-            throw MemoryDBError.invalid("door must be aws, rest or stack; got '\(door)'.")
+        if let door = query.get("door") {
+            guard let parsed = AuditDoor(rawValue: door) else { throw MemoryDBError.invalid("door must be aws, rest or stack; got '\(door)'.") }
+            filter.door = parsed
         }
         filter.operation = query.get("operation")
         filter.resource = query.get("resource")
@@ -58,7 +58,7 @@ struct AuditController {
         let events = records.map { record in
             Event(
                 id: record.id ?? 0, time: RESTTime.iso8601(record.time), accessKeyId: record.accessKeyID, sourceAddress: record.sourceAddress,
-                door: record.door, operation: record.operation, resource: record.resource, outcome: record.outcome, httpStatus: record.httpStatus,
+                door: record.door.rawValue, operation: record.operation, resource: record.resource, outcome: record.outcome, httpStatus: record.httpStatus,
                 parameters: record.parameters)
         }
         return try JSONBody.response(Page(events: events, nextToken: next))

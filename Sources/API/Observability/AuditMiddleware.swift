@@ -36,7 +36,7 @@ struct AuditMiddleware: RouterMiddleware {
 
     struct Call {
         /// aws or rest; nil for neither (health, metrics).
-        var door: String?
+        var door: AuditDoor?
         var operation: String
         var mutating: Bool
     }
@@ -46,18 +46,18 @@ struct AuditMiddleware: RouterMiddleware {
         if path == "/" && request.method == .post {
             let name = AWSDoor.operationName(request)
             let known = awsOperations.contains(name)
-            return Call(door: "aws", operation: known ? name : "unknown", mutating: known && !name.hasPrefix("Describe") && !name.hasPrefix("List"))
+            return Call(door: .aws, operation: known ? name : "unknown", mutating: known && !name.hasPrefix("Describe") && !name.hasPrefix("List"))
         }
         guard path.hasPrefix("/v1/") else { return Call(door: nil, operation: "", mutating: false) }
         let dryRun = request.uri.queryParameters.get("dryRun") == "true"
         let mutating = [.post, .put, .patch, .delete].contains(request.method) && !dryRun
-        return Call(door: "rest", operation: "\(request.method.rawValue) \(path)", mutating: mutating)
+        return Call(door: .rest, operation: "\(request.method.rawValue) \(path)", mutating: mutating)
     }
 
     func record(_ request: Request, _ context: Context, call: Call, body: ByteBuffer, response: Response) {
         let status = Int(response.status.code)
         let fault = response.headers[AWSDoor.errorTypeHeader] ?? "HTTP\(status)"
-        let door = call.door ?? "rest"
+        let door = call.door ?? .rest
         let resource: String
         let parameters: String
         // The common case costs no JSON parsing: a body the door accepted (so it is a JSON object)
@@ -76,7 +76,7 @@ struct AuditMiddleware: RouterMiddleware {
         trail.record(
             AuditRecord(
                 time: trail.clock.nowMilliseconds, accessKeyID: Self.accessKeyID(request), sourceAddress: context.remoteAddress, door: door,
-                operation: door == "rest" ? "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)" : call.operation,
+                operation: door == .rest ? "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)" : call.operation,
                 resource: resource, parameters: parameters, outcome: status < 400 ? "success" : fault, httpStatus: status))
     }
 
@@ -139,8 +139,8 @@ struct AuditMiddleware: RouterMiddleware {
     }
 
     /// `clusters/demo`: the route's `:name`, else the body's name member (AWS: its *Name or ARN).
-    static func resource(_ request: Request, _ context: Context, door: String, member: (String) -> Any?) -> String {
-        if door == "aws" {
+    static func resource(_ request: Request, _ context: Context, door: AuditDoor, member: (String) -> Any?) -> String {
+        if door == .aws {
             let members: [(String, String)] = [
                 ("ClusterName", "cluster"), ("UserName", "user"), ("ACLName", "acl"), ("ParameterGroupName", "parametergroup"),
                 ("SubnetGroupName", "subnetgroup"), ("SnapshotName", "snapshot"), ("SourceSnapshotName", "snapshot"), ("ResourceArn", "arn"),

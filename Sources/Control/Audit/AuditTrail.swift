@@ -51,7 +51,7 @@ public final class AuditTrail: Service, Sendable {
         record(
             AuditRecord(
                 time: clock.nowMilliseconds, accessKeyID: actor?.accessKeyID ?? "unknown", sourceAddress: actor?.sourceAddress ?? "",
-                door: "stack", operation: operation, resource: resource, parameters: "{\"stack\":\"\(stack)\"}", outcome: outcome,
+                door: .stack, operation: operation, resource: resource, parameters: "{\"stack\":\"\(stack)\"}", outcome: outcome,
                 httpStatus: outcome == "success" ? 200 : 400))
     }
 
