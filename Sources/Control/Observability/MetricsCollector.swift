@@ -142,6 +142,19 @@ public final class MetricsCollector: Service, Sendable {
     /// One pass over every node of every cluster that has running nodes.
     public func collect() async {
         let started = Date()
+        let targets = self.targets()
+        let samples = await sample(targets)
+        if state.withLock({ $0.categories.isEmpty }), let (node, cluster) = targets.first(where: { samples[$0.0.name] != nil }) {
+            if let categories = try? await source.commandCategories(ClusterReconciler.spec(of: node, in: cluster)) {
+                state.withLock { $0.categories = categories }
+            }
+        }
+        let fresh = record(samples, of: targets, started: started)
+        await onPass?(fresh)
+    }
+
+    /// Every running node of every cluster not being deleted, with its cluster.
+    private func targets() -> [(NodeRecord, ClusterRecord)] {
         let clusters = (try? store.allClusters()) ?? []
         var targets: [(NodeRecord, ClusterRecord)] = []
         for cluster in clusters where cluster.status != .deleting {
@@ -149,10 +162,15 @@ public final class MetricsCollector: Service, Sendable {
                 targets.append((node, cluster))
             }
         }
+        return targets
+    }
+
+    /// One sample of each target; a node that does not answer has none.
+    private func sample(_ targets: [(NodeRecord, ClusterRecord)]) async -> [String: NodeSample] {
         let source = source
         // A few nodes at a time: the replies of every node at once would queue their parsing
         // ahead of API requests on the two cooperative threads, and a read's p99 would pay it.
-        let samples = await withTaskGroup(of: (String, NodeSample?).self) { group in
+        return await withTaskGroup(of: (String, NodeSample?).self) { group in
             var remaining = targets.makeIterator()
             var inFlight = 0
             while inFlight < Self.samplesInFlight, let (node, cluster) = remaining.next() {
@@ -173,14 +191,14 @@ public final class MetricsCollector: Service, Sendable {
             }
             return results
         }
-        if state.withLock({ $0.categories.isEmpty }), let (node, cluster) = targets.first(where: { samples[$0.0.name] != nil }) {
-            if let categories = try? await source.commandCategories(ClusterReconciler.spec(of: node, in: cluster)) {
-                state.withLock { $0.categories = categories }
-            }
-        }
+    }
+
+    /// Derives each node's metrics from its sample and the previous one, keeps the readings and
+    /// each cluster's history, and returns this pass's readings.
+    private func record(_ samples: [String: NodeSample], of targets: [(NodeRecord, ClusterRecord)], started: Date) -> [NodeReading] {
         let free = source.hostAvailableMemory()
         let now = Double(clock.nowMilliseconds) / 1000
-        let fresh = state.withLock { state -> [NodeReading] in
+        return state.withLock { state -> [NodeReading] in
             var fresh: [NodeReading] = []
             var points: [String: MetricsPoint] = [:]
             for (node, cluster) in targets {
@@ -224,6 +242,5 @@ public final class MetricsCollector: Service, Sendable {
             state.passes += 1
             return fresh
         }
-        await onPass?(fresh)
     }
 }
