@@ -79,8 +79,11 @@ public protocol SlotOwnership: Sendable {
     func moveSlots(_ slots: [Int], from source: NodeSpec, sourceID: String, to target: NodeSpec, targetID: String, announcingTo others: [NodeSpec]) async throws -> SlotMoveReport
     /// Closes open migrations of `slots` on the node (CLUSTER SETSLOT STABLE). Keys the node
     /// holds in a slot it was only importing are copies (the slot's owner holds them all) and
-    /// are deleted first, so they can never resurface.
-    func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws
+    /// are deleted first, so they can never resurface. `owners` (Redis id per slot, as the
+    /// owners themselves claim them) is told to a node whose own view has no owner for such a
+    /// slot: an importing node ignores gossip about the slot, and no key of an unowned slot can
+    /// be deleted.
+    func stabilizeSlots(_ slots: [Int], on node: NodeSpec, owners: [Int: String]) async throws
     /// Makes `node` the owner of slots no live primary claims (a hand-over cut short when its
     /// target went down): it claims them with a config epoch above every other, so every view
     /// follows. Its own hand-over markers for them are removed.

@@ -202,7 +202,7 @@ final class FakeDataPlane: DataPlane, Sendable {
         return SlotMoveReport(keys: 0, groups: 1)
     }
 
-    func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws { record("stabilize \(slots.count) slots on \(node.name)") }
+    func stabilizeSlots(_ slots: [Int], on node: NodeSpec, owners: [Int: String]) async throws { record("stabilize \(slots.count) slots on \(node.name)") }
 
     func claimSlots(_ slots: [Int], on node: NodeSpec) async throws {
         record("claim \(slots.count) slots on \(node.name)")

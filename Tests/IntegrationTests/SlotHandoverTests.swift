@@ -223,14 +223,15 @@ import Glibc
         }
     }
 
-    /// A copy whose TTL passed while its slot was imported stays listed by GETKEYSINSLOT until
-    /// active expiry gets to it, and Redis refuses a DEL naming several keys of an importing slot
-    /// when one is (logically) missing. Closing such an import must still work. Two raw servers
-    /// with active expiry switched off (DEBUG, which managed nodes refuse) keep the expired copy.
-    @Test func importedCopiesWhoseTTLPassedAreDiscardedToo() async throws {
-        let directory = "/tmp/mp-it-expiry-\(getpid())-\(UUID().uuidString.prefix(8))"
+    /// Raw cluster-enabled servers (DEBUG allowed, which managed nodes refuse): the first serves
+    /// every slot and is known to the second; a third, when asked for, is the first's replica.
+    /// Removed whatever happens.
+    func withRawPair(
+        ports: [Int], _ body: (_ owner: NodeSpec, _ importer: NodeSpec, _ ownerID: String, _ replica: NodeSpec?) async throws -> Void
+    ) async throws {
+        let directory = "/tmp/mp-it-raw-\(getpid())-\(UUID().uuidString.prefix(8))"
         try LocalDataPlane.makePrivateDirectory(directory)
-        let admin = NodeCredentials(user: "admin", password: "expiry-test")
+        let admin = NodeCredentials(user: "admin", password: "raw-pair")
         var servers: [Process] = []
         defer {
             for server in servers where server.isRunning {
@@ -240,13 +241,13 @@ import Glibc
             try? FileManager.default.removeItem(atPath: directory)
         }
         var nodes: [NodeSpec] = []
-        for port in [22300, 22301] {
+        for port in ports {
             let server = Process()
             server.executableURL = URL(fileURLWithPath: DataPlaneHarness.enginePath)
             server.currentDirectoryURL = URL(fileURLWithPath: directory)
             server.arguments = [
                 "--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
-                "--save", "", "--appendonly", "no", "--enable-debug-command", "local", "--user", "admin", "on", ">expiry-test", "~*", "&*", "+@all",
+                "--save", "", "--appendonly", "no", "--enable-debug-command", "local", "--user", "admin", "on", ">raw-pair", "~*", "&*", "+@all",
             ]
             server.standardOutput = FileHandle.nullDevice
             try server.run()
@@ -254,6 +255,7 @@ import Glibc
             nodes.append(NodeSpec(name: "raw-\(port)", port: port, busPort: port + 10000, maxmemoryBytes: 0, admin: admin))
         }
         let (owner, importer) = (nodes[0], nodes[1])
+        let replica = nodes.count > 2 ? nodes[2] : nil
         let answered = { (node: NodeSpec) async -> Bool in (try? await client.command("PING", to: node.address, as: admin).string) == "PONG" }
         for node in nodes {
             for _ in 0..<200 where !(await answered(node)) { try await Task.sleep(for: .milliseconds(20)) }
@@ -276,18 +278,78 @@ import Glibc
             if !ready { try await Task.sleep(for: .milliseconds(20)) }
         }
         try #require(ready)
-        let slot = "12182"  // foo
-        let planted = try await client.send(
-            [["CLUSTER", "SETSLOT", slot, "IMPORTING", ownerID], ["DEBUG", "SET-ACTIVE-EXPIRE", "0"], ["ASKING"], ["SET", "foo", "gone", "PX", "1"],
-             ["ASKING"], ["SET", "{foo}:2", "copy"]], to: importer.address, as: admin)
-        for reply in planted { _ = try reply.orThrow() }
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(try await client.command("CLUSTER", "COUNTKEYSINSLOT", slot, to: importer.address, as: admin).integer == 2)
-        let dataPlane = LocalDataPlane(
-            dataDirectory: directory, enginePath: DataPlaneHarness.enginePath, proxyExecutable: DataPlaneHarness.proxyExecutable, logger: Logger(label: "test"))
-        try await dataPlane.stabilizeSlots([12182], on: importer)
-        #expect(try await client.command("CLUSTER", "COUNTKEYSINSLOT", slot, to: importer.address, as: admin).integer == 0)
-        let myself = ClusterNodesEntry.parse(try await client.command("CLUSTER", "NODES", to: importer.address, as: admin).text()).first(where: \.isMyself)
-        #expect(myself?.importing.isEmpty == true)
+        if let replica {
+            _ = try await client.send([["CLUSTER", "MEET", "127.0.0.1", String(owner.port)]], to: replica.address, as: admin)
+            // REPLICATE is refused until the replica has heard of the owner; once accepted, the
+            // link comes up by itself.
+            var attached = false
+            for _ in 0..<300 where !attached {
+                attached = (try? await client.command("CLUSTER", "REPLICATE", ownerID, to: replica.address, as: admin).string) == "OK"
+                if !attached { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            var replicating = false
+            for _ in 0..<500 where attached && !replicating {
+                replicating = try await client.command("INFO", "replication", to: replica.address, as: admin).text().contains("master_link_status:up")
+                if !replicating { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try #require(replicating)
+        }
+        try await body(owner, importer, ownerID, replica)
+    }
+
+    func dataPlane(for node: NodeSpec) -> LocalDataPlane {
+        LocalDataPlane(
+            dataDirectory: "/tmp/mp-it-raw-unused", enginePath: DataPlaneHarness.enginePath, proxyExecutable: DataPlaneHarness.proxyExecutable,
+            logger: Logger(label: "test"))
+    }
+
+    /// A copy whose TTL passed while its slot was imported stays listed by GETKEYSINSLOT until
+    /// active expiry gets to it, and Redis refuses a DEL naming several keys of an importing slot
+    /// when one is (logically) missing. Closing such an import must still work.
+    @Test func importedCopiesWhoseTTLPassedAreDiscardedToo() async throws {
+        try await withRawPair(ports: [22300, 22301]) { owner, importer, ownerID, _ in
+            let admin = importer.admin
+            let slot = "12182"  // foo
+            let planted = try await client.send(
+                [["CLUSTER", "SETSLOT", slot, "IMPORTING", ownerID], ["DEBUG", "SET-ACTIVE-EXPIRE", "0"], ["ASKING"], ["SET", "foo", "gone", "PX", "1"],
+                 ["ASKING"], ["SET", "{foo}:2", "copy"]], to: importer.address, as: admin)
+            for reply in planted { _ = try reply.orThrow() }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await client.command("CLUSTER", "COUNTKEYSINSLOT", slot, to: importer.address, as: admin).integer == 2)
+            try await dataPlane(for: importer).stabilizeSlots([12182], on: importer, owners: [12182: ownerID])
+            #expect(try await client.command("CLUSTER", "COUNTKEYSINSLOT", slot, to: importer.address, as: admin).integer == 0)
+            let myself = ClusterNodesEntry.parse(try await client.command("CLUSTER", "NODES", to: importer.address, as: admin).text()).first(where: \.isMyself)
+            #expect(myself?.importing.isEmpty == true)
+        }
+    }
+
+    /// An importing node whose own view lost the slot's owner (its primary failed over and, as a
+    /// replica now, gave its slots up; gossip about an imported slot is ignored) can delete none
+    /// of the slot's keys: it is told the owner first, then its copies go and the import is
+    /// closed (found by the fault matrix: a source frozen mid-copy and failed over).
+    @Test func anImportWhoseOwnerWasLostFromViewIsClosed() async throws {
+        try await withRawPair(ports: [22302, 22303, 22304]) { owner, importer, ownerID, replica in
+            let admin = importer.admin
+            let replica = try #require(replica)
+            let slot = "12182"  // foo
+            let planted = try await client.send(
+                [["CLUSTER", "SETSLOT", slot, "IMPORTING", ownerID], ["ASKING"], ["SET", "foo", "copy"], ["ASKING"], ["SET", "{foo}:2", "copy"]],
+                to: importer.address, as: admin)
+            for reply in planted { _ = try reply.orThrow() }
+            let newOwnerID = try await client.command("CLUSTER", "MYID", to: replica.address, as: admin).text()
+            _ = try await client.command("CLUSTER", "FAILOVER", "TAKEOVER", to: replica.address, as: admin).orThrow()
+            let served = { (view: [ClusterNodesEntry]) in view.first { member in member.slots.contains { $0.first <= 12182 && 12182 <= $0.last } }?.id }
+            var lost = false
+            for _ in 0..<500 where !lost {
+                lost = served(ClusterNodesEntry.parse(try await client.command("CLUSTER", "NODES", to: importer.address, as: admin).text())) == nil
+                if !lost { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try #require(lost, "the importer never lost sight of the slot's owner")
+            try await dataPlane(for: importer).stabilizeSlots([12182], on: importer, owners: [12182: newOwnerID])
+            #expect(try await client.command("CLUSTER", "COUNTKEYSINSLOT", slot, to: importer.address, as: admin).integer == 0)
+            let after = ClusterNodesEntry.parse(try await client.command("CLUSTER", "NODES", to: importer.address, as: admin).text())
+            #expect(after.first(where: \.isMyself)?.importing.isEmpty == true)
+            #expect(served(after) == newOwnerID)
+        }
     }
 }

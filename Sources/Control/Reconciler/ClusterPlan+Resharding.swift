@@ -144,6 +144,8 @@ extension ClusterPlanner {
                 if ready.count < slots.count { work.waiting += slots.count - ready.count }
             }
         }
+        // A slot can be stale for both reasons above; it is closed once.
+        for (node, slots) in work.stale { work.stale[node] = Array(Set(slots)).sorted() }
         // 4. Stray keys, purged through their shard's primary once the slot has one owner
         // elsewhere (never the only copy: the owner holds every key).
         for (name, slots) in observed.strayKeys {

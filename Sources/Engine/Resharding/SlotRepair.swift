@@ -29,12 +29,23 @@ extension LocalDataPlane {
         return #ARGV
         """
 
-    public func stabilizeSlots(_ slots: [Int], on node: NodeSpec) async throws {
+    public func stabilizeSlots(_ slots: [Int], on node: NodeSpec, owners: [Int: String]) async throws {
         guard !slots.isEmpty else { return }
         let client = try client(for: node.address, timeout: .seconds(30))
-        let myself = ClusterNodesEntry.parse(try await client.command("CLUSTER", "NODES", to: node.address, as: node.admin).text()).first(where: \.isMyself)
+        let view = ClusterNodesEntry.parse(try await client.command("CLUSTER", "NODES", to: node.address, as: node.admin).text())
+        let myself = view.first(where: \.isMyself)
         // Copies in a slot it only imported: the owner holds every key.
         let imported = slots.filter { myself?.importing[$0] != nil }
+        // A slot whose owner this node lost sight of while importing it (the owner failed over:
+        // its old primary, now a replica, gave up its slots in this view, and gossip about an
+        // imported slot is ignored): no key of it can be read or deleted until the node is told.
+        let served = Set(view.flatMap { member in member.slots.flatMap { Array($0.first...$0.last) } })
+        let told = imported.filter { !served.contains($0) }.compactMap { slot in owners[slot].map { ["CLUSTER", "SETSLOT", String(slot), "NODE", $0] } }
+        if !told.isEmpty {
+            for (command, reply) in zip(told, try await client.send(told, to: node.address, as: node.admin)) {
+                if case .error(let message) = reply { throw RedisReplyError("\(command.joined(separator: " ")) on \(node.name): \(message)") }
+            }
+        }
         if !imported.isEmpty {
             let replies = try await client.send([["ASKING"], ["EVAL", Self.discardImportedScript, "0"] + imported.map(String.init)], to: node.address, as: node.admin)
             _ = try replies[1].orThrow()

@@ -18,7 +18,8 @@ struct ReshardingSteps: StepExecutor {
         case .moveSlots(let from, let to, let ranges):
             try await moveSlots(from: from, to: to, ranges, context)
         case .stabilizeSlots(let name, let ranges):
-            try await slots.stabilizeSlots(ranges.flatMap { Array($0.first...$0.last) }, on: try context.spec(name))
+            let closing = ranges.flatMap { Array($0.first...$0.last) }
+            try await slots.stabilizeSlots(closing, on: try context.spec(name), owners: Self.owners(of: closing, context.observed))
             try environment.events.record(.migrationsClosed(node: name, slots: ranges), cluster: cluster.name)
         case .claimSlots(let name, let ranges):
             try await claimSlots(ranges, on: name, context)
@@ -84,17 +85,23 @@ struct ReshardingSteps: StepExecutor {
         try environment.events.record(.slotsClaimed(node: name, slots: ranges, keys: keys, afterCutHandover: importing), cluster: context.cluster.name)
     }
 
+    /// The Redis id of each slot's one claimant (a primary claiming it in its own view); slots
+    /// claimed by none or by several are left out.
+    static func owners(of slots: [Int], _ observed: ObservedCluster) -> [Int: String] {
+        let claimants = ClusterPlanner.claimants(observed)
+        var owners: [Int: String] = [:]
+        for slot in slots where claimants[slot].count == 1 {
+            if let id = observed.node(claimants[slot][0])?.report?.myID { owners[slot] = id }
+        }
+        return owners
+    }
+
     /// Deletes stray keys of a shard through its primary, then has the shard scanned again.
     private func purgeStrayKeys(_ ranges: [SlotRange], through primary: String, _ context: StepContext) async throws {
         let purged = ranges.flatMap { Array($0.first...$0.last) }
         let claimants = ClusterPlanner.claimants(context.observed)
-        var owners: [Int: String] = [:]
-        var ownerNames = Set<String>()
-        for slot in purged where claimants[slot].count == 1 {
-            guard let id = context.observed.node(claimants[slot][0])?.report?.myID else { continue }
-            owners[slot] = id
-            ownerNames.insert(claimants[slot][0])
-        }
+        let owners = Self.owners(of: purged, context.observed)
+        let ownerNames = Set(owners.keys.map { claimants[$0][0] })
         guard let shard = context.nodes[primary]?.shardIndex else { return }
         let copies = try context.observed.nodes.filter { $0.record.shardIndex == shard && $0.record.name != primary && $0.report != nil }
             .map { try context.spec($0.record.name) }
