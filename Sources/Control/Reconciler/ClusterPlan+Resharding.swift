@@ -146,6 +146,12 @@ extension ClusterPlanner {
         }
         // A slot can be stale for both reasons above; it is closed once.
         for (node, slots) in work.stale { work.stale[node] = Array(Set(slots)).sorted() }
+        planStraysAndDrains(observed, claimants: claimants, into: &work)
+        return work
+    }
+
+    /// 4. Stray keys, and shards beyond the cluster's count still serving or drained.
+    static func planStraysAndDrains(_ observed: ObservedCluster, claimants: [[String]], into work: inout SlotWork) {
         // 4. Stray keys, purged through their shard's primary once the slot has one owner
         // elsewhere (never the only copy: the owner holds every key).
         for (name, slots) in observed.strayKeys {
@@ -169,7 +175,6 @@ extension ClusterPlanner {
                 work.drained.append(shard.shardIndex)
             }
         }
-        return work
     }
 
     /// The recorded primary the stored layout gives each slot to.
