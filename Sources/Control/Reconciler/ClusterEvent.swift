@@ -218,13 +218,13 @@ struct ClusterEventLog: Sendable {
     /// descriptors), the log line stands.
     func record(_ event: ClusterEvent, cluster: String) throws {
         log([event], cluster: cluster)
-        try store.addEvent(EventRecord(sourceName: cluster, sourceType: event.sourceType, message: event.message, createdAt: clock.nowMilliseconds))
+        try store.addEvent(records([event], cluster: cluster)[0])
     }
 
     /// Records the event as part of a transaction's change.
     func record(_ event: ClusterEvent, cluster: String, in transaction: Transaction) throws {
-        try transaction.record(EventRecord(sourceName: cluster, sourceType: event.sourceType, message: event.message, createdAt: clock.nowMilliseconds))
-        logger.log(level: event.level, "\(event.message)", metadata: ["cluster.name": "\(cluster)"])
+        try transaction.record(records([event], cluster: cluster)[0])
+        log([event], cluster: cluster)
     }
 
     /// Events of one pass, recorded with the node records they explain.

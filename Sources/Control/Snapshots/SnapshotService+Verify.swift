@@ -94,7 +94,7 @@ extension SnapshotService {
         let elapsed = clock.now - started
         let result = SnapshotVerification(
             status: problem == nil ? "verified" : "failed", keysExpected: expectedKeys, keysFound: foundKeys, digestExpected: expectedDigest,
-            digestFound: foundDigest, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            digestFound: foundDigest, seconds: elapsed.seconds,
             verifiedAt: configuration.clock.nowMilliseconds, differences: problem)
         let json = String(decoding: (try? JSONEncoder().encode(result)) ?? Data(), as: UTF8.self)
         let message = problem.map { "Snapshot \(name) failed verification: \($0)" }

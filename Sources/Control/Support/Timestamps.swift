@@ -29,3 +29,8 @@ public final class ManualWallClock: WallClock {
 
     public func set(_ milliseconds: Int64) { value.withLock { $0 = milliseconds } }
 }
+
+extension Duration {
+    /// The duration in seconds, for events and reports of how long something took.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

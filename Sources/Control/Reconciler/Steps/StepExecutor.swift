@@ -60,8 +60,3 @@ struct StepContext: Sendable {
     /// The name of the shard a node belongs to ("0001").
     func shardName(of node: String) -> String { ClusterTopology.shardName(nodes[node]?.shardIndex ?? 0) }
 }
-
-extension Duration {
-    /// The duration in seconds, for events.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
