@@ -88,6 +88,16 @@ public protocol SlotOwnership: Sendable {
     /// target went down): it claims them with a config epoch above every other, so every view
     /// follows. Its own hand-over markers for them are removed.
     func claimSlots(_ slots: [Int], on node: NodeSpec) async throws
+    /// Waits, at most `limit`, until every one of `nodes` knows each replica in `replicas`
+    /// (primary port → its replicas' ports) as a healthy replica of that primary; returns the
+    /// ports of the replicas some node still does not, when it gives up.
+    ///
+    /// A node lists a replica in CLUSTER SLOTS only once gossip brought it the replica's role and
+    /// replication offset: up to half the node timeout after the replica synced, or after the
+    /// node itself joined. Clients that compare several nodes' slot maps (valkey-glide) retry
+    /// their refresh after 500 ms when the maps split evenly, and hold every request meanwhile
+    /// (valkey-io/valkey-glide#3946): a move is started only once the maps agree on replicas.
+    func awaitReplicasListed(_ replicas: [Int: Set<Int>], by nodes: [NodeSpec], within limit: Duration) async -> Set<Int>
     /// How many clients the node has answered with `-MOVED` since it started (INFO errorstats):
     /// a drained primary still answering them has clients that have not learned the new layout.
     func redirectsAnswered(by node: NodeSpec) async throws -> Int

@@ -214,6 +214,9 @@ final class FakeDataPlane: DataPlane, Sendable {
 
     func redirectsAnswered(by node: NodeSpec) async throws -> Int { 0 }
 
+    // The fake's nodes have no gossip: every map lists every replica at once.
+    func awaitReplicasListed(_ replicas: [Int: Set<Int>], by nodes: [NodeSpec], within limit: Duration) async -> Set<Int> { [] }
+
     // The fake keeps no keys: nothing to count, scan or purge.
     func countKeys(inSlots slots: [Int], on node: NodeSpec) async throws -> [Int: Int] { [:] }
     func slotsHoldingKeys(on node: NodeSpec, outside expected: [SlotRange]) async throws -> [Int] { [] }

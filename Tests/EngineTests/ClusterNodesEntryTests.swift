@@ -71,3 +71,37 @@ struct InfoTextTests {
         #expect(sample.info["used_memory"] == "1024")
     }
 }
+
+/// CLUSTER SHARDS as Redis 7.0 answers it (RESP2: flat maps), read for the replicas a node
+/// lists in its slot map.
+@Suite struct ClusterShardsReplyTests {
+    static func text(_ value: String) -> RESPValue { .bulkString(Array(value.utf8)) }
+
+    static func member(_ role: String, port: Int, health: String, tls: Bool) -> RESPValue {
+        .array([
+            text("id"), text(String(repeating: "a", count: 40)), text(tls ? "tls-port" : "port"), .integer(port), text("ip"), text("127.0.0.1"),
+            text("role"), text(role), text("replication-offset"), .integer(role == "master" ? 14 : 0), text("health"), text(health),
+        ])
+    }
+
+    static func shard(slots: [Int], _ members: [RESPValue]) -> RESPValue {
+        .array([text("slots"), .array(slots.map { .integer($0) }), text("nodes"), .array(members)])
+    }
+
+    @Test(arguments: [false, true])
+    func aReplicaWhoseOffsetTheNodeHasNotHeardIsNotListed(tls: Bool) {
+        let reply = RESPValue.array([
+            Self.shard(slots: [0, 8191], [Self.member("master", port: 7001, health: "online", tls: tls), Self.member("replica", port: 7002, health: "online", tls: tls)]),
+            // A new shard's primary owns no slots yet; its replica has not been heard from.
+            Self.shard(slots: [], [Self.member("replica", port: 7004, health: "loading", tls: tls), Self.member("master", port: 7003, health: "online", tls: tls)]),
+            Self.shard(slots: [8192, 16383], [Self.member("master", port: 7005, health: "online", tls: tls), Self.member("replica", port: 7006, health: "fail", tls: tls)]),
+        ])
+        let replicas = LocalDataPlane.healthyReplicas(in: reply)
+        #expect(replicas == [7001: [7002], 7003: [], 7005: []])
+    }
+
+    @Test func anErrorOrAnUnexpectedShapeListsNothing() {
+        #expect(LocalDataPlane.healthyReplicas(in: .error("ERR unknown subcommand")).isEmpty)
+        #expect(LocalDataPlane.healthyReplicas(in: .array([.integer(1)])).isEmpty)
+    }
+}

@@ -11,7 +11,7 @@ import Testing
     @Test(arguments: [
         "bind 127.0.0.1", "port 7001", "cluster-port 17001", "cluster-enabled yes", "appendonly yes",
         "appendfsync always", "cluster-replica-no-failover yes", "dir /data/nodes/demo-0001-001", "maxmemory 1000000",
-        "masteruser memoryplane-admin", "masterauth s3cret", "repl-diskless-sync-delay 0", "daemonize no",
+        "masteruser memoryplane-admin", "masterauth s3cret", "repl-diskless-sync-delay 0", "repl-ping-replica-period 1", "daemonize no",
     ])
     func rendersTheManagedSettings(line: String) {
         #expect(lines().contains(line))

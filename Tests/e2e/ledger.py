@@ -1,5 +1,6 @@
 """A cluster client that records every acknowledged write, for proving nothing acknowledged is
 lost while a cluster changes shape or faults are injected."""
+import os
 import threading
 import time
 
@@ -64,9 +65,11 @@ class AsyncRecordingClient(threading.Thread):
     """The same ledger for an asyncio client library (valkey-glide, coredis), run on an event
     loop of its own thread. `library` is "glide" or "coredis"; TLS verifies against `ca`."""
 
-    def __init__(self, library, port, ca=None, prefix=None, pause=0.01):
+    def __init__(self, library, port, ca=None, prefix=None, pause=0.01, request_timeout_ms=None):
         super().__init__(daemon=True)
         self.library, self.port, self.ca, self.pause = library, port, ca, pause
+        # glide only: None keeps its default (250 ms).
+        self.request_timeout_ms = request_timeout_ms
         self.prefix = prefix or f"{library}:"
         self.acknowledged = {}
         self.errors = []
@@ -111,11 +114,16 @@ class AsyncRecordingClient(threading.Thread):
 
             @contextlib.asynccontextmanager
             async def glide():
+                if os.environ.get("MEMORYPLANE_GLIDE_LOG"):
+                    from glide import Logger, LogLevel
+                    Logger.set_logger_config(LogLevel.INFO, os.environ["MEMORYPLANE_GLIDE_LOG"])
                 advanced = None
                 if self.ca:
                     advanced = AdvancedGlideClusterClientConfiguration(tls_config=TlsAdvancedConfiguration(root_pem_cacerts=open(self.ca, "rb").read()))
-                # Defaults otherwise (a 250 ms request timeout): as AWS's MemoryDB guidance has it.
-                config = GlideClusterClientConfiguration([NodeAddress("127.0.0.1", self.port)], use_tls=bool(self.ca), advanced_config=advanced)
+                # Defaults otherwise (unless told, a 250 ms request timeout). MEMORYPLANE_GLIDE_LOG
+                # names a file for glide's own log (INFO), to see what it did around an error.
+                config = GlideClusterClientConfiguration(
+                    [NodeAddress("127.0.0.1", self.port)], use_tls=bool(self.ca), advanced_config=advanced, request_timeout=self.request_timeout_ms)
                 client = await GlideClusterClient.create(config)
                 try:
                     yield client

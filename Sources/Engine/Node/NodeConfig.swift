@@ -95,6 +95,10 @@ public struct NodeConfig: Sendable, Equatable {
         # Replication: diskless and immediate, so replicas are in sync within moments.
         repl-diskless-sync yes
         repl-diskless-sync-delay 0
+        # A primary nobody writes to still moves its replication offset each second: other nodes
+        # list a replica in CLUSTER SLOTS only once they heard a nonzero offset from it, and a new
+        # shard's slot maps must agree on its replica before its first slot moves in.
+        repl-ping-replica-period 1
         masteruser \(admin.user)
         masterauth \(admin.password)
 

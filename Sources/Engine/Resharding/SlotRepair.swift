@@ -75,6 +75,47 @@ extension LocalDataPlane {
         _ = try await client.send(deletions, to: node.address, as: node.admin)
     }
 
+    public func awaitReplicasListed(_ replicas: [Int: Set<Int>], by nodes: [NodeSpec], within limit: Duration) async -> Set<Int> {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while true {
+            var unlisted: Set<Int> = []
+            for node in nodes {
+                // A node that does not answer lists nothing anyway: it is no view to wait for.
+                guard let reply = try? await exchange([["CLUSTER", "SHARDS"]], with: node, timeout: observationTimeout)[0] else { continue }
+                let listed = Self.healthyReplicas(in: reply)
+                for (primary, expected) in replicas { unlisted.formUnion(expected.subtracting(listed[primary] ?? [])) }
+            }
+            if unlisted.isEmpty || clock.now >= deadline { return unlisted }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// What a CLUSTER SHARDS reply shows the answering node believes: for each primary's port,
+    /// the ports of its replicas with `health` `online` (those it lists in CLUSTER SLOTS; a
+    /// replica whose replication offset it has not heard yet is `loading`).
+    public static func healthyReplicas(in reply: RESPValue) -> [Int: Set<Int>] {
+        var replicas: [Int: Set<Int>] = [:]
+        for shard in reply.array ?? [] {
+            let members = (fields(of: shard)["nodes"]?.array ?? []).map(fields(of:))
+            // A TLS node shows its port as `tls-port` (its `port` is 0 or absent).
+            let port = { (member: [String: RESPValue]) in member["tls-port"]?.integer ?? member["port"]?.integer }
+            guard let primary = members.first(where: { $0["role"]?.string == "master" }).flatMap(port) else { continue }
+            replicas[primary] = Set(members.filter { $0["role"]?.string == "replica" && $0["health"]?.string == "online" }.compactMap(port))
+        }
+        return replicas
+    }
+
+    /// A flat RESP2 map (key, value, key, value...) as a dictionary.
+    private static func fields(of value: RESPValue) -> [String: RESPValue] {
+        let items = value.array ?? []
+        var fields: [String: RESPValue] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let key = items[index].string { fields[key] = items[index + 1] }
+        }
+        return fields
+    }
+
     public func redirectsAnswered(by node: NodeSpec) async throws -> Int {
         let text = try await exchange([["INFO", "errorstats"]], with: node, timeout: observationTimeout)[0].text()
         // errorstat_MOVED:count=12

@@ -64,6 +64,11 @@ struct ReshardingSteps: StepExecutor {
         let primaries = Set(context.observed.shards.map(\.primaryNode))
         let others = try context.observed.nodes.filter { primaries.contains($0.record.name) && $0.record.name != from && $0.record.name != to }
             .map { try context.spec($0.record.name) }
+        // New nodes, and the nodes that heard of new replicas, leave replicas out of their slot
+        // maps for a moment: moves start once every map agrees (at most one node timeout; a
+        // replica some node still leaves out then only costs clients a slower refresh).
+        let answering = try context.observed.nodes.filter { $0.report != nil }.map { try context.spec($0.record.name) }
+        _ = await slots.awaitReplicasListed(try Self.replicasByPrimary(context), by: answering, within: .seconds(5))
         let clock = ContinuousClock()
         let started = clock.now
         let moving = ranges.flatMap { Array($0.first...$0.last) }
@@ -74,6 +79,18 @@ struct ReshardingSteps: StepExecutor {
             to: to, seconds: (clock.now - started).seconds, groups: report.groups, longestHoldMilliseconds: report.longestHoldMilliseconds,
             longestHoldBreakdown: report.longestHoldBreakdown)
         try environment.events.record(.slotsMoved(summary), cluster: context.cluster.name)
+    }
+
+    /// Each shard's primary port with the ports of its replicas that answer as replicas.
+    static func replicasByPrimary(_ context: StepContext) throws -> [Int: Set<Int>] {
+        var replicas: [Int: Set<Int>] = [:]
+        for shard in context.observed.shards {
+            let members = context.observed.nodes.filter {
+                $0.record.shardIndex == shard.shardIndex && $0.record.name != shard.primaryNode && $0.report?.isPrimary == false
+            }
+            replicas[try context.spec(shard.primaryNode).port] = Set(try members.map { try context.spec($0.record.name).port })
+        }
+        return replicas
     }
 
     /// Claims unserved slots on the node holding their keys.
