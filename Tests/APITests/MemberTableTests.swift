@@ -2,8 +2,9 @@ import Foundation
 import Model
 import Testing
 
-/// CreateCluster's member table against the two contracts it must match: the REST spec
-/// (`api-spec/openapi.yaml`) and AWS's own model (botocore's, as the AWS CLI and boto3 send it).
+/// The member tables (CreateCluster, UpdateCluster) against the two contracts they must match:
+/// the REST spec (`api-spec/openapi.yaml`) and AWS's own model (botocore's, as the AWS CLI and
+/// boto3 send it).
 @Suite struct MemberTableTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -56,6 +57,22 @@ import Testing
 
     @Test func awsMembersAreBotocoresCreateClusterInput() throws {
         #expect(CreateClusterRequest.awsMembers == (try botocoreMembers(of: "CreateCluster")))
+    }
+
+    @Test func restFieldsAreTheSpecsUpdateClusterRequest() throws {
+        #expect(UpdateClusterRequest.restFields == (try schema("UpdateClusterRequest")).properties)
+    }
+
+    @Test func awsMembersAndTheClusterNameAreBotocoresUpdateClusterInput() throws {
+        #expect(UpdateClusterRequest.awsMembers.union(["ClusterName"]) == (try botocoreMembers(of: "UpdateCluster")))
+    }
+
+    /// A count AWS nests (`ShardConfiguration` `{ShardCount}`) is REST's flat `numShards`.
+    @Test func updateClustersCountsAreNestedOnTheAWSDoorOnly() {
+        let nested = UpdateClusterRequest.members.compactMap { member -> String? in
+            if case .count(_, let inner) = member.value { return "\(member.rest)=\(member.aws).\(inner)" } else { return nil }
+        }
+        #expect(nested == ["numShards=ShardConfiguration.ShardCount", "numReplicasPerShard=ReplicaConfiguration.ReplicaCount"])
     }
 
     @Test func eachMemberHasOneNameOnEachDoor() {

@@ -163,6 +163,8 @@ struct AWSInput: MemberSource {
     }
 
     /// The one integer member of a structure such as `ShardConfiguration {ShardCount}`.
+    func count(_ member: String, inner: String) throws -> Int? { try count(in: member, member: inner) }
+
     func count(in name: String, member: String) throws -> Int? {
         guard let value = members[name] else { return nil }
         guard let object = value as? [String: Any], Set(object.keys) == [member], let number = JSONNumbers.number(object[member] as Any),

@@ -60,11 +60,7 @@ struct AWSOperations: Sendable {
 
     static let createClusterMembers = CreateClusterRequest.awsMembers
 
-    static let updateClusterMembers: Set<String> = [
-        "ClusterName", "Description", "SecurityGroupIds", "MaintenanceWindow", "SnsTopicArn", "SnsTopicStatus", "ParameterGroupName",
-        "SnapshotWindow", "SnapshotRetentionLimit", "NodeType", "Engine", "EngineVersion", "ReplicaConfiguration",
-        "ShardConfiguration", "ACLName", "IpDiscovery",
-    ]
+    static let updateClusterMembers = UpdateClusterRequest.awsMembers.union(["ClusterName"])
 
     // MARK: Clusters
 
@@ -91,19 +87,8 @@ struct AWSOperations: Sendable {
     }
 
     func updateCluster(_ input: AWSInput) async throws -> AWSJSON {
-        var request = UpdateClusterRequest(
-            description: try input.string("Description"), parameterGroupName: try input.string("ParameterGroupName"),
-            aclName: try input.string("ACLName"), securityGroupIds: try input.strings("SecurityGroupIds"),
-            maintenanceWindow: try input.string("MaintenanceWindow"), snapshotWindow: try input.string("SnapshotWindow"),
-            snapshotRetentionLimit: try input.int("SnapshotRetentionLimit"))
-        request.nodeType = try input.string("NodeType")
-        request.engine = try input.string("Engine")
-        request.engineVersion = try input.string("EngineVersion")
-        request.numShards = try input.count(in: "ShardConfiguration", member: "ShardCount")
-        request.numReplicasPerShard = try input.count(in: "ReplicaConfiguration", member: "ReplicaCount")
-        request.snsTopicArn = try input.string("SnsTopicArn")
-        request.snsTopicStatus = try input.string("SnsTopicStatus")
-        request.ipDiscovery = try input.string("IpDiscovery")
+        var request = UpdateClusterRequest.empty
+        for member in UpdateClusterRequest.members { try member.read(into: &request, from: input, name: member.aws) }
         let cluster = try services.clusters.updateCluster(try input.requiredString("ClusterName"), request)
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }

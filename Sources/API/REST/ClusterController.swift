@@ -38,51 +38,9 @@ struct ClusterController {
     }
 
     /// Every member of AWS's UpdateCluster; the service decides which may change.
-    struct UpdateBody: Decodable {
-        struct Count: Decodable {
-            var shardCount: Int?
-            var replicaCount: Int?
-        }
-        var description: String?
-        var parameterGroupName: String?
-        var aclName: String?
-        var securityGroupIds: [String]?
-        var maintenanceWindow: String?
-        var snapshotWindow: String?
-        var snapshotRetentionLimit: Int?
-        var nodeType: String?
-        var engine: String?
-        var engineVersion: String?
-        var numShards: Int?
-        var numReplicasPerShard: Int?
-        var snsTopicArn: String?
-        var snsTopicStatus: String?
-        var ipDiscovery: String?
-
-        static let fields: Set<String> = [
-            "description", "parameterGroupName", "aclName", "securityGroupIds", "maintenanceWindow", "snapshotWindow",
-            "snapshotRetentionLimit", "nodeType", "engine", "engineVersion", "numShards", "numReplicasPerShard", "snsTopicArn",
-            "snsTopicStatus", "ipDiscovery",
-        ]
-
-        var request: UpdateClusterRequest {
-            var request = UpdateClusterRequest(
-                description: description, parameterGroupName: parameterGroupName, aclName: aclName, securityGroupIds: securityGroupIds,
-                maintenanceWindow: maintenanceWindow, snapshotWindow: snapshotWindow, snapshotRetentionLimit: snapshotRetentionLimit)
-            request.nodeType = nodeType
-            request.engine = engine
-            request.engineVersion = engineVersion
-            request.numShards = numShards
-            request.numReplicasPerShard = numReplicasPerShard
-            request.snsTopicArn = snsTopicArn
-            request.snsTopicStatus = snsTopicStatus
-            request.ipDiscovery = ipDiscovery
-            return request
-        }
-    }
-
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(UpdateBody.self, from: request, context: context, allowedFields: UpdateBody.fields)
+        let body = try await JSONBody.decode(
+            TabledBody<UpdateClusterRequest>.self, from: request, context: context, allowedFields: UpdateClusterRequest.restFields)
         let view = try service.updateCluster(context.parameters.require("name"), body.request)
         return try JSONBody.response(RESTCluster(view))
     }

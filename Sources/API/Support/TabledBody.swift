@@ -31,5 +31,7 @@ struct TabledBody<Request: TabledRequest>: Decodable {
         func bool(_ member: String) throws -> Bool? { try container.decodeIfPresent(Bool.self, forKey: MemberKey(stringValue: member)) }
         func strings(_ member: String) throws -> [String]? { try container.decodeIfPresent([String].self, forKey: MemberKey(stringValue: member)) }
         func tags(_ member: String) throws -> [Tag]? { try container.decodeIfPresent([TagBody].self, forKey: MemberKey(stringValue: member))?.map(\.tag) }
+        /// REST gives counts flat (`numShards`), not in AWS's one-member structure.
+        func count(_ member: String, inner: String) throws -> Int? { try int(member) }
     }
 }

@@ -11,6 +11,9 @@ public struct RequestMember<Request>: Sendable {
         case bool(WritableKeyPath<Request, Bool?> & Sendable)
         case strings(WritableKeyPath<Request, [String]?> & Sendable)
         case tags(WritableKeyPath<Request, [Tag]> & Sendable)
+        /// A count REST gives flat (`numShards`) and AWS nests in a structure of one member
+        /// (`ShardConfiguration` `{ShardCount}`): `inner` is that member's name.
+        case count(WritableKeyPath<Request, Int?> & Sendable, inner: String)
     }
 
     /// The REST body's key (`numShards`).
@@ -34,6 +37,8 @@ public protocol MemberSource {
     func bool(_ member: String) throws -> Bool?
     func strings(_ member: String) throws -> [String]?
     func tags(_ member: String) throws -> [Tag]?
+    /// A count: the door decides whether it sits in `member` itself or in its `inner` member.
+    func count(_ member: String, inner: String) throws -> Int?
 }
 
 extension RequestMember {
@@ -46,6 +51,7 @@ extension RequestMember {
         case .bool(let path): request[keyPath: path] = try source.bool(name)
         case .strings(let path): request[keyPath: path] = try source.strings(name)
         case .tags(let path): request[keyPath: path] = try source.tags(name) ?? []
+        case .count(let path, let inner): request[keyPath: path] = try source.count(name, inner: inner)
         }
     }
 }
@@ -99,3 +105,28 @@ extension TabledRequest {
 }
 
 extension CreateClusterRequest: TabledRequest {}
+
+extension UpdateClusterRequest: TabledRequest {
+    /// UpdateCluster's input but the cluster's name (the REST path names it; the AWS door reads
+    /// `ClusterName` after these), in the order its members are read. Members MemoryPlane cannot
+    /// honour are read too, to be refused by name (`refused`).
+    public static let members: [RequestMember<UpdateClusterRequest>] = [
+        RequestMember("description", aws: "Description", .string(\.description)),
+        RequestMember("parameterGroupName", aws: "ParameterGroupName", .string(\.parameterGroupName)),
+        RequestMember("aclName", aws: "ACLName", .string(\.aclName)),
+        RequestMember("securityGroupIds", aws: "SecurityGroupIds", .strings(\.securityGroupIds)),
+        RequestMember("maintenanceWindow", aws: "MaintenanceWindow", .string(\.maintenanceWindow)),
+        RequestMember("snapshotWindow", aws: "SnapshotWindow", .string(\.snapshotWindow)),
+        RequestMember("snapshotRetentionLimit", aws: "SnapshotRetentionLimit", .int(\.snapshotRetentionLimit)),
+        RequestMember("nodeType", aws: "NodeType", .string(\.nodeType)),
+        RequestMember("engine", aws: "Engine", .string(\.engine)),
+        RequestMember("engineVersion", aws: "EngineVersion", .string(\.engineVersion)),
+        RequestMember("numShards", aws: "ShardConfiguration", .count(\.numShards, inner: "ShardCount")),
+        RequestMember("numReplicasPerShard", aws: "ReplicaConfiguration", .count(\.numReplicasPerShard, inner: "ReplicaCount")),
+        RequestMember("snsTopicArn", aws: "SnsTopicArn", .string(\.snsTopicArn)),
+        RequestMember("snsTopicStatus", aws: "SnsTopicStatus", .string(\.snsTopicStatus)),
+        RequestMember("ipDiscovery", aws: "IpDiscovery", .string(\.ipDiscovery)),
+    ]
+
+    public static var empty: UpdateClusterRequest { UpdateClusterRequest() }
+}
