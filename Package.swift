@@ -50,6 +50,7 @@ let package = Package(
                 .embedInCode("0013_stacks.sql"),
                 .embedInCode("0014_audit.sql"),
                 .embedInCode("0015_alarms.sql"),
+                .embedInCode("0016_lists_as_json.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -168,11 +168,12 @@ public struct DrillRecord: Sendable, Codable, Equatable, FetchableRecord, Persis
         self.id = id
         self.clusterName = clusterName
         self.target = target
-        self.nodes = nodes.joined(separator: ",")
+        self.nodes = StoredList.text(nodes)
         self.status = .running
         self.startedAt = startedAt
         self.endsAt = endsAt
     }
 
-    public var nodeNames: [String] { nodes.split(separator: ",").map(String.init) }
+    /// The drill's nodes (stored as a JSON array).
+    public var nodeNames: [String] { StoredList.items(nodes) }
 }

@@ -158,13 +158,13 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         self.autoMinorVersionUpgrade = autoMinorVersionUpgrade
         self.parametersApplied = parametersApplied
         self.aclApplied = aclApplied
-        self.securityGroupIds = securityGroupIds.joined(separator: ",")
+        self.securityGroupIds = StoredList.text(securityGroupIds)
     }
 
-    /// The security group ids as a list.
+    /// The security group ids as a list (stored as a JSON array).
     public var securityGroups: [String] {
-        get { securityGroupIds.split(separator: ",").map(String.init) }
-        set { securityGroupIds = newValue.joined(separator: ",") }
+        get { StoredList.items(securityGroupIds) }
+        set { securityGroupIds = StoredList.text(newValue) }
     }
 }
 
@@ -420,9 +420,13 @@ public struct UserRecord: Sendable, Codable, Equatable, FetchableRecord, Persist
         self.name = name
         self.accessString = accessString
         self.authenticationType = authenticationType
-        self.passwordHashes = passwordHashes.joined(separator: ",")
+        self.passwordHashes = StoredList.text(passwordHashes)
         self.createdAt = createdAt
     }
 
-    public var hashes: [String] { passwordHashes.split(separator: ",").map(String.init) }
+    /// The password hashes (stored as a JSON array).
+    public var hashes: [String] {
+        get { StoredList.items(passwordHashes) }
+        set { passwordHashes = StoredList.text(newValue) }
+    }
 }

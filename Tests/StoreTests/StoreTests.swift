@@ -22,6 +22,41 @@ import Testing
         #expect(try store.appliedMigrations() == Migrations.all.map(\.identifier))
     }
 
+    /// Migration 0016: lists written comma-joined by earlier versions read back as the same lists,
+    /// stored as JSON arrays from then on.
+    @Test func commaJoinedListsBecomeJSONArrays() throws {
+        let queue = try DatabaseQueue()
+        var migrator = DatabaseMigrator()
+        for migration in Migrations.all.prefix(while: { $0.identifier != "0016_lists_as_json" }) {
+            migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
+        }
+        try migrator.migrate(queue)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO users (name, access_string, authentication_type, password_hashes, created_at)
+                    VALUES ('two', 'on ~* +@all', 'password', 'ab,cd', 1), ('none', 'on ~* +@all', 'no-password', '', 1)
+                    """)
+        }
+        let store = try Store(writer: queue)
+        #expect(try store.user(named: "two")?.hashes == ["ab", "cd"])
+        #expect(try store.user(named: "none")?.hashes == [])
+        let stored = try queue.read { try String.fetchAll($0, sql: "SELECT password_hashes FROM users ORDER BY name") }
+        #expect(stored == ["[]", #"["ab","cd"]"#])
+    }
+
+    @Test func aClustersSecurityGroupsAreStoredAsAJSONArray() throws {
+        let store = try Store.inMemory()
+        try StoreFixtures.create(store, "demo", ports: [7000, 7001])
+        try store.write { transaction in
+            var cluster = try #require(try transaction.cluster(named: "demo"))
+            cluster.securityGroups = ["sg-1", "sg-2"]
+            try transaction.update(cluster)
+        }
+        #expect(try store.cluster(named: "demo")?.securityGroups == ["sg-1", "sg-2"])
+        #expect(try store.cluster(named: "demo")?.securityGroupIds == #"["sg-1","sg-2"]"#)
+    }
+
     @Test func reopeningAFileDatabaseKeepsItsData() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mp-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

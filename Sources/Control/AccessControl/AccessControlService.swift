@@ -101,7 +101,7 @@ public struct AccessControlService: Sendable {
             if let access { record.accessString = access }
             if let authenticationType, let hashes {
                 record.authenticationType = authenticationType
-                record.passwordHashes = hashes.joined(separator: ",")
+                record.hashes = hashes
             }
             let clusters = try transaction.update(record)
             try transaction.record(EventRecord(sourceName: name, sourceType: .user, message: "User updated", createdAt: configuration.clock.nowMilliseconds))

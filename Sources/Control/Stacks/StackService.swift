@@ -118,7 +118,7 @@ public struct StackService: Sendable {
                     name: name, description: group.description, subnetIds: group.subnets.map(\.identifier), tags: try tagsOf(.subnetgroup, name))
             case .user:
                 guard let user = try store.user(named: name) else { continue }
-                let hashes = user.passwordHashes.split(separator: ",").map(String.init)
+                let hashes = user.hashes
                 live.users[name] = StackUser(
                     name: name, accessString: user.accessString,
                     authenticationMode: StackUser.AuthenticationMode(type: user.authenticationType, passwordHashes: hashes),
