@@ -74,7 +74,7 @@ def start_clients(port, ca):
     """redis-py's RedisCluster, valkey-glide (AWS's recommended MemoryDB client) and coredis,
     each writing and reading back through the cluster.
 
-    glide runs with a 1 s request timeout, not its 250 ms default: with the default, 2 of 17
+    glide runs with a 1 s request timeout, not its 250 ms default: with the default, 2 of 22
     runs of this test saw one glide request wait 250 ms in glide's own queue, never sent (its
     watchdog: `ClientBackpressure`, phase `Queued`; no server error, no refresh retry logged),
     once mid-reshard and once as FailoverShard promoted a node restarted 2 s before. glide holds
