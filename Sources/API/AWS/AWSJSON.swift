@@ -162,14 +162,12 @@ struct AWSInput: MemberSource {
         }
     }
 
-    /// The one integer member of a structure such as `ShardConfiguration {ShardCount}`.
-    func count(_ member: String, inner: String) throws -> Int? { try count(in: member, member: inner) }
-
-    func count(in name: String, member: String) throws -> Int? {
+    /// The one integer member `inner` of a structure such as `ShardConfiguration {ShardCount}`.
+    func count(_ name: String, inner: String) throws -> Int? {
         guard let value = members[name] else { return nil }
-        guard let object = value as? [String: Any], Set(object.keys) == [member], let number = JSONNumbers.number(object[member] as Any),
+        guard let object = value as? [String: Any], Set(object.keys) == [inner], let number = JSONNumbers.number(object[inner] as Any),
             let integer = Int(exactly: number.doubleValue)
-        else { throw MemoryDBError.invalid("\(name) must be {\(member): integer}.") }
+        else { throw MemoryDBError.invalid("\(name) must be {\(inner): integer}.") }
         return integer
     }
 

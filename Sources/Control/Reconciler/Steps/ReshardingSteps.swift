@@ -16,6 +16,7 @@ struct ReshardingSteps: StepExecutor {
         let cluster = context.cluster
         switch step {
         case .moveSlots(let from, let to, let ranges):
+            await awaitSlotMapsAgree(context)
             try await moveSlots(from: from, to: to, ranges, context)
         case .stabilizeSlots(let name, let ranges):
             let closing = ranges.flatMap { Array($0.first...$0.last) }
@@ -42,11 +43,13 @@ struct ReshardingSteps: StepExecutor {
 
     /// Slot moves between distinct pairs of nodes, at once: each move's error, nil when it succeeded.
     func moveTogether(_ steps: [ReconcileAction], _ context: StepContext) async -> [(ReconcileAction, (any Error)?)] {
-        await withTaskGroup(of: (ReconcileAction, (any Error)?).self) { group in
+        await awaitSlotMapsAgree(context)
+        return await withTaskGroup(of: (ReconcileAction, (any Error)?).self) { group in
             for step in steps {
                 group.addTask {
                     do {
-                        _ = try await self.execute(step, context)
+                        guard case .moveSlots(let from, let to, let ranges) = step else { throw MisroutedStep(step: step, executor: "resharding moves") }
+                        try await self.moveSlots(from: from, to: to, ranges, context)
                         return (step, nil)
                     } catch {
                         return (step, error)
@@ -64,11 +67,6 @@ struct ReshardingSteps: StepExecutor {
         let primaries = Set(context.observed.shards.map(\.primaryNode))
         let others = try context.observed.nodes.filter { primaries.contains($0.record.name) && $0.record.name != from && $0.record.name != to }
             .map { try context.spec($0.record.name) }
-        // New nodes, and the nodes that heard of new replicas, leave replicas out of their slot
-        // maps for a moment: moves start once every map agrees (at most one node timeout; a
-        // replica some node still leaves out then only costs clients a slower refresh).
-        let answering = try context.observed.nodes.filter { $0.report != nil }.map { try context.spec($0.record.name) }
-        _ = await slots.awaitReplicasListed(try Self.replicasByPrimary(context), by: answering, within: .seconds(5))
         let clock = ContinuousClock()
         let started = clock.now
         let moving = ranges.flatMap { Array($0.first...$0.last) }
@@ -81,8 +79,19 @@ struct ReshardingSteps: StepExecutor {
         try environment.events.record(.slotsMoved(summary), cluster: context.cluster.name)
     }
 
+    /// New nodes, and the nodes that heard of new replicas, leave replicas out of their slot maps
+    /// for a moment: moves start once every map agrees (at most one node timeout; a replica some
+    /// node still leaves out then only costs clients a slower refresh). Once per batch of moves.
+    private func awaitSlotMapsAgree(_ context: StepContext) async {
+        // A node whose spec cannot be built fails the move itself, which reports why.
+        guard let replicas = try? Self.replicasByPrimary(context),
+            let answering = try? context.observed.nodes.filter({ $0.report != nil }).map({ try context.spec($0.record.name) })
+        else { return }
+        _ = await slots.awaitReplicasListed(replicas, by: answering, within: .seconds(5))
+    }
+
     /// Each shard's primary port with the ports of its replicas that answer as replicas.
-    static func replicasByPrimary(_ context: StepContext) throws -> [Int: Set<Int>] {
+    private static func replicasByPrimary(_ context: StepContext) throws -> [Int: Set<Int>] {
         var replicas: [Int: Set<Int>] = [:]
         for shard in context.observed.shards {
             let members = context.observed.nodes.filter {
