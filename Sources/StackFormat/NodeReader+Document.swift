@@ -8,11 +8,9 @@ extension NodeReader {
     static let subnetGroupFields = ["name", "description", "subnetIds", "tags"]
     static let userFields = ["name", "accessString", "authenticationMode", "tags"]
     static let aclFields = ["name", "userNames", "tags"]
-    static let clusterFields = [
-        "name", "nodeType", "aclName", "numShards", "numReplicasPerShard", "parameterGroupName", "subnetGroupName", "tlsEnabled",
-        "description", "engineVersion", "port", "maintenanceWindow", "snapshotWindow", "snapshotRetentionLimit", "securityGroupIds",
-        "autoMinorVersionUpgrade", "tags",
-    ]
+    /// A cluster's fields are CreateCluster's members (`StackCluster.members`); those naming
+    /// another resource of the document are references, checked against the document.
+    static let clusterReferences: Set<String> = ["aclName", "parameterGroupName", "subnetGroupName"]
 
     mutating func document(_ root: Node) -> StackDocument? {
         guard let top = mapping(root, "", allowed: Self.topFields, required: ["stack"]) else { return nil }
@@ -107,27 +105,34 @@ extension NodeReader {
     }
 
     mutating func cluster(_ node: Node, _ path: String) -> (name: String, resource: StackCluster)? {
-        guard let fields = mapping(node, path, allowed: Self.clusterFields, required: ["name", "nodeType", "aclName"]) else { return nil }
-        let name = self.name(fields["name"], "\(path).name")
-        let nodeType = fields["nodeType"].flatMap { string($0, "\(path).nodeType") }
-        let acl = reference(fields["aclName"], "\(path).aclName")
-        guard let name, let nodeType, let acl else { return nil }
-        var cluster = StackCluster(name: name, nodeType: nodeType, aclName: acl)
-        cluster.numShards = fields["numShards"].flatMap { int($0, "\(path).numShards") }
-        cluster.numReplicasPerShard = fields["numReplicasPerShard"].flatMap { int($0, "\(path).numReplicasPerShard") }
-        cluster.parameterGroupName = reference(fields["parameterGroupName"], "\(path).parameterGroupName")
-        cluster.subnetGroupName = reference(fields["subnetGroupName"], "\(path).subnetGroupName")
-        cluster.tlsEnabled = fields["tlsEnabled"].flatMap { bool($0, "\(path).tlsEnabled") }
-        cluster.description = fields["description"].flatMap { string($0, "\(path).description") }
-        cluster.engineVersion = fields["engineVersion"].flatMap { string($0, "\(path).engineVersion") }
-        cluster.port = fields["port"].flatMap { int($0, "\(path).port") }
-        cluster.maintenanceWindow = fields["maintenanceWindow"].flatMap { string($0, "\(path).maintenanceWindow") }
-        cluster.snapshotWindow = fields["snapshotWindow"].flatMap { string($0, "\(path).snapshotWindow") }
-        cluster.snapshotRetentionLimit = fields["snapshotRetentionLimit"].flatMap { int($0, "\(path).snapshotRetentionLimit") }
-        cluster.securityGroupIds = fields["securityGroupIds"].flatMap { strings($0, "\(path).securityGroupIds") }
-        cluster.autoMinorVersionUpgrade = fields["autoMinorVersionUpgrade"].flatMap { bool($0, "\(path).autoMinorVersionUpgrade") }
-        cluster.tags = fields["tags"].flatMap { self.tags($0, "\(path).tags") }
-        return (name, cluster)
+        let members = StackCluster.members
+        let required = members.filter { if case .requiredString = $0.value { true } else { false } }.map(\.rest)
+        guard let fields = mapping(node, path, allowed: members.map(\.rest), required: required) else { return nil }
+        var cluster = StackCluster(name: "", nodeType: "", aclName: "")
+        var complete = true
+        for member in members {
+            let field = fields[member.rest], memberPath = "\(path).\(member.rest)"
+            let value: MemberValue?
+            if member.rest == "name" {
+                value = name(field, memberPath).map(MemberValue.string)
+            } else if Self.clusterReferences.contains(member.rest) {
+                value = reference(field, memberPath).map(MemberValue.string)
+            } else if let field {
+                switch member.value {
+                case .requiredString, .string: value = string(field, memberPath).map(MemberValue.string)
+                case .int, .count: value = int(field, memberPath).map(MemberValue.int)
+                case .bool: value = bool(field, memberPath).map(MemberValue.bool)
+                case .strings: value = strings(field, memberPath).map(MemberValue.strings)
+                case .tags: value = tags(field, memberPath).map(MemberValue.tags)
+                }
+            } else {
+                value = nil
+            }
+            if value == nil, required.contains(member.rest) { complete = false }
+            cluster.set(member, value)
+        }
+        guard complete else { return nil }
+        return (cluster.name, cluster)
     }
 
     // MARK: References

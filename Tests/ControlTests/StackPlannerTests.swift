@@ -1,4 +1,5 @@
 import Control
+import Foundation
 import Model
 import Testing
 
@@ -186,5 +187,46 @@ import Testing
         after.clusters[0].tags = []
         let fields = try StackPlanner.plan(after, live: live, owners: owned(before)).changes[3].fields
         #expect(fields == [StackFieldChange(field: "tags", from: "{team=x}", to: "{}")])
+    }
+
+    /// The defaults the plan compares a left-out member with are CreateCluster's own.
+    @Test func theDefaultsThePlanComparesWithAreCreateClustersOwn() throws {
+        let cluster = StackCluster(name: "c", nodeType: "db.t4g.small", aclName: "open-access")
+        let spec = try ClusterSpec(validating: cluster.request)
+        let live = StackCluster(name: "c", nodeType: "db.t4g.small", aclName: "open-access")
+        func wanted(_ name: String) -> MemberValue? { StackPlanner.wanted(try! #require(CreateClusterRequest.member(named: name)), cluster, live) }
+        #expect(wanted("numShards") == .int(spec.numShards))
+        #expect(wanted("numReplicasPerShard") == .int(spec.numReplicasPerShard))
+        #expect(wanted("tlsEnabled") == .bool(spec.tlsEnabled))
+        #expect(wanted("snapshotRetentionLimit") == .int(spec.snapshotRetentionLimit))
+        #expect(wanted("subnetGroupName") == .string(spec.subnetGroupName))
+        #expect(wanted("description") == nil)
+    }
+
+    /// Every CreateCluster member that describes a cluster is a stack member, read, compared and
+    /// applied through the table: one UpdateCluster does not take changes in place.
+    @Test func aStackClusterIsCreateClustersInputMemberForMember() throws {
+        #expect(Set(StackCluster.members.map(\.rest)) == CreateClusterRequest.restFields.subtracting(["snapshotArns", "snapshotName"]))
+        let before = document()
+        var after = before
+        after.clusters[0].port = 7100
+        after.clusters[0].dataTiering = false
+        var live = live(before)
+        live.clusters["ci-cache"]?.dataTiering = false
+        let change = try StackPlanner.plan(after, live: live, owners: owned(before)).changes[3]
+        #expect(change.fields == [StackFieldChange(field: "port", from: "7000", to: "7100", forcesReplacement: true)])
+        // Leaving a member out again is not giving it.
+        after.clusters[0].port = nil
+        #expect(!after.clusters[0].given.contains("port"))
+    }
+
+    /// Stored documents are objects of the given members by REST name, as earlier versions wrote them.
+    @Test func aStackClusterIsStoredAsTheDocumentGivesIt() throws {
+        let stored = #"{"name":"a","nodeType":"db.t4g.small","aclName":"acl","numShards":2,"securityGroupIds":["sg-2"],"tags":[]}"#
+        let cluster = try JSONDecoder().decode(StackCluster.self, from: Data(stored.utf8))
+        #expect(cluster.given == ["name", "nodeType", "aclName", "numShards", "securityGroupIds", "tags"])
+        #expect(cluster.numShards == 2 && cluster.securityGroupIds == ["sg-2"] && cluster.numReplicasPerShard == nil)
+        let again = try JSONDecoder().decode(StackCluster.self, from: try JSONEncoder().encode(cluster))
+        #expect(again == cluster)
     }
 }

@@ -132,3 +132,28 @@ public struct ClusterView: Sendable, Equatable {
         lastError = cluster.lastError
     }
 }
+
+extension ClusterView {
+    /// The CreateCluster input that would make this cluster as it is now, every member that
+    /// describes a cluster set (seeds such as a snapshot to restore are not kept): what a
+    /// stack's plan compares its document with. A new CreateCluster member is described here.
+    public var asCreateRequest: CreateClusterRequest {
+        var request = CreateClusterRequest(
+            name: name, nodeType: nodeType, numShards: numberOfShards,
+            numReplicasPerShard: max(0, (shards.map(\.nodes.count).max() ?? 1) - 1), aclName: aclName, tlsEnabled: tlsEnabled,
+            parameterGroupName: parameterGroupName, description: description, port: clusterEndpoint.port, tags: tags)
+        request.subnetGroupName = subnetGroupName
+        request.maintenanceWindow = maintenanceWindow
+        request.snapshotWindow = snapshotWindow
+        request.snapshotRetentionLimit = snapshotRetentionLimit
+        request.engine = engine
+        request.engineVersion = engineVersion
+        request.autoMinorVersionUpgrade = autoMinorVersionUpgrade
+        request.dataTiering = dataTiering == "true"
+        request.securityGroupIds = securityGroupIds
+        // Only IPv4 is offered; the members MemoryPlane refuses (multi-Region, SNS, KMS) stay unset.
+        request.networkType = "ipv4"
+        request.ipDiscovery = "ipv4"
+        return request
+    }
+}

@@ -239,30 +239,49 @@ public enum StackPlanner {
         engineVersion.hasPrefix("6") ? "default.memorydb-redis6" : "default.memorydb-redis7"
     }
 
+    /// Member by member through CreateCluster's table. A member UpdateCluster takes (or tags,
+    /// which TagResource changes) changes in place; any other forces a replacement. Whether
+    /// UpdateCluster then honours the change is the service's to say, once, at apply.
     static func diff(_ desired: StackCluster, _ live: StackCluster) -> [StackFieldChange] {
-        var d = Differences()
-        // Spelled as the API stores them (node types and windows lower-case, an engine version
-        // by its major.minor), so a document written otherwise is no change.
-        d.compare("nodeType", desired.nodeType.lowercased(), live.nodeType.lowercased())
-        d.compare("aclName", desired.aclName, live.aclName)
-        d.compare("numShards", desired.numShards, live.numShards, default: 1)
-        d.compare("numReplicasPerShard", desired.numReplicasPerShard, live.numReplicasPerShard, default: 1)
-        let engine = desired.engineVersion ?? live.engineVersion ?? "7"
-        d.compare("parameterGroupName", desired.parameterGroupName, live.parameterGroupName, default: defaultParameterGroup(engineVersion: engine))
-        d.compare("description", desired.description, live.description)
-        if let wanted = desired.engineVersion, let current = live.engineVersion, !EngineVersionMatch.same(wanted, current) {
-            d.fields.append(StackFieldChange(field: "engineVersion", from: current, to: wanted))
+        var fields: [StackFieldChange] = []
+        for member in StackCluster.members where member.rest != "name" {
+            guard let wanted = wanted(member, desired, live) else { continue }
+            var current = live.value(member)
+            if case .tags = member.value, current == nil { current = .tags([]) }
+            guard !same(member.rest, wanted, current) else { continue }
+            let inPlace = UpdateClusterRequest.member(named: member.rest) != nil || member.rest == "tags"
+            fields.append(StackFieldChange(field: member.rest, from: current?.shown, to: wanted.shown, forcesReplacement: !inPlace))
         }
-        d.compare("maintenanceWindow", desired.maintenanceWindow?.lowercased(), live.maintenanceWindow?.lowercased())
-        d.compare("snapshotWindow", desired.snapshotWindow, live.snapshotWindow)
-        d.compare("snapshotRetentionLimit", desired.snapshotRetentionLimit, live.snapshotRetentionLimit, default: 0)
-        d.compare("securityGroupIds", desired.securityGroupIds?.sorted(), live.securityGroupIds?.sorted(), show: show)
-        d.compare("tlsEnabled", desired.tlsEnabled, live.tlsEnabled, default: true, createOnly: true)
-        d.compare("subnetGroupName", desired.subnetGroupName, live.subnetGroupName, default: BuiltinResources.defaultSubnetGroupName, createOnly: true)
-        d.compare("port", desired.port, live.port, createOnly: true)
-        d.compare("autoMinorVersionUpgrade", desired.autoMinorVersionUpgrade, live.autoMinorVersionUpgrade, createOnly: true)
-        d.compareTags(desired.tags, live.tags)
-        return d.fields
+        return fields
+    }
+
+    /// What the document asks of a member: its value, or CreateCluster's default for the few
+    /// members that have a well-defined one (the plan manages those even when left out).
+    public static func wanted(_ member: RequestMember<CreateClusterRequest>, _ desired: StackCluster, _ live: StackCluster) -> MemberValue? {
+        if let value = desired.value(member) { return value }
+        switch member.rest {
+        case "numShards", "numReplicasPerShard": return .int(1)
+        case "tlsEnabled": return .bool(true)
+        case "snapshotRetentionLimit": return .int(0)
+        case "subnetGroupName": return .string(BuiltinResources.defaultSubnetGroupName)
+        case "parameterGroupName":
+            return .string(defaultParameterGroup(engineVersion: desired.engineVersion ?? live.engineVersion ?? "7"))
+        default: return nil
+        }
+    }
+
+    /// Spelled as the API stores them (node types, windows and the engine lower-case, an engine
+    /// version by its major.minor; lists and tags in any order), a document written otherwise is
+    /// no change.
+    static func same(_ member: String, _ wanted: MemberValue, _ current: MemberValue?) -> Bool {
+        guard let current else { return false }
+        switch (member, wanted, current) {
+        case ("nodeType", .string(let a), .string(let b)), ("maintenanceWindow", .string(let a), .string(let b)),
+            ("engine", .string(let a), .string(let b)):
+            return a.lowercased() == b.lowercased()
+        case ("engineVersion", .string(let a), .string(let b)): return EngineVersionMatch.same(a, b)
+        default: return wanted.canonical == current.canonical
+        }
     }
 }
 

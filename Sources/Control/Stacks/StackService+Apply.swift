@@ -191,7 +191,7 @@ extension StackService {
         case .cluster:
             guard let cluster = document.clusters.first(where: { $0.name == name }) else { return }
             if creating {
-                _ = try clusters.createCluster(Self.createRequest(cluster))
+                _ = try clusters.createCluster(cluster.request)
                 try await waitForCluster(name)
             } else {
                 try await updateCluster(cluster, change)
@@ -228,58 +228,27 @@ extension StackService {
         if !missing.isEmpty { _ = try tags.tagResource(arn, tags: missing) }
     }
 
-    static func createRequest(_ cluster: StackCluster) -> CreateClusterRequest {
-        var request = CreateClusterRequest(
-            name: cluster.name, nodeType: cluster.nodeType, numShards: cluster.numShards, numReplicasPerShard: cluster.numReplicasPerShard,
-            aclName: cluster.aclName, tlsEnabled: cluster.tlsEnabled, parameterGroupName: cluster.parameterGroupName,
-            description: cluster.description, port: cluster.port, tags: cluster.tags ?? [])
-        request.subnetGroupName = cluster.subnetGroupName
-        request.engineVersion = cluster.engineVersion
-        request.maintenanceWindow = cluster.maintenanceWindow
-        request.snapshotWindow = cluster.snapshotWindow
-        request.snapshotRetentionLimit = cluster.snapshotRetentionLimit
-        request.securityGroupIds = cluster.securityGroupIds
-        request.autoMinorVersionUpgrade = cluster.autoMinorVersionUpgrade
-        return request
-    }
-
-    /// In-place changes, one UpdateCluster per kind of change (the service takes shard and
-    /// replica counts one at a time), each waited for.
+    /// In-place changes through UpdateCluster's table: the members the plan names, copied from
+    /// the document (or their defaults) by their shared REST names. Shape changes (node type,
+    /// shard and replica counts) go one per call, as the service takes them; each is waited for.
     func updateCluster(_ cluster: StackCluster, _ change: StackChange) async throws {
         let fields = Set(change.fields.map(\.field))
         try await waitForCluster(cluster.name)
-        var simple = UpdateClusterRequest()
-        if fields.contains("description") { simple.description = cluster.description ?? "" }
-        if fields.contains("parameterGroupName") {
-            simple.parameterGroupName = cluster.parameterGroupName ?? change.fields.first { $0.field == "parameterGroupName" }?.to
-        }
-        if fields.contains("aclName") { simple.aclName = cluster.aclName }
-        if fields.contains("securityGroupIds") { simple.securityGroupIds = cluster.securityGroupIds }
-        if fields.contains("maintenanceWindow") { simple.maintenanceWindow = cluster.maintenanceWindow }
-        if fields.contains("snapshotWindow") { simple.snapshotWindow = cluster.snapshotWindow }
-        if fields.contains("snapshotRetentionLimit") { simple.snapshotRetentionLimit = cluster.snapshotRetentionLimit ?? 0 }
-        if fields.contains("engineVersion") { simple.engineVersion = cluster.engineVersion }
-        let simpleFields: Set<String> = [
-            "description", "parameterGroupName", "aclName", "securityGroupIds", "maintenanceWindow", "snapshotWindow", "snapshotRetentionLimit",
-            "engineVersion",
-        ]
+        let live = Self.stackCluster(try clusters.describeCluster(cluster.name))
+        var together = UpdateClusterRequest()
         var requests: [UpdateClusterRequest] = []
-        if !fields.isDisjoint(with: simpleFields) { requests.append(simple) }
-        if fields.contains("nodeType") {
-            var request = UpdateClusterRequest()
-            request.nodeType = cluster.nodeType
-            requests.append(request)
+        for target in UpdateClusterRequest.members where fields.contains(target.rest) {
+            guard let member = CreateClusterRequest.member(named: target.rest) else { continue }
+            let value = StackPlanner.wanted(member, cluster, live)
+            if UpdateClusterRequest.shapeMembers.contains(target.rest) {
+                var request = UpdateClusterRequest()
+                target.set(value, in: &request)
+                requests.append(request)
+            } else {
+                target.set(value, in: &together)
+            }
         }
-        if fields.contains("numShards") {
-            var request = UpdateClusterRequest()
-            request.numShards = cluster.numShards ?? 1
-            requests.append(request)
-        }
-        if fields.contains("numReplicasPerShard") {
-            var request = UpdateClusterRequest()
-            request.numReplicasPerShard = cluster.numReplicasPerShard ?? 1
-            requests.append(request)
-        }
+        if !together.isEmpty { requests.insert(together, at: 0) }
         for request in requests {
             do {
                 _ = try clusters.updateCluster(cluster.name, request)

@@ -77,7 +77,7 @@ public struct StackService: Sendable {
         }
         for (index, cluster) in document.clusters.enumerated() {
             do {
-                _ = try ClusterSpec(validating: Self.createRequest(cluster))
+                _ = try ClusterSpec(validating: cluster.request)
             } catch {
                 throw MemoryDBError(error.code, "clusters[\(index)] (\(cluster.name)): \(error.message)")
             }
@@ -143,24 +143,7 @@ public struct StackService: Sendable {
         }
     }
 
-    static func stackCluster(_ view: ClusterView) -> StackCluster {
-        var cluster = StackCluster(name: view.name, nodeType: view.nodeType, aclName: view.aclName)
-        cluster.numShards = view.numberOfShards
-        cluster.numReplicasPerShard = max(0, (view.shards.map(\.nodes.count).max() ?? 1) - 1)
-        cluster.parameterGroupName = view.parameterGroupName
-        cluster.subnetGroupName = view.subnetGroupName
-        cluster.tlsEnabled = view.tlsEnabled
-        cluster.description = view.description
-        cluster.engineVersion = view.engineVersion
-        cluster.port = view.clusterEndpoint.port
-        cluster.maintenanceWindow = view.maintenanceWindow
-        cluster.snapshotWindow = view.snapshotWindow
-        cluster.snapshotRetentionLimit = view.snapshotRetentionLimit
-        cluster.securityGroupIds = view.securityGroupIds
-        cluster.autoMinorVersionUpgrade = view.autoMinorVersionUpgrade
-        cluster.tags = view.tags
-        return cluster
-    }
+    static func stackCluster(_ view: ClusterView) -> StackCluster { StackCluster(describing: view.asCreateRequest) }
 
     // MARK: Apply
 

@@ -34,7 +34,7 @@ public struct Tag: Sendable, Hashable, Codable {
 }
 
 /// What a caller asks for when creating a cluster, before validation; every door builds one.
-public struct CreateClusterRequest: Sendable {
+public struct CreateClusterRequest: Sendable, Equatable {
     public var name: String
     public var nodeType: String
     public var numShards: Int?

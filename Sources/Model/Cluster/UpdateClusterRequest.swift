@@ -46,6 +46,11 @@ public struct UpdateClusterRequest: Sendable {
         return fields
     }
 
+    /// The members that change the cluster's shape, by their REST names: each is a node-type
+    /// change, a resharding or a replica change of its own, so a caller that wants several
+    /// sends one update each and waits for the cluster between them.
+    public static let shapeMembers: Set<String> = ["nodeType", "numShards", "numReplicasPerShard"]
+
     /// Whether anything at all was asked for.
     public var isEmpty: Bool {
         description == nil && parameterGroupName == nil && aclName == nil && securityGroupIds == nil && maintenanceWindow == nil

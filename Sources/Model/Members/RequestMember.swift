@@ -16,16 +16,27 @@ public struct RequestMember<Request>: Sendable {
         case count(WritableKeyPath<Request, Int?> & Sendable, inner: String)
     }
 
+    /// What the member says of the resource.
+    public enum Role: Sendable {
+        /// Part of what the resource is: described back, compared by a stack's plan.
+        case state
+        /// Only what the resource starts from (a snapshot to seed it with): read when it is
+        /// made, never described, so a stack neither takes nor compares it.
+        case seed
+    }
+
     /// The REST body's key (`numShards`).
     public let rest: String
     /// The AWS JSON 1.1 member (`NumShards`), as botocore's model spells it.
     public let aws: String
     public let value: Value
+    public let role: Role
 
-    public init(_ rest: String, aws: String, _ value: Value) {
+    public init(_ rest: String, aws: String, _ value: Value, role: Role = .state) {
         self.rest = rest
         self.aws = aws
         self.value = value
+        self.role = role
     }
 }
 
@@ -83,8 +94,8 @@ extension CreateClusterRequest {
         RequestMember("multiRegionClusterName", aws: "MultiRegionClusterName", .string(\.multiRegionClusterName)),
         RequestMember("snsTopicArn", aws: "SnsTopicArn", .string(\.snsTopicArn)),
         RequestMember("kmsKeyId", aws: "KmsKeyId", .string(\.kmsKeyId)),
-        RequestMember("snapshotArns", aws: "SnapshotArns", .strings(\.snapshotArns)),
-        RequestMember("snapshotName", aws: "SnapshotName", .string(\.snapshotName)),
+        RequestMember("snapshotArns", aws: "SnapshotArns", .strings(\.snapshotArns), role: .seed),
+        RequestMember("snapshotName", aws: "SnapshotName", .string(\.snapshotName), role: .seed),
     ]
 
     public static var empty: CreateClusterRequest { CreateClusterRequest(name: "", nodeType: "", aclName: "") }

@@ -158,31 +158,112 @@ public struct StackACL: Sendable, Equatable, Codable {
     }
 }
 
-/// A cluster. `numShards` and `numReplicasPerShard` default to 1, `tlsEnabled` to true and
-/// `parameterGroupName` to the engine's default group, and the plan compares against those
-/// defaults; the other optional fields are managed only when given.
-public struct StackCluster: Sendable, Equatable, Codable {
-    public var name: String
-    public var nodeType: String
-    public var aclName: String
-    public var numShards: Int?
-    public var numReplicasPerShard: Int?
-    public var parameterGroupName: String?
-    public var subnetGroupName: String?
-    public var tlsEnabled: Bool?
-    public var description: String?
-    public var engineVersion: String?
-    public var port: Int?
-    public var maintenanceWindow: String?
-    public var snapshotWindow: String?
-    public var snapshotRetentionLimit: Int?
-    public var securityGroupIds: [String]?
-    public var autoMinorVersionUpgrade: Bool?
-    public var tags: [Tag]?
+/// A cluster: CreateCluster's input, member for member (its table, `CreateClusterRequest.members`,
+/// is the stack's schema too), and which members the document gives. Members left out are not
+/// managed, except those with a well-defined default the plan compares against (`numShards`,
+/// `numReplicasPerShard`, `tlsEnabled`, `parameterGroupName`, …; see `StackPlanner`). Members
+/// that only seed a new cluster (a snapshot to restore) are not stack members.
+///
+/// Its properties are the request's (`cluster.numShards = 2`); setting one gives it, setting
+/// nil leaves it out.
+@dynamicMemberLookup
+public struct StackCluster: Sendable, Equatable {
+    /// The CreateCluster input the document makes: only given members are set.
+    public private(set) var request: CreateClusterRequest
+    /// The members the document gives, by their REST names.
+    public private(set) var given: Set<String>
+
+    /// A stack's cluster members: CreateCluster's that describe the cluster.
+    public static let members = CreateClusterRequest.members.filter { $0.role == .state }
 
     public init(name: String, nodeType: String, aclName: String) {
-        self.name = name
-        self.nodeType = nodeType
-        self.aclName = aclName
+        request = CreateClusterRequest(name: name, nodeType: nodeType, aclName: aclName)
+        given = ["name", "nodeType", "aclName"]
+    }
+
+    /// Every member `request` sets is given (tags always, even none): a live cluster's description.
+    public init(describing request: CreateClusterRequest) {
+        self.request = CreateClusterRequest.empty
+        given = []
+        for member in Self.members {
+            if case .tags = member.value {
+                set(member, .tags(request.tags))
+            } else {
+                set(member, member.value(in: request))
+            }
+        }
+    }
+
+    public subscript<Value>(dynamicMember path: WritableKeyPath<CreateClusterRequest, Value>) -> Value {
+        get { request[keyPath: path] }
+        set {
+            guard let member = Self.members.first(where: { $0.value.keyPath == path }) else {
+                preconditionFailure("\(path) is not a stack member")
+            }
+            var changed = request
+            changed[keyPath: path] = newValue
+            if case .tags(let tagsPath) = member.value {
+                set(member, .tags(changed[keyPath: tagsPath]))
+            } else {
+                set(member, member.value(in: changed))
+            }
+        }
+    }
+
+    /// The member's value; nil when the document leaves it out.
+    public func value(_ member: RequestMember<CreateClusterRequest>) -> MemberValue? {
+        guard given.contains(member.rest) else { return nil }
+        if case .tags(let path) = member.value { return .tags(request[keyPath: path]) }
+        return member.value(in: request)
+    }
+
+    /// Gives the member `value`, or leaves it out with nil.
+    public mutating func set(_ member: RequestMember<CreateClusterRequest>, _ value: MemberValue?) {
+        member.set(value, in: &request)
+        if value == nil { given.remove(member.rest) } else { given.insert(member.rest) }
+    }
+}
+
+/// Stored and sent as the document says it: an object of the given members, by REST name.
+extension StackCluster: Codable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        let name = Key(stringValue: "name"), nodeType = Key(stringValue: "nodeType"), acl = Key(stringValue: "aclName")
+        self.init(
+            name: try container.decode(String.self, forKey: name), nodeType: try container.decode(String.self, forKey: nodeType),
+            aclName: try container.decode(String.self, forKey: acl))
+        for member in Self.members {
+            let key = Key(stringValue: member.rest)
+            guard container.contains(key) else { continue }
+            switch member.value {
+            case .requiredString, .string: set(member, .string(try container.decode(String.self, forKey: key)))
+            case .int, .count: set(member, .int(try container.decode(Int.self, forKey: key)))
+            case .bool: set(member, .bool(try container.decode(Bool.self, forKey: key)))
+            case .strings: set(member, .strings(try container.decode([String].self, forKey: key)))
+            case .tags: set(member, .tags(try container.decode([Tag].self, forKey: key)))
+            }
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for member in Self.members {
+            let key = Key(stringValue: member.rest)
+            switch value(member) {
+            case nil: continue
+            case .string(let text): try container.encode(text, forKey: key)
+            case .int(let number): try container.encode(number, forKey: key)
+            case .bool(let flag): try container.encode(flag, forKey: key)
+            case .strings(let list): try container.encode(list, forKey: key)
+            case .tags(let tags): try container.encode(tags, forKey: key)
+            }
+        }
     }
 }
