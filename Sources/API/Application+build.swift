@@ -33,6 +33,7 @@ extension APIServices {
             collector: controlPlane.collector, observability: controlPlane.observability, accessKey: accessKey, region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)
         audit = controlPlane.audit
+        clock = controlPlane.configuration.clock
         alarms = controlPlane.alarms
         advisor = controlPlane.advisor
     }

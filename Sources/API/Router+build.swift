@@ -31,6 +31,8 @@ public struct APIServices: Sendable {
     public var credentialsHint: String
     /// The PEM of the CA that signs node certificates (made on first need).
     public var caCertificate: @Sendable () throws -> String
+    /// The control plane's clock: a signature's age is judged by it.
+    public var clock: any WallClock = SystemWallClock()
 
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
@@ -85,12 +87,12 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
         alarms: services.alarms, advisor: services.advisor)
     let scrape = router.group("metrics")
     if let key = services.accessKey, !services.metricsPublic {
-        scrape.add(middleware: RESTAuthMiddleware(key: key, region: services.region, hint: services.credentialsHint))
+        scrape.add(middleware: RESTAuthMiddleware(key: key, region: services.region, clock: services.clock, hint: services.credentialsHint))
     }
     scrape.get(use: observability.scrape)
     let v1 = router.group("v1")
     if let key = services.accessKey {
-        v1.add(middleware: RESTAuthMiddleware(key: key, region: services.region, hint: services.credentialsHint))
+        v1.add(middleware: RESTAuthMiddleware(key: key, region: services.region, clock: services.clock, hint: services.credentialsHint))
     }
     ClusterController(service: services.clusters).addRoutes(to: v1)
     EventController(service: services.events).addRoutes(to: v1)

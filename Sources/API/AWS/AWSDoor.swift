@@ -44,7 +44,7 @@ struct AWSDoor {
             let body = try await SigV4Request.collectBody(&request, context: context)
             if let key = services.accessKey {
                 do {
-                    try SigV4Verifier(key: key, region: services.region).verify(SigV4Request.parts(of: request, body: body))
+                    try SigV4Verifier(key: key, region: services.region).verify(SigV4Request.parts(of: request, body: body), now: services.clock.date)
                 } catch {
                     // No credentials at all is 401 (HTTP's "authenticate first"); credentials that
                     // do not hold are 403, as AWS answers. botocore reads the fault from __type

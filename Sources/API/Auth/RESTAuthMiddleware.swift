@@ -10,6 +10,7 @@ struct RESTAuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let key: AccessKey
     let region: String
+    let clock: any WallClock
     let hint: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -20,7 +21,7 @@ struct RESTAuthMiddleware: RouterMiddleware {
             var request = request
             let body = try await SigV4Request.collectBody(&request, context: context)
             do {
-                try SigV4Verifier(key: key, region: region).verify(SigV4Request.parts(of: request, body: body))
+                try SigV4Verifier(key: key, region: region).verify(SigV4Request.parts(of: request, body: body), now: clock.date)
             } catch {
                 // Credentials were given but do not hold: forbidden, with AWS's error name.
                 throw APIError.signatureRefused(code: error.code.rawValue, message: error.message)

@@ -68,7 +68,16 @@ struct SigV4Verifier {
         var body: [UInt8]
     }
 
-    func verify(_ request: Request, now: Date = Date()) throws(SigV4Failure) {
+    /// The Authorization header's parts, each checked against this server's key and scope.
+    struct Authorization {
+        var day: String
+        var region: String
+        var service: String
+        var signedHeaderList: String
+        var signature: String
+    }
+
+    func authorization(of request: Request) throws(SigV4Failure) -> Authorization {
         guard let authorization = request.headers["authorization"], !authorization.isEmpty else {
             throw SigV4Failure(code: .invalidSignature, message: "Request is missing Authentication Token: sign it with AWS SigV4 (service memorydb).")
         }
@@ -99,6 +108,12 @@ struct SigV4Verifier {
                 code: .invalidSignature,
                 message: "Credential should be scoped to a valid region: this server is '\(self.region)', not '\(region)'.")
         }
+        return Authorization(day: day, region: region, service: service, signedHeaderList: signedHeaderList, signature: signature)
+    }
+
+    func verify(_ request: Request, now: Date) throws(SigV4Failure) {
+        let parts = try authorization(of: request)
+        let (day, region, service, signedHeaderList, signature) = (parts.day, parts.region, parts.service, parts.signedHeaderList, parts.signature)
         guard let amzDate = request.headers["x-amz-date"], let signedAt = Self.parseAmzDate(amzDate) else {
             throw SigV4Failure(code: .invalidSignature, message: "X-Amz-Date (yyyyMMddTHHmmssZ) is missing or malformed.")
         }

@@ -178,25 +178,14 @@ public enum ClusterEvent: Sendable, Equatable {
         case .failoverBegun(let shard, let reason, let replica, let zone):
             return "Shard \(ClusterTopology.shardName(shard)) failing over: \(reason); promoting \(replica) in \(zone)"
         case .promoted(let replica, let zone, let gap):
-            let head = "Promoted \(replica) in \(zone)"
-            switch gap {
-            case .caughtUp(let demoting, let paused, let offset):
-                return head + "; \(demoting) held writes for \(paused) ms while it caught up to offset \(offset), so no acknowledged write was lost"
-            case .behindLostPrimary(let replicaOffset, let lostOffset):
-                return head + "; replica was \(max(0, lostOffset - replicaOffset)) bytes behind the lost primary (offset \(replicaOffset) of \(lostOffset))"
-            case .lostOffsetUnknown:
-                return head + "; the lost primary's last offset is unknown (it did not answer before it went), so the gap cannot be measured"
-            }
+            return "Promoted \(replica) in \(zone); \(gap.sentence)"
         case .failedOver(let shard, let seconds, let primary, let zone, let oldPrimary, let zoneLost):
             let rejoin = zoneLost ? "\(oldPrimary) rejoins as its replica when its zone returns" : "\(oldPrimary) is its replica"
             return String(format: "Shard %@ failed over in %.2f s: %@ (%@) is primary; %@", ClusterTopology.shardName(shard), seconds, primary, zone, rejoin)
         case .failoverAbandoned(let shard, let reason):
             return "Failover of shard \(ClusterTopology.shardName(shard)) abandoned: \(reason); its primary is restarted in place"
         case .slotsMoved(let move):
-            return String(
-                format: "Moved %d slot(s) (%@) with %d key(s) from shard %@ (%@) to shard %@ (%@) in %.2f s; %d group(s), each held on the source for at most %.1f ms (%@)",
-                move.slotCount, SlotRange.listDescription(move.slots), move.keys, move.fromShard, move.from, move.toShard, move.to, move.seconds, move.groups,
-                move.longestHoldMilliseconds, move.longestHoldBreakdown)
+            return move.sentence
         case .slotsClaimed(let node, let slots, let keys, let afterCutHandover):
             let why = afterCutHandover ? "a hand-over whose source had given them up was cut short before the target claimed them" : "no live primary served them"
             return "Node \(node) claimed slot(s) \(SlotRange.listDescription(slots)) with the \(keys) key(s) it holds there: \(why)"
@@ -205,6 +194,29 @@ public enum ClusterEvent: Sendable, Equatable {
         case .shardRetired(let shard, let members):
             return "Shard \(ClusterTopology.shardName(shard)) drained: no node serves its slots any more; retiring \(members.joined(separator: ", "))"
         }
+    }
+}
+
+extension ClusterEvent.PromotionGap {
+    /// What the promotion cost in writes, in words.
+    var sentence: String {
+        switch self {
+        case .caughtUp(let demoting, let paused, let offset):
+            "\(demoting) held writes for \(paused) ms while it caught up to offset \(offset), so no acknowledged write was lost"
+        case .behindLostPrimary(let replicaOffset, let lostOffset):
+            "replica was \(max(0, lostOffset - replicaOffset)) bytes behind the lost primary (offset \(replicaOffset) of \(lostOffset))"
+        case .lostOffsetUnknown:
+            "the lost primary's last offset is unknown (it did not answer before it went), so the gap cannot be measured"
+        }
+    }
+}
+
+extension ClusterEvent.SlotMoveSummary {
+    /// The move in words: what went where, how fast, and how long clients waited at most.
+    var sentence: String {
+        String(
+            format: "Moved %d slot(s) (%@) with %d key(s) from shard %@ (%@) to shard %@ (%@) in %.2f s; %d group(s), each held on the source for at most %.1f ms (%@)",
+            slotCount, SlotRange.listDescription(slots), keys, fromShard, from, toShard, to, seconds, groups, longestHoldMilliseconds, longestHoldBreakdown)
     }
 }
 

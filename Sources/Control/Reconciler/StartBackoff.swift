@@ -3,24 +3,25 @@ import Synchronization
 /// Spaces out restarts of a process that keeps dying, so a node that cannot start (its port
 /// taken by a stranger, a broken disk) is retried with growing pauses instead of in a tight loop.
 ///
-/// In memory only: after a control-plane restart every node gets a fresh first attempt.
+/// In memory only: after a control-plane restart every node gets a fresh first attempt. Times
+/// are the control plane's clock (milliseconds), so tests move it instead of waiting.
 public final class StartBackoff: Sendable {
     private struct Attempts {
         var count: Int
-        var notBefore: ContinuousClock.Instant
+        var notBefore: Int64
     }
 
     private let state = Mutex<[String: Attempts]>([:])
-    private let initial: Duration
-    private let maximum: Duration
+    private let initial: Int64
+    private let maximum: Int64
 
     public init(initial: Duration = .milliseconds(200), maximum: Duration = .seconds(5)) {
-        self.initial = initial
-        self.maximum = maximum
+        self.initial = initial.milliseconds
+        self.maximum = maximum.milliseconds
     }
 
     /// Whether `name` may be started now.
-    public func mayStart(_ name: String, now: ContinuousClock.Instant = .now) -> Bool {
+    public func mayStart(_ name: String, now: Int64) -> Bool {
         state.withLock { attempts in
             guard let entry = attempts[name] else { return true }
             return now >= entry.notBefore
@@ -29,11 +30,11 @@ public final class StartBackoff: Sendable {
 
     /// Records a start and returns how many starts in a row there have been without recovery.
     @discardableResult
-    public func recordStart(_ name: String, now: ContinuousClock.Instant = .now) -> Int {
+    public func recordStart(_ name: String, now: Int64) -> Int {
         state.withLock { attempts in
             let count = (attempts[name]?.count ?? 0) + 1
             var pause = initial
-            for _ in 1..<count where pause < maximum { pause = pause * 2 }
+            for _ in 1..<count where pause < maximum { pause *= 2 }
             attempts[name] = Attempts(count: count, notBefore: now + min(pause, maximum))
             return count
         }
@@ -47,15 +48,15 @@ public final class StartBackoff: Sendable {
 
 /// Says when a periodic chore is due again, per key.
 public final class PeriodicCheck: Sendable {
-    private let next = Mutex<[String: ContinuousClock.Instant]>([:])
-    private let interval: Duration
+    private let next = Mutex<[String: Int64]>([:])
+    private let interval: Int64
 
     public init(interval: Duration) {
-        self.interval = interval
+        self.interval = interval.milliseconds
     }
 
     /// True at most once per interval for a key (and on the first ask).
-    public func isDue(_ key: String, now: ContinuousClock.Instant = .now) -> Bool {
+    public func isDue(_ key: String, now: Int64) -> Bool {
         next.withLock { next in
             if let due = next[key], now < due { return false }
             next[key] = now + interval

@@ -41,35 +41,9 @@ extension StackService {
                     if let first { throw first }
                 }
             }
-            // Clusters the plan leaves alone may still be settling (created by a run a restart cut
-            // short, or changed through the API): the apply is done when they are available.
-            if let document {
-                let untouched = Set(plan.changes.filter { $0.type == .cluster && $0.action == .unchanged }.map(\.name))
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for cluster in document.clusters where untouched.contains(cluster.name) {
-                        group.addTask {
-                            do {
-                                try await waitForCluster(cluster.name)
-                            } catch {
-                                let reason = (error as? MemoryDBError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
-                                throw StackStepFailure(resource: StackResourceRef(.cluster, cluster.name), reason: reason)
-                            }
-                        }
-                    }
-                    try await group.waitForAll()
-                }
-            }
+            if let document { try await awaitClustersLeftAlone(plan, document) }
             // 3. What the document no longer names, dependents first; clusters at once.
-            let deletions = changes.filter { $0.action == .delete }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for change in deletions where change.type == .cluster {
-                    group.addTask { try await step(change, progress) { try await delete(change.resource) } }
-                }
-                try await group.waitForAll()
-            }
-            for change in deletions where change.type != .cluster {
-                try await step(change, progress) { try await delete(change.resource) }
-            }
+            try await deleteRemoved(changes.filter { $0.action == .delete }, progress)
         } catch let error as StackStepFailure {
             failure = error.description
         } catch {
@@ -87,6 +61,38 @@ extension StackService {
             logger.warning("stack run failed", metadata: ["stack.name": "\(stack)", "stack.error": "\(failure)"])
         } else {
             logger.info("stack applied", metadata: ["stack.name": "\(stack)", "stack.steps": "\(changes.count)"])
+        }
+    }
+
+    /// Clusters the plan leaves alone may still be settling (created by a run a restart cut
+    /// short, or changed through the API): the apply is done when they are available.
+    func awaitClustersLeftAlone(_ plan: StackPlan, _ document: StackDocument) async throws {
+        let untouched = Set(plan.changes.filter { $0.type == .cluster && $0.action == .unchanged }.map(\.name))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for cluster in document.clusters where untouched.contains(cluster.name) {
+                group.addTask {
+                    do {
+                        try await waitForCluster(cluster.name)
+                    } catch {
+                        let reason = (error as? MemoryDBError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
+                        throw StackStepFailure(resource: StackResourceRef(.cluster, cluster.name), reason: reason)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Deletes what the document no longer names: clusters at once, then the rest, dependents first.
+    func deleteRemoved(_ deletions: [StackChange], _ progress: StackProgress) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for change in deletions where change.type == .cluster {
+                group.addTask { try await step(change, progress) { try await delete(change.resource) } }
+            }
+            try await group.waitForAll()
+        }
+        for change in deletions where change.type != .cluster {
+            try await step(change, progress) { try await delete(change.resource) }
         }
     }
 
@@ -286,9 +292,9 @@ extension StackService {
     /// Waits until a cluster is available with its parameters applied (or gone, with `gone`).
     /// A cluster whose reconcile keeps failing for a minute fails the step with that reason.
     func waitForCluster(_ name: String, gone: Bool = false) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + clusterTimeout
-        var failingSince: ContinuousClock.Instant?
+        let clock = configuration.clock
+        let deadline = clock.nowMilliseconds + clusterTimeout.milliseconds
+        var failingSince: Int64?
         while true {
             let view: ClusterView
             do {
@@ -299,13 +305,13 @@ extension StackService {
             }
             if !gone && view.status == .available && view.parameterGroupStatus != "applying" && view.operations.isEmpty { return }
             if let lastError = view.lastError {
-                let since = failingSince ?? clock.now
+                let since = failingSince ?? clock.nowMilliseconds
                 failingSince = since
-                if clock.now - since > .seconds(60) { throw MemoryDBError(.invalidClusterState, "cluster \(name) keeps failing: \(lastError)") }
+                if clock.nowMilliseconds - since > 60_000 { throw MemoryDBError(.invalidClusterState, "cluster \(name) keeps failing: \(lastError)") }
             } else {
                 failingSince = nil
             }
-            if clock.now >= deadline {
+            if clock.nowMilliseconds >= deadline {
                 throw MemoryDBError(
                     .invalidClusterState, "cluster \(name) is still \(view.status.rawValue) after \(clusterTimeout); waited for it to be \(gone ? "deleted" : "available")")
             }

@@ -10,6 +10,11 @@ public protocol WallClock: Sendable {
     var nowMilliseconds: Int64 { get }
 }
 
+extension WallClock {
+    /// Now as a `Date`, for what speaks dates (a signature's X-Amz-Date).
+    public var date: Date { Date(timeIntervalSince1970: Double(nowMilliseconds) / 1000) }
+}
+
 /// The machine's clock.
 public struct SystemWallClock: WallClock {
     public init() {}
@@ -31,6 +36,9 @@ public final class ManualWallClock: WallClock {
 }
 
 extension Duration {
+    /// The duration in whole milliseconds, the clock's unit.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+
     /// The duration in seconds, for events and reports of how long something took.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

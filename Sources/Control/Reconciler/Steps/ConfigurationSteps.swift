@@ -50,7 +50,7 @@ struct ConfigurationSteps: StepExecutor {
     /// A settled TLS cluster's certificates in their last 30 days are reissued, with no restart.
     func renewCertificatesIfDue(_ observed: ObservedCluster) async throws {
         let cluster = observed.cluster
-        guard cluster.tlsEnabled && certificateCheck.isDue(cluster.name) else { return }
+        guard cluster.tlsEnabled && certificateCheck.isDue(cluster.name, now: environment.configuration.clock.nowMilliseconds) else { return }
         for node in observed.nodes {
             guard try await nodes.renewCertificateIfDue(ClusterReconciler.spec(of: node.record, in: cluster)) else { continue }
             try environment.events.record(.certificateRenewed(node: node.record.name), cluster: cluster.name)

@@ -45,8 +45,9 @@ struct ProcessSteps: StepExecutor {
     }
 
     private func startNode(_ name: String, _ context: StepContext) async throws -> StepOutcome {
-        guard backoff.mayStart(name) else { return .postponed }
-        if backoff.recordStart(name) == 4 {
+        let now = environment.configuration.clock.nowMilliseconds
+        guard backoff.mayStart(name, now: now) else { return .postponed }
+        if backoff.recordStart(name, now: now) == 4 {
             try environment.events.record(.nodeStartRetrying(node: name), cluster: context.cluster.name)
         }
         try restore.seedIfRestoring(name, context)
