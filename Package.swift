@@ -61,6 +61,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        /// The ports between the control plane and the data plane: what the control plane asks of
+        /// nodes, metrics, warm nodes, snapshot files, the access-string normaliser and the clock,
+        /// with the values they speak. No NIO: Control sees the data plane only through these.
+        .target(
+            name: "Ports",
+            dependencies: ["Model", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         /// glibc's posix_spawn extensions (close inherited descriptors, change directory).
         .target(name: "CSpawn"),
         .target(name: "CForwarder"),
@@ -68,7 +75,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Model", "CSpawn", "CForwarder",
+                "Model", "Ports", "CSpawn", "CForwarder",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -82,7 +89,7 @@ let package = Package(
         .target(
             name: "Control",
             dependencies: [
-                "Model", "Store", "Engine",
+                "Model", "Store", "Ports",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -93,7 +100,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "Model", "Control", "Store", "Engine", "StackFormat",
+                "Model", "Control", "Store", "Ports", "StackFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -121,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "memoryplane",
             dependencies: [
-                "API", "CLI", "Control", "Store", "Engine", "Model", "StackFormat",
+                "API", "CLI", "Control", "Store", "Engine", "Ports", "Model", "StackFormat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -145,18 +152,18 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "Engine", "Model",
+                "Engine", "Ports", "Model",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Model", "Migrations", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Engine", "Model", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Ports", "Model", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Control", "Store", "Engine", "Model",
+                "Control", "Store", "Engine", "Ports", "Model",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -164,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Control", "Store", "Model",
+                "API", "Control", "Store", "Ports", "Model",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

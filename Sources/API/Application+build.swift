@@ -1,5 +1,6 @@
 import Control
 import Hummingbird
+import Ports
 import HummingbirdCore
 import Logging
 

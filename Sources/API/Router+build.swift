@@ -1,5 +1,6 @@
 import Control
 import Hummingbird
+import Ports
 import Logging
 
 /// The services every door calls, built once by the composition root.

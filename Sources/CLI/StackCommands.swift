@@ -3,6 +3,7 @@ import ArgumentParser
 import Control
 import Foundation
 import Model
+import Ports
 import NIOHTTP1
 import StackFormat
 

@@ -1,4 +1,5 @@
 import Foundation
+import Ports
 
 /// Metrics readings of real nodes: one pipeline of `INFO all`, and `/proc` for CPU and memory.
 extension LocalDataPlane: MetricsSource {

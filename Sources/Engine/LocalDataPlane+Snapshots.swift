@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Ports
 
 // Snapshots: RDB files out of running nodes, what an RDB holds, and RDB files into a cluster.
 

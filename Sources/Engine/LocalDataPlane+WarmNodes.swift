@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Model
+import Ports
 
 /// Warm nodes (`serve --warm-nodes N`): `redis-server` processes started ahead of time under
 /// `warm/<id>/`, adopted by new clusters.
@@ -154,10 +155,3 @@ extension LocalDataPlane {
     }
 }
 
-/// A data plane that can keep warm nodes; the control plane's `WarmPoolService` refills it.
-public protocol WarmNodeSource: Sendable {
-    var warmPool: WarmNodePool? { get }
-    func startWarmNode(id: String, port: Int, tls: Bool, pool: WarmNodePool) async throws -> WarmNode
-    func discardWarmNodes() async
-    func discard(_ warm: WarmNode) async
-}

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Model
+import Ports
 
 /// The real data plane: `redis-server` processes and endpoint forwarders on this machine.
 ///
@@ -471,10 +472,7 @@ public struct LocalDataPlane: DataPlane {
     // MARK: Files
 
     /// Creates a directory (and its parents) readable only by this user.
-    public static func makePrivateDirectory(_ path: String) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
-    }
+    public static func makePrivateDirectory(_ path: String) throws { try PrivateDirectory.make(path) }
 
     /// Writes a file atomically with mode 0600.
     public static func writePrivateFile(_ path: String, _ contents: String) throws {

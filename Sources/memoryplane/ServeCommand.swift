@@ -9,6 +9,7 @@ import HummingbirdTLS
 import Logging
 import NIOSSL
 import Model
+import Ports
 import Store
 
 /// `memoryplane serve`: the API, the reconciler and the supervisor over one data directory.
@@ -279,7 +280,9 @@ struct ServeCommand: AsyncParsableCommand {
         if warmNodes > 0 {
             var generator = SystemRandomNumberGenerator()
             let password = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-            dataPlane.warmPool = WarmNodePool(size: warmNodes, admin: NodeCredentials(user: ClusterService.adminUserName, password: password))
+            dataPlane.warmPool = WarmNodePool(
+                size: warmNodes, admin: NodeCredentials(user: ClusterService.adminUserName, password: password),
+                isAlive: { pid in try? ProcessControl.isAlive(pid) })
         }
         return dataPlane
     }

@@ -10,6 +10,7 @@ import NIOFoundationCompat
 import Store
 import Synchronization
 import Testing
+import Ports
 
 /// The API as `serve` builds it (`buildApplication` over a `ControlPlane`), minus the data
 /// plane: route tests end at the desired state, with no reconciler running.

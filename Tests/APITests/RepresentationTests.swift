@@ -2,6 +2,7 @@
 import Control
 import Foundation
 import Testing
+import Ports
 
 /// Reads served from kept representations: timestamps written without a formatter, bytes
 /// rendered once per store revision.

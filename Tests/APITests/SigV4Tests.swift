@@ -2,6 +2,7 @@
 import Control
 import Foundation
 import Testing
+import Ports
 
 /// Signatures made by botocore's SigV4Auth, checked by our verifier.
 @Suite struct SigV4Tests {

@@ -1,6 +1,7 @@
 import Control
 import Model
 import Testing
+import Ports
 
 /// Every advisor rule, on facts that break it and on the same facts fixed.
 @Suite struct AdvisorTests {

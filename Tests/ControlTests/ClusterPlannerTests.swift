@@ -1,8 +1,8 @@
 import Control
-import Engine
 import Model
 import Store
 import Testing
+import Ports
 
 /// A 1-shard × 1-replica cluster in whatever state a test needs, built without any I/O.
 struct PlannerFixture {

@@ -4,6 +4,7 @@ import Store
 import Synchronization
 import Logging
 import Testing
+import Ports
 
 /// Requires `body` to fail with exactly the fault `code`; records an issue when it succeeds or
 /// fails otherwise.

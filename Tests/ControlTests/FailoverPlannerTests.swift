@@ -1,8 +1,8 @@
 import Control
-import Engine
 import Model
 import Store
 import Testing
+import Ports
 
 /// The failover decisions of the pure planner: when a shard fails over, to which replica, and
 /// each step of an operation in progress, judged from one observation.

@@ -1,6 +1,6 @@
-import Engine
 import Model
 import Synchronization
+import Ports
 
 /// A data plane in memory, for testing the reconcile loop without processes: it records every
 /// call and answers from a scripted Redis cluster that behaves as real nodes do where the
@@ -75,7 +75,7 @@ final class FakeDataPlane: DataPlane, Sendable {
         return try state.withLock { state in
             if let failures = state.failingStarts[node.name], failures > 0 {
                 state.failingStarts[node.name] = failures - 1
-                throw ProcessError("scripted start failure of \(node.name)")
+                throw FakeFailure("scripted start failure of \(node.name)")
             }
             state.nextPID += 1
             state.maxmemory[node.name] = node.maxmemoryBytes
@@ -145,7 +145,7 @@ final class FakeDataPlane: DataPlane, Sendable {
         try state.withLock { state in
             if state.failingReplicates > 0 {
                 state.failingReplicates -= 1
-                throw RedisReplyError("scripted: ERR cannot replicate now")
+                throw FakeFailure("scripted: ERR cannot replicate now")
             }
             state.nodes[node.name]?.primaryID = primaryID
         }
@@ -225,11 +225,11 @@ final class FakeDataPlane: DataPlane, Sendable {
         return 0
     }
 
-    func saveRDB(_ node: NodeSpec) async throws -> String { throw ProcessError("the fake data plane keeps no data") }
-    func inspectRDB(_ path: String, digest: Bool) async throws -> RDBContents { throw ProcessError("the fake data plane keeps no data") }
+    func saveRDB(_ node: NodeSpec) async throws -> String { throw FakeFailure("the fake data plane keeps no data") }
+    func inspectRDB(_ path: String, digest: Bool) async throws -> RDBContents { throw FakeFailure("the fake data plane keeps no data") }
     func seed(_ node: NodeSpec, fromRDB path: String) throws { record("seed \(node.name)") }
     func hasData(_ node: NodeSpec) -> Bool { false }
-    func importRDB(_ path: String, into primaries: [SlotOwner]) async throws -> Int { throw ProcessError("the fake data plane keeps no data") }
+    func importRDB(_ path: String, into primaries: [SlotOwner]) async throws -> Int { throw FakeFailure("the fake data plane keeps no data") }
 
     func watch(cluster: String, nodes: [NodeSpec], onChange: @escaping @Sendable () -> Void) {}
 
@@ -287,4 +287,11 @@ extension String {
     fileprivate func leftPadded(to width: Int) -> String {
         String(repeating: "0", count: max(0, width - count)) + self
     }
+}
+
+/// What the fake data plane throws when a test scripts a failure (the control plane sees only
+/// an error through its ports, whatever the real data plane's type).
+struct FakeFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,7 +1,7 @@
 import Control
-import Engine
 import Foundation
 import Testing
+import Ports
 
 /// Every metric's derivation from recorded `INFO all` output (Redis 7.0.15), and its exposition.
 @Suite struct NodeMetricsTests {

@@ -1,9 +1,9 @@
 @testable import Control
-import Engine
 import Logging
 import Model
 import Store
 import Testing
+import Ports
 
 /// The reconcile loop itself, against `FakeDataPlane`: what it observes, decides and does, pass
 /// by pass, with no process started.

@@ -1,8 +1,8 @@
 import Control
-import Engine
 import Model
 import Store
 import Testing
+import Ports
 
 /// Each step of a slot migration in the pure planner, judged only from what the nodes report
 /// (their slots and their open `[slot->-id]` / `[slot-<-id]` migrations), so that a control

@@ -2,6 +2,7 @@ import Control
 import Model
 import Store
 import Testing
+import Ports
 
 /// The automatic-snapshot schedule against an injected clock: when one is due, what it is
 /// called, and what expires.

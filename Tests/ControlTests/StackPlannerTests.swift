@@ -2,6 +2,7 @@ import Control
 import Foundation
 import Model
 import Testing
+import Ports
 
 /// The stack planner, pure: each kind of change, its order, why a replacement, secrets masked,
 /// and who may own what.

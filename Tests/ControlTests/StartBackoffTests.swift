@@ -1,5 +1,6 @@
 import Control
 import Testing
+import Ports
 
 @Suite struct StartBackoffTests {
     @Test func pausesGrowAndAreCappedAndResetForgets() {

@@ -1,8 +1,8 @@
 import Control
-import Engine
 import Model
 import Store
 import Testing
+import Ports
 
 /// Replica count changes in the pure planner: leaving nodes are stopped, then retired, while
 /// the rest of the cluster plans without them; the update ends once the new shape holds.

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import Ports
 
 @Suite struct CertificateAuthorityTests {
     func withDirectory(_ body: (String) throws -> Void) throws {

@@ -1,6 +1,7 @@
 import Engine
 import Model
 import Testing
+import Ports
 
 @Suite struct ClusterNodesEntryTests {
     let sample = """

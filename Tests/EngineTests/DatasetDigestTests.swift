@@ -1,5 +1,6 @@
 import Engine
 import Testing
+import Ports
 
 /// Digests measured on redis-server 7.0 (`DEBUG DIGEST`): {a=1}, {b=2} and {a=1, b=2}.
 @Suite struct DatasetDigestTests {

@@ -1,5 +1,6 @@
 import Engine
 import Testing
+import Ports
 
 @Suite struct NodeConfigTests {
     let config = NodeConfig(

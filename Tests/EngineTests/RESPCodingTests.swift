@@ -2,6 +2,7 @@ import Engine
 import NIOCore
 import NIOTestUtils
 import Testing
+import Ports
 
 @Suite struct RESPCodingTests {
     func bytes(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }

@@ -2,6 +2,7 @@ import Crypto
 import Engine
 import Foundation
 import Testing
+import Ports
 
 /// Encryption at rest: round trips of any size, and every kind of damage refused by name.
 @Suite struct SnapshotCipherTests {

@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Store
 import Testing
+import Ports
 
 /// Users and ACLs enforced on real TLS nodes: exactly the rights granted, and out when removed.
 @Suite(.serialized) struct AccessControlTests {

@@ -7,6 +7,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import Ports
 #endif
 
 /// The cluster lifecycle against real `redis-server` nodes: create, serve, survive a killed

@@ -9,6 +9,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import Ports
 #endif
 
 /// A control plane over a temporary data directory with real `redis-server` nodes.

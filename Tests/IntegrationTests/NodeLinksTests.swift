@@ -8,6 +8,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import Ports
 #endif
 
 /// Supervision over one kept-open connection per node, on real `redis-server` nodes: routine

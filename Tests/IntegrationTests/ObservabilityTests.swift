@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Store
 import Testing
+import Ports
 
 /// Metrics, alarms and the advisor on real `redis-server` nodes: each condition is created for
 /// real (keys written, memory filled, KEYS run) and seen as a metric, an alarm event, a finding.

@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Store
 import Testing
+import Ports
 
 /// Parameter groups reach the live nodes: at creation, on every change, and on a switch.
 @Suite(.serialized) struct ParameterGroupTests {

@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Store
 import Testing
+import Ports
 
 /// Resharding on real `redis-server` nodes: keys (binary names included) follow their slots to
 /// a new shard and back, every slot is served throughout, and a drained shard leaves nothing.

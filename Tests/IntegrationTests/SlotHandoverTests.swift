@@ -8,6 +8,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import Ports
 #endif
 
 /// The slot hand-over's three outcomes on real nodes, with the fault placed exactly by the

@@ -6,6 +6,7 @@ import Model
 import Store
 import Synchronization
 import Testing
+import Ports
 
 /// Snapshots on real nodes, driven by a worker with an injected clock: the schedule and
 /// retention without waiting for a real window, and a snapshot interrupted by a crash.

@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Store
 import Testing
+import Ports
 
 /// TLS clusters on real nodes: the default, verified end to end, renewed without a restart.
 @Suite(.serialized) struct TLSClusterTests {

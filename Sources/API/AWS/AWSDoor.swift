@@ -2,6 +2,7 @@ import Control
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Ports
 import Logging
 import Model
 import NIOCore

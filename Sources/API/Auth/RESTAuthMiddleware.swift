@@ -2,6 +2,7 @@ import Control
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Ports
 import NIOCore
 
 /// Requires the admin key pair on every REST request: HTTP Basic (`curl -u KEY:SECRET`) or an

@@ -1,6 +1,7 @@
 import Control
 import Foundation
 import Hummingbird
+import Ports
 import NIOCore
 import NIOFoundationCompat
 import Store

@@ -1,5 +1,5 @@
 import Control
-import Engine
+import Ports
 import Foundation
 import Hummingbird
 import Model

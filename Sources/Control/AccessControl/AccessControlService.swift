@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Model
 import Store
+import Ports
 
 /// What the nodes of a cluster should enforce for its ACL: every member user's rules, the
 /// `default` user's, and a marker naming the ACL revision.

@@ -4,6 +4,7 @@ import Model
 import ServiceLifecycle
 import Store
 import Synchronization
+import Ports
 
 /// Who made a call, and from where.
 public struct AuditActor: Sendable, Equatable {

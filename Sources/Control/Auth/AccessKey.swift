@@ -1,4 +1,5 @@
 import Foundation
+import Ports
 
 /// The admin access key pair callers authenticate with.
 ///

@@ -1,5 +1,6 @@
 import Model
 import Store
+import Ports
 
 /// Read access to the engine versions this server can run.
 public struct CatalogService: Sendable {

@@ -1,4 +1,5 @@
 import Model
+import Ports
 
 /// A user as the doors present it.
 public struct UserView: Sendable, Equatable {

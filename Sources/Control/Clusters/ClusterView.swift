@@ -1,5 +1,6 @@
 import Model
 import Store
+import Ports
 
 /// A cluster as the doors present it: the record plus shards, nodes and derived fields.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import Store
+import Ports
 
 /// An event as the doors present it.
 public struct EventView: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Model
 import Store
+import Ports
 
 /// What a drill takes away: a whole availability zone, one node, or one shard's primary.
 public enum DrillTarget: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Model
 import Store
+import Ports
 
 extension ClusterService {
     /// FailoverShard, for both doors: records a graceful failover of the shard to a replica that

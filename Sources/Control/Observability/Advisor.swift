@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Ports
 
 /// A best-practice finding: what rule, how serious, the evidence, and the change that fixes it
 /// (as an API call and as a stack change).

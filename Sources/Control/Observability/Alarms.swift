@@ -3,6 +3,7 @@ import Synchronization
 import Logging
 import Model
 import Store
+import Ports
 
 /// The alarm rules: which metric, which comparison, and the default threshold (from the MemoryDB
 /// operations guide).

@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import Ports
 
 /// The control plane's own metrics (swift-prometheus): requests by door and operation, reconcile
 /// passes, failovers and node restarts.

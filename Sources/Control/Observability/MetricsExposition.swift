@@ -1,4 +1,5 @@
 import Foundation
+import Ports
 
 /// The Prometheus text format (0.0.4) of node readings: one family per metric, HELP naming the
 /// CloudWatch metric it stands for, one line per node with its labels. Pure.

@@ -1,4 +1,4 @@
-import Engine
+import Ports
 import Foundation
 
 /// One per-node metric: its MemoryDB CloudWatch name and the Prometheus family it is shown as.

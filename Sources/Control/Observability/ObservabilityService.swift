@@ -1,4 +1,4 @@
-import Engine
+import Ports
 import Foundation
 import Model
 import Store

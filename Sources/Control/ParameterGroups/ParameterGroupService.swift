@@ -1,5 +1,6 @@
 import Model
 import Store
+import Ports
 
 /// A parameter group as the doors present it.
 public struct ParameterGroupView: Sendable, Equatable {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Model
 import Store
+import Ports
 
 /// Something that happened to a cluster or one of its nodes while it was reconciled, as a value:
 /// executors and the planner say what happened, tests match on the case, and the words users read

@@ -1,4 +1,5 @@
 import Synchronization
+import Ports
 
 /// Spaces out restarts of a process that keeps dying, so a node that cannot start (its port
 /// taken by a stranger, a broken disk) is retried with growing pauses instead of in a tight loop.

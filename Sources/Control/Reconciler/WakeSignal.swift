@@ -1,4 +1,5 @@
 import Synchronization
+import Ports
 
 /// Tells the reconcile loops that desired state changed, so they act at once instead of at
 /// their next periodic look. A loop waits on it with a timeout instead of looking again and again.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Model
 import Store
+import Ports
 
 /// A pending service update of one cluster, as DescribeServiceUpdates lists it.
 public struct ServiceUpdateView: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Engine
+import Ports
 import Foundation
 import Model
 import Store
@@ -30,7 +30,7 @@ extension ClusterService {
         }
         let directory = storage.restoreDirectory(of: spec.name)
         try? FileManager.default.removeItem(atPath: directory)
-        try LocalDataPlane.makePrivateDirectory(directory)
+        try PrivateDirectory.make(directory)
         do {
             if let name = spec.restoreSnapshotName {
                 return try prepare(snapshot: name, &spec, requestedShards: requestedShards, storage: storage)

@@ -1,4 +1,4 @@
-import Engine
+import Ports
 import Foundation
 import Logging
 import Model

@@ -1,4 +1,5 @@
 import Model
+import Ports
 
 /// What an apply would do to one resource.
 public enum StackAction: String, Sendable, Codable {

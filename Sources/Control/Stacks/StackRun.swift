@@ -2,6 +2,7 @@ import Foundation
 import Model
 import Store
 import Synchronization
+import Ports
 
 /// One step of an apply or destroy, as `GET /v1/stacks/{name}` shows it while it runs.
 public struct StackStep: Sendable, Equatable, Codable {

@@ -3,6 +3,7 @@ import Logging
 import Model
 import Store
 import Synchronization
+import Ports
 
 /// Carrying out a plan: deletions for replacements, then creations and updates in dependency
 /// order (clusters at once), then deletions of removed resources, dependents first.

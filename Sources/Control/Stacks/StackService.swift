@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Model
 import Store
+import Ports
 
 /// Declarative stacks: plan a document against what exists, apply it through the same services
 /// as the API doors, show drift, destroy.

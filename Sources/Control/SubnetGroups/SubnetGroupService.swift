@@ -1,5 +1,6 @@
 import Model
 import Store
+import Ports
 
 /// Subnet groups: `default` (one subnet per zone of the region) and custom groups whose
 /// subnets decide which availability zones a cluster's nodes are spread over.

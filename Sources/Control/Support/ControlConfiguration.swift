@@ -1,4 +1,5 @@
 import Model
+import Ports
 
 /// The settings the service layer and reconciler share, fixed for the life of a server.
 public struct ControlConfiguration: Sendable {

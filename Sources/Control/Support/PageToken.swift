@@ -1,4 +1,5 @@
 import Model
+import Ports
 
 /// Opaque, stable pagination tokens: the last key of the previous page, as `v1.` and the key's
 /// UTF-8 bytes in hex.

@@ -1,4 +1,5 @@
 import Model
+import Ports
 
 /// Pages over a list ordered by a unique key, with opaque tokens naming the last key served.
 ///

@@ -1,4 +1,5 @@
 import Model
+import Ports
 
 #if canImport(Glibc)
 import Glibc

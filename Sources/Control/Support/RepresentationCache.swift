@@ -1,4 +1,5 @@
 import Synchronization
+import Ports
 
 /// Rendered bytes of resources (a cluster's REST JSON, its AWS JSON with or without shards),
 /// each kept with the store revision it was rendered from and served until that changes.

@@ -1,5 +1,6 @@
 import Model
 import Store
+import Ports
 
 /// Deleting a group or ACL: it must exist and no cluster may use it; it goes with its tags and
 /// an event, in one transaction. The rule is the service layer's, shared by every such resource.

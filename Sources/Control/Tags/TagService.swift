@@ -1,5 +1,6 @@
 import Model
 import Store
+import Ports
 
 /// Tags on any MemoryDB resource, addressed by ARN.
 public struct TagService: Sendable {

@@ -1,6 +1,7 @@
 import CForwarder
 import Foundation
 import Logging
+import Ports
 
 /// A cluster's endpoint: forwards each client connection to a primary that accepts it, and to a
 /// replica only when no primary does.

@@ -1,5 +1,6 @@
 import CSpawn
 import Foundation
+import Ports
 
 #if canImport(Glibc)
 import Glibc

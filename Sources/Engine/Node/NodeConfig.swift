@@ -1,4 +1,5 @@
 import Model
+import Ports
 
 /// Everything that goes into one node's `redis.conf`.
 ///

@@ -1,3 +1,4 @@
+import Ports
 /// Turns MemoryDB parameter names and values into Redis configuration directives.
 ///
 /// Most map one to one; MemoryDB splits `client-output-buffer-limit <class> <hard> <soft>

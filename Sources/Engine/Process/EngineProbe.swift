@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Ports
 
 /// Asks the installed engine what it is (`redis-server --version`).
 public enum EngineProbe {

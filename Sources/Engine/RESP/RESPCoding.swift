@@ -1,4 +1,5 @@
 import NIOCore
+import Ports
 
 /// Decodes RESP2 replies from a byte stream, however the bytes are split across reads.
 public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {

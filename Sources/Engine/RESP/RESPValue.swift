@@ -1,3 +1,4 @@
+import Ports
 /// One RESP2 reply from a Redis node.
 public enum RESPValue: Sendable, Equatable {
     case simpleString(String)

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Ports
 
 /// Slot hand-over with exactly one owner at every instant, and no client ever sent back and
 /// forth, `-ASK`ed or told the cluster is down.

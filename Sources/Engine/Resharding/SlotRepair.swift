@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Ports
 
 /// Putting slot ownership right from whatever a crash left: open migrations closed, slots
 /// nobody claims claimed by the node holding their keys, keys left where they no longer

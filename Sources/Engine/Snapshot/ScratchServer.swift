@@ -1,4 +1,5 @@
 import Foundation
+import Ports
 
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import NIOSSL
 import Synchronization
 import SwiftASN1
 import X509
+import Ports
 
 /// The data directory's own certificate authority: it signs every node certificate, and
 /// clients trust it through `ca.pem`.

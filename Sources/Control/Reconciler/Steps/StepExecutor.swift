@@ -1,4 +1,4 @@
-import Engine
+import Ports
 import Logging
 import Model
 import Store

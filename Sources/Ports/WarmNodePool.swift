@@ -44,10 +44,14 @@ public final class WarmNodePool: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Whether a warm node's process still runs; nil when it cannot tell (out of descriptors),
+    /// which keeps a ready node and takes none. The data plane passes its process probe.
+    private let isAlive: @Sendable (Int32) -> Bool?
 
-    public init(size: Int, admin: NodeCredentials, readyAfter: Duration = .milliseconds(2200)) {
+    public init(size: Int, admin: NodeCredentials, readyAfter: Duration = .milliseconds(2200), isAlive: @escaping @Sendable (Int32) -> Bool?) {
         self.size = size
         self.admin = admin
+        self.isAlive = isAlive
         self.readyAfter = readyAfter
     }
 
@@ -58,7 +62,7 @@ public final class WarmNodePool: Sendable {
             var taken: [Int] = []
             state.ready.removeAll { node in
                 guard taken.count < count, node.tls == tls, now - node.startedAt >= readyAfter,
-                    (try? ProcessControl.isAlive(node.pid)) == true
+                    isAlive(node.pid) == true
                 else { return false }
                 taken.append(node.port)
                 state.promised[node.port] = node
@@ -119,11 +123,19 @@ public final class WarmNodePool: Sendable {
         state.withLock { state in
             var dead: [WarmNode] = []
             state.ready.removeAll { node in
-                guard (try? ProcessControl.isAlive(node.pid)) == false else { return false }
+                guard isAlive(node.pid) == false else { return false }
                 dead.append(node)
                 return true
             }
             return dead
         }
     }
+}
+
+/// A data plane that can keep warm nodes; the control plane's `WarmPoolService` refills it.
+public protocol WarmNodeSource: Sendable {
+    var warmPool: WarmNodePool? { get }
+    func startWarmNode(id: String, port: Int, tls: Bool, pool: WarmNodePool) async throws -> WarmNode
+    func discardWarmNodes() async
+    func discard(_ warm: WarmNode) async
 }

@@ -26,7 +26,7 @@ public struct SnapshotStorage: Sendable {
 
     /// Encrypts a plaintext RDB into the snapshot's directory; the plaintext stays where it is.
     public func store(_ plaintext: String, snapshot: String, shard: Int) throws -> (file: String, fingerprint: SnapshotCipher.Fingerprint) {
-        try LocalDataPlane.makePrivateDirectory(directory(of: snapshot))
+        try PrivateDirectory.make(directory(of: snapshot))
         let file = fileName(shard: shard)
         let fingerprint = try cipher().encrypt(plaintext, to: path(of: snapshot, file: file))
         return (file, fingerprint)
@@ -45,13 +45,13 @@ public struct SnapshotStorage: Sendable {
 
     /// A new private staging path for a plaintext file.
     public func stagingPath(_ label: String) throws -> String {
-        try LocalDataPlane.makePrivateDirectory(stagingDirectory)
+        try PrivateDirectory.make(stagingDirectory)
         return "\(stagingDirectory)/\(label)-\(UUID().uuidString.prefix(8).lowercased()).rdb"
     }
 
     /// Copies every file of a snapshot to a new one (still encrypted), atomically per file.
     public func copy(_ source: String, to target: String, files: [String]) throws {
-        try LocalDataPlane.makePrivateDirectory(directory(of: target))
+        try PrivateDirectory.make(directory(of: target))
         for file in files {
             let temporary = path(of: target, file: file) + ".tmp"
             // What an interrupted earlier copy left, if anything.
@@ -65,7 +65,7 @@ public struct SnapshotStorage: Sendable {
     /// Writes one shard as a plain RDB into `<export-dir>/<bucket>/<key>` (0600), atomically.
     public func export(snapshot: String, file: String, sha256: String, bucket: String, key: String) throws -> String {
         let directory = "\(exportDirectory)/\(bucket)"
-        try LocalDataPlane.makePrivateDirectory(directory)
+        try PrivateDirectory.make(directory)
         let destination = "\(directory)/\(key)"
         let temporary = destination + ".tmp"
         try decrypt(snapshot: snapshot, file: file, sha256: sha256, to: temporary)

@@ -37,8 +37,8 @@ public final class ManualWallClock: WallClock {
 
 extension Duration {
     /// The duration in whole milliseconds, the clock's unit.
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 
     /// The duration in seconds, for events and reports of how long something took.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
