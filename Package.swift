@@ -51,6 +51,7 @@ let package = Package(
                 .embedInCode("0014_audit.sql"),
                 .embedInCode("0015_alarms.sql"),
                 .embedInCode("0016_lists_as_json.sql"),
+                .embedInCode("0017_applied_revisions_as_columns.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -22,8 +22,11 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         public static let aclName = Column(CodingKeys.aclName)
         public static let subnetGroupName = Column(CodingKeys.subnetGroupName)
         public static let endpointPort = Column(CodingKeys.endpointPort)
-        public static let parametersApplied = Column(CodingKeys.parametersApplied)
-        public static let aclApplied = Column(CodingKeys.aclApplied)
+        public static let parametersAppliedGroup = Column(CodingKeys.parametersAppliedGroup)
+        public static let parametersAppliedRevision = Column(CodingKeys.parametersAppliedRevision)
+        public static let aclAppliedName = Column(CodingKeys.aclAppliedName)
+        public static let aclAppliedRevision = Column(CodingKeys.aclAppliedRevision)
+        public static let aclAppliedRestrictedGeneration = Column(CodingKeys.aclAppliedRestrictedGeneration)
     }
 
     public var name: String
@@ -47,11 +50,12 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     /// `hh24:mi-hh24:mi`, UTC.
     public var snapshotWindow: String
     public var autoMinorVersionUpgrade: Bool
-    /// `<group>@<revision>` last applied to every node; compared with the group's current one.
-    public var parametersApplied: String
-    /// `<acl>@<revision>` last pushed to every node.
-    public var aclApplied: String
-    /// Security group ids, comma-separated (recorded and reported; nodes listen on loopback only).
+    private var parametersAppliedGroup: String?
+    private var parametersAppliedRevision: Int?
+    private var aclAppliedName: String?
+    private var aclAppliedRevision: Int?
+    private var aclAppliedRestrictedGeneration: Int?
+    /// Security group ids as a JSON array (recorded and reported; nodes listen on loopback only).
     public var securityGroupIds: String
     /// Why the last reconcile step kept failing; nil once a pass settles.
     public var lastError: String?
@@ -84,8 +88,11 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case maintenanceWindow = "maintenance_window"
         case snapshotWindow = "snapshot_window"
         case autoMinorVersionUpgrade = "auto_minor_version_upgrade"
-        case parametersApplied = "parameters_applied"
-        case aclApplied = "acl_applied"
+        case parametersAppliedGroup = "parameters_applied_group"
+        case parametersAppliedRevision = "parameters_applied_revision"
+        case aclAppliedName = "acl_applied_name"
+        case aclAppliedRevision = "acl_applied_revision"
+        case aclAppliedRestrictedGeneration = "acl_applied_restricted_generation"
         case securityGroupIds = "security_group_ids"
         case lastError = "last_error"
         case snapshotRetentionLimit = "snapshot_retention_limit"
@@ -115,8 +122,11 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         maintenanceWindow = row["maintenance_window"]
         snapshotWindow = row["snapshot_window"]
         autoMinorVersionUpgrade = row["auto_minor_version_upgrade"]
-        parametersApplied = row["parameters_applied"]
-        aclApplied = row["acl_applied"]
+        parametersAppliedGroup = row["parameters_applied_group"]
+        parametersAppliedRevision = row["parameters_applied_revision"]
+        aclAppliedName = row["acl_applied_name"]
+        aclAppliedRevision = row["acl_applied_revision"]
+        aclAppliedRestrictedGeneration = row["acl_applied_restricted_generation"]
         securityGroupIds = row["security_group_ids"]
         lastError = row["last_error"]
         snapshotRetentionLimit = row["snapshot_retention_limit"]
@@ -136,7 +146,8 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         aclName: String, subnetGroupName: String, tlsEnabled: Bool, numShards: Int,
         numReplicasPerShard: Int, endpointPort: Int, adminPassword: String, createdAt: Int64,
         maintenanceWindow: String = "sun:23:00-mon:01:30", snapshotWindow: String = "05:00-06:00",
-        autoMinorVersionUpgrade: Bool = true, parametersApplied: String = "", aclApplied: String = "", securityGroupIds: [String] = []
+        autoMinorVersionUpgrade: Bool = true, parametersApplied: AppliedRevision? = nil, aclApplied: AppliedRevision? = nil,
+        securityGroupIds: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -156,9 +167,36 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         self.maintenanceWindow = maintenanceWindow
         self.snapshotWindow = snapshotWindow
         self.autoMinorVersionUpgrade = autoMinorVersionUpgrade
-        self.parametersApplied = parametersApplied
-        self.aclApplied = aclApplied
+        parametersAppliedGroup = parametersApplied?.name
+        parametersAppliedRevision = parametersApplied?.revision
+        aclAppliedName = aclApplied?.name
+        aclAppliedRevision = aclApplied?.revision
+        aclAppliedRestrictedGeneration = aclApplied?.restrictedGeneration
         self.securityGroupIds = StoredList.text(securityGroupIds)
+    }
+
+    /// The parameter group revision every node runs; nil until the first is applied (a new
+    /// cluster's nodes start with their group in their config).
+    public var parametersApplied: AppliedRevision? {
+        get { parametersAppliedGroup.flatMap { name in parametersAppliedRevision.map { AppliedRevision(name: name, revision: $0) } } }
+        set {
+            parametersAppliedGroup = newValue?.name
+            parametersAppliedRevision = newValue?.revision
+        }
+    }
+
+    /// The ACL revision every node enforces; nil until the first is applied.
+    public var aclApplied: AppliedRevision? {
+        get {
+            aclAppliedName.flatMap { name in
+                aclAppliedRevision.map { AppliedRevision(name: name, revision: $0, restrictedGeneration: aclAppliedRestrictedGeneration) }
+            }
+        }
+        set {
+            aclAppliedName = newValue?.name
+            aclAppliedRevision = newValue?.revision
+            aclAppliedRestrictedGeneration = newValue?.restrictedGeneration
+        }
     }
 
     /// The security group ids as a list (stored as a JSON array).

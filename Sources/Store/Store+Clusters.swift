@@ -76,13 +76,17 @@ extension Store {
         try read { db in try Transaction(db: db).clusterNames(using: reference) }
     }
 
-    /// Whether a cluster (not being deleted) using the ACL has yet to enforce revision `marker`.
-    public func anyClusterBehind(acl: String, marker: String) throws -> Bool {
+    /// Whether a cluster (not being deleted) using the ACL has yet to enforce `revision`
+    /// (one that never applied any is behind too).
+    public func anyClusterBehind(acl: String, revision: AppliedRevision) throws -> Bool {
         try read { db in
-            try ClusterRecord.filter(
-                ClusterRecord.Columns.aclName == acl && ClusterRecord.Columns.aclApplied != marker
-                    && ClusterRecord.Columns.status != ClusterStatus.deleting.rawValue
-            ).fetchCount(db) > 0
+            let enforced: SQL = """
+                acl_applied_name IS \(revision.name) AND acl_applied_revision IS \(revision.revision)
+                AND acl_applied_restricted_generation IS \(revision.restrictedGeneration)
+                """
+            return try ClusterRecord.filter(
+                ClusterRecord.Columns.aclName == acl && ClusterRecord.Columns.status != ClusterStatus.deleting.rawValue
+            ).filter(literal: "NOT (\(enforced))").fetchCount(db) > 0
         }
     }
 
@@ -150,14 +154,19 @@ extension Transaction {
         try NodeRecord.filter(NodeRecord.Columns.clusterName == cluster).updateAll(db, NodeRecord.Columns.status.set(to: status.rawValue))
     }
 
-    /// Records the `<name>@<revision>` of the parameter group every node now runs.
-    public func setParametersApplied(ofCluster name: String, to marker: String) throws {
-        try ClusterRecord.filter(key: name).updateAll(db, ClusterRecord.Columns.parametersApplied.set(to: marker))
+    /// Records the revision of the parameter group every node now runs.
+    public func setParametersApplied(ofCluster name: String, to revision: AppliedRevision) throws {
+        let columns = ClusterRecord.Columns.self
+        try ClusterRecord.filter(key: name).updateAll(
+            db, columns.parametersAppliedGroup.set(to: revision.name), columns.parametersAppliedRevision.set(to: revision.revision))
     }
 
-    /// Records the `<name>@<revision>` of the ACL every node now enforces.
-    public func setACLApplied(ofCluster name: String, to marker: String) throws {
-        try ClusterRecord.filter(key: name).updateAll(db, ClusterRecord.Columns.aclApplied.set(to: marker))
+    /// Records the revision of the ACL every node now enforces.
+    public func setACLApplied(ofCluster name: String, to revision: AppliedRevision) throws {
+        let columns = ClusterRecord.Columns.self
+        try ClusterRecord.filter(key: name).updateAll(
+            db, columns.aclAppliedName.set(to: revision.name), columns.aclAppliedRevision.set(to: revision.revision),
+            columns.aclAppliedRestrictedGeneration.set(to: revision.restrictedGeneration))
     }
 
     /// Deletes a cluster and (by cascade) its nodes.

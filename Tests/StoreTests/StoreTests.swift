@@ -45,6 +45,37 @@ import Testing
         #expect(stored == ["[]", #"["ab","cd"]"#])
     }
 
+    /// Migration 0017: `<name>@<revision>` markers earlier versions wrote read back as the same
+    /// revisions, stored in columns of their own from then on.
+    @Test func appliedMarkersBecomeColumns() throws {
+        let queue = try DatabaseQueue()
+        var migrator = DatabaseMigrator()
+        for migration in Migrations.all.prefix(while: { $0.identifier != "0017_applied_revisions_as_columns" }) {
+            migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
+        }
+        try migrator.migrate(queue)
+        try queue.write { db in
+            for (name, port, parameters, acl) in [
+                ("now", 7000, "tuned@3", "apps@12/restricted-2"), ("older", 7001, "default.memorydb-redis7@0", "apps@1"), ("fresh", 7002, "", ""),
+            ] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO clusters (name, status, node_type, engine_version, engine_patch_version, parameter_group_name, acl_name,
+                            subnet_group_name, tls_enabled, num_shards, num_replicas_per_shard, endpoint_port, admin_password, created_at,
+                            parameters_applied, acl_applied)
+                        VALUES (?, 'available', 'db.t4g.small', '7.0', '7.0.15', 'tuned', 'apps', 'default', 1, 1, 0, ?, 'secret', 1, ?, ?)
+                        """, arguments: [name, port, parameters, acl])
+            }
+        }
+        let store = try Store(writer: queue)
+        #expect(try store.cluster(named: "now")?.parametersApplied == AppliedRevision(name: "tuned", revision: 3))
+        #expect(try store.cluster(named: "now")?.aclApplied == AppliedRevision(name: "apps", revision: 12, restrictedGeneration: 2))
+        #expect(try store.cluster(named: "older")?.parametersApplied == AppliedRevision(name: "default.memorydb-redis7", revision: 0))
+        #expect(try store.cluster(named: "older")?.aclApplied == AppliedRevision(name: "apps", revision: 1))
+        #expect(try store.cluster(named: "fresh")?.parametersApplied == nil)
+        #expect(try store.cluster(named: "fresh")?.aclApplied == nil)
+    }
+
     @Test func aClustersSecurityGroupsAreStoredAsAJSONArray() throws {
         let store = try Store.inMemory()
         try StoreFixtures.create(store, "demo", ports: [7000, 7001])
@@ -256,9 +287,15 @@ enum StoreFixtures {
         #expect(try store.clusterNames(using: .acl("open-access")) == ["b"])
         #expect(try store.clusterNames(using: .parameterGroup("default.memorydb-redis7")) == ["a", "b"])
         #expect(try store.clusterNames(using: .subnetGroup("default")) == ["a", "b"])
-        #expect(try store.anyClusterBehind(acl: "apps", marker: "apps@2"))
-        try store.write { try $0.setACLApplied(ofCluster: "a", to: "apps@2") }
-        #expect(try !store.anyClusterBehind(acl: "apps", marker: "apps@2"))
+        let second = AppliedRevision(name: "apps", revision: 2, restrictedGeneration: 2)
+        #expect(try store.anyClusterBehind(acl: "apps", revision: second))
+        try store.write { try $0.setACLApplied(ofCluster: "a", to: second) }
+        #expect(try !store.anyClusterBehind(acl: "apps", revision: second))
+        #expect(try store.anyClusterBehind(acl: "apps", revision: AppliedRevision(name: "apps", revision: 2, restrictedGeneration: 3)))
+        #expect(try store.anyClusterBehind(acl: "apps", revision: AppliedRevision(name: "apps", revision: 3, restrictedGeneration: 2)))
+        try store.write { try $0.setParametersApplied(ofCluster: "a", to: AppliedRevision(name: "tuned", revision: 4)) }
+        #expect(try store.cluster(named: "a")?.parametersApplied == AppliedRevision(name: "tuned", revision: 4))
+        #expect(try store.cluster(named: "b")?.parametersApplied == nil)
     }
 }
 

@@ -7,7 +7,7 @@ import Ports
 /// What the nodes of a cluster should enforce for its ACL: every member user's rules, the
 /// `default` user's, and a marker naming the ACL revision.
 public struct ACLTarget: Sendable, Equatable {
-    public var marker: String
+    public var marker: AppliedRevision
     /// Rules per user name, for `ACL SETUSER <name> reset <rules>` (restricted commands included).
     public var users: [String: String]
     public var defaultUserRules: String
@@ -276,14 +276,14 @@ public struct AccessControlService: Sendable {
     /// What a cluster records once every node enforces an ACL revision: the revision, and the
     /// generation of the restricted-command list, so a new binary that denies more re-applies
     /// every cluster's users once.
-    static func marker(acl: String, revision: Int) -> String {
-        "\(acl)@\(revision)/restricted-\(RestrictedCommands.generation)"
+    static func marker(acl: String, revision: Int) -> AppliedRevision {
+        AppliedRevision(name: acl, revision: revision, restrictedGeneration: RestrictedCommands.generation)
     }
 
     // MARK: Views
 
-    func pending(acl: String, marker: String) throws -> Bool {
-        try store.anyClusterBehind(acl: acl, marker: marker)
+    func pending(acl: String, marker: AppliedRevision) throws -> Bool {
+        try store.anyClusterBehind(acl: acl, revision: marker)
     }
 
     func defaultUser(acls: [ACLRecord]) -> UserView {

@@ -286,7 +286,7 @@ public struct ClusterService: Sendable {
         // A new cluster's nodes start with the group in their config: in sync from the start, as
         // AWS reports at creation. Later, a revision not yet on every node is `applying`.
         let applied = details.cluster.parametersApplied
-        view.parameterGroupStatus = applied.isEmpty || marker == applied ? "in-sync" : "applying"
+        view.parameterGroupStatus = applied == nil || marker == applied ? "in-sync" : "applying"
         // Reboot-only values some node has not started with yet: the rolling restart is due.
         if view.parameterGroupStatus == "in-sync", let target = try? parameterGroups.target(forGroup: details.cluster.parameterGroupName),
             details.nodes.contains(where: { node in node.startedWithOtherValues(than: target.rebootValues) })

@@ -13,7 +13,7 @@ public struct ParameterGroupView: Sendable, Equatable {
 /// What a cluster's nodes should run: every parameter's value and a marker naming the group
 /// revision, so the reconciler can tell whether a change has reached every node.
 public struct ParameterTarget: Sendable, Equatable {
-    public var marker: String
+    public var marker: AppliedRevision
     public var values: [String: String]
     /// The values that take effect at once (CONFIG SET); the rest wait for a node restart.
     public var immediateValues: [String: String]
@@ -23,7 +23,7 @@ public struct ParameterTarget: Sendable, Equatable {
         values.filter { immediateValues[$0.key] == nil }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
     }
 
-    public init(marker: String, values: [String: String], immediateValues: [String: String]) {
+    public init(marker: AppliedRevision, values: [String: String], immediateValues: [String: String]) {
         self.marker = marker
         self.values = values
         self.immediateValues = immediateValues
@@ -85,17 +85,17 @@ public struct ParameterGroupService: Sendable {
             values[definition.name] = value
             if definition.appliesImmediately { immediate[definition.name] = value }
         }
-        return ParameterTarget(marker: "\(group)@\(revision)", values: values, immediateValues: immediate)
+        return ParameterTarget(marker: AppliedRevision(name: group, revision: revision), values: values, immediateValues: immediate)
     }
 
     /// The marker of a group's current revision, without resolving its values (cluster views
     /// need only this, on every Describe call).
-    public func marker(forGroup group: String) throws -> String {
-        if ParameterCatalog.defaultGroup(named: group) != nil { return "\(group)@0" }
+    public func marker(forGroup group: String) throws -> AppliedRevision {
+        if ParameterCatalog.defaultGroup(named: group) != nil { return AppliedRevision(name: group, revision: 0) }
         guard let record = try store.parameterGroup(named: group) else {
             throw MemoryDBError(.parameterGroupNotFound, "Parameter group '\(group)' not found.")
         }
-        return "\(group)@\(record.revision)"
+        return AppliedRevision(name: group, revision: record.revision)
     }
 
     /// A group's family definitions, its values, and its revision (0 for a default group).

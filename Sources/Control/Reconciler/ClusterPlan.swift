@@ -54,12 +54,12 @@ public enum ClusterPlanner {
             plan.actions.append(.applyMaxmemory)
             return plan
         }
-        if plan.actions.isEmpty && observed.cluster.parametersApplied != observed.parametersTarget {
-            plan.actions.append(.applyParameters(marker: observed.parametersTarget))
+        if plan.actions.isEmpty, let target = observed.parametersTarget, observed.cluster.parametersApplied != target {
+            plan.actions.append(.applyParameters(marker: target))
             return plan
         }
-        if plan.actions.isEmpty && observed.cluster.aclApplied != observed.aclTarget {
-            plan.actions.append(.applyACL(marker: observed.aclTarget))
+        if plan.actions.isEmpty, let target = observed.aclTarget, observed.cluster.aclApplied != target {
+            plan.actions.append(.applyACL(marker: target))
             return plan
         }
         if plan.actions.isEmpty && isReady(observed) && observed.endpointAnswers {

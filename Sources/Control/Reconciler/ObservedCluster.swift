@@ -18,10 +18,10 @@ public struct ObservedCluster: Sendable {
     public var endpointAnswers: Bool
     /// The backends the endpoint reads now; nil when not known (then they are left alone).
     public var endpointBackends: [EndpointBackend]?
-    /// The parameter group revision the nodes should run (`<group>@<revision>`).
-    public var parametersTarget: String
-    /// The ACL revision the nodes should enforce (`<acl>@<revision>`).
-    public var aclTarget: String
+    /// The parameter group revision the nodes should run; nil: not compared.
+    public var parametersTarget: AppliedRevision?
+    /// The ACL revision the nodes should enforce; nil: not compared.
+    public var aclTarget: AppliedRevision?
     /// Milliseconds since 1970 when this was observed: the planner's only clock.
     public var now: Int64
     /// The status of the final snapshot a deletion waits for, when it has one.
@@ -45,7 +45,7 @@ public struct ObservedCluster: Sendable {
     public init(
         cluster: ClusterRecord, nodes: [ObservedNode], shards: [ShardRecord]? = nil, operations: [OperationRecord] = [],
         drills: [DrillRecord] = [], endpointRunning: Bool, endpointAnswers: Bool? = nil, endpointBackends: [EndpointBackend]? = nil,
-        parametersTarget: String? = nil, aclTarget: String? = nil, now: Int64 = 0
+        parametersTarget: AppliedRevision? = nil, aclTarget: AppliedRevision? = nil, now: Int64 = 0
     ) {
         self.aclTarget = aclTarget ?? cluster.aclApplied
         self.cluster = cluster

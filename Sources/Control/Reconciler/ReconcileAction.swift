@@ -33,9 +33,9 @@ public enum ReconcileAction: Sendable, Equatable {
     /// The failover cannot go on (its replica is gone): drop it; the old primary stays primary.
     case abandonFailover(shard: Int, reason: String)
     /// Set the group's immediate parameters on every node, then record the revision applied.
-    case applyParameters(marker: String)
+    case applyParameters(marker: AppliedRevision)
     /// Push the ACL's users to every node, then record the revision enforced.
-    case applyACL(marker: String)
+    case applyACL(marker: AppliedRevision)
     /// Mark the cluster available; a restore's data is put in place first (keys imported, or
     /// the seeded shards confirmed).
     case markAvailable

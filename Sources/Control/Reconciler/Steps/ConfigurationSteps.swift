@@ -17,14 +17,14 @@ struct ConfigurationSteps: StepExecutor {
             for name in context.nodes.keys.sorted() {
                 try await nodes.applyParameters(try context.spec(name), context.settings.parameters.immediateValues)
             }
-            try recordApplied(cluster, first: cluster.parametersApplied.isEmpty, .parametersApplied(group: cluster.parameterGroupName)) {
+            try recordApplied(cluster, first: cluster.parametersApplied == nil, .parametersApplied(group: cluster.parameterGroupName)) {
                 try $0.setParametersApplied(ofCluster: cluster.name, to: marker)
             }
         case .applyACL(let marker):
             for name in context.nodes.keys.sorted() {
                 try await nodes.applyACL(try context.spec(name))
             }
-            try recordApplied(cluster, first: cluster.aclApplied.isEmpty, .aclApplied(acl: cluster.aclName)) {
+            try recordApplied(cluster, first: cluster.aclApplied == nil, .aclApplied(acl: cluster.aclName)) {
                 try $0.setACLApplied(ofCluster: cluster.name, to: marker)
             }
         case .applyMaxmemory:
