@@ -86,7 +86,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        /// The service layer, reconciler and supervisor: the only place that mutates state.
+        /// The service layer: validates, records desired state and its event, wakes the
+        /// reconciler; with the background loops services read from (metrics, snapshots, the
+        /// warm pool, alarms). The only place that mutates state besides the reconciler.
         .target(
             name: "Control",
             dependencies: [
@@ -97,11 +99,31 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        /// The reconcile loops: observe the data plane, plan (pure), act through step executors,
+        /// each against the narrow ports it uses. Reads desired state the services recorded.
+        .target(
+            name: "Reconciler",
+            dependencies: [
+                "Model", "Store", "Ports", "Control",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        /// The control plane as it runs: ControlPlane wires every service, the reconciler and the
+        /// background loops once, from a data plane and its capabilities given by the caller.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Model", "Store", "Ports", "Control", "Reconciler",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         /// HTTP doors over the service layer.
         .target(
             name: "API",
             dependencies: [
-                "Model", "Control", "Store", "Ports", "StackFormat",
+                "Model", "Control", "Runtime", "Store", "Ports", "StackFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -129,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "memoryplane",
             dependencies: [
-                "API", "CLI", "Control", "Store", "Engine", "Ports", "Model", "StackFormat",
+                "API", "CLI", "Control", "Runtime", "Store", "Engine", "Ports", "Model", "StackFormat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -160,11 +182,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Model", "Migrations", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Store", "Ports", "Model", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Reconciler", "Runtime", "Store", "Ports", "Model", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Control", "Store", "Engine", "Ports", "Model",
+                "Control", "Reconciler", "Runtime", "Store", "Engine", "Ports", "Model",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -172,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Control", "Store", "Ports", "Model",
+                "API", "Control", "Runtime", "Store", "Ports", "Model",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import Control
+import Runtime
 import Hummingbird
 import Ports
 import HummingbirdCore

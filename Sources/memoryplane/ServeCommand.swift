@@ -9,6 +9,7 @@ import HummingbirdTLS
 import Logging
 import NIOSSL
 import Model
+import Runtime
 import Ports
 import Store
 

@@ -1,5 +1,6 @@
 import API
 import Control
+import Runtime
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,6 @@
 @testable import API
 import Control
+import Runtime
 import Foundation
 import Testing
 import Ports

@@ -1,4 +1,6 @@
 @testable import Control
+@testable import Reconciler
+import Runtime
 import Model
 import Store
 import Testing

@@ -1,4 +1,6 @@
 import Control
+import Runtime
+import Reconciler
 import Foundation
 import Testing
 import Ports

@@ -1,4 +1,6 @@
 import Control
+import Runtime
+import Reconciler
 import Engine
 import Foundation
 import Model

@@ -85,7 +85,7 @@ public struct AdvisorService: Sendable {
         if let source {
             let nodes = try store.nodes(ofCluster: name).filter { $0.pid != nil && $0.role == .primary }
             for node in nodes {
-                let spec = ClusterReconciler.spec(of: node, in: record)
+                let spec = NodeSpec.of(node, in: record)
                 let sizes = (try? await source.sampleKeySizes(spec, count: Self.keySamples)) ?? []
                 let big = sizes.filter { $0.bytes >= Advisor.bigKeyBytes }
                 if !big.isEmpty { facts.bigKeys[node.name] = big }

@@ -145,7 +145,7 @@ public final class MetricsCollector: Service, Sendable {
         let targets = self.targets()
         let samples = await sample(targets)
         if state.withLock({ $0.categories.isEmpty }), let (node, cluster) = targets.first(where: { samples[$0.0.name] != nil }) {
-            if let categories = try? await source.commandCategories(ClusterReconciler.spec(of: node, in: cluster)) {
+            if let categories = try? await source.commandCategories(NodeSpec.of(node, in: cluster)) {
                 state.withLock { $0.categories = categories }
             }
         }
@@ -174,7 +174,7 @@ public final class MetricsCollector: Service, Sendable {
             var remaining = targets.makeIterator()
             var inFlight = 0
             while inFlight < Self.samplesInFlight, let (node, cluster) = remaining.next() {
-                let spec = ClusterReconciler.spec(of: node, in: cluster)
+                let spec = NodeSpec.of(node, in: cluster)
                 group.addTask { (node.name, try? await source.sample(spec)) }
                 inFlight += 1
             }
@@ -185,7 +185,7 @@ public final class MetricsCollector: Service, Sendable {
                     // Paced: a collection is spread over about a second instead of a burst that
                     // every API request arriving meanwhile would wait behind.
                     try? await Task.sleep(for: Self.pace)
-                    let spec = ClusterReconciler.spec(of: node, in: cluster)
+                    let spec = NodeSpec.of(node, in: cluster)
                     group.addTask { (node.name, try? await source.sample(spec)) }
                 }
             }

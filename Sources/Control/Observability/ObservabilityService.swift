@@ -27,7 +27,7 @@ public struct ObservabilityService: Sendable {
         let source = source
         let results = await withTaskGroup(of: (NodeRecord, [SlowlogEntry]?).self) { group in
             for node in nodes {
-                let spec = ClusterReconciler.spec(of: node, in: cluster)
+                let spec = NodeSpec.of(node, in: cluster)
                 group.addTask { (node, try? await source.slowlog(spec, count: count)) }
             }
             var results: [(NodeRecord, [SlowlogEntry]?)] = []

@@ -74,7 +74,7 @@ extension SnapshotService {
             var digests: [String] = []
             for shard in try store.shards(ofCluster: scratch) {
                 guard let primary = try store.nodes(ofCluster: scratch).first(where: { $0.name == shard.primaryNode }) else { continue }
-                let saved = try await dataPlane.saveRDB(ClusterReconciler.spec(of: primary, in: cluster))
+                let saved = try await dataPlane.saveRDB(NodeSpec.of(primary, in: cluster))
                 let staging = try requireStorage().stagingPath("verify-\(scratch)")
                 try FileManager.default.moveItem(atPath: saved, toPath: staging)
                 let contents = try await dataPlane.inspectRDB(staging, digest: true)

@@ -176,7 +176,7 @@ public final class SnapshotWorker: Service {
         let source = members.first { $0.role == .replica && $0.status == .available && $0.heldUntil == nil }
             ?? members.first { $0.role == .primary }
         guard let source else { throw SnapshotFileError("shard \(ClusterTopology.shardName(shard.shardIndex)) has no node to snapshot") }
-        let spec = ClusterReconciler.spec(of: source, in: cluster)
+        let spec = NodeSpec.of(source, in: cluster)
         let saved = try await dataPlane.saveRDB(spec)
         let staging = try storage.stagingPath("\(snapshot.name)-\(shard.shardIndex)")
         try FileManager.default.moveItem(atPath: saved, toPath: staging)

@@ -1,6 +1,7 @@
 import Ports
 import Foundation
 import Logging
+import Control
 import Model
 import Store
 
@@ -98,10 +99,10 @@ public struct ClusterReconciler: Sendable {
         // The endpoint is probed too (through it, a node answers): its process ending wakes the
         // loop at once, as a node's does.
         var endpointProbe = NodeSpec(
-            name: "\(name)/endpoint", port: cluster.endpointPort, busPort: 0, maxmemoryBytes: 0, admin: Self.adminCredentials(of: cluster),
+            name: "\(name)/endpoint", port: cluster.endpointPort, busPort: 0, maxmemoryBytes: 0, admin: NodeCredentials.admin(of: cluster),
             tls: cluster.tlsEnabled)
         endpointProbe.isPrimary = false
-        dataPlane.watch(cluster: name, nodes: records.map { Self.spec(of: $0, in: cluster) } + [endpointProbe]) { trigger?.wake(cluster: name) }
+        dataPlane.watch(cluster: name, nodes: records.map { NodeSpec.of($0, in: cluster) } + [endpointProbe]) { trigger?.wake(cluster: name) }
         var observed: ObservedCluster
         do {
             observed = try await observe(cluster, records, settings: settings)
@@ -210,7 +211,7 @@ public struct ClusterReconciler: Sendable {
     /// What every node and the endpoint look like now. Throws `ProbeUnavailableError` when the
     /// control plane cannot look (out of descriptors): a node it cannot see is not a dead node.
     func observe(_ cluster: ClusterRecord, _ records: [NodeRecord], settings: NodeSettings) async throws -> ObservedCluster {
-        let specs = records.map { Self.spec(of: $0, in: cluster, settings: settings) }
+        let specs = records.map { NodeSpec.of($0, in: cluster, settings: settings) }
         let dataPlane = dataPlane
         let nodes = try await withThrowingTaskGroup(of: (Int, ObservedNode).self) { group in
             for (index, record) in records.enumerated() {
@@ -241,7 +242,7 @@ public struct ClusterReconciler: Sendable {
         // Once available, the process check suffices; before, prove the endpoint forwards.
         var endpointAnswers = endpointRunning
         if endpointRunning && cluster.status == .creating {
-            endpointAnswers = await dataPlane.endpointAnswers(endpoint, as: Self.adminCredentials(of: cluster))
+            endpointAnswers = await dataPlane.endpointAnswers(endpoint, as: NodeCredentials.admin(of: cluster))
         }
         return ObservedCluster(
             cluster: cluster, nodes: nodes, endpointRunning: endpointRunning, endpointAnswers: endpointAnswers,
@@ -317,31 +318,6 @@ public struct ClusterReconciler: Sendable {
             await reachedStep("step.after", step, cluster: name)
         }
         return .progressing
-    }
-
-    /// What every node of a cluster is configured with beyond its identity.
-    struct NodeSettings: Sendable {
-        var parameters: ParameterTarget
-        var acl: ACLTarget
-    }
-
-    static func spec(of node: NodeRecord, in cluster: ClusterRecord, settings: NodeSettings? = nil) -> NodeSpec {
-        var spec = NodeSpec(
-            name: node.name, port: node.port, busPort: node.busPort,
-            maxmemoryBytes: (NodeType.catalog[cluster.nodeType]?.memoryBytes ?? 1 << 30),
-            admin: adminCredentials(of: cluster),
-            recordedPID: node.pid, tls: cluster.tlsEnabled)
-        spec.isPrimary = node.role == .primary
-        if let settings {
-            spec.parameters = settings.parameters.values
-            spec.aclUsers = settings.acl.users
-            spec.defaultUserRules = settings.acl.defaultUserRules
-        }
-        return spec
-    }
-
-    static func adminCredentials(of cluster: ClusterRecord) -> NodeCredentials {
-        NodeCredentials(user: ClusterService.adminUserName, password: cluster.adminPassword)
     }
 
     /// The endpoint with the nodes' last observed roles (a pass replaces them with the plan's).

@@ -1,6 +1,8 @@
 import Ports
 import Logging
+import Control
 import Model
+import Reconciler
 import ServiceLifecycle
 import Store
 

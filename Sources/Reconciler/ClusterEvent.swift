@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Control
 import Model
 import Store
 import Ports

@@ -1,6 +1,7 @@
 import Ports
 import Foundation
 import Logging
+import Control
 import Model
 import Store
 

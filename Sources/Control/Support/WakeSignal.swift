@@ -8,7 +8,7 @@ import Ports
 /// also what lets the composition root build services before the reconciler that uses them.
 public final class WakeSignal: ReconcileTrigger, Sendable {
     /// What a loop waits for: one cluster's changes, or any change (the discovery loop).
-    enum Key: Hashable {
+    package enum Key: Hashable {
         case cluster(String)
         case anyCluster
     }
@@ -40,12 +40,12 @@ public final class WakeSignal: ReconcileTrigger, Sendable {
     }
 
     /// Drops a wake-up left for a cluster that is gone, so none piles up.
-    func forget(cluster name: String) {
+    package func forget(cluster name: String) {
         _ = state.withLock { $0.pending.remove(.cluster(name)) }
     }
 
     /// Waits until `key` is woken or `clock` says `timeout` passed; true when woken.
-    func wait<C: Clock>(for key: Key, timeout: Duration, clock: C) async -> Bool where C.Duration == Duration {
+    package func wait<C: Clock>(for key: Key, timeout: Duration, clock: C) async -> Bool where C.Duration == Duration {
         if state.withLock({ $0.pending.remove(key) != nil }) { return true }
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask {

@@ -1,5 +1,6 @@
 import Ports
 import Foundation
+import Control
 import Model
 import Store
 

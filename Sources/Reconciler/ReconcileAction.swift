@@ -1,4 +1,5 @@
 import Ports
+import Control
 import Model
 import Store
 

@@ -1,5 +1,6 @@
 import Ports
 import Logging
+import Control
 import Model
 import Store
 
@@ -41,14 +42,14 @@ struct StepEnvironment: Sendable {
 struct StepContext: Sendable {
     var cluster: ClusterRecord
     var nodes: [String: NodeRecord]
-    var settings: ClusterReconciler.NodeSettings
+    var settings: NodeSettings
     var observed: ObservedCluster
     var plan: ClusterPlan
 
     func spec(_ name: String) throws -> NodeSpec {
         // The planner names only nodes it was given; a miss is a planner bug, reported as such.
         guard let record = nodes[name] else { throw MemoryDBError(.internalFailure, "The plan names node \(name), which the cluster does not have.") }
-        return ClusterReconciler.spec(of: record, in: cluster, settings: settings)
+        return NodeSpec.of(record, in: cluster, settings: settings)
     }
 
     var endpoint: EndpointSpec {

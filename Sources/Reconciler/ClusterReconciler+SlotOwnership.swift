@@ -1,5 +1,6 @@
 import Ports
 import Foundation
+import Control
 import Model
 import Store
 
@@ -17,7 +18,7 @@ extension ClusterReconciler {
             for node in observed.nodes where node.report?.isPrimary ?? false {
                 // A node that cannot be asked is not counted: the claim then goes to its importer
                 // or its shard, and never takes keys from anyone.
-                guard let counts = try? await dataPlane.countKeys(inSlots: unclaimed, on: Self.spec(of: node.record, in: cluster)) else { continue }
+                guard let counts = try? await dataPlane.countKeys(inSlots: unclaimed, on: NodeSpec.of(node.record, in: cluster)) else { continue }
                 for (slot, count) in counts { observed.slotKeys[slot, default: [:]][node.record.name] = count }
             }
             return
@@ -34,7 +35,7 @@ extension ClusterReconciler {
             var clean = true
             for member in observed.nodes where member.record.shardIndex == shard {
                 do {
-                    let slots = try await dataPlane.slotsHoldingKeys(on: Self.spec(of: member.record, in: cluster), outside: expected)
+                    let slots = try await dataPlane.slotsHoldingKeys(on: NodeSpec.of(member.record, in: cluster), outside: expected)
                     if !slots.isEmpty {
                         observed.strayKeys[member.record.name] = slots
                         clean = false
@@ -56,7 +57,7 @@ extension ClusterReconciler {
             guard let primary = observed.node(shard.primaryNode), let report = primary.report, !report.servesSlots else { continue }
             let key = "\(observed.cluster.name)/\(shard.shardIndex)"
             // Unknown counts as a change: it waits for a reading it can trust.
-            let count = (try? await dataPlane.redirectsAnswered(by: Self.spec(of: primary.record, in: observed.cluster))) ?? -1
+            let count = (try? await dataPlane.redirectsAnswered(by: NodeSpec.of(primary.record, in: observed.cluster))) ?? -1
             observed.drainQuiet[shard.shardIndex] = drains.quiet(key, redirects: count, now: observed.now)
         }
     }

@@ -1,4 +1,5 @@
 import Ports
+import Control
 import Model
 import Store
 
@@ -52,7 +53,7 @@ struct ConfigurationSteps: StepExecutor {
         let cluster = observed.cluster
         guard cluster.tlsEnabled && certificateCheck.isDue(cluster.name, now: environment.configuration.clock.nowMilliseconds) else { return }
         for node in observed.nodes {
-            guard try await nodes.renewCertificateIfDue(ClusterReconciler.spec(of: node.record, in: cluster)) else { continue }
+            guard try await nodes.renewCertificateIfDue(NodeSpec.of(node.record, in: cluster)) else { continue }
             try environment.events.record(.certificateRenewed(node: node.record.name), cluster: cluster.name)
         }
     }

@@ -1,5 +1,6 @@
 import Ports
 import Logging
+import Control
 import Model
 import Store
 
@@ -67,7 +68,7 @@ struct ProcessSteps: StepExecutor {
         let processes = processes
         await withTaskGroup(of: Void.self) { group in
             for record in names.compactMap({ context.nodes[$0] }) {
-                let spec = ClusterReconciler.spec(of: record, in: context.cluster)
+                let spec = NodeSpec.of(record, in: context.cluster)
                 group.addTask { await processes.stopNode(spec) }
             }
         }

@@ -1,5 +1,6 @@
 import Ports
 import Logging
+import Control
 import Model
 import ServiceLifecycle
 import Store

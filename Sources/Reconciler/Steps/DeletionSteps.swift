@@ -1,4 +1,5 @@
 import Ports
+import Control
 import Model
 import Store
 
@@ -13,7 +14,7 @@ struct DeletionSteps: StepExecutor {
         switch step {
         case .removeCluster:
             try await processes.removeEndpoint(context.endpoint)
-            for record in context.nodes.values { try processes.removeNodeFiles(ClusterReconciler.spec(of: record, in: cluster)) }
+            for record in context.nodes.values { try processes.removeNodeFiles(NodeSpec.of(record, in: cluster)) }
             try environment.store.write { transaction in
                 try transaction.deleteCluster(named: cluster.name)
                 try transaction.removeAllTags(of: environment.configuration.arn(.cluster, cluster.name))
