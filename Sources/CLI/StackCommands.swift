@@ -3,7 +3,6 @@ import ArgumentParser
 import Control
 import Foundation
 import Model
-import Ports
 import NIOHTTP1
 import StackFormat
 

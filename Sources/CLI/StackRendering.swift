@@ -2,7 +2,6 @@ import API
 import Control
 import Foundation
 import Model
-import Ports
 
 /// Plans and progress as people read them, Terraform-style.
 enum StackRendering {
