@@ -122,8 +122,11 @@ extension NodeReader {
                 case .requiredString, .string: value = string(field, memberPath).map(MemberValue.string)
                 case .int, .count: value = int(field, memberPath).map(MemberValue.int)
                 case .bool: value = bool(field, memberPath).map(MemberValue.bool)
-                case .strings: value = strings(field, memberPath).map(MemberValue.strings)
+                case .strings, .requiredStrings: value = strings(field, memberPath).map(MemberValue.strings)
                 case .tags: value = tags(field, memberPath).map(MemberValue.tags)
+                case .authentication:
+                    fail(field, memberPath, "a cluster has no authentication mode")
+                    value = nil
                 }
             } else {
                 value = nil

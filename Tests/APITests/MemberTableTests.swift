@@ -2,7 +2,7 @@ import Foundation
 import Model
 import Testing
 
-/// The member tables (CreateCluster, UpdateCluster) against the two contracts they must match:
+/// The member tables (every operation input that has one) against the two contracts they must match:
 /// the REST spec (`api-spec/openapi.yaml`) and AWS's own model (botocore's, as the AWS CLI and
 /// boto3 send it).
 @Suite struct MemberTableTests {
@@ -83,5 +83,49 @@ import Testing
             #expect(member.rest.lowercased() == member.aws.lowercased() || member.aws.lowercased().hasSuffix(member.rest.lowercased())
                 || member.rest == "name", "\(member.rest) ~ \(member.aws)")
         }
+    }
+
+    /// Every other table: its REST fields are its spec schema's properties (and the required
+    /// ones are required there), and its AWS members with the resource's name are botocore's.
+    struct Table: Sendable, CustomStringConvertible {
+        var schema: String
+        var operation: String
+        var rest: Set<String>
+        var aws: Set<String>
+        var required: Set<String>
+        /// The AWS member naming the resource when the REST path names it (an update).
+        var nameMember: String?
+        var description: String { operation }
+
+        init<Request: TabledRequest>(_ type: Request.Type, _ operation: String, nameMember: String? = nil) {
+            schema = "\(Request.self)"
+            self.operation = operation
+            rest = Request.restFields
+            aws = Request.awsMembers
+            required = Set(Request.members.compactMap { member -> String? in
+                switch member.value {
+                case .requiredString, .requiredStrings, .authentication(_, required: true): member.rest
+                default: nil
+                }
+            })
+            self.nameMember = nameMember
+        }
+    }
+
+    static let tables = [
+        Table(CreateUserRequest.self, "CreateUser"), Table(UpdateUserRequest.self, "UpdateUser", nameMember: "UserName"),
+        Table(CreateACLRequest.self, "CreateACL"), Table(UpdateACLRequest.self, "UpdateACL", nameMember: "ACLName"),
+        Table(CreateSubnetGroupRequest.self, "CreateSubnetGroup"), Table(UpdateSubnetGroupRequest.self, "UpdateSubnetGroup", nameMember: "SubnetGroupName"),
+        Table(CreateParameterGroupRequest.self, "CreateParameterGroup"),
+    ]
+
+    @Test(arguments: tables) func restFieldsAreTheSpecsSchema(_ table: Table) throws {
+        let spec = try schema(table.schema)
+        #expect(table.rest == spec.properties)
+        #expect(table.required == spec.required)
+    }
+
+    @Test(arguments: tables) func awsMembersAreBotocoresInput(_ table: Table) throws {
+        #expect(table.aws.union(table.nameMember.map { [$0] } ?? []) == (try botocoreMembers(of: table.operation)))
     }
 }

@@ -36,6 +36,12 @@ CASES = [
     ("DELETE", "/v1/clusters/does-not-exist", None, 404),
     ("PUT", "/v1/clusters", b"{}", 405),
     ("GET", "/v1/../../etc/passwd", None, 404),
+    # Every operation's body is read through its member table: unknown, mistyped, missing.
+    ("POST", "/v1/users", b'{"name": "u", "accessString": "on ~* +@all"}', 400),
+    ("POST", "/v1/users", b'{"name": "u", "accessString": "on ~* +@all", "authenticationMode": {"type": "no-password", "passwordCount": 1}}', 400),
+    ("POST", "/v1/acls", b'{"name": "a", "userNames": "u"}', 400),
+    ("POST", "/v1/subnet-groups", b'{"name": "s"}', 400),
+    ("POST", "/v1/parameter-groups", b'{"name": "p", "family": "memorydb_redis7", "parameters": {}}', 400),
 ]
 
 

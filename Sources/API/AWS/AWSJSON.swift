@@ -114,6 +114,13 @@ struct AWSInput: MemberSource {
         return text
     }
 
+    /// An operation's input read through its member table, member by member in the table's order.
+    func read<Request: TabledRequest>(_ type: Request.Type) throws -> Request {
+        var request = Request.empty
+        for member in Request.members { try member.read(into: &request, from: self, name: member.aws) }
+        return request
+    }
+
     func requiredString(_ name: String) throws -> String {
         guard let value = try string(name) else { throw MemoryDBError.invalid("\(name) is required.") }
         return value
@@ -144,6 +151,11 @@ struct AWSInput: MemberSource {
             throw MemoryDBError.invalid("\(name) must be a list of strings.")
         }
         return strings
+    }
+
+    func requiredStrings(_ name: String) throws -> [String] {
+        guard let list = try strings(name) else { throw MemoryDBError.invalid("\(name) is required.") }
+        return list
     }
 
     func tags(_ name: String) throws -> [Tag]? {
@@ -183,15 +195,18 @@ struct AWSInput: MemberSource {
     }
 
     /// `{Type, Passwords}`, as CreateUser and UpdateUser send AuthenticationMode.
-    func authentication(_ name: String) throws -> (type: String, passwords: [String])? {
-        guard let value = members[name] else { return nil }
+    func authentication(_ name: String, required: Bool) throws -> AuthenticationModeInput? {
+        guard let value = members[name] else {
+            if required { throw MemoryDBError.invalid("\(name) is required.") }
+            return nil
+        }
         guard let mode = value as? [String: Any], let type = mode["Type"] as? String else {
             throw MemoryDBError.invalid("\(name) must be {Type, Passwords}.")
         }
         guard Set(mode.keys).isSubset(of: ["Type", "Passwords"]) else { throw MemoryDBError.invalid("\(name) may have only Type and Passwords.") }
         let passwords = mode["Passwords"] ?? [String]()
         guard let list = passwords as? [String] else { throw MemoryDBError.invalid("\(name).Passwords must be a list of strings.") }
-        return (type, list)
+        return AuthenticationModeInput(type: type, passwords: list)
     }
 
     /// `[{ParameterName, ParameterValue}]`, as UpdateParameterGroup sends them.

@@ -35,18 +35,18 @@ struct AWSOperations: Sendable {
             "DescribeEvents": (["SourceName", "SourceType", "StartTime", "EndTime", "Duration", "MaxResults", "NextToken"], describeEvents),
             "DescribeServiceUpdates": (["ServiceUpdateName", "ClusterNames", "Status", "MaxResults", "NextToken"], describeServiceUpdates),
             "BatchUpdateCluster": (["ClusterNames", "ServiceUpdate"], batchUpdateCluster),
-            "CreateUser": (["UserName", "AuthenticationMode", "AccessString", "Tags"], createUser),
-            "UpdateUser": (["UserName", "AuthenticationMode", "AccessString"], updateUser),
+            "CreateUser": (CreateUserRequest.awsMembers, createUser),
+            "UpdateUser": (UpdateUserRequest.awsMembers.union(["UserName"]), updateUser),
             "DeleteUser": (["UserName"], deleteUser),
-            "CreateACL": (["ACLName", "UserNames", "Tags"], createACL),
-            "UpdateACL": (["ACLName", "UserNamesToAdd", "UserNamesToRemove"], updateACL),
+            "CreateACL": (CreateACLRequest.awsMembers, createACL),
+            "UpdateACL": (UpdateACLRequest.awsMembers.union(["ACLName"]), updateACL),
             "DeleteACL": (["ACLName"], deleteACL),
-            "CreateParameterGroup": (["ParameterGroupName", "Family", "Description", "Tags"], createParameterGroup),
+            "CreateParameterGroup": (CreateParameterGroupRequest.awsMembers, createParameterGroup),
             "UpdateParameterGroup": (["ParameterGroupName", "ParameterNameValues"], updateParameterGroup),
             "ResetParameterGroup": (["ParameterGroupName", "AllParameters", "ParameterNames"], resetParameterGroup),
             "DeleteParameterGroup": (["ParameterGroupName"], deleteParameterGroup),
-            "CreateSubnetGroup": (["SubnetGroupName", "Description", "SubnetIds", "Tags"], createSubnetGroup),
-            "UpdateSubnetGroup": (["SubnetGroupName", "Description", "SubnetIds"], updateSubnetGroup),
+            "CreateSubnetGroup": (CreateSubnetGroupRequest.awsMembers, createSubnetGroup),
+            "UpdateSubnetGroup": (UpdateSubnetGroupRequest.awsMembers.union(["SubnetGroupName"]), updateSubnetGroup),
             "DeleteSubnetGroup": (["SubnetGroupName"], deleteSubnetGroup),
         ]
     }
@@ -65,9 +65,7 @@ struct AWSOperations: Sendable {
     // MARK: Clusters
 
     func createCluster(_ input: AWSInput) async throws -> AWSJSON {
-        var request = CreateClusterRequest.empty
-        for member in CreateClusterRequest.members { try member.read(into: &request, from: input, name: member.aws) }
-        let cluster = try services.clusters.createCluster(request)
+        let cluster = try services.clusters.createCluster(try input.read(CreateClusterRequest.self))
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }
 
@@ -87,8 +85,7 @@ struct AWSOperations: Sendable {
     }
 
     func updateCluster(_ input: AWSInput) async throws -> AWSJSON {
-        var request = UpdateClusterRequest.empty
-        for member in UpdateClusterRequest.members { try member.read(into: &request, from: input, name: member.aws) }
+        let request = try input.read(UpdateClusterRequest.self)
         let cluster = try services.clusters.updateCluster(try input.requiredString("ClusterName"), request)
         return .object(["Cluster": AWSShapes.cluster(cluster, showShardDetails: false)])
     }
@@ -171,18 +168,13 @@ struct AWSOperations: Sendable {
     }
 
     func createUser(_ input: AWSInput) async throws -> AWSJSON {
-        guard let mode = try input.authentication("AuthenticationMode") else { throw MemoryDBError.invalid("AuthenticationMode is required.") }
-        let user = try await services.accessControl.createUser(
-            name: try input.requiredString("UserName"), accessString: try input.requiredString("AccessString"),
-            authenticationType: mode.type, passwords: mode.passwords, tags: try input.tags("Tags") ?? [])
+        let user = try await services.accessControl.createUser(try input.read(CreateUserRequest.self))
         return .object(["User": AWSShapes.user(user)])
     }
 
     func updateUser(_ input: AWSInput) async throws -> AWSJSON {
-        let mode = try input.authentication("AuthenticationMode")
-        let user = try await services.accessControl.updateUser(
-            name: try input.requiredString("UserName"), accessString: try input.string("AccessString"),
-            authenticationType: mode?.type, passwords: mode?.passwords)
+        let name = try input.requiredString("UserName")
+        let user = try await services.accessControl.updateUser(name: name, try input.read(UpdateUserRequest.self))
         return .object(["User": AWSShapes.user(user)])
     }
 
@@ -191,15 +183,13 @@ struct AWSOperations: Sendable {
     }
 
     func createACL(_ input: AWSInput) async throws -> AWSJSON {
-        let acl = try services.accessControl.createACL(
-            name: try input.requiredString("ACLName"), userNames: try input.strings("UserNames") ?? [], tags: try input.tags("Tags") ?? [])
+        let acl = try services.accessControl.createACL(try input.read(CreateACLRequest.self))
         return .object(["ACL": AWSShapes.acl(acl)])
     }
 
     func updateACL(_ input: AWSInput) async throws -> AWSJSON {
-        let acl = try services.accessControl.updateACL(
-            name: try input.requiredString("ACLName"), add: try input.strings("UserNamesToAdd") ?? [],
-            remove: try input.strings("UserNamesToRemove") ?? [])
+        let name = try input.requiredString("ACLName")
+        let acl = try services.accessControl.updateACL(name: name, try input.read(UpdateACLRequest.self))
         return .object(["ACL": AWSShapes.acl(acl)])
     }
 
@@ -220,16 +210,13 @@ struct AWSOperations: Sendable {
     }
 
     func createSubnetGroup(_ input: AWSInput) async throws -> AWSJSON {
-        let group = try services.subnetGroups.create(
-            name: try input.requiredString("SubnetGroupName"), description: try input.string("Description"),
-            subnetIDs: try input.strings("SubnetIds") ?? [], tags: try input.tags("Tags") ?? [])
+        let group = try services.subnetGroups.create(try input.read(CreateSubnetGroupRequest.self))
         return .object(["SubnetGroup": AWSShapes.subnetGroup(group)])
     }
 
     func updateSubnetGroup(_ input: AWSInput) async throws -> AWSJSON {
-        let group = try services.subnetGroups.update(
-            name: try input.requiredString("SubnetGroupName"), description: try input.string("Description"),
-            subnetIDs: try input.strings("SubnetIds"))
+        let name = try input.requiredString("SubnetGroupName")
+        let group = try services.subnetGroups.update(name: name, try input.read(UpdateSubnetGroupRequest.self))
         return .object(["SubnetGroup": AWSShapes.subnetGroup(group)])
     }
 
@@ -251,9 +238,7 @@ struct AWSOperations: Sendable {
     }
 
     func createParameterGroup(_ input: AWSInput) async throws -> AWSJSON {
-        let group = try services.parameterGroups.createGroup(
-            name: try input.requiredString("ParameterGroupName"), family: try input.requiredString("Family"),
-            description: try input.string("Description"), tags: try input.tags("Tags") ?? [])
+        let group = try services.parameterGroups.createGroup(try input.read(CreateParameterGroupRequest.self))
         return .object(["ParameterGroup": AWSShapes.parameterGroup(group)])
     }
 

@@ -23,38 +23,9 @@ struct AccessControlController {
         var authentication: AuthenticationBody
     }
 
-    struct AuthenticationBody: Codable {
-        var type: String
-        var passwordCount: Int?
-        var passwords: [String]?
-    }
-
     struct ACLBody: Encodable {
         var name, status, minimumEngineVersion, arn: String
         var userNames, clusters: [String]
-    }
-
-    struct CreateUserBody: Decodable {
-        var name: String
-        var accessString: String
-        var authenticationMode: AuthenticationBody
-        var tags: [TagBody]?
-    }
-
-    struct UpdateUserBody: Decodable {
-        var accessString: String?
-        var authenticationMode: AuthenticationBody?
-    }
-
-    struct CreateACLBody: Decodable {
-        var name: String
-        var userNames: [String]?
-        var tags: [TagBody]?
-    }
-
-    struct UpdateACLBody: Decodable {
-        var userNamesToAdd: [String]?
-        var userNamesToRemove: [String]?
     }
 
     static func body(_ user: UserView) -> UserBody {
@@ -76,18 +47,15 @@ struct AccessControlController {
 
     @Sendable func createUser(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(
-            CreateUserBody.self, from: request, context: context, allowedFields: ["name", "accessString", "authenticationMode", "tags"])
-        let user = try await service.createUser(
-            name: body.name, accessString: body.accessString, authenticationType: body.authenticationMode.type,
-            passwords: body.authenticationMode.passwords ?? [], tags: (body.tags ?? []).map(\.tag))
+            TabledBody<CreateUserRequest>.self, from: request, context: context, allowedFields: CreateUserRequest.restFields)
+        let user = try await service.createUser(body.request)
         return try JSONBody.response(Self.body(user), status: .created)
     }
 
     @Sendable func updateUser(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(UpdateUserBody.self, from: request, context: context, allowedFields: ["accessString", "authenticationMode"])
-        let user = try await service.updateUser(
-            name: try context.parameters.require("name"), accessString: body.accessString,
-            authenticationType: body.authenticationMode?.type, passwords: body.authenticationMode?.passwords)
+        let body = try await JSONBody.decode(
+            TabledBody<UpdateUserRequest>.self, from: request, context: context, allowedFields: UpdateUserRequest.restFields)
+        let user = try await service.updateUser(name: try context.parameters.require("name"), body.request)
         return try JSONBody.response(Self.body(user))
     }
 
@@ -103,15 +71,16 @@ struct AccessControlController {
     }
 
     @Sendable func createACL(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(CreateACLBody.self, from: request, context: context, allowedFields: ["name", "userNames", "tags"])
-        let acl = try service.createACL(
-            name: body.name, userNames: body.userNames ?? [], tags: (body.tags ?? []).map(\.tag))
+        let body = try await JSONBody.decode(
+            TabledBody<CreateACLRequest>.self, from: request, context: context, allowedFields: CreateACLRequest.restFields)
+        let acl = try service.createACL(body.request)
         return try JSONBody.response(Self.body(acl), status: .created)
     }
 
     @Sendable func updateACL(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(UpdateACLBody.self, from: request, context: context, allowedFields: ["userNamesToAdd", "userNamesToRemove"])
-        let acl = try service.updateACL(name: try context.parameters.require("name"), add: body.userNamesToAdd ?? [], remove: body.userNamesToRemove ?? [])
+        let body = try await JSONBody.decode(
+            TabledBody<UpdateACLRequest>.self, from: request, context: context, allowedFields: UpdateACLRequest.restFields)
+        let acl = try service.updateACL(name: try context.parameters.require("name"), body.request)
         return try JSONBody.response(Self.body(acl))
     }
 

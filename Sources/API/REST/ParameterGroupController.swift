@@ -23,13 +23,6 @@ struct ParameterGroupController {
         var name, value, description, dataType, allowedValues, minimumEngineVersion, changeType: String
     }
 
-    struct CreateBody: Decodable {
-        var name: String
-        var family: String
-        var description: String?
-        var tags: [TagBody]?
-    }
-
     struct UpdateBody: Decodable {
         /// Parameter name → new value.
         var parameters: [String: String]
@@ -52,10 +45,9 @@ struct ParameterGroupController {
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: ["name", "family", "description", "tags"])
-        let group = try service.createGroup(
-            name: body.name, family: body.family, description: body.description,
-            tags: (body.tags ?? []).map(\.tag))
+        let body = try await JSONBody.decode(
+            TabledBody<CreateParameterGroupRequest>.self, from: request, context: context, allowedFields: CreateParameterGroupRequest.restFields)
+        let group = try service.createGroup(body.request)
         return try JSONBody.response(Self.body(group), status: .created)
     }
 

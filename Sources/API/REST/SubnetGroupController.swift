@@ -22,18 +22,6 @@ struct SubnetGroupController {
         var subnets: [SubnetBody]
     }
 
-    struct CreateBody: Decodable {
-        var name: String
-        var description: String?
-        var subnetIds: [String]
-        var tags: [TagBody]?
-    }
-
-    struct UpdateBody: Decodable {
-        var description: String?
-        var subnetIds: [String]?
-    }
-
     static func body(_ group: SubnetGroupView) -> GroupBody {
         GroupBody(
             name: group.name, description: group.description, vpcId: group.vpcID, arn: group.arn,
@@ -48,16 +36,16 @@ struct SubnetGroupController {
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(CreateBody.self, from: request, context: context, allowedFields: ["name", "description", "subnetIds", "tags"])
-        let group = try service.create(
-            name: body.name, description: body.description, subnetIDs: body.subnetIds,
-            tags: (body.tags ?? []).map(\.tag))
+        let body = try await JSONBody.decode(
+            TabledBody<CreateSubnetGroupRequest>.self, from: request, context: context, allowedFields: CreateSubnetGroupRequest.restFields)
+        let group = try service.create(body.request)
         return try JSONBody.response(Self.body(group), status: .created)
     }
 
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(UpdateBody.self, from: request, context: context, allowedFields: ["description", "subnetIds"])
-        let group = try service.update(name: try context.parameters.require("name"), description: body.description, subnetIDs: body.subnetIds)
+        let body = try await JSONBody.decode(
+            TabledBody<UpdateSubnetGroupRequest>.self, from: request, context: context, allowedFields: UpdateSubnetGroupRequest.restFields)
+        let group = try service.update(name: try context.parameters.require("name"), body.request)
         return try JSONBody.response(Self.body(group))
     }
 

@@ -30,8 +30,25 @@ struct TabledBody<Request: TabledRequest>: Decodable {
         func int(_ member: String) throws -> Int? { try container.decodeIfPresent(Int.self, forKey: MemberKey(stringValue: member)) }
         func bool(_ member: String) throws -> Bool? { try container.decodeIfPresent(Bool.self, forKey: MemberKey(stringValue: member)) }
         func strings(_ member: String) throws -> [String]? { try container.decodeIfPresent([String].self, forKey: MemberKey(stringValue: member)) }
+        func requiredStrings(_ member: String) throws -> [String] { try container.decode([String].self, forKey: MemberKey(stringValue: member)) }
+        func authentication(_ member: String, required: Bool) throws -> AuthenticationModeInput? {
+            let key = MemberKey(stringValue: member)
+            let body = required ? try container.decode(AuthenticationBody.self, forKey: key) : try container.decodeIfPresent(AuthenticationBody.self, forKey: key)
+            if body?.passwordCount != nil {
+                throw MemoryDBError.invalid("Field '\(member).passwordCount' is what a user's description shows; send passwords instead.")
+            }
+            return body.map { AuthenticationModeInput(type: $0.type, passwords: $0.passwords) }
+        }
         func tags(_ member: String) throws -> [Tag]? { try container.decodeIfPresent([TagBody].self, forKey: MemberKey(stringValue: member))?.map(\.tag) }
         /// REST gives counts flat (`numShards`), not in AWS's one-member structure.
         func count(_ member: String, inner: String) throws -> Int? { try int(member) }
     }
+}
+
+/// A user's authentication mode in a REST body: `{type, passwords}` in, `{type, passwordCount}`
+/// out (a description never shows passwords).
+struct AuthenticationBody: Codable {
+    var type: String
+    var passwordCount: Int?
+    var passwords: [String]?
 }

@@ -318,3 +318,26 @@ public struct AccessControlService: Sendable {
             clusters: try store.clusterNames(using: .acl(acl.name)), arn: configuration.arn(.acl, acl.name))
     }
 }
+
+/// The operations' inputs as both doors read them through their member tables.
+extension AccessControlService {
+    public func createUser(_ request: CreateUserRequest) async throws -> UserView {
+        guard let mode = request.authenticationMode else { throw MemoryDBError.invalid("authenticationMode is required.") }
+        return try await createUser(
+            name: request.name, accessString: request.accessString, authenticationType: mode.type, passwords: mode.passwords ?? [], tags: request.tags)
+    }
+
+    public func updateUser(name: String, _ request: UpdateUserRequest) async throws -> UserView {
+        try await updateUser(
+            name: name, accessString: request.accessString, authenticationType: request.authenticationMode?.type,
+            passwords: request.authenticationMode?.passwords)
+    }
+
+    public func createACL(_ request: CreateACLRequest) throws -> ACLView {
+        try createACL(name: request.name, userNames: request.userNames ?? [], tags: request.tags)
+    }
+
+    public func updateACL(name: String, _ request: UpdateACLRequest) throws -> ACLView {
+        try updateACL(name: name, add: request.userNamesToAdd ?? [], remove: request.userNamesToRemove ?? [])
+    }
+}

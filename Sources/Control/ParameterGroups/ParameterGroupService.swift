@@ -242,3 +242,10 @@ public struct ParameterGroupService: Sendable {
         return group
     }
 }
+
+/// CreateParameterGroup's input as both doors read it through its member table.
+extension ParameterGroupService {
+    public func createGroup(_ request: CreateParameterGroupRequest) throws -> ParameterGroupView {
+        try createGroup(name: request.name, family: request.family, description: request.description, tags: request.tags)
+    }
+}

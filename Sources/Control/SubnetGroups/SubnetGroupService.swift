@@ -130,3 +130,14 @@ public struct SubnetGroupService: Sendable {
         return view(record)
     }
 }
+
+/// The operations' inputs as both doors read them through their member tables.
+extension SubnetGroupService {
+    public func create(_ request: CreateSubnetGroupRequest) throws -> SubnetGroupView {
+        try create(name: request.name, description: request.description, subnetIDs: request.subnetIds, tags: request.tags)
+    }
+
+    public func update(name: String, _ request: UpdateSubnetGroupRequest) throws -> SubnetGroupView {
+        try update(name: name, description: request.description, subnetIDs: request.subnetIds)
+    }
+}

@@ -7,6 +7,7 @@ public enum MemberValue: Sendable, Hashable {
     case bool(Bool)
     case strings([String])
     case tags([Tag])
+    case authentication(AuthenticationModeInput)
 
     /// As a plan shows it: lists sorted, tags as `{key=value, …}`.
     public var shown: String {
@@ -16,6 +17,8 @@ public enum MemberValue: Sendable, Hashable {
         case .bool(let flag): String(flag)
         case .strings(let list): "[" + list.sorted().joined(separator: ", ") + "]"
         case .tags(let tags): "{" + Set(tags).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
+        // Passwords are never shown.
+        case .authentication(let mode): "{type=\(mode.type)}"
         }
     }
 
@@ -38,6 +41,8 @@ extension RequestMember.Value {
         case .int(let path), .count(let path, _): path
         case .bool(let path): path
         case .strings(let path): path
+        case .requiredStrings(let path): path
+        case .authentication(let path, _): path
         case .tags(let path): path
         }
     }
@@ -53,6 +58,8 @@ extension RequestMember {
         case .int(let path), .count(let path, _): request[keyPath: path].map(MemberValue.int)
         case .bool(let path): request[keyPath: path].map(MemberValue.bool)
         case .strings(let path): request[keyPath: path].map(MemberValue.strings)
+        case .requiredStrings(let path): .strings(request[keyPath: path])
+        case .authentication(let path, _): request[keyPath: path].map(MemberValue.authentication)
         case .tags(let path): request[keyPath: path].isEmpty ? nil : .tags(request[keyPath: path])
         }
     }
@@ -71,6 +78,10 @@ extension RequestMember {
         case (.bool(let path), nil): request[keyPath: path] = nil
         case (.strings(let path), .strings(let list)?): request[keyPath: path] = list
         case (.strings(let path), nil): request[keyPath: path] = nil
+        case (.requiredStrings(let path), .strings(let list)?): request[keyPath: path] = list
+        case (.requiredStrings(let path), nil): request[keyPath: path] = []
+        case (.authentication(let path, _), .authentication(let mode)?): request[keyPath: path] = mode
+        case (.authentication(let path, _), nil): request[keyPath: path] = nil
         case (.tags(let path), .tags(let tags)?): request[keyPath: path] = tags
         case (.tags(let path), nil): request[keyPath: path] = []
         default: preconditionFailure("member \\(rest) set with a value of another type: \\(String(describing: new))")

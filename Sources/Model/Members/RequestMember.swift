@@ -10,6 +10,10 @@ public struct RequestMember<Request>: Sendable {
         case int(WritableKeyPath<Request, Int?> & Sendable)
         case bool(WritableKeyPath<Request, Bool?> & Sendable)
         case strings(WritableKeyPath<Request, [String]?> & Sendable)
+        /// A list the operation cannot do without (a subnet group's subnets).
+        case requiredStrings(WritableKeyPath<Request, [String]> & Sendable)
+        /// A user's `{type, passwords}`; `required` on creation.
+        case authentication(WritableKeyPath<Request, AuthenticationModeInput?> & Sendable, required: Bool)
         case tags(WritableKeyPath<Request, [Tag]> & Sendable)
         /// A count REST gives flat (`numShards`) and AWS nests in a structure of one member
         /// (`ShardConfiguration` `{ShardCount}`): `inner` is that member's name.
@@ -47,6 +51,9 @@ public protocol MemberSource {
     func int(_ member: String) throws -> Int?
     func bool(_ member: String) throws -> Bool?
     func strings(_ member: String) throws -> [String]?
+    func requiredStrings(_ member: String) throws -> [String]
+    /// A user's authentication mode; absent is an error when `required`.
+    func authentication(_ member: String, required: Bool) throws -> AuthenticationModeInput?
     func tags(_ member: String) throws -> [Tag]?
     /// A count: the door decides whether it sits in `member` itself or in its `inner` member.
     func count(_ member: String, inner: String) throws -> Int?
@@ -61,6 +68,8 @@ extension RequestMember {
         case .int(let path): request[keyPath: path] = try source.int(name)
         case .bool(let path): request[keyPath: path] = try source.bool(name)
         case .strings(let path): request[keyPath: path] = try source.strings(name)
+        case .requiredStrings(let path): request[keyPath: path] = try source.requiredStrings(name)
+        case .authentication(let path, let required): request[keyPath: path] = try source.authentication(name, required: required)
         case .tags(let path): request[keyPath: path] = try source.tags(name) ?? []
         case .count(let path, let inner): request[keyPath: path] = try source.count(name, inner: inner)
         }

@@ -246,7 +246,8 @@ extension StackCluster: Codable {
             case .requiredString, .string: set(member, .string(try container.decode(String.self, forKey: key)))
             case .int, .count: set(member, .int(try container.decode(Int.self, forKey: key)))
             case .bool: set(member, .bool(try container.decode(Bool.self, forKey: key)))
-            case .strings: set(member, .strings(try container.decode([String].self, forKey: key)))
+            case .strings, .requiredStrings: set(member, .strings(try container.decode([String].self, forKey: key)))
+            case .authentication: set(member, .authentication(try container.decode(AuthenticationModeInput.self, forKey: key)))
             case .tags: set(member, .tags(try container.decode([Tag].self, forKey: key)))
             }
         }
@@ -263,6 +264,7 @@ extension StackCluster: Codable {
             case .bool(let flag): try container.encode(flag, forKey: key)
             case .strings(let list): try container.encode(list, forKey: key)
             case .tags(let tags): try container.encode(tags, forKey: key)
+            case .authentication(let mode): try container.encode(mode, forKey: key)
             }
         }
     }
