@@ -73,7 +73,7 @@ extension StackService {
             for cluster in document.clusters where untouched.contains(cluster.name) {
                 group.addTask {
                     do {
-                        try await waitForCluster(cluster.name)
+                        try await effects.waitForCluster(cluster.name)
                     } catch {
                         let reason = (error as? MemoryDBError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
                         throw StackStepFailure(resource: StackResourceRef(.cluster, cluster.name), reason: reason)
@@ -103,18 +103,18 @@ extension StackService {
         do {
             try await body()
             progress.update(change.resource, state: .done, message: nil)
-            audit?.recordStackStep(Self.operation(change), resource: "\(change.type.rawValue)/\(change.name)", stack: progress.stack, actor: progress.actor, outcome: "success")
+            audit?.recordStackStep(operation(change), resource: "\(change.type.rawValue)/\(change.name)", stack: progress.stack, actor: progress.actor, outcome: "success")
         } catch {
             let reason = (error as? MemoryDBError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
             progress.update(change.resource, state: .failed, message: reason)
             let fault = (error as? MemoryDBError)?.code.rawValue ?? "InternalFailure"
-            audit?.recordStackStep(Self.operation(change), resource: "\(change.type.rawValue)/\(change.name)", stack: progress.stack, actor: progress.actor, outcome: fault)
+            audit?.recordStackStep(operation(change), resource: "\(change.type.rawValue)/\(change.name)", stack: progress.stack, actor: progress.actor, outcome: fault)
             throw StackStepFailure(resource: change.resource, reason: reason)
         }
     }
 
     /// A step as the audit trail names it: the API operation it amounts to.
-    static func operation(_ change: StackChange) -> String {
+    func operation(_ change: StackChange) -> String {
         let verb: String
         switch change.action {
         case .create: verb = "Create"
@@ -122,15 +122,7 @@ extension StackService {
         case .replace: verb = "Replace"
         case .delete: verb = "Delete"
         }
-        let noun: String
-        switch change.type {
-        case .parameterGroup: noun = "ParameterGroup"
-        case .subnetGroup: noun = "SubnetGroup"
-        case .user: noun = "User"
-        case .acl: noun = "ACL"
-        case .cluster: noun = "Cluster"
-        }
-        return verb + noun
+        return verb + kind(change.type).noun
     }
 
     // MARK: Per resource
@@ -150,173 +142,23 @@ extension StackService {
                 }
             }
         }
-        switch change.type {
-        case .parameterGroup:
-            guard let group = document.parameterGroups.first(where: { $0.name == name }) else { return }
-            try applyParameterGroup(group, creating: creating)
-            // New values reach the nodes of every cluster using the group: done when they have.
-            if !creating {
-                let users = try store.allClusters().filter { $0.parameterGroupName == name && $0.status != .deleting }.map(\.name)
-                for cluster in users { try await waitForCluster(cluster) }
-            }
-        case .subnetGroup:
-            guard let group = document.subnetGroups.first(where: { $0.name == name }) else { return }
-            if creating {
-                _ = try subnetGroups.create(name: name, description: group.description, subnetIDs: group.subnetIds, tags: group.tags ?? [])
-            } else {
-                _ = try subnetGroups.update(name: name, description: group.description, subnetIDs: group.subnetIds)
-                try syncTags(.subnetgroup, name, group.tags)
-            }
-        case .user:
-            guard let user = document.users.first(where: { $0.name == name }) else { return }
-            let mode = user.authenticationMode
-            if creating {
-                _ = try await accessControl.createUser(
-                    name: name, accessString: user.accessString, authenticationType: mode.type, passwords: mode.passwords ?? [], tags: user.tags ?? [])
-            } else {
-                let fields = Set(change.fields.map(\.field))
-                let access = fields.contains("accessString") ? user.accessString : nil
-                let authChanges = fields.contains("authenticationMode.type") || fields.contains("authenticationMode.passwords")
-                if access != nil || authChanges {
-                    _ = try await accessControl.updateUser(
-                        name: name, accessString: access, authenticationType: authChanges ? mode.type : nil,
-                        passwords: authChanges ? (mode.passwords ?? []) : nil)
-                }
-                try syncTags(.user, name, user.tags)
-            }
-        case .acl:
-            guard let acl = document.acls.first(where: { $0.name == name }) else { return }
-            if creating {
-                _ = try accessControl.createACL(name: name, userNames: acl.userNames, tags: acl.tags ?? [])
-            } else {
-                let current = Set(try store.acl(named: name)?.users ?? [])
-                let wanted = Set(acl.userNames)
-                let add = wanted.subtracting(current).sorted(), remove = current.subtracting(wanted).sorted()
-                if !add.isEmpty || !remove.isEmpty { _ = try accessControl.updateACL(name: name, add: add, remove: remove) }
-                try syncTags(.acl, name, acl.tags)
-            }
-        case .cluster:
-            guard let cluster = document.clusters.first(where: { $0.name == name }) else { return }
-            if creating {
-                _ = try clusters.createCluster(cluster.request)
-                try await waitForCluster(name)
-            } else {
-                try await updateCluster(cluster, change)
-            }
-        }
-    }
-
-    func applyParameterGroup(_ group: StackParameterGroup, creating: Bool) throws {
+        let kind = kind(change.type)
         if creating {
-            _ = try parameterGroups.createGroup(name: group.name, family: group.family, description: group.description, tags: group.tags ?? [])
+            try await kind.create(name, from: document)
+        } else {
+            try await kind.update(name, from: document, change)
         }
-        let current = try store.parameterValues(of: group.name)
-        let changed = group.parameters.filter { current[$0.key] != $0.value }.sorted { $0.key < $1.key }
-        var start = 0
-        while start < changed.count {
-            let batch = changed[start..<min(start + ParameterGroupService.maxParametersPerUpdate, changed.count)]
-            _ = try parameterGroups.updateParameters(group: group.name, values: batch.map { (name: $0.key, value: $0.value) })
-            start += ParameterGroupService.maxParametersPerUpdate
-        }
-        let reset = current.keys.filter { group.parameters[$0] == nil }.sorted()
-        if !reset.isEmpty { _ = try parameterGroups.resetParameters(group: group.name, all: false, names: reset) }
-        if !creating { try syncTags(.parametergroup, group.name, group.tags) }
-    }
-
-    /// Adds and removes tags so the resource has exactly the document's (when it gives any).
-    func syncTags(_ type: ResourceARN.ResourceType, _ name: String, _ wanted: [Tag]?) throws {
-        guard let wanted else { return }
-        let arn = configuration.arn(type, name)
-        let current = try tags.listTags(arn)
-        let wantedKeys = Set(wanted.map(\.key))
-        let stale = current.filter { !wantedKeys.contains($0.key) }.map(\.key)
-        if !stale.isEmpty { _ = try tags.untagResource(arn, keys: stale) }
-        let missing = wanted.filter { !current.contains($0) }
-        if !missing.isEmpty { _ = try tags.tagResource(arn, tags: missing) }
-    }
-
-    /// In-place changes through UpdateCluster's table: the members the plan names, copied from
-    /// the document (or their defaults) by their shared REST names. Shape changes (node type,
-    /// shard and replica counts) go one per call, as the service takes them; each is waited for.
-    func updateCluster(_ cluster: StackCluster, _ change: StackChange) async throws {
-        let fields = Set(change.fields.map(\.field))
-        try await waitForCluster(cluster.name)
-        let live = Self.stackCluster(try clusters.describeCluster(cluster.name))
-        var together = UpdateClusterRequest()
-        var requests: [UpdateClusterRequest] = []
-        for target in UpdateClusterRequest.members where fields.contains(target.rest) {
-            guard let member = CreateClusterRequest.member(named: target.rest) else { continue }
-            let value = StackPlanner.wanted(member, cluster, live)
-            if UpdateClusterRequest.shapeMembers.contains(target.rest) {
-                var request = UpdateClusterRequest()
-                target.set(value, in: &request)
-                requests.append(request)
-            } else {
-                target.set(value, in: &together)
-            }
-        }
-        if !together.isEmpty { requests.insert(together, at: 0) }
-        for request in requests {
-            do {
-                _ = try clusters.updateCluster(cluster.name, request)
-            } catch let error as MemoryDBError where error.code == .noOperation {
-                // Already so: nothing to wait for.
-            }
-            try await waitForCluster(cluster.name)
-        }
-        if fields.contains("tags") { try syncTags(.cluster, cluster.name, cluster.tags) }
     }
 
     func delete(_ resource: StackResourceRef) async throws {
-        let name = resource.name
+        let kind = kind(resource.type)
         do {
-            switch resource.type {
-            case .parameterGroup: _ = try parameterGroups.deleteGroup(name)
-            case .subnetGroup: _ = try subnetGroups.delete(name)
-            case .user: _ = try accessControl.deleteUser(name)
-            case .acl: _ = try accessControl.deleteACL(name)
-            case .cluster:
-                if let view = try? clusters.describeCluster(name), view.status != .deleting {
-                    if view.status != .available { try await waitForCluster(name) }
-                    _ = try clusters.deleteCluster(name)
-                }
-                try await waitForCluster(name, gone: true)
-            }
-        } catch let error as MemoryDBError where [.parameterGroupNotFound, .subnetGroupNotFound, .userNotFound, .aclNotFound, .clusterNotFound].contains(error.code) {
+            try await kind.delete(resource.name)
+        } catch let error as MemoryDBError where error.code == kind.notFound {
             // Already gone: what a deletion wants.
         }
         try store.write { transaction in
             if let stack = try transaction.stackOwner(of: resource) { try transaction.release(resource, from: stack) }
-        }
-    }
-
-    /// Waits until a cluster is available with its parameters applied (or gone, with `gone`).
-    /// A cluster whose reconcile keeps failing for a minute fails the step with that reason.
-    func waitForCluster(_ name: String, gone: Bool = false) async throws {
-        let clock = configuration.clock
-        let deadline = clock.nowMilliseconds + clusterTimeout.milliseconds
-        var failingSince: Int64?
-        while true {
-            let view: ClusterView
-            do {
-                view = try clusters.describeCluster(name)
-            } catch let error as MemoryDBError where error.code == .clusterNotFound {
-                if gone { return }
-                throw error
-            }
-            if !gone && view.status == .available && view.parameterGroupStatus != "applying" && view.operations.isEmpty { return }
-            if let lastError = view.lastError {
-                let since = failingSince ?? clock.nowMilliseconds
-                failingSince = since
-                if clock.nowMilliseconds - since > 60_000 { throw MemoryDBError(.invalidClusterState, "cluster \(name) keeps failing: \(lastError)") }
-            } else {
-                failingSince = nil
-            }
-            if clock.nowMilliseconds >= deadline {
-                throw MemoryDBError(
-                    .invalidClusterState, "cluster \(name) is still \(view.status.rawValue) after \(clusterTimeout); waited for it to be \(gone ? "deleted" : "available")")
-            }
-            try await Task.sleep(for: .milliseconds(100))
         }
     }
 }

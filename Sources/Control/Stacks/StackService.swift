@@ -104,47 +104,25 @@ public struct StackService: Sendable {
     /// The live state of the named resources, in the document's terms.
     func observe(_ resources: [StackResourceRef]) throws -> LiveResources {
         var live = LiveResources()
-        let acls = try store.acls()
-        for resource in Set(resources) {
-            let name = resource.name
-            switch resource.type {
-            case .parameterGroup:
-                guard let group = try store.parameterGroup(named: name) else { continue }
-                live.parameterGroups[name] = StackParameterGroup(
-                    name: name, family: group.family, description: group.description, parameters: try store.parameterValues(of: name),
-                    tags: try tagsOf(.parametergroup, name))
-            case .subnetGroup:
-                guard let group = try store.subnetGroup(named: name) else { continue }
-                live.subnetGroups[name] = StackSubnetGroup(
-                    name: name, description: group.description, subnetIds: group.subnets.map(\.identifier), tags: try tagsOf(.subnetgroup, name))
-            case .user:
-                guard let user = try store.user(named: name) else { continue }
-                let hashes = user.hashes
-                live.users[name] = StackUser(
-                    name: name, accessString: user.accessString,
-                    authenticationMode: StackUser.AuthenticationMode(type: user.authenticationType, passwordHashes: hashes),
-                    tags: try tagsOf(.user, name))
-            case .acl:
-                guard let acl = acls.first(where: { $0.name == name }) else { continue }
-                live.acls[name] = StackACL(name: name, userNames: acl.users, tags: try tagsOf(.acl, name))
-            case .cluster:
-                guard let view = try? clusters.describeCluster(name) else { continue }
-                live.clusters[name] = Self.stackCluster(view)
-            }
-        }
+        for resource in Set(resources) { try kind(resource.type).describe(resource.name, into: &live) }
         return live
     }
 
-    /// A resource deleted between reading it and its tags (by a run under way) has none.
-    func tagsOf(_ type: ResourceARN.ResourceType, _ name: String) throws -> [Tag] {
-        do {
-            return try tags.listTags(configuration.arn(type, name))
-        } catch let error as MemoryDBError where error.code.rawValue.hasSuffix("NotFoundFault") {
-            return []
-        }
+    /// What the kinds share.
+    var effects: StackEffects {
+        StackEffects(store: store, configuration: configuration, clusters: clusters, tags: tags, clusterTimeout: clusterTimeout)
     }
 
-    static func stackCluster(_ view: ClusterView) -> StackCluster { StackCluster(describing: view.asCreateRequest) }
+    /// Each kind of resource, through the verbs every kind shares.
+    func kind(_ type: StackResourceType) -> any StackResourceKind {
+        switch type {
+        case .parameterGroup: ParameterGroupKind(service: parameterGroups, effects: effects)
+        case .subnetGroup: SubnetGroupKind(service: subnetGroups, effects: effects)
+        case .user: UserKind(service: accessControl, effects: effects)
+        case .acl: ACLKind(service: accessControl, effects: effects)
+        case .cluster: ClusterKind(service: clusters, effects: effects)
+        }
+    }
 
     // MARK: Apply
 

@@ -20,6 +20,13 @@ public struct CreateUserRequest: TabledRequest {
     public var authenticationMode: AuthenticationModeInput?
     public var tags: [Tag] = []
 
+    public init(name: String = "", accessString: String = "", authenticationMode: AuthenticationModeInput? = nil, tags: [Tag] = []) {
+        self.name = name
+        self.accessString = accessString
+        self.authenticationMode = authenticationMode
+        self.tags = tags
+    }
+
     public static let members: [RequestMember<Self>] = [
         RequestMember("name", aws: "UserName", .requiredString(\.name)),
         RequestMember("accessString", aws: "AccessString", .requiredString(\.accessString)),
@@ -33,6 +40,11 @@ public struct UpdateUserRequest: TabledRequest {
     public var accessString: String?
     public var authenticationMode: AuthenticationModeInput?
 
+    public init(accessString: String? = nil, authenticationMode: AuthenticationModeInput? = nil) {
+        self.accessString = accessString
+        self.authenticationMode = authenticationMode
+    }
+
     public static let members: [RequestMember<Self>] = [
         RequestMember("accessString", aws: "AccessString", .string(\.accessString)),
         RequestMember("authenticationMode", aws: "AuthenticationMode", .authentication(\.authenticationMode, required: false)),
@@ -45,6 +57,12 @@ public struct CreateACLRequest: TabledRequest {
     public var userNames: [String]?
     public var tags: [Tag] = []
 
+    public init(name: String = "", userNames: [String]? = nil, tags: [Tag] = []) {
+        self.name = name
+        self.userNames = userNames
+        self.tags = tags
+    }
+
     public static let members: [RequestMember<Self>] = [
         RequestMember("name", aws: "ACLName", .requiredString(\.name)),
         RequestMember("userNames", aws: "UserNames", .strings(\.userNames)),
@@ -56,6 +74,11 @@ public struct CreateACLRequest: TabledRequest {
 public struct UpdateACLRequest: TabledRequest {
     public var userNamesToAdd: [String]?
     public var userNamesToRemove: [String]?
+
+    public init(userNamesToAdd: [String]? = nil, userNamesToRemove: [String]? = nil) {
+        self.userNamesToAdd = userNamesToAdd
+        self.userNamesToRemove = userNamesToRemove
+    }
 
     public static let members: [RequestMember<Self>] = [
         RequestMember("userNamesToAdd", aws: "UserNamesToAdd", .strings(\.userNamesToAdd)),
@@ -70,6 +93,13 @@ public struct CreateSubnetGroupRequest: TabledRequest {
     public var subnetIds: [String] = []
     public var tags: [Tag] = []
 
+    public init(name: String = "", description: String? = nil, subnetIds: [String] = [], tags: [Tag] = []) {
+        self.name = name
+        self.description = description
+        self.subnetIds = subnetIds
+        self.tags = tags
+    }
+
     public static let members: [RequestMember<Self>] = [
         RequestMember("name", aws: "SubnetGroupName", .requiredString(\.name)),
         RequestMember("description", aws: "Description", .string(\.description)),
@@ -83,6 +113,11 @@ public struct UpdateSubnetGroupRequest: TabledRequest {
     public var description: String?
     public var subnetIds: [String]?
 
+    public init(description: String? = nil, subnetIds: [String]? = nil) {
+        self.description = description
+        self.subnetIds = subnetIds
+    }
+
     public static let members: [RequestMember<Self>] = [
         RequestMember("description", aws: "Description", .string(\.description)),
         RequestMember("subnetIds", aws: "SubnetIds", .strings(\.subnetIds)),
@@ -95,6 +130,13 @@ public struct CreateParameterGroupRequest: TabledRequest {
     public var family = ""
     public var description: String?
     public var tags: [Tag] = []
+
+    public init(name: String = "", family: String = "", description: String? = nil, tags: [Tag] = []) {
+        self.name = name
+        self.family = family
+        self.description = description
+        self.tags = tags
+    }
 
     public static let members: [RequestMember<Self>] = [
         RequestMember("name", aws: "ParameterGroupName", .requiredString(\.name)),
