@@ -71,7 +71,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     let awsOperations = Set(door.operations.keys)
     // Outermost first: the trail and the metrics see every answer as it is sent, errors rendered.
     if let audit = services.audit { router.add(middleware: AuditMiddleware(trail: audit, awsOperations: awsOperations)) }
-    router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: awsOperations))
+    router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: awsOperations, clock: services.clock))
     router.add(middleware: RESTErrorMiddleware(routes: routes))
     router.get("/health") { _, _ in
         try JSONBody.response(["status": "ok"])

@@ -6,6 +6,7 @@ extension LocalDataPlane: MetricsSource {
     public func sample(_ node: NodeSpec) async throws -> NodeSample {
         let replies = try await exchange([["INFO", "all"], ["ACL", "LOG", "128"]], with: node, timeout: observationTimeout)
         let text = try replies[0].orThrow().text()
+        // A process that cannot be looked at has no CPU figure this sample; the rest still counts.
         let cpu = (try? runningNodePID(node)).flatMap { $0 }.flatMap(Self.processCPUSeconds)
         var sample = NodeSample.parse(info: text, processCPUSeconds: cpu, takenAt: Date().timeIntervalSince1970)
         sample.aclDenials = Self.aclDenials(fromLog: replies[1])
@@ -22,6 +23,7 @@ extension LocalDataPlane: MetricsSource {
             var count: Int64 = 0
             var index = 0
             while index + 1 < fields.count {
+                // ACL LOG entries are name/value pairs; a field that is not text is skipped, not fatal.
                 let key = (try? fields[index].text()) ?? ""
                 if key == "reason" { reason = try? fields[index + 1].text() }
                 if key == "count", case .integer(let value) = fields[index + 1] { count = Int64(value) }
@@ -41,6 +43,7 @@ extension LocalDataPlane: MetricsSource {
     static func categories(fromCommandReply reply: RESPValue) -> [String: Set<String>] {
         var categories: [String: Set<String>] = [:]
         func read(_ entry: RESPValue) {
+            // An entry of another shape (a newer Redis) is skipped: categories are advisory.
             guard case .array(let fields?) = entry, fields.count >= 7, let name = try? fields[0].text() else { return }
             if case .array(let names?) = fields[6] {
                 categories[name.lowercased()] = Set(names.compactMap { try? $0.text() }.map { $0.hasPrefix("@") ? String($0.dropFirst()) : $0 })
@@ -59,6 +62,7 @@ extension LocalDataPlane: MetricsSource {
                 case .integer(let duration) = fields[2], case .array(let arguments?) = fields[3]
             else { return nil }
             return SlowlogEntry(
+                // Arguments and client fields that are not text (binary keys) are left out of the entry.
                 id: Int64(id), timestamp: Int64(time), durationMicroseconds: Int64(duration), arguments: arguments.compactMap { try? $0.text() },
                 client: fields.count > 4 ? ((try? fields[4].text()) ?? "") : "", clientName: fields.count > 5 ? ((try? fields[5].text()) ?? "") : "")
         }
@@ -67,6 +71,7 @@ extension LocalDataPlane: MetricsSource {
     public func sampleKeySizes(_ node: NodeSpec, count: Int) async throws -> [(key: String, bytes: Int64)] {
         let client = try client(for: node.address)
         let keys = try await client.send(Array(repeating: ["RANDOMKEY"], count: count), to: node.address, as: node.admin)
+            // A nil reply (the key expired between the two commands) is no key to sample.
             .compactMap { try? $0.text() }
         let unique = Array(Set(keys)).sorted()
         guard !unique.isEmpty else { return [] }
@@ -78,6 +83,7 @@ extension LocalDataPlane: MetricsSource {
     }
 
     public func hostAvailableMemory() -> Int64? {
+        // No /proc (not Linux): the figure is unknown, which the metric reports as absent.
         guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
             let parts = line.split(separator: " ")

@@ -63,12 +63,14 @@ extension LocalDataPlane: WarmNodeSource {
             for name in names {
                 let directory = "\(warmDirectory)/\(name)"
                 group.addTask {
+                    // Out of descriptors: nothing more is found now; the next start of serve looks again.
                     while let pid = try? ProcessControl.findProcess(executableName: engineName, workingDirectory: directory) {
                         await ProcessControl.terminate(pid, grace: .seconds(2))
                     }
                 }
             }
         }
+        // Already gone, or busy: warm directories are only scratch, removed again at next start.
         try? FileManager.default.removeItem(atPath: warmDirectory)
     }
 
@@ -79,6 +81,7 @@ extension LocalDataPlane: WarmNodeSource {
         if (try? ProcessControl.owns(warm.pid, executableName: engineName, workingDirectory: directory)) == true {
             await ProcessControl.terminate(warm.pid, grace: .seconds(2))
         }
+        // Already gone, or busy: warm directories are only scratch, removed again at next start.
         try? FileManager.default.removeItem(atPath: directory)
     }
 

@@ -71,6 +71,7 @@ public struct LocalDataPlane: DataPlane {
         let directory = nodeDirectory(node.name)
         var candidates: [Int32] = []
         if let recorded = node.recordedPID { candidates.append(recorded) }
+        // No pid file: the node never started (or its directory is gone); the recorded PID decides.
         if let text = try? String(contentsOfFile: "\(directory)/redis.pid", encoding: .utf8),
             let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
         {
@@ -357,6 +358,7 @@ public struct LocalDataPlane: DataPlane {
 
     public func runningEndpointPID(_ endpoint: EndpointSpec) throws -> Int32? {
         let directory = clusterDirectory(endpoint.clusterName)
+        // No pid file: the endpoint never started; the caller starts it.
         if let text = try? String(contentsOfFile: "\(directory)/endpoint.pid", encoding: .utf8),
             let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
             try ProcessControl.owns(pid, executableName: proxyName, workingDirectory: directory)
@@ -385,6 +387,7 @@ public struct LocalDataPlane: DataPlane {
 
     public func endpointBackends(_ endpoint: EndpointSpec) -> [EndpointBackend] {
         let path = "\(clusterDirectory(endpoint.clusterName))/endpoint.backends"
+        // No backends file yet: the endpoint has no backends, which the reconciler then writes.
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return EndpointBackend.parseFile(text).map { EndpointBackend(port: $0.port, role: $0.role) }
     }
@@ -427,6 +430,7 @@ public struct LocalDataPlane: DataPlane {
     }
 
     func currentCertificate(in directory: String) -> (certificate: String, key: String)? {
+        // No directory yet: no certificate, so one is issued.
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         guard let newest = names.filter({ $0.hasPrefix("tls-") && $0.hasSuffix(".crt") }).max(by: { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }) else {
             return nil
@@ -437,6 +441,7 @@ public struct LocalDataPlane: DataPlane {
     }
 
     static func isDue(_ certificatePath: String, now: Date = Date()) -> Bool {
+        // An unreadable or missing certificate is treated as none: a new one is issued.
         guard let pem = try? String(contentsOfFile: certificatePath, encoding: .utf8),
             let expiry = CertificateAuthority.expiry(ofPEM: pem)
         else { return true }
@@ -481,8 +486,7 @@ public struct LocalDataPlane: DataPlane {
 
     static func writeFile(_ path: String, _ contents: String, mode: Int) throws {
         let temporary = path + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: Data(contents.utf8), attributes: [.posixPermissions: mode])
-        guard FileManager.default.fileExists(atPath: temporary) else {
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(contents.utf8), attributes: [.posixPermissions: mode]) else {
             throw ProcessError("cannot write \(temporary)")
         }
         if rename(temporary, path) != 0 {

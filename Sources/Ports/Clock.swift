@@ -1,13 +1,16 @@
 import Foundation
 import Synchronization
 
-/// The control plane's one wall clock: every timestamp Control and the API write or decide by
-/// (records, events, windows, retention, drills, failover timing) is read from the clock in
-/// `ControlConfiguration`, so tests set the time instead of waiting for it. Elapsed times that
-/// are only reported (how long a move took) are measured with `ContinuousClock`.
+/// The control plane's one clock: every timestamp Control, the reconciler and the API write or
+/// decide by (records, events, windows, retention, drills, failover timing, deadlines, how long
+/// something took) is read from the clock in `ControlConfiguration`, so tests set the time
+/// instead of waiting for it. Only sleeping is left to the system (a wait with a timeout).
 public protocol WallClock: Sendable {
     /// Milliseconds since 1970, the precision the store keeps.
     var nowMilliseconds: Int64 { get }
+    /// A reading that only moves forward (a wall clock set back does not move it): for
+    /// deadlines and for how long something took, as a difference of two readings.
+    var monotonic: Duration { get }
 }
 
 extension WallClock {
@@ -20,6 +23,10 @@ public struct SystemWallClock: WallClock {
     public init() {}
 
     public var nowMilliseconds: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    private static let origin = ContinuousClock.now
+
+    public var monotonic: Duration { ContinuousClock.now - Self.origin }
 }
 
 /// A clock that moves only when told: for tests of windows, retention, drills and backoff.
@@ -29,6 +36,9 @@ public final class ManualWallClock: WallClock {
     public init(_ start: Int64) { value = Mutex(start) }
 
     public var nowMilliseconds: Int64 { value.withLock { $0 } }
+
+    /// Moves with the wall time it is told (never set back by a test that means it).
+    public var monotonic: Duration { .milliseconds(value.withLock { $0 }) }
 
     public func advance(byMilliseconds milliseconds: Int64) { value.withLock { $0 += milliseconds } }
 

@@ -70,9 +70,9 @@ public final class ReconcilerService: Service {
         while !Task.isCancelled {
             let outcome: ClusterReconciler.Outcome
             do {
-                let started = ContinuousClock.now
+                let started = reconciler.configuration.clock.monotonic
                 outcome = try await reconciler.reconcile(name)
-                reconciler.metrics?.reconcilePass(duration: ContinuousClock.now - started)
+                reconciler.metrics?.reconcilePass(duration: reconciler.configuration.clock.monotonic - started)
             } catch {
                 logger.error("reconcile pass failed", metadata: ["cluster.name": "\(name)", "error": "\(error)"])
                 outcome = .progressing

@@ -231,7 +231,8 @@ struct ServeCommand: AsyncParsableCommand {
             controlPlane: controlPlane, accessKey: accessKey,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
             caCertificate: { try certificates.authority().certificatePEM },
-            server: try serverBuilder(dataDirectory: dataDirectory, certificates: certificates, limits: limits, logger: logger),
+            server: try serverBuilder(
+                dataDirectory: dataDirectory, certificates: certificates, limits: limits, clock: controlPlane.configuration.clock, logger: logger),
             // A backlog as deep as the kernel allows (somaxconn): a burst of connections waits in
             // it instead of on SYN retries.
             configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane", backlog: 4096),
@@ -303,9 +304,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Plain HTTP/1.1, or HTTPS with the given certificate or one from the local CA.
     func serverBuilder(
-        dataDirectory: String, certificates: CertificateAuthorityProvider, limits: ConnectionLimits, logger: Logger
+        dataDirectory: String, certificates: CertificateAuthorityProvider, limits: ConnectionLimits, clock: any WallClock, logger: Logger
     ) throws -> HTTPServerBuilder {
-        let counter = ConnectionCounter(limit: limits.maxConnections, logger: logger)
+        let counter = ConnectionCounter(limit: limits.maxConnections, clock: clock, logger: logger)
         let chainPEM: String
         let keyPEM: String
         if let tlsCert, let tlsKey {

@@ -1,5 +1,6 @@
 import Control
 import Hummingbird
+import Ports
 
 /// Counts and times every request by door and operation, for `/metrics`.
 ///
@@ -10,9 +11,10 @@ struct RequestMetricsMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let metrics: ControlMetrics
     let awsOperations: Set<String>
+    let clock: any WallClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let started = ContinuousClock.now
+        let started = clock.monotonic
         do {
             let response = try await next(request, context)
             record(request, context, status: Int(response.status.code), started: started)
@@ -24,9 +26,9 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         }
     }
 
-    func record(_ request: Request, _ context: Context, status: Int, started: ContinuousClock.Instant) {
+    func record(_ request: Request, _ context: Context, status: Int, started: Duration) {
         let (door, operation) = Self.classify(request, context, awsOperations: awsOperations)
-        metrics.request(door: door, operation: operation, status: status, duration: ContinuousClock.now - started)
+        metrics.request(door: door, operation: operation, status: status, duration: clock.monotonic - started)
     }
 
     static func classify(_ request: Request, _ context: Context, awsOperations: Set<String>) -> (door: String, operation: String) {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Ports
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -35,11 +36,13 @@ public final class ConnectionCounter: Sendable {
     let limit: Int
     private let open = Atomic<Int>(0)
     /// Refusals since the last warning, so a flood logs one line a few seconds, not one per socket.
-    private let refusals = Mutex<(count: Int, lastWarning: ContinuousClock.Instant?)>((0, nil))
+    private let refusals = Mutex<(count: Int, lastWarning: Duration?)>((0, nil))
     let logger: Logger
+    let clock: any WallClock
 
-    public init(limit: Int, logger: Logger) {
+    public init(limit: Int, clock: any WallClock, logger: Logger) {
         self.limit = limit
+        self.clock = clock
         self.logger = logger
     }
 
@@ -59,11 +62,11 @@ public final class ConnectionCounter: Sendable {
     }
 
     private func noteRefusal() {
-        let clock = ContinuousClock()
+        let now = clock.monotonic
         let report: Int? = refusals.withLock { state in
             state.count += 1
-            if let last = state.lastWarning, clock.now - last < .seconds(10) { return nil }
-            defer { state = (0, clock.now) }
+            if let last = state.lastWarning, now - last < .seconds(10) { return nil }
+            defer { state = (0, now) }
             return state.count
         }
         if let report {

@@ -258,12 +258,12 @@ public struct ClusterService: Sendable {
     /// Polls until the cluster leaves `creating`/`deleting` (or is gone) or the timeout passes;
     /// returns the last view, or nil when the cluster no longer exists.
     public func waitUntilSettled(_ name: String, timeout: Duration? = nil) async throws -> ClusterView? {
-        let clock = ContinuousClock()
-        let deadline = clock.now + (timeout ?? configuration.waitTimeout)
+        let clock = configuration.clock
+        let deadline = clock.monotonic + (timeout ?? configuration.waitTimeout)
         while true {
             guard let record = try store.cluster(named: name.lowercased()) else { return nil }
             let settled = record.status != .creating && record.status != .deleting
-            if settled || clock.now >= deadline { return try view(of: record) }
+            if settled || clock.monotonic >= deadline { return try view(of: record) }
             try await Task.sleep(for: .milliseconds(50))
         }
     }

@@ -45,8 +45,8 @@ extension SnapshotService {
         guard details.snapshot.status == .available else {
             throw MemoryDBError(.invalidSnapshotState, "Snapshot '\(name)' is \(details.snapshot.status.rawValue); only an available snapshot can be verified.")
         }
-        let clock = ContinuousClock()
-        let started = clock.now
+        let clock = configuration.clock
+        let started = clock.monotonic
         let expectedKeys = details.shards.compactMap(\.keyCount).reduce(0, +)
         var expectedDigest = DatasetDigest.empty
         let scratch = "verify-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -62,12 +62,12 @@ extension SnapshotService {
             request.snapshotName = name
             _ = try clusters.createCluster(request)
             defer { _ = try? clusters.deleteCluster(scratch) }
-            let deadline = clock.now + timeout
+            let deadline = clock.monotonic + timeout
             while true {
                 guard let cluster = try store.cluster(named: scratch) else { throw MemoryDBError(.internalFailure, "the scratch cluster vanished") }
                 if cluster.status == .available { break }
                 if let error = cluster.lastError { throw MemoryDBError(.internalFailure, "the restore failed: \(error)") }
-                guard clock.now < deadline else { throw MemoryDBError(.internalFailure, "the restore did not finish within \(timeout)") }
+                guard clock.monotonic < deadline else { throw MemoryDBError(.internalFailure, "the restore did not finish within \(timeout)") }
                 try await Task.sleep(for: .milliseconds(50))
             }
             guard let cluster = try store.cluster(named: scratch) else { throw MemoryDBError(.internalFailure, "the scratch cluster vanished") }
@@ -91,7 +91,7 @@ extension SnapshotService {
         } catch {
             problem = "\(error)"
         }
-        let elapsed = clock.now - started
+        let elapsed = clock.monotonic - started
         let result = SnapshotVerification(
             status: problem == nil ? "verified" : "failed", keysExpected: expectedKeys, keysFound: foundKeys, digestExpected: expectedDigest,
             digestFound: foundDigest, seconds: elapsed.seconds,

@@ -137,11 +137,11 @@ public struct SnapshotService: Sendable {
 
     /// Waits until the snapshot is no longer `creating` (or the server's wait timeout passes).
     public func waitUntilTaken(_ name: String) async throws -> SnapshotView {
-        let clock = ContinuousClock()
-        let deadline = clock.now + configuration.waitTimeout
+        let clock = configuration.clock
+        let deadline = clock.monotonic + configuration.waitTimeout
         while true {
             let view = try describe(name)
-            if view.status != SnapshotStatus.creating.rawValue || clock.now >= deadline { return view }
+            if view.status != SnapshotStatus.creating.rawValue || clock.monotonic >= deadline { return view }
             try await Task.sleep(for: .milliseconds(20))
         }
     }

@@ -35,6 +35,7 @@ public struct CommandFaultHook: FaultInjector {
                 _ = waitpid(pid, &status, 0)
                 return
             }
+            // Cancelled: the loop still ends at the deadline, with the hook killed.
             try? await Task.sleep(for: .microseconds(200))
         }
     }

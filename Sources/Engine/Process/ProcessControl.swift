@@ -111,10 +111,12 @@ public enum ProcessControl {
         let deadline = clock.now + grace
         while clock.now < deadline {
             if !alive() { return }
+            // Cancelled: the wait ends early and the caller judges the process as it is.
             try? await Task.sleep(for: .milliseconds(20))
         }
         kill(pid, SIGKILL)
         for _ in 0..<100 where alive() {
+            // Cancelled: the wait ends early and the caller judges the process as it is.
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -136,6 +138,7 @@ public enum ProcessControl {
     public static func killNow(_ pid: pid_t) async {
         kill(pid, SIGKILL)
         for _ in 0..<200 where (try? isAlive(pid)) ?? true {
+            // Cancelled: the wait ends early and the caller judges the process as it is.
             try? await Task.sleep(for: .milliseconds(5))
         }
     }

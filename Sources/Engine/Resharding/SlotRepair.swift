@@ -88,6 +88,7 @@ extension LocalDataPlane {
                 for (primary, expected) in replicas { unlisted.formUnion(expected.subtracting(listed[primary] ?? [])) }
             }
             if unlisted.isEmpty || clock.now >= deadline { return unlisted }
+            // Cancelled: the wait ends early and reports the replicas listed so far.
             try? await Task.sleep(for: .milliseconds(50))
         }
     }

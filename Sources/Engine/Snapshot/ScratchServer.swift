@@ -67,6 +67,7 @@ public final class ScratchServer: Sendable {
             if (try? ProcessControl.isAlive(pid)) == false {
                 throw ProcessError("redis-server exited at start: \(logTail())")
             }
+            // Not listening yet: asked again until the deadline, when the log says why.
             if let reply = try? await client.send([["PING"]], to: address, as: nil).first, reply.string == "PONG" { return }
             guard clock.now < deadline else { throw ProcessError("redis-server did not answer within \(timeout): \(logTail())") }
             try await Task.sleep(for: .milliseconds(5))

@@ -5,19 +5,19 @@
 public struct RequestMember<Request>: Sendable {
     /// The member's type and where its value goes.
     public enum Value: Sendable {
-        case requiredString(WritableKeyPath<Request, String> & Sendable)
-        case string(WritableKeyPath<Request, String?> & Sendable)
-        case int(WritableKeyPath<Request, Int?> & Sendable)
-        case bool(WritableKeyPath<Request, Bool?> & Sendable)
-        case strings(WritableKeyPath<Request, [String]?> & Sendable)
+        case requiredString(any WritableKeyPath<Request, String> & Sendable)
+        case string(any WritableKeyPath<Request, String?> & Sendable)
+        case int(any WritableKeyPath<Request, Int?> & Sendable)
+        case bool(any WritableKeyPath<Request, Bool?> & Sendable)
+        case strings(any WritableKeyPath<Request, [String]?> & Sendable)
         /// A list the operation cannot do without (a subnet group's subnets).
-        case requiredStrings(WritableKeyPath<Request, [String]> & Sendable)
+        case requiredStrings(any WritableKeyPath<Request, [String]> & Sendable)
         /// A user's `{type, passwords}`; `required` on creation.
-        case authentication(WritableKeyPath<Request, AuthenticationModeInput?> & Sendable, required: Bool)
-        case tags(WritableKeyPath<Request, [Tag]> & Sendable)
+        case authentication(any WritableKeyPath<Request, AuthenticationModeInput?> & Sendable, required: Bool)
+        case tags(any WritableKeyPath<Request, [Tag]> & Sendable)
         /// A count REST gives flat (`numShards`) and AWS nests in a structure of one member
         /// (`ShardConfiguration` `{ShardCount}`): `inner` is that member's name.
-        case count(WritableKeyPath<Request, Int?> & Sendable, inner: String)
+        case count(any WritableKeyPath<Request, Int?> & Sendable, inner: String)
     }
 
     /// What the member says of the resource.

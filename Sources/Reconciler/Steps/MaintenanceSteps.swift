@@ -72,8 +72,8 @@ struct MaintenanceSteps: StepExecutor {
             let running = node.record.runningEngine(clusterPatch: cluster.enginePatchVersion)
             if running != target { what.append("engine \(target) (was \(running))") }
         }
-        let clock = ContinuousClock()
-        let stopped = clock.now
+        let clock = environment.configuration.clock
+        let stopped = clock.monotonic
         await processes.stopNode(spec)
         let pid = try await processes.startNode(spec)
         let started = context.settings.parameters.rebootValues
@@ -82,7 +82,7 @@ struct MaintenanceSteps: StepExecutor {
             let primary = context.observed.shards.contains { $0.primaryNode == name }
             let event = ClusterEvent.nodeRestarted(
                 node: name, applied: what.isEmpty ? "its configuration" : what.joined(separator: " and "),
-                primaryStoppedSeconds: primary ? (clock.now - stopped).seconds : nil)
+                primaryStoppedSeconds: primary ? (clock.monotonic - stopped).seconds : nil)
             try environment.events.record(event, cluster: cluster.name, in: transaction)
         }
     }

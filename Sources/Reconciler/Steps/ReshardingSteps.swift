@@ -68,14 +68,14 @@ struct ReshardingSteps: StepExecutor {
         let primaries = Set(context.observed.shards.map(\.primaryNode))
         let others = try context.observed.nodes.filter { primaries.contains($0.record.name) && $0.record.name != from && $0.record.name != to }
             .map { try context.spec($0.record.name) }
-        let clock = ContinuousClock()
-        let started = clock.now
+        let clock = environment.configuration.clock
+        let started = clock.monotonic
         let moving = ranges.flatMap { Array($0.first...$0.last) }
         let report = try await slots.moveSlots(
             moving, from: try context.spec(from), sourceID: sourceID, to: try context.spec(to), targetID: targetID, announcingTo: others)
         let summary = ClusterEvent.SlotMoveSummary(
             slots: ranges, slotCount: moving.count, keys: report.keys, fromShard: context.shardName(of: from), from: from, toShard: context.shardName(of: to),
-            to: to, seconds: (clock.now - started).seconds, groups: report.groups, longestHoldMilliseconds: report.longestHoldMilliseconds,
+            to: to, seconds: (clock.monotonic - started).seconds, groups: report.groups, longestHoldMilliseconds: report.longestHoldMilliseconds,
             longestHoldBreakdown: report.longestHoldBreakdown)
         try environment.events.record(.slotsMoved(summary), cluster: context.cluster.name)
     }

@@ -58,8 +58,8 @@ struct RestoreSteps: StepExecutor {
         let directory = snapshots.restoreDirectory(of: cluster.name)
         let rdbs = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".rdb") }.sorted()
         guard !rdbs.isEmpty else { throw SnapshotFileError("the restore's files are missing from \(directory)") }
-        let clock = ContinuousClock()
-        let started = clock.now
+        let clock = environment.configuration.clock
+        let started = clock.monotonic
         var moved = 0
         for rdb in rdbs {
             // importRDB consumes what it is given; the prepared file stays until the end.
@@ -68,6 +68,6 @@ struct RestoreSteps: StepExecutor {
             defer { try? FileManager.default.removeItem(atPath: copy) }
             moved += try await files.importRDB(copy, into: owners)
         }
-        return .restored(source: source, keysMoved: moved, seconds: (clock.now - started).seconds)
+        return .restored(source: source, keysMoved: moved, seconds: (clock.monotonic - started).seconds)
     }
 }
