@@ -119,11 +119,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        /// The web console's page, styles and script, embedded in the binary.
+        .target(
+            name: "ConsoleAssets",
+            resources: [.embedInCode("index.html"), .embedInCode("console.js"), .embedInCode("console.css")]
+        ),
         /// HTTP doors over the service layer.
         .target(
             name: "API",
             dependencies: [
-                "Model", "Control", "Runtime", "Store", "Ports", "StackFormat",
+                "Model", "Control", "Runtime", "Store", "Ports", "StackFormat", "ConsoleAssets",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

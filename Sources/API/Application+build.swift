@@ -12,10 +12,11 @@ public func buildApplication(
     controlPlane: ControlPlane, accessKey: AccessKey?, credentialsHint: String,
     caCertificate: @escaping @Sendable () throws -> String,
     server: HTTPServerBuilder = .http1(), configuration: ApplicationConfiguration = .init(), metricsPublic: Bool = false, audit: Bool = true,
-    logger: Logger
+    secureCookies: Bool = false, logger: Logger
 ) -> some ApplicationProtocol {
     var services = APIServices(controlPlane: controlPlane, accessKey: accessKey, credentialsHint: credentialsHint, caCertificate: caCertificate)
     services.metricsPublic = metricsPublic
+    services.secureCookies = secureCookies
     if !audit { services.audit = nil }
     return Application(
         router: buildRouter(services), server: server, configuration: configuration,

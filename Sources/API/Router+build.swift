@@ -34,6 +34,8 @@ public struct APIServices: Sendable {
     public var caCertificate: @Sendable () throws -> String
     /// The control plane's clock: a signature's age is judged by it.
     public var clock: any WallClock = SystemWallClock()
+    /// The console's session cookie is `Secure` (the API is served over TLS).
+    public var secureCookies = false
 
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
@@ -70,7 +72,8 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     let door = AWSDoor(services: services)
     let awsOperations = Set(door.operations.keys)
     // Outermost first: the trail and the metrics see every answer as it is sent, errors rendered.
-    if let audit = services.audit { router.add(middleware: AuditMiddleware(trail: audit, awsOperations: awsOperations)) }
+    let sessions = ConsoleSessions(clock: services.clock)
+    if let audit = services.audit { router.add(middleware: AuditMiddleware(trail: audit, awsOperations: awsOperations, sessions: sessions)) }
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: awsOperations, clock: services.clock))
     router.add(middleware: RESTErrorMiddleware(routes: routes))
     router.get("/health") { _, _ in
@@ -83,17 +86,20 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
         return Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: buffer))
     }
     door.addRoutes(to: router)
+    ConsoleController(key: services.accessKey, sessions: sessions, secureCookies: services.secureCookies).addRoutes(to: router)
     let observability = ObservabilityController(
         metrics: services.metrics, collector: services.collector, observability: services.observability, clusters: services.clusters,
         alarms: services.alarms, advisor: services.advisor)
     let scrape = router.group("metrics")
     if let key = services.accessKey, !services.metricsPublic {
-        scrape.add(middleware: RESTAuthMiddleware(key: key, region: services.region, clock: services.clock, hint: services.credentialsHint))
+        scrape.add(
+            middleware: RESTAuthMiddleware(key: key, region: services.region, clock: services.clock, hint: services.credentialsHint, sessions: sessions))
     }
     scrape.get(use: observability.scrape)
     let v1 = router.group("v1")
     if let key = services.accessKey {
-        v1.add(middleware: RESTAuthMiddleware(key: key, region: services.region, clock: services.clock, hint: services.credentialsHint))
+        v1.add(
+            middleware: RESTAuthMiddleware(key: key, region: services.region, clock: services.clock, hint: services.credentialsHint, sessions: sessions))
     }
     ClusterController(service: services.clusters).addRoutes(to: v1)
     EventController(service: services.events).addRoutes(to: v1)

@@ -6,6 +6,8 @@ import Model
 /// The way a call came in: the AWS JSON 1.1 protocol, REST, or a stack run on a caller's behalf.
 public enum AuditDoor: String, Sendable, Codable, CaseIterable {
     case aws, rest, stack
+    /// The web console: REST calls made from a signed-in console page.
+    case console
 }
 
 /// One audited call.

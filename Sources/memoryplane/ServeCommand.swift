@@ -236,7 +236,7 @@ struct ServeCommand: AsyncParsableCommand {
             // A backlog as deep as the kernel allows (somaxconn): a burst of connections waits in
             // it instead of on SYN retries.
             configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane", backlog: 4096),
-            metricsPublic: metricsPublic, audit: audit == .on, logger: logger)
+            metricsPublic: metricsPublic, audit: audit == .on, secureCookies: tls == .auto || tlsCert != nil, logger: logger)
         logger.notice(
             "memoryplane serving",
             metadata: [

@@ -13,8 +13,14 @@ struct RESTAuthMiddleware: RouterMiddleware {
     let region: String
     let clock: any WallClock
     let hint: String
+    /// A console page's calls carry its session cookie instead of a key pair.
+    let sessions: ConsoleSessions
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.headers[.authorization] == nil, let id = ConsoleSessions.id(inCookieHeader: request.headers[.cookie]) {
+            try checkConsoleSession(id, request)
+            return try await next(request, context)
+        }
         guard let header = request.headers[.authorization] else {
             throw APIError.unauthenticated("Authentication required. \(hint)")
         }
@@ -40,6 +46,17 @@ struct RESTAuthMiddleware: RouterMiddleware {
             throw APIError.unauthenticated("The access key or secret is wrong. \(hint)")
         }
         return try await next(request, context)
+    }
+
+    /// A live session, and for a change its CSRF token: a page of another site can make the
+    /// browser send the cookie (SameSite=Strict already stops that), never read the token.
+    func checkConsoleSession(_ id: String, _ request: Request) throws {
+        guard let session = sessions.session(id) else {
+            throw APIError.sessionRefused("The console session has ended (signed out, expired, or the server restarted); sign in again.")
+        }
+        if request.method != .get && request.method != .head && request.headers[ConsoleSessions.csrfHeader] != session.csrfToken {
+            throw APIError.csrfRefused("A change from the console must carry the session's CSRF token (X-CSRF-Token).")
+        }
     }
 }
 

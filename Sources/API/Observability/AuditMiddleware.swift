@@ -13,6 +13,9 @@ struct AuditMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let trail: AuditTrail
     let awsOperations: Set<String>
+    /// The console's sessions: a call with a session cookie is the console's, made by the key
+    /// the session was opened with.
+    let sessions: ConsoleSessions?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let call = classify(request)
@@ -52,7 +55,8 @@ struct AuditMiddleware: RouterMiddleware {
         guard path.hasPrefix("/v1/") else { return Call(door: nil, operation: "", mutating: false) }
         let dryRun = request.uri.queryParameters.get("dryRun") == "true"
         let mutating = [.post, .put, .patch, .delete].contains(request.method) && !dryRun
-        return Call(door: .rest, operation: "\(request.method.rawValue) \(path)", mutating: mutating)
+        let console = consoleSession(request) != nil || request.headers[ConsoleSessions.consoleHeader] != nil
+        return Call(door: console ? .console : .rest, operation: "\(request.method.rawValue) \(path)", mutating: mutating)
     }
 
     func record(_ request: Request, _ context: Context, call: Call, body: ByteBuffer, response: Response) {
@@ -76,8 +80,8 @@ struct AuditMiddleware: RouterMiddleware {
         }
         trail.record(
             AuditRecord(
-                time: trail.clock.nowMilliseconds, accessKeyID: Self.accessKeyID(request), sourceAddress: context.remoteAddress, door: door,
-                operation: door == .rest ? "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)" : call.operation,
+                time: trail.clock.nowMilliseconds, accessKeyID: consoleSession(request)?.accessKeyID ?? Self.accessKeyID(request), sourceAddress: context.remoteAddress, door: door,
+                operation: door == .aws ? call.operation : "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
                 resource: resource, parameters: parameters, outcome: status < 400 ? "success" : fault, httpStatus: status))
     }
 
@@ -122,6 +126,14 @@ struct AuditMiddleware: RouterMiddleware {
             return String(decoding: UnsafeBufferPointer(rebasing: all[start..<end]), as: UTF8.self)
         }
         return bytes.withContiguousStorageIfAvailable(read) ?? Array(bytes).withUnsafeBufferPointer(read)
+    }
+
+    /// The live console session the request's cookie names (when it has no credentials of its own).
+    func consoleSession(_ request: Request) -> ConsoleSessions.Session? {
+        guard request.headers[.authorization] == nil, let sessions, let id = ConsoleSessions.id(inCookieHeader: request.headers[.cookie]) else {
+            return nil
+        }
+        return sessions.session(id)
     }
 
     static func accessKeyID(_ request: Request) -> String {

@@ -11,6 +11,11 @@ enum APIError: Error {
     case unauthenticated(String)
     /// A SigV4 signature that does not hold (403, as AWS answers), with AWS's error name.
     case signatureRefused(code: String, message: String)
+    /// The console's sign-in refused, or its session gone: 401 without a Basic challenge (a
+    /// browser would answer one with its own password dialog).
+    case sessionRefused(String)
+    /// A change from a console session without its CSRF token (403).
+    case csrfRefused(String)
 }
 
 /// The router's paths and their methods, filled once the routes are built.
@@ -66,6 +71,10 @@ struct RESTErrorMiddleware: RouterMiddleware {
                 return response
             case .signatureRefused(let code, let message):
                 return Self.render(status: .forbidden, code: code, message: message)
+            case .sessionRefused(let message):
+                return Self.render(status: .unauthorized, code: "InvalidCredentialsException", message: message)
+            case .csrfRefused(let message):
+                return Self.render(status: .forbidden, code: "InvalidCredentialsException", message: message)
             }
         } catch let error as HTTPError {
             if error.status == .notFound, let allowed = routes.methods(forPath: request.uri.path), !allowed.isEmpty {
