@@ -354,7 +354,7 @@ function chart(title, names, series, length) {
     const d = points.map((value, index) => (value === null ? null : `${x(index).toFixed(1)},${y(value).toFixed(1)}`)).filter(Boolean);
     return d.length ? svg("polyline", { points: d.join(" "), fill: "none", stroke: colours[which % colours.length], "stroke-width": 2, "data-series": names[which] }) : null;
   }).filter(Boolean);
-  const graphic = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${title}: ${values.length} points, up to ${top.toFixed(1)}` },
+  const graphic = svg("svg", { class: "plot", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${title}: ${values.length} points, up to ${top.toFixed(1)}` },
     svg("title", {}, title), ...lines);
   return h("figure", { class: "chart card", "data-chart": title },
     h("figcaption", {}, h("strong", {}, title), h("span", { class: "muted" }, ` max ${top.toFixed(1)}`)), graphic,
