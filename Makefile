@@ -34,7 +34,7 @@ e2e-test:
 ## Benchmarks on a release build, each beside its baseline measured in the same run:
 ## time to `available` (vs redis-cli --cluster create), AWS-door throughput (vs moto_server),
 ## supervision and reads at scale (vs unpolled nodes, moto_server), the endpoint (vs direct),
-## mutating calls (vs moto_server).
+## mutating calls (vs moto_server), the console's clusters page with 100 nodes (drawn in headless chromium).
 bench: deps
 	@scripts/install-deps.sh --test
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk: sudo apt-get install -y wrk"; exit 1; }
@@ -52,6 +52,7 @@ bench: deps
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/scale.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/endpoint.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/writes.py
+	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/console.py
 
 ## Every kind of shape change broken at each step boundary by each fault (kill -9 of the source
 ## primary, the target primary, a replica, serve; SIGSTOP of the target or the source): 180 cases, about 75

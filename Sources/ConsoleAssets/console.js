@@ -188,13 +188,22 @@ function clusterRow(cluster, alarms) {
 function clustersPage(page) {
   const list = h("div", { id: "clusters" }, h("p", { class: "muted" }, "Loading…"));
   replace(page, h("h1", {}, "Clusters"), h("p", {}, h("a", { href: "#/create" }, "Create a cluster")), list);
+  // Alarms change at the metrics' pace (every 10 s by default): asked for every 5 s, one call
+  // per cluster; the list itself every second.
+  const alarms = new Map();
+  every(5000, async () => {
+    const { clusters } = await api("GET", "/v1/clusters");
+    await Promise.all(clusters.map((cluster) => api("GET", `/v1/clusters/${encodeURIComponent(cluster.name)}/alarms`)
+      .then((reply) => alarms.set(cluster.name, (reply.alarms || []).filter((alarm) => alarm.state === "ALARM").length)).catch(() => {})));
+  });
   every(1000, async () => {
     const { clusters } = await api("GET", "/v1/clusters");
-    const alarms = await Promise.all(clusters.map((cluster) =>
-      api("GET", `/v1/clusters/${encodeURIComponent(cluster.name)}/alarms`).then((reply) => (reply.alarms || []).filter((alarm) => alarm.state === "ALARM").length).catch(() => 0)));
+    // How long the page takes from the data's arrival to the drawn list (make bench reads it).
+    performance.mark("clusters-data");
     replace(list, table(
       ["Name", "Status", "Engine", "Node type", "Shards × nodes", "TLS", "Endpoint", "Alarms"],
-      clusters.map((cluster, index) => clusterRow(cluster, alarms[index])), "No clusters yet."));
+      clusters.map((cluster) => clusterRow(cluster, alarms.get(cluster.name) || 0)), "No clusters yet."));
+    performance.measure("clusters-render", "clusters-data");
   });
 }
 
