@@ -125,6 +125,11 @@ def test_the_console_shows_a_cluster_fails_a_shard_over_and_signs_out(console_se
     audit = server.request("GET", "/v1/audit?door=console").json()["events"]
     failover = [entry for entry in audit if entry["operation"].endswith("/failover")]
     assert failover and failover[0]["accessKeyId"] == key_id and failover[0]["outcome"] == "success", audit
+    # Both sign-ins are there, the refused one too, and neither records the secret.
+    sign_ins = [entry for entry in audit if entry["operation"] == "POST /console/session"]
+    assert [entry["outcome"] for entry in sign_ins] == ["success", "InvalidCredentialsException"], sign_ins
+    assert all(entry["accessKeyId"] == key_id and entry["parameters"] == "{}" for entry in sign_ins)
+    assert secret not in str(audit)
 
     # Signing out revokes the session: the old cookie no longer opens the API.
     session = cookie["value"]

@@ -52,6 +52,7 @@ struct AuditMiddleware: RouterMiddleware {
             let known = awsOperations.contains(name)
             return Call(door: .aws, operation: known ? name : "unknown", mutating: known && !name.hasPrefix("Describe") && !name.hasPrefix("List"))
         }
+        if path == "/console/session" && request.method == .post { return Call(door: .console, operation: Self.signIn, mutating: true) }
         guard path.hasPrefix("/v1/") else { return Call(door: nil, operation: "", mutating: false) }
         let dryRun = request.uri.queryParameters.get("dryRun") == "true"
         let mutating = [.post, .put, .patch, .delete].contains(request.method) && !dryRun
@@ -59,9 +60,22 @@ struct AuditMiddleware: RouterMiddleware {
         return Call(door: console ? .console : .rest, operation: "\(request.method.rawValue) \(path)", mutating: mutating)
     }
 
+    /// A console sign-in: recorded under the key id it names, success or refusal, never its body
+    /// (the secret is in it).
+    static let signIn = "POST /console/session"
+
     func record(_ request: Request, _ context: Context, call: Call, body: ByteBuffer, response: Response) {
         let status = Int(response.status.code)
         let fault = response.headers[AWSDoor.errorTypeHeader] ?? "HTTP\(status)"
+        if call.operation == Self.signIn {
+            let parsed = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
+            let key = (parsed?["accessKeyId"] as? String).map { String($0.prefix(128)) } ?? "anonymous"
+            trail.record(
+                AuditRecord(
+                    time: trail.clock.nowMilliseconds, accessKeyID: key, sourceAddress: context.remoteAddress, door: .console, operation: Self.signIn,
+                    resource: "console/session", parameters: "{}", outcome: status < 400 ? "success" : fault, httpStatus: status))
+            return
+        }
         let door = call.door ?? .rest
         let resource: String
         let parameters: String
