@@ -76,6 +76,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     if let audit = services.audit { router.add(middleware: AuditMiddleware(trail: audit, awsOperations: awsOperations, sessions: sessions)) }
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: awsOperations, clock: services.clock))
     router.add(middleware: RESTErrorMiddleware(routes: routes))
+    router.add(middleware: CrossSiteGuard())
     router.get("/health") { _, _ in
         try JSONBody.response(["status": "ok"])
     }

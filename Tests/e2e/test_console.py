@@ -161,3 +161,17 @@ def test_without_authentication_the_console_opens_without_sign_in(make_server, b
     wait_until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "[data-cluster='open']"), "the cluster never appeared")
     assert not browser.find_element(By.ID, "sign-in").is_displayed()
     assert "--auth none" in browser.find_element(By.ID, "who").text
+
+
+def test_a_change_a_browser_sends_from_another_site_is_refused(make_server):
+    """A page elsewhere can make a browser post to a local serve; with --auth none nothing else
+    would stop it: the browser's Origin and Sec-Fetch-Site headers do."""
+    server = make_server(auth="none").start()
+    body = {"name": "csrf", "nodeType": "db.t4g.small", "aclName": "open-access", "tlsEnabled": False}
+    for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = requests.post(server.url + "/v1/clusters", json=body, headers=headers, timeout=10)
+        assert refused.status_code == 403, refused.text
+    same = requests.post(server.url + "/v1/clusters", json=body, timeout=10,
+                         headers={"Origin": server.url, "Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 202, same.text
+    assert [cluster["name"] for cluster in requests.get(server.url + "/v1/clusters", timeout=10).json()["clusters"]] == ["csrf"]
