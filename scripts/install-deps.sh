@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what MemoryPlane needs on a fresh Debian machine: redis-server and redis-tools (the data
 # plane and its CLI), libsqlite3-dev (GRDB links the system SQLite), and with --test the Python
-# packages the end-to-end suite uses and the headless browser the console's tests drive (Debian's
-# chromium and chromium-driver; nothing is downloaded at run time). As root it installs; otherwise
+# packages the end-to-end suite uses and the headless browsers the console's tests drive (Debian's
+# chromium with chromium-driver, and firefox-esr through its own Marionette protocol; nothing is
+# downloaded at run time). As root it installs; otherwise
 # it prints the command to run.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing_debs+=(libsqlite3-dev)
 if [ "${1:-}" = "--test" ]; then
     command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
     command -v chromedriver >/dev/null 2>&1 || missing_debs+=(chromium-driver)
+    command -v firefox-esr >/dev/null 2>&1 || missing_debs+=(firefox-esr)
 fi
 
 if [ ${#missing_debs[@]} -gt 0 ]; then
@@ -29,9 +31,10 @@ fi
 if [ "${1:-}" = "--test" ]; then
     # redis, valkey-glide and coredis: three cluster clients nobody here wrote, for the
     # shape-change tests (glide is AWS's recommended MemoryDB client).
-    # selenium drives the system chromium through chromium-driver (the console's browser tests).
-    if ! python3 -c "import pytest, requests, boto3, redis, prometheus_client, glide, coredis, selenium" >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+    # selenium drives the system chromium through chromium-driver, marionette_driver the system
+    # firefox (Debian has no geckodriver): the console's browser tests.
+    if ! python3 -c "import pytest, requests, boto3, redis, prometheus_client, glide, coredis, selenium, marionette_driver" >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
         echo "installing Python test packages"
-        python3 -m pip install -q pytest requests boto3 awscli redis prometheus_client valkey-glide coredis selenium
+        python3 -m pip install -q pytest requests boto3 awscli redis prometheus_client valkey-glide coredis selenium marionette_driver
     fi
 fi

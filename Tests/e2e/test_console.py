@@ -9,6 +9,7 @@ With MEMORYPLANE_CONSOLE_SCREENSHOTS=<dir> the test writes screenshots of the ma
 (the README's come from it)."""
 import os
 import shutil
+import time
 
 import pytest
 import requests
@@ -175,3 +176,46 @@ def test_a_change_a_browser_sends_from_another_site_is_refused(make_server):
                          headers={"Origin": server.url, "Sec-Fetch-Site": "same-origin"})
     assert same.status_code == 202, same.text
     assert [cluster["name"] for cluster in requests.get(server.url + "/v1/clusters", timeout=10).json()["clusters"]] == ["csrf"]
+
+
+def test_the_console_works_in_firefox_too(make_server, tmp_path):
+    """Debian's firefox-esr, headless, driven over its own Marionette protocol (Debian has no
+    geckodriver): the topology drawn, charts present, a FailoverShard's swap shown."""
+    import subprocess
+
+    from marionette_driver.marionette import Marionette
+
+    from memoryplane import free_port
+
+    firefox = shutil.which("firefox-esr")
+    assert firefox, "firefox-esr is missing: run scripts/install-deps.sh --test"
+    server = make_server(auth="none").start()
+    assert server.create_cluster("fox", shards=1, replicas=1, wait=True).status_code == 201
+    port = free_port()
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    (profile / "user.js").write_text(f'user_pref("marionette.port", {port});\n')
+    process = subprocess.Popen([firefox, "--headless", "--marionette", "--no-remote", "-profile", str(profile)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "HOME": str(tmp_path)})
+    try:
+        client = Marionette(host="127.0.0.1", port=port, startup_timeout=60)
+        client.start_session()
+        client.navigate(server.url + "/console/#/cluster/fox")
+
+        def roles():
+            return dict(client.execute_script(
+                "return Array.from(document.querySelectorAll('[data-node]')).map(e => [e.dataset.node, e.dataset.role])"))
+
+        deadline = time.time() + WAIT
+        while time.time() < deadline and not (roles() and client.execute_script("return document.querySelectorAll('[data-chart]').length")):
+            time.sleep(0.2)
+        assert roles() == {"fox-0001-001": "primary", "fox-0001-002": "replica"}
+        client.execute_script("document.querySelector('[data-failover=\"0001\"]').click()")
+        deadline = time.time() + WAIT
+        while time.time() < deadline and roles().get("fox-0001-002") != "primary":
+            time.sleep(0.2)
+        assert roles() == {"fox-0001-001": "replica", "fox-0001-002": "primary"}
+        client.delete_session()
+    finally:
+        process.kill()
+        process.wait()
