@@ -301,3 +301,20 @@ def test_a_deleted_and_recreated_user_has_no_old_tags(server):
     mdb.delete_user(UserName="tagged")
     arn = mdb.create_user(UserName="tagged", AccessString="on ~* +@read", AuthenticationMode={"Type": "no-password"})["User"]["ARN"]
     assert mdb.list_tags(ResourceArn=arn)["TagList"] == []
+
+
+def test_a_session_token_memoryplane_never_issued_is_refused(server):
+    """boto3 signs a session token along with the request: MemoryPlane issues none, so any is
+    forged, signed or not (it was accepted when signed)."""
+    import boto3
+    from botocore.config import Config
+
+    key, secret = server.credentials
+    forged = boto3.client("memorydb", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id=key,
+                          aws_secret_access_key=secret, aws_session_token="forged-token", verify=server.verify,
+                          config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        forged.describe_clusters()
+    assert refused.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert "session tokens" in refused.value.response["Error"]["Message"]
+    assert client(server).describe_clusters()["Clusters"] == []

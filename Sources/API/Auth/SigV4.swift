@@ -113,6 +113,13 @@ struct SigV4Verifier {
 
     func verify(_ request: Request, now: Date) throws(SigV4Failure) {
         let parts = try authorization(of: request)
+        // MemoryPlane issues no temporary credentials: a session token, signed or not, is one it
+        // never issued, and AWS refuses a token it did not issue.
+        if request.headers["x-amz-security-token"] != nil {
+            throw SigV4Failure(
+                code: .unrecognizedClient,
+                message: "The security token included in the request is invalid: MemoryPlane issues no session tokens (x-amz-security-token); sign with an access key pair alone.")
+        }
         let (day, region, service, signedHeaderList, signature) = (parts.day, parts.region, parts.service, parts.signedHeaderList, parts.signature)
         guard let amzDate = request.headers["x-amz-date"], let signedAt = Self.parseAmzDate(amzDate) else {
             throw SigV4Failure(code: .invalidSignature, message: "X-Amz-Date (yyyyMMddTHHmmssZ) is missing or malformed.")
