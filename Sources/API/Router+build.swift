@@ -75,6 +75,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     let sessions = ConsoleSessions(clock: services.clock)
     if let audit = services.audit { router.add(middleware: AuditMiddleware(trail: audit, awsOperations: awsOperations, sessions: sessions)) }
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: awsOperations, clock: services.clock))
+    router.add(middleware: AuthFailureMiddleware(throttle: AuthFailureThrottle(clock: services.clock), metrics: services.metrics))
     router.add(middleware: RESTErrorMiddleware(routes: routes))
     router.add(middleware: CrossSiteGuard())
     router.get("/health") { _, _ in

@@ -258,9 +258,10 @@ struct ServeCommand: AsyncParsableCommand {
         let (givenID, givenSecret) = givenKeys()
         let given = givenID.flatMap { id in givenSecret.map { AccessKey(id: id, secret: $0) } }
         let (key, created) = try AccessKey.loadOrCreate(at: credentialsPath, given: given)
+        // Neither the key id nor the secret is logged: the file (0600) is where they are read.
         logger.notice(
             created ? "created admin credentials" : "using admin credentials",
-            metadata: ["credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)", "credentials.access_key_id": "\(key.id)"])
+            metadata: ["credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)"])
         return key
     }
 

@@ -117,3 +117,22 @@ def test_every_file_of_the_data_dir_is_the_owners_alone(server):
             seen.append(name)
     for expected in ("memoryplane.sqlite-wal", "memoryplane.sqlite-shm", "credentials", "ca.pem", "redis.conf", "nodes.conf"):
         assert expected in seen, (expected, sorted(set(seen)))
+
+
+def metric(server, name):
+    """The sum of a counter's samples in /metrics (every label set)."""
+    text = server.request("GET", "/metrics").text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{") or line.startswith(name + " "))
+
+
+def test_a_source_that_keeps_failing_is_slowed_down_and_counted_never_a_valid_key(server):
+    key, secret = server.credentials
+    for _ in range(14):
+        refused = requests.get(server.url + "/v1/clusters", auth=(key, secret + "x"), timeout=60)
+        assert refused.status_code == 401
+    assert metric(server, "memoryplane_auth_failures_total") >= 14
+    assert metric(server, "memoryplane_auth_failures_delayed_total") >= 4
+    # The valid key is never held back, and neither locked out.
+    assert server.request("GET", "/v1/clusters").status_code == 200
+    # Neither the key id nor the secret is in the log.
+    assert key not in server.read_log() and secret not in server.read_log()

@@ -24,6 +24,19 @@ public final class ControlMetrics: Sendable {
     nonisolated(unsafe) static let restarts = MetricNameDescriptor(
         namespace: "memoryplane", metricName: "node_restarts", unitName: "total", helpText: "Node processes started again after they ended")
 
+    nonisolated(unsafe) static let authFailures = MetricNameDescriptor(
+        namespace: "memoryplane", metricName: "auth_failures", unitName: "total",
+        helpText: "Requests refused for their credentials (missing, wrong, forged, expired session), by door")
+    nonisolated(unsafe) static let authDelays = MetricNameDescriptor(
+        namespace: "memoryplane", metricName: "auth_failures_delayed", unitName: "total",
+        helpText: "Refusals answered late because their source kept failing (more than 10 a minute)")
+
+    /// A request refused for its credentials; `delayed` when its answer was held back.
+    public func authFailure(door: String, delayed: Bool) {
+        registry.makeCounter(descriptor: Self.authFailures, labels: [("door", door)]).increment()
+        if delayed { registry.makeCounter(descriptor: Self.authDelays, labels: []).increment() }
+    }
+
     /// One answered API request. `operation` is the AWS operation or the REST route.
     public func request(door: String, operation: String, status: Int, duration: Duration) {
         registry.makeCounter(descriptor: Self.requests, labels: [("door", door), ("operation", operation), ("status", String(status))]).increment()
