@@ -1,0 +1,141 @@
+/// An IAM policy as MemoryPlane evaluates it: statements that allow or deny actions
+/// (`memorydb:CreateCluster`, `memorydb:Describe*`) on resources (ARNs with `*` and `?`) under
+/// conditions on the request's context (`aws:ResourceTag/team`, `memorydb:ClusterName`).
+///
+/// IAM's evaluation logic: an explicit deny in any matching statement wins; otherwise an
+/// explicit allow; otherwise the request is denied by default. An operation on several
+/// resources (CreateCluster on the cluster and on the ACL it names) is allowed only when it is
+/// allowed on each of them.
+public struct IAMPolicy: Sendable, Equatable {
+    public enum Effect: String, Sendable, Equatable {
+        case allow = "Allow"
+        case deny = "Deny"
+    }
+
+    /// The string condition operators MemoryPlane honours.
+    public enum ConditionTest: String, Sendable, Equatable, CaseIterable {
+        case stringEquals = "StringEquals"
+        case stringNotEquals = "StringNotEquals"
+        case stringEqualsIgnoreCase = "StringEqualsIgnoreCase"
+        case stringLike = "StringLike"
+        case stringNotLike = "StringNotLike"
+    }
+
+    /// One key of one operator: true when the context's value for `key` matches any of `values`
+    /// (for a negated operator: matches none of them).
+    public struct Condition: Sendable, Equatable {
+        public var test: ConditionTest
+        public var key: String
+        public var values: [String]
+
+        public init(_ test: ConditionTest, _ key: String, _ values: [String]) {
+            self.test = test
+            self.key = key
+            self.values = values
+        }
+    }
+
+    public struct Statement: Sendable, Equatable {
+        public var sid: String?
+        public var effect: Effect
+        /// `Action`, or with `notActions` set, `NotAction`: every action but these.
+        public var actions: [String]
+        public var notActions: Bool = false
+        /// `Resource`, or with `notResources` set, `NotResource`.
+        public var resources: [String]
+        public var notResources: Bool = false
+        /// Every condition must hold.
+        public var conditions: [Condition] = []
+
+        public init(sid: String? = nil, effect: Effect, actions: [String], resources: [String], conditions: [Condition] = []) {
+            self.sid = sid
+            self.effect = effect
+            self.actions = actions
+            self.resources = resources
+            self.conditions = conditions
+        }
+
+        /// Whether the statement speaks of this action on this resource in this context.
+        public func applies(to action: String, on resource: String, context: [String: String]) -> Bool {
+            let actionListed = actions.contains { Wildcard.matches($0, action, ignoringCase: true) }
+            let resourceListed = resources.contains { Wildcard.matches($0, resource, ignoringCase: false) }
+            return actionListed != notActions && resourceListed != notResources && conditions.allSatisfy { $0.holds(in: context) }
+        }
+    }
+
+    public var statements: [Statement]
+
+    public init(statements: [Statement]) {
+        self.statements = statements
+    }
+
+    /// The decision for one request, and the statement that made it.
+    public enum Decision: Sendable, Equatable {
+        case allowed
+        /// A statement denies it (its index and Sid): nothing can allow it then.
+        case explicitlyDenied(statement: Int, sid: String?)
+        /// No statement allows it.
+        case implicitlyDenied
+
+        public var isAllowed: Bool { self == .allowed }
+    }
+
+    /// IAM's evaluation of `action` on every one of `resources`: a deny anywhere wins, then an
+    /// allow must cover each resource, else the default deny.
+    public func decide(_ action: String, on resources: [String], context: [String: String] = [:]) -> Decision {
+        var allowedEverywhere = !resources.isEmpty
+        for resource in resources {
+            var allowed = false
+            for (index, statement) in statements.enumerated() where statement.applies(to: action, on: resource, context: context) {
+                if statement.effect == .deny { return .explicitlyDenied(statement: index, sid: statement.sid) }
+                allowed = true
+            }
+            allowedEverywhere = allowedEverywhere && allowed
+        }
+        return allowedEverywhere ? .allowed : .implicitlyDenied
+    }
+}
+
+extension IAMPolicy.Condition {
+    /// A key the context does not have matches no value: a positive test is false, a negated one
+    /// true (IAM's rule for a missing key).
+    public func holds(in context: [String: String]) -> Bool {
+        guard let actual = context[key] else { return test == .stringNotEquals || test == .stringNotLike }
+        switch test {
+        case .stringEquals: return values.contains(actual)
+        case .stringNotEquals: return !values.contains(actual)
+        case .stringEqualsIgnoreCase: return values.contains { $0.lowercased() == actual.lowercased() }
+        case .stringLike: return values.contains { Wildcard.matches($0, actual, ignoringCase: false) }
+        case .stringNotLike: return !values.contains { Wildcard.matches($0, actual, ignoringCase: false) }
+        }
+    }
+}
+
+/// IAM's wildcards: `*` any run of characters (none included), `?` exactly one.
+public enum Wildcard {
+    public static func matches(_ pattern: String, _ text: String, ignoringCase: Bool) -> Bool {
+        let pattern = Array(ignoringCase ? pattern.lowercased() : pattern)
+        let text = Array(ignoringCase ? text.lowercased() : text)
+        // Greedy match with one backtrack point for the last `*` seen: linear in practice.
+        var p = 0, t = 0
+        var star: Int?, resume = 0
+        while t < text.count {
+            if p < pattern.count && (pattern[p] == "?" || pattern[p] == text[t]) {
+                p += 1
+                t += 1
+            } else if p < pattern.count && pattern[p] == "*" {
+                star = p
+                resume = t
+                p += 1
+            } else if let star {
+                p = star + 1
+                resume += 1
+                t = resume
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count && pattern[p] == "*" { p += 1 }
+        return p == pattern.count
+    }
+}
