@@ -103,6 +103,10 @@ def test_the_console_shows_a_cluster_fails_a_shard_over_and_signs_out(console_se
     browser.find_element(By.CSS_SELECTOR, "[data-cluster='web']").click()
     expected = {node["name"]: (node["role"], node["availabilityZone"]) for shard in view["shards"] for node in shard["nodes"]}
     wait_until(browser, lambda: nodes_on_page(browser) == expected, f"topology differs: {nodes_on_page(browser)} vs {expected}")
+    # As a reader (or a script reading the page's text) sees them, in the API's words.
+    shown = browser.find_element(By.ID, "topology").text
+    for name, (role, zone) in expected.items():
+        assert f"{name} {role}" in shown and zone in shown, shown
 
     # A chart drawn from collected metrics.
     wait_until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "[data-chart] polyline"), "no chart has data")
