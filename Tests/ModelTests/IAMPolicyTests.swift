@@ -76,3 +76,54 @@ import Testing
         #expect(IAMPolicy.Condition(.stringEqualsIgnoreCase, "memorydb:ClusterName", ["CI-1"]).holds(in: ["memorydb:ClusterName": "ci-1"]))
     }
 }
+
+/// The resources each operation acts on, and the built-in templates evaluated against them: the
+/// issue's read-only key and CI key limited to `ci-*`.
+@Suite struct PolicyTemplateTests {
+    static func target(_ operation: String, _ input: [String: String] = [:], lists: [String: [String]] = [:]) -> AuthorizationTarget {
+        OperationResources.target(
+            of: operation, region: "us-east-1", account: "000000000000", string: { input[$0] }, strings: { lists[$0] ?? [] })
+    }
+
+    static func allowed(_ policy: IAMPolicy, _ target: AuthorizationTarget) -> Bool {
+        policy.decide(target.action, on: target.resources).isAllowed
+    }
+
+    @Test func createClusterActsOnTheClusterAndWhatItNames() {
+        let target = Self.target("CreateCluster", ["ClusterName": "ci-1", "ACLName": "open-access", "ParameterGroupName": "tuned"])
+        #expect(target.action == "memorydb:CreateCluster")
+        #expect(target.resources == [
+            "arn:aws:memorydb:us-east-1:000000000000:cluster/ci-1", "arn:aws:memorydb:us-east-1:000000000000:acl/open-access",
+            "arn:aws:memorydb:us-east-1:000000000000:parametergroup/tuned", "arn:aws:memorydb:us-east-1:000000000000:subnetgroup/default",
+        ])
+        #expect(Self.target("DescribeClusters").resources == ["*"])
+        #expect(Self.target("UpdateACL", ["ACLName": "apps"], lists: ["UserNamesToAdd": ["a"]]).resources.count == 2)
+    }
+
+    @Test func theReadOnlyTemplateReadsAndChangesNothing() {
+        let policy = PolicyTemplates.readOnly
+        #expect(Self.allowed(policy, Self.target("DescribeClusters")))
+        #expect(Self.allowed(policy, Self.target("ListTags", ["ResourceArn": "arn:aws:memorydb:us-east-1:000000000000:cluster/a"])))
+        #expect(!Self.allowed(policy, Self.target("CreateCluster", ["ClusterName": "a", "ACLName": "open-access"])))
+        #expect(!Self.allowed(policy, Self.target("DeleteCluster", ["ClusterName": "a"])))
+        #expect(!Self.allowed(policy, Self.target("TagResource", ["ResourceArn": "arn:aws:memorydb:us-east-1:000000000000:cluster/a"])))
+    }
+
+    @Test func theCITemplateTouchesOnlyItsOwn() {
+        let policy = PolicyTemplates.ci(prefix: "ci-")
+        #expect(Self.allowed(policy, Self.target("CreateCluster", ["ClusterName": "ci-1", "ACLName": "open-access"])))
+        #expect(Self.allowed(policy, Self.target("DeleteCluster", ["ClusterName": "ci-1"])))
+        #expect(!Self.allowed(policy, Self.target("CreateCluster", ["ClusterName": "prod-1", "ACLName": "open-access"])))
+        #expect(!Self.allowed(policy, Self.target("DeleteCluster", ["ClusterName": "prod-1"])))
+        #expect(Self.allowed(policy, Self.target("DescribeClusters", ["ClusterName": "prod-1"])))
+        #expect(!Self.allowed(policy, Self.target("DeleteParameterGroup", ["ParameterGroupName": "ci-tuned"])))
+        #expect(Self.allowed(PolicyTemplates.admin, Self.target("DeleteCluster", ["ClusterName": "prod-1"])))
+    }
+
+    @Test func theCITemplateByTagAsksTheResourcesTag() {
+        let policy = PolicyTemplates.ci(tag: Tag(key: "pipeline", value: "42"))
+        let delete = Self.target("DeleteCluster", ["ClusterName": "any"])
+        #expect(policy.decide(delete.action, on: delete.resources, context: ["aws:ResourceTag/pipeline": "42"]).isAllowed)
+        #expect(!policy.decide(delete.action, on: delete.resources, context: ["aws:ResourceTag/pipeline": "7"]).isAllowed)
+    }
+}
