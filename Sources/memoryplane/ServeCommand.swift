@@ -178,6 +178,9 @@ struct ServeCommand: AsyncParsableCommand {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
+    /// The API is served over TLS (its own certificate, or one from the node CA).
+    var servesTLS: Bool { tls == .auto || tlsCert != nil }
+
     func run() async throws {
         // Every file under the data dir (SQLite's WAL and SHM, node files, certificates) is the
         // owner's alone; redis-server and the endpoint processes inherit the mask.
@@ -236,13 +239,13 @@ struct ServeCommand: AsyncParsableCommand {
             // A backlog as deep as the kernel allows (somaxconn): a burst of connections waits in
             // it instead of on SYN retries.
             configuration: .init(address: .hostname(host, port: port), serverName: "memoryplane", backlog: 4096),
-            metricsPublic: metricsPublic, audit: audit == .on, secureCookies: tls == .auto || tlsCert != nil, logger: logger)
+            metricsPublic: metricsPublic, audit: audit == .on, secureCookies: servesTLS, logger: logger)
         logger.notice(
             "memoryplane serving",
             metadata: [
                 "http.address": "\(host):\(port)", "data_dir": "\(dataDirectory)", "engine.path": "\(engine)",
                 "engine.version": "\(engineVersion.patchVersion)", "auth": "\(auth.rawValue)",
-                "http.scheme": "\(tls == .auto || tlsCert != nil ? "https" : "http")",
+                "http.scheme": "\(servesTLS ? "https" : "http")",
                 "http.max_connections": "\(limits.maxConnections)", "process.descriptor_limit": "\(descriptorLimit)",
             ])
         try await app.runService()

@@ -56,7 +56,7 @@ struct AuthFailureMiddleware: RouterMiddleware {
             let type = response.headers[AWSDoor.errorTypeHeader], Self.refusals.contains(type)
         else { return response }
         let delay = throttle.delay(afterFailureFrom: context.remoteAddress)
-        metrics.authFailure(door: Door.of(request) == .aws ? "aws" : "rest", delayed: delay > .zero)
+        metrics.authFailure(door: Door.of(request).rawValue, delayed: delay > .zero)
         // Cancelled (the client went away): nothing left to hold back.
         if delay > .zero { try? await Task.sleep(for: delay) }
         return response

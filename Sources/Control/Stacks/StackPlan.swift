@@ -189,11 +189,10 @@ public enum StackPlanner {
         }
     }
 
-    static func show(_ tags: Set<Tag>) -> String {
-        "{" + tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
-    }
+    /// As every plan shows a value (`MemberValue.shown`): tags as `{key=value, …}`, lists sorted.
+    static func show(_ tags: Set<Tag>) -> String { MemberValue.tags(Array(tags)).shown }
 
-    static func show(_ list: [String]) -> String { "[" + list.joined(separator: ", ") + "]" }
+    static func show(_ list: [String]) -> String { MemberValue.strings(list).shown }
 
     static func diff(_ desired: StackParameterGroup, _ live: StackParameterGroup) -> [StackFieldChange] {
         var differences = Differences()
