@@ -52,6 +52,7 @@ let package = Package(
                 .embedInCode("0015_alarms.sql"),
                 .embedInCode("0016_lists_as_json.sql"),
                 .embedInCode("0017_applied_revisions_as_columns.sql"),
+                .embedInCode("0018_access_keys.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

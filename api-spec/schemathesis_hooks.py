@@ -63,6 +63,7 @@ OWN_NOT_FOUND = {
     "/v1/snapshots/": "SnapshotNotFoundFault",
     "/v1/drills/": "DrillNotFoundFault",
     "/v1/stacks/": "StackNotFoundFault",
+    "/v1/access-keys/": "AccessKeyNotFoundFault",
 }
 
 

@@ -24,8 +24,10 @@ public struct APIServices: Sendable {
     public var advisor: AdvisorService?
     /// `/metrics` without authentication (`--metrics-public`).
     public var metricsPublic = false
-    /// Nil when the server runs with `--auth none`.
-    public var accessKey: AccessKey?
+    /// The access keys callers authenticate with; nil when the server runs with `--auth none`.
+    public var accessKeys: AccessKeyService?
+    /// Applies a key's policy to every call.
+    public var authorizer: Authorizer
     /// The region signatures must be scoped to (the server's `--region`).
     public var region: String
     /// Where callers find the keys, said in every 401.
@@ -37,12 +39,19 @@ public struct APIServices: Sendable {
     /// The console's session cookie is `Secure` (the API is served over TLS).
     public var secureCookies = false
 
+    /// Checks a request's key; nil with `--auth none`.
+    var authenticator: Authenticator? {
+        accessKeys.map { Authenticator(keys: $0, region: region, clock: clock) }
+    }
+
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
         parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService, drills: DrillService, snapshots: SnapshotService,
         serviceUpdates: ServiceUpdateService, stacks: StackService, metrics: ControlMetrics, collector: MetricsCollector?,
-        observability: ObservabilityService?, accessKey: AccessKey?, region: String, credentialsHint: String, caCertificate: @escaping @Sendable () throws -> String
+        observability: ObservabilityService?, accessKeys: AccessKeyService?, authorizer: Authorizer, region: String, credentialsHint: String,
+        caCertificate: @escaping @Sendable () throws -> String
     ) {
+        self.authorizer = authorizer
         self.accessControl = accessControl
         self.drills = drills
         self.snapshots = snapshots
@@ -58,7 +67,7 @@ public struct APIServices: Sendable {
         self.events = events
         self.tags = tags
         self.catalog = catalog
-        self.accessKey = accessKey
+        self.accessKeys = accessKeys
         self.region = region
         self.credentialsHint = credentialsHint
     }
@@ -73,7 +82,9 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     let awsOperations = Set(door.operations.keys)
     // Outermost first: the trail and the metrics see every answer as it is sent, errors rendered.
     let sessions = ConsoleSessions(clock: services.clock)
-    if let audit = services.audit { router.add(middleware: AuditMiddleware(trail: audit, awsOperations: awsOperations, sessions: sessions)) }
+    if let audit = services.audit {
+        router.add(middleware: AuditMiddleware(trail: audit, awsOperations: awsOperations, sessions: sessions, keys: services.accessKeys))
+    }
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics, awsOperations: awsOperations, clock: services.clock))
     router.add(middleware: AuthFailureMiddleware(throttle: AuthFailureThrottle(clock: services.clock), metrics: services.metrics))
     router.add(middleware: RESTErrorMiddleware(routes: routes))
@@ -88,21 +99,19 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
         return Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: buffer))
     }
     door.addRoutes(to: router)
-    ConsoleController(key: services.accessKey, sessions: sessions, secureCookies: services.secureCookies).addRoutes(to: router)
+    ConsoleController(authenticator: services.authenticator, sessions: sessions, secureCookies: services.secureCookies).addRoutes(to: router)
     let observability = ObservabilityController(
         metrics: services.metrics, collector: services.collector, observability: services.observability, clusters: services.clusters,
         alarms: services.alarms, advisor: services.advisor)
-    let scrape = router.group("metrics")
-    if let key = services.accessKey, !services.metricsPublic {
-        scrape.add(
-            middleware: RESTAuthMiddleware(key: key, region: services.region, clock: services.clock, hint: services.credentialsHint, sessions: sessions))
+    let authentication = services.authenticator.map {
+        RESTAuthMiddleware(authenticator: $0, authorizer: services.authorizer, hint: services.credentialsHint, sessions: sessions)
     }
+    let scrape = router.group("metrics")
+    if let authentication, !services.metricsPublic { scrape.add(middleware: authentication) }
     scrape.get(use: observability.scrape)
     let v1 = router.group("v1")
-    if let key = services.accessKey {
-        v1.add(
-            middleware: RESTAuthMiddleware(key: key, region: services.region, clock: services.clock, hint: services.credentialsHint, sessions: sessions))
-    }
+    if let authentication { v1.add(middleware: authentication) }
+    if let keys = services.accessKeys { AccessKeyController(keys: keys).addRoutes(to: v1) }
     ClusterController(service: services.clusters).addRoutes(to: v1)
     EventController(service: services.events).addRoutes(to: v1)
     TagController(service: services.tags).addRoutes(to: v1)
@@ -117,7 +126,8 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     if let audit = services.audit { AuditController(trail: audit).addRoutes(to: v1) }
     StackController(
         service: services.stacks,
-        store: StackNames(parameterGroups: services.parameterGroups, subnetGroups: services.subnetGroups, accessControl: services.accessControl)
+        store: StackNames(parameterGroups: services.parameterGroups, subnetGroups: services.subnetGroups, accessControl: services.accessControl),
+        authorizer: services.authorizer
     ).addRoutes(to: v1)
     routes.record(router.routes.map { ("\($0.path)", $0.method) })
     return router

@@ -22,11 +22,17 @@ public struct AuditRecord: Sendable, Equatable {
     public var parameters: String
     public var outcome: String
     public var httpStatus: Int
+    /// The key's name (its principal); empty when the call named no key this server has.
+    public var accessKeyName: String
+    /// The authorisation decision: allowed, denied, or unauthenticated (empty with --auth none).
+    public var decision: String
 
     public init(
         id: Int64? = nil, time: Int64, accessKeyID: String, sourceAddress: String, door: AuditDoor, operation: String, resource: String,
-        parameters: String, outcome: String, httpStatus: Int
+        parameters: String, outcome: String, httpStatus: Int, accessKeyName: String = "", decision: String = ""
     ) {
+        self.accessKeyName = accessKeyName
+        self.decision = decision
         self.id = id
         self.time = time
         self.accessKeyID = accessKeyID
@@ -46,6 +52,8 @@ public struct AuditFilter: Sendable, Equatable {
     public var operation: String?
     public var resource: String?
     public var accessKeyID: String?
+    public var accessKeyName: String?
+    public var decision: String?
     public var outcome: String?
     public var since: Int64?
     public var until: Int64?
@@ -63,13 +71,14 @@ extension Store {
             // One prepared statement for the whole batch.
             let insert = try transaction.db.cachedStatement(
                 sql: """
-                    INSERT INTO audit_events (time, access_key_id, source_address, door, operation, resource, parameters, outcome, http_status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO audit_events (time, access_key_id, source_address, door, operation, resource, parameters, outcome, http_status,
+                        access_key_name, decision)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for record in records {
                 try insert.execute(arguments: [
                     record.time, record.accessKeyID, record.sourceAddress, record.door.rawValue, record.operation, record.resource, record.parameters,
-                    record.outcome, record.httpStatus,
+                    record.outcome, record.httpStatus, record.accessKeyName, record.decision,
                 ])
             }
         }
@@ -87,6 +96,8 @@ extension Store {
         add("operation = ?", filter.operation)
         add("resource = ?", filter.resource)
         add("access_key_id = ?", filter.accessKeyID)
+        add("access_key_name = ?", filter.accessKeyName)
+        add("decision = ?", filter.decision)
         add("outcome = ?", filter.outcome)
         add("time >= ?", filter.since)
         add("time <= ?", filter.until)
@@ -99,7 +110,7 @@ extension Store {
                     id: row["id"], time: row["time"], accessKeyID: row["access_key_id"], sourceAddress: row["source_address"],
                     door: AuditDoor.stored(row, "door", table: "audit_events"),
                     operation: row["operation"], resource: row["resource"], parameters: row["parameters"], outcome: row["outcome"],
-                    httpStatus: row["http_status"])
+                    httpStatus: row["http_status"], accessKeyName: row["access_key_name"], decision: row["decision"])
             }
         }
     }

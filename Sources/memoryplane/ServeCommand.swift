@@ -212,7 +212,7 @@ struct ServeCommand: AsyncParsableCommand {
         chmod("\(dataDirectory)/memoryplane.sqlite", 0o600)
 
         let credentialsPath = "\(dataDirectory)/credentials"
-        let accessKey = try adminKey(at: credentialsPath, logger: logger)
+        let accessKeys = try self.accessKeys(store: store, dataDirectory: dataDirectory, credentialsPath: credentialsPath, logger: logger)
 
         var configuration = ControlConfiguration(
             region: region, accountID: accountId, nodePorts: try portRange(), engineVersion: engineVersion)
@@ -231,7 +231,7 @@ struct ServeCommand: AsyncParsableCommand {
         try controlPlane.stacks.recoverInterruptedRuns()
         let limits = connectionLimits(descriptorLimit: descriptorLimit, logger: logger)
         let app = buildApplication(
-            controlPlane: controlPlane, accessKey: accessKey,
+            controlPlane: controlPlane, accessKeys: accessKeys,
             credentialsHint: "Use HTTP Basic with the key pair in \(credentialsPath) (profile \(AccessKey.profile)), e.g. curl -u KEY_ID:SECRET.",
             caCertificate: { try certificates.authority().certificatePEM },
             server: try serverBuilder(
@@ -252,8 +252,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("memoryplane stopped; data nodes keep running")
     }
 
-    /// The admin key pair (created on first start, or the one given), or nil with `--auth none`.
-    func adminKey(at credentialsPath: String, logger: Logger) throws -> AccessKey? {
+    /// The access keys, with the credentials file's pair as the first admin key (created on
+    /// first start, or the one given); nil with `--auth none`.
+    func accessKeys(store: Store, dataDirectory: String, credentialsPath: String, logger: Logger) throws -> AccessKeyService? {
         guard auth == .key else {
             logger.warning("authentication is off (--auth none); the API is open to anyone on this machine")
             return nil
@@ -261,11 +262,15 @@ struct ServeCommand: AsyncParsableCommand {
         let (givenID, givenSecret) = givenKeys()
         let given = givenID.flatMap { id in givenSecret.map { AccessKey(id: id, secret: $0) } }
         let (key, created) = try AccessKey.loadOrCreate(at: credentialsPath, given: given)
+        let keys = try AccessKeyService(store: store, sealer: try SecretSealer.load(dataDirectory: dataDirectory), clock: SystemWallClock())
+        try keys.bootstrap(admin: key, givenByOperator: given != nil)
         // Neither the key id nor the secret is logged: the file (0600) is where they are read.
         logger.notice(
             created ? "created admin credentials" : "using admin credentials",
-            metadata: ["credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)"])
-        return key
+            metadata: [
+                "credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)", "access_keys.count": "\(keys.list().count)",
+            ])
+        return keys
     }
 
     /// The data plane: nodes under the data directory, probed for liveness, with the warm pool

@@ -19,6 +19,8 @@ struct RESTFixture {
     let store: Store
     let controlPlane: ControlPlane
     let accessKey: AccessKey?
+    /// The keys, with `accessKey` as the first admin (nil: `--auth none`).
+    let accessKeys: AccessKeyService?
 
     init(accessKey: AccessKey? = nil) throws {
         store = try Store.inMemory()
@@ -27,18 +29,25 @@ struct RESTFixture {
             configuration: configuration, store: store, dataPlane: nil, ports: PortAllocator(range: 7000...7999, isBindable: { _ in true }),
             logger: Logger(label: "test"))
         self.accessKey = accessKey
+        if let accessKey {
+            let keys = try AccessKeyService(store: store, sealer: .ephemeral(), clock: configuration.clock)
+            try keys.bootstrap(admin: accessKey, givenByOperator: false)
+            accessKeys = keys
+        } else {
+            accessKeys = nil
+        }
     }
 
     static let caCertificate: @Sendable () throws -> String = { "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n" }
 
     var app: some ApplicationProtocol {
         buildApplication(
-            controlPlane: controlPlane, accessKey: accessKey, credentialsHint: "see credentials", caCertificate: Self.caCertificate,
+            controlPlane: controlPlane, accessKeys: accessKeys, credentialsHint: "see credentials", caCertificate: Self.caCertificate,
             logger: Logger(label: "test"))
     }
 
     var router: Router<APIRequestContext> {
-        buildRouter(APIServices(controlPlane: controlPlane, accessKey: accessKey, credentialsHint: "see credentials", caCertificate: Self.caCertificate))
+        buildRouter(APIServices(controlPlane: controlPlane, accessKeys: accessKeys, credentialsHint: "see credentials", caCertificate: Self.caCertificate))
     }
 
     /// What the reconciler would do once the nodes are ready (there is none in route tests).

@@ -7,7 +7,7 @@ import Testing
         #expect(MemoryDBError.Code.allCases.count > 25)
         for code in MemoryDBError.Code.allCases {
             #expect(code.rawValue.first?.isUppercase == true, "\(code) has no wire name")
-            #expect([400, 401, 404, 409, 429, 500, 503].contains(code.wireStatus.rest), "\(code): REST status \(code.wireStatus.rest)")
+            #expect([400, 401, 403, 404, 409, 429, 500, 503].contains(code.wireStatus.rest), "\(code): REST status \(code.wireStatus.rest)")
             #expect([400, 403, 500].contains(code.wireStatus.aws), "\(code): AWS status \(code.wireStatus.aws)")
         }
     }

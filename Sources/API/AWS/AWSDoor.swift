@@ -43,9 +43,10 @@ struct AWSDoor {
         let target = request.headers[Self.targetHeader] ?? ""
         do {
             let body = try await SigV4Request.collectBody(&request, context: context)
-            if let key = services.accessKey {
+            var caller: Caller?
+            if let authenticator = services.authenticator {
                 do {
-                    try SigV4Verifier(key: key, region: services.region).verify(SigV4Request.parts(of: request, body: body), now: services.clock.date)
+                    caller = try authenticator.signer(of: SigV4Request.parts(of: request, body: body))
                 } catch {
                     // No credentials at all is 401 (HTTP's "authenticate first"); credentials that
                     // do not hold are 403, as AWS answers. botocore reads the fault from __type
@@ -67,6 +68,7 @@ struct AWSDoor {
                 return Self.error(status: .badRequest, type: "UnknownOperationException", message: "Unknown operation \(name).")
             }
             let input = try AWSInput(operation: name, body: Data(buffer: body), allowed: operation.members)
+            if let caller { try services.authorizer.authorize(caller, self.target(of: name, input)) }
             let output = try await operation.handler(input)
             return try Self.json(output, status: .ok)
         } catch let error as MemoryDBError {
@@ -79,6 +81,13 @@ struct AWSDoor {
             context.logger.error("unhandled error on the AWS door", metadata: ["error": "\(error)", "aws.operation": "\(target)"])
             return Self.error(status: .internalServerError, type: "InternalFailure", message: "Internal error; see the server log.")
         }
+    }
+
+    /// The operation's action and the resources its input names. A member of the wrong type
+    /// names nothing here; the handler then refuses the input, so nothing is done either way.
+    func target(of operation: String, _ input: AWSInput) -> AuthorizationTarget {
+        services.authorizer.target(
+            operation, string: { try? input.string($0) }, strings: { (try? input.strings($0)) ?? [] }, tags: (try? input.tags("Tags")) ?? [])
     }
 
     static let contentType = "application/x-amz-json-1.1"

@@ -21,13 +21,13 @@ extension Array where Element: Hashable {
     }
 }
 
-/// Signing keys derived from the secret, per day, region and service: four HMACs saved on
+/// Signing keys derived from each secret, per day, region and service: four HMACs saved on
 /// every request after the first of the day.
 final class SigningKeyCache: Sendable {
     private let keys = Mutex<[String: [UInt8]]>([:])
 
     func key(secret: String, day: String, region: String, service: String) -> SymmetricKey {
-        let scope = "\(day)/\(region)/\(service)"
+        let scope = "\(secret)/\(day)/\(region)/\(service)"
         if let bytes = keys.withLock({ $0[scope] }) { return SymmetricKey(data: bytes) }
         var key = SymmetricKey(data: Data("AWS4\(secret)".utf8))
         for part in [day, region, service, "aws4_request"] {
@@ -47,7 +47,7 @@ final class SigningKeyCache: Sendable {
 /// Pure: the caller passes the request's parts and the time, so it is tested against
 /// signatures botocore made.
 struct SigV4Verifier {
-    /// Keyed by scope only: one server has one secret.
+    /// Keyed by secret and scope: every key's signing keys of the day.
     static let signingKeys = SigningKeyCache()
 
     let key: AccessKey
@@ -75,6 +75,19 @@ struct SigV4Verifier {
         var service: String
         var signedHeaderList: String
         var signature: String
+    }
+
+    /// The access key id the request's Credential names, before anything else is checked: the
+    /// server looks the key up by it.
+    static func keyID(of request: Request) throws(SigV4Failure) -> String {
+        guard let header = request.headers["authorization"], header.hasPrefix("AWS4-HMAC-SHA256 "),
+            let range = header.range(of: "Credential=")
+        else {
+            throw SigV4Failure(code: .invalidSignature, message: "The Authorization header needs AWS4-HMAC-SHA256 with a Credential.")
+        }
+        let id = header[range.upperBound...].prefix { $0 != "/" && $0 != "," && $0 != " " }
+        guard !id.isEmpty else { throw SigV4Failure(code: .invalidSignature, message: "Credential must be KEY/yyyymmdd/region/service/aws4_request.") }
+        return String(id)
     }
 
     func authorization(of request: Request) throws(SigV4Failure) -> Authorization {

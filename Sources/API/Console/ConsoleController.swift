@@ -11,7 +11,7 @@ import NIOCore
 /// The page calls the REST API like any client, with its session cookie instead of a key pair.
 struct ConsoleController {
     /// Nil with `--auth none`: the console needs no sign-in, as the API needs none.
-    let key: AccessKey?
+    let authenticator: Authenticator?
     let sessions: ConsoleSessions
     /// `Secure` on the cookie when the API is served over TLS.
     let secureCookies: Bool
@@ -53,7 +53,7 @@ struct ConsoleController {
     }
 
     @Sendable func describeSession(_ request: Request, context: APIRequestContext) async throws -> Response {
-        guard key != nil else { return try JSONBody.response(SessionBody(authRequired: false, signedIn: true)) }
+        guard authenticator != nil else { return try JSONBody.response(SessionBody(authRequired: false, signedIn: true)) }
         guard let id = ConsoleSessions.id(inCookieHeader: request.headers[.cookie]), let session = sessions.session(id) else {
             return try JSONBody.response(SessionBody(authRequired: true, signedIn: false))
         }
@@ -64,11 +64,14 @@ struct ConsoleController {
     /// token (the secret is never kept by the page).
     @Sendable func signIn(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(SignInBody.self, from: request, context: context, allowedFields: ["accessKeyId", "secretAccessKey"])
-        guard let key else { return try JSONBody.response(SessionBody(authRequired: false, signedIn: true)) }
-        guard key.matches(id: body.accessKeyId, secret: body.secretAccessKey) else {
-            throw APIError.sessionRefused("The access key or secret is wrong.")
+        guard let authenticator else { return try JSONBody.response(SessionBody(authRequired: false, signedIn: true)) }
+        let caller: Caller
+        do {
+            caller = try authenticator.holder(id: body.accessKeyId, secret: body.secretAccessKey)
+        } catch {
+            throw APIError.sessionRefused(error.message)
         }
-        let (id, session) = sessions.open(accessKeyID: key.id)
+        let (id, session) = sessions.open(accessKeyID: caller.key.id)
         var response = try JSONBody.response(
             SessionBody(authRequired: true, signedIn: true, accessKeyId: session.accessKeyID, csrfToken: session.csrfToken))
         response.headers[.setCookie] = cookie(id, maxAge: Int(ConsoleSessions.lifetime.components.seconds))
@@ -77,7 +80,7 @@ struct ConsoleController {
 
     @Sendable func signOut(_ request: Request, context: APIRequestContext) async throws -> Response {
         if let id = ConsoleSessions.id(inCookieHeader: request.headers[.cookie]) { sessions.close(id) }
-        var response = try JSONBody.response(SessionBody(authRequired: key != nil, signedIn: false))
+        var response = try JSONBody.response(SessionBody(authRequired: authenticator != nil, signedIn: false))
         response.headers[.setCookie] = cookie("", maxAge: 0)
         return response
     }

@@ -15,6 +15,8 @@ struct AuditController {
     struct Event: Encodable {
         var id: Int64
         var time, accessKeyId, sourceAddress, door, operation, resource, outcome: String
+        /// The key's name, and whether its policy allowed the call (allowed, denied, unauthenticated).
+        var accessKeyName, decision: String
         var httpStatus: Int
         /// The request's parameters, secrets removed, as JSON.
         var parameters: String
@@ -25,7 +27,7 @@ struct AuditController {
         var nextToken: String?
     }
 
-    static let filters: Set<String> = ["door", "operation", "resource", "accessKeyId", "outcome", "since", "until", "maxResults", "nextToken"]
+    static let filters: Set<String> = ["door", "operation", "resource", "accessKeyId", "accessKeyName", "decision", "outcome", "since", "until", "maxResults", "nextToken"]
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
@@ -36,12 +38,14 @@ struct AuditController {
         guard (1...1000).contains(limit) else { throw MemoryDBError.invalid("maxResults must be between 1 and 1000; got \(limit).") }
         var filter = AuditFilter(limit: limit + 1)
         if let door = query.get("door") {
-            guard let parsed = AuditDoor(rawValue: door) else { throw MemoryDBError.invalid("door must be aws, rest or stack; got '\(door)'.") }
+            guard let parsed = AuditDoor(rawValue: door) else { throw MemoryDBError.invalid("door must be aws, rest, stack or console; got '\(door)'.") }
             filter.door = parsed
         }
         filter.operation = query.get("operation")
         filter.resource = query.get("resource")
         filter.accessKeyID = query.get("accessKeyId")
+        filter.accessKeyName = query.get("accessKeyName")
+        filter.decision = query.get("decision")
         filter.outcome = query.get("outcome")
         filter.since = try Self.time(query.get("since"), "since")
         filter.until = try Self.time(query.get("until"), "until")
@@ -58,7 +62,8 @@ struct AuditController {
         let events = records.map { record in
             Event(
                 id: record.id ?? 0, time: RESTTime.iso8601(record.time), accessKeyId: record.accessKeyID, sourceAddress: record.sourceAddress,
-                door: record.door.rawValue, operation: record.operation, resource: record.resource, outcome: record.outcome, httpStatus: record.httpStatus,
+                door: record.door.rawValue, operation: record.operation, resource: record.resource, outcome: record.outcome,
+                accessKeyName: record.accessKeyName, decision: record.decision, httpStatus: record.httpStatus,
                 parameters: record.parameters)
         }
         return try JSONBody.response(Page(events: events, nextToken: next))

@@ -1,6 +1,7 @@
 import Control
 import Foundation
 import Hummingbird
+import Model
 import Ports
 import NIOCore
 import NIOFoundationCompat
@@ -16,6 +17,8 @@ struct AuditMiddleware: RouterMiddleware {
     /// The console's sessions: a call with a session cookie is the console's, made by the key
     /// the session was opened with.
     let sessions: ConsoleSessions?
+    /// Names each record's key (nil with `--auth none`).
+    let keys: AccessKeyService?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let call = classify(request)
@@ -32,7 +35,9 @@ struct AuditMiddleware: RouterMiddleware {
             }
         }
         let response = try await next(request, context)
-        if call.mutating || response.status == .unauthorized || response.status == .forbidden {
+        if call.mutating || response.status == .unauthorized || response.status == .forbidden
+            || response.headers[AWSDoor.errorTypeHeader] == MemoryDBError.Code.accessDenied.rawValue
+        {
             record(request, context, call: call, body: body, response: response)
         }
         return response
@@ -73,7 +78,8 @@ struct AuditMiddleware: RouterMiddleware {
             trail.record(
                 AuditRecord(
                     time: trail.clock.nowMilliseconds, accessKeyID: key, sourceAddress: context.remoteAddress, door: .console, operation: Self.signIn,
-                    resource: "console/session", parameters: "{}", outcome: status < 400 ? "success" : fault, httpStatus: status))
+                    resource: "console/session", parameters: "{}", outcome: status < 400 ? "success" : fault, httpStatus: status,
+                    accessKeyName: keys?.name(of: key) ?? "", decision: decision(status: status, fault: fault)))
             return
         }
         let door = call.door ?? .rest
@@ -92,11 +98,21 @@ struct AuditMiddleware: RouterMiddleware {
             resource = Self.resource(request, context, door: door, member: { parsed?[$0] })
             parameters = self.parameters(request, body: body, parsed: parsed)
         }
+        let keyID = consoleSession(request)?.accessKeyID ?? Self.accessKeyID(request)
         trail.record(
             AuditRecord(
-                time: trail.clock.nowMilliseconds, accessKeyID: consoleSession(request)?.accessKeyID ?? Self.accessKeyID(request), sourceAddress: context.remoteAddress, door: door,
+                time: trail.clock.nowMilliseconds, accessKeyID: keyID, sourceAddress: context.remoteAddress, door: door,
                 operation: door == .aws ? call.operation : "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
-                resource: resource, parameters: parameters, outcome: status < 400 ? "success" : fault, httpStatus: status))
+                resource: resource, parameters: parameters, outcome: status < 400 ? "success" : fault, httpStatus: status,
+                accessKeyName: keys?.name(of: keyID) ?? "", decision: decision(status: status, fault: fault)))
+    }
+
+    /// What authorisation decided: denied (AccessDeniedException), unauthenticated (no key, a
+    /// wrong one, or a refused session), else allowed; empty with `--auth none`.
+    func decision(status: Int, fault: String) -> String {
+        guard keys != nil else { return "" }
+        if fault == MemoryDBError.Code.accessDenied.rawValue { return "denied" }
+        return status == 401 || status == 403 ? "unauthenticated" : "allowed"
     }
 
     /// Whether the bytes contain "password", "secret" or "token" in any case.

@@ -11,6 +11,7 @@ import Store
 struct StackController {
     let service: StackService
     let store: StackNames
+    let authorizer: Authorizer
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get("stacks", use: list)
@@ -35,7 +36,7 @@ struct StackController {
         if dryRun {
             return try JSONBody.response(RESTPlan(try await service.plan(document)))
         }
-        let (plan, view) = try await service.apply(document, wait: wait, actor: Self.actor(request, context))
+        let (plan, view) = try await service.apply(document, wait: wait, actor: Self.actor(request, context), authorize: authorization(context))
         return try JSONBody.response(RESTApply(plan: RESTPlan(plan), stack: RESTStack(view)), status: wait ? .ok : .accepted)
     }
 
@@ -52,7 +53,7 @@ struct StackController {
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let wait = try RESTQuery.wait(request)
-        let view = try await service.destroy(name, wait: wait, actor: Self.actor(request, context))
+        let view = try await service.destroy(name, wait: wait, actor: Self.actor(request, context), authorize: authorization(context))
         if wait {
             guard (try? service.describe(name)) != nil else { return Response(status: .noContent) }
             return try JSONBody.response(RESTStack(try service.describe(name)))
@@ -75,9 +76,19 @@ struct StackController {
         }
     }
 
+    /// A stack applied with a key touches only what that key may: each step as the same call
+    /// through a door (nil with `--auth none`).
+    func authorization(_ context: APIRequestContext) -> StackService.StepAuthorization? {
+        guard let caller = context.caller else { return nil }
+        let authorizer = self.authorizer
+        return { call in try authorizer.authorize(caller, authorizer.target(of: call)) }
+    }
+
     /// Who applies: each step of the run is audited as made by them.
     static func actor(_ request: Request, _ context: APIRequestContext) -> AuditActor {
-        AuditActor(accessKeyID: AuditMiddleware.accessKeyID(request), sourceAddress: context.remoteAddress)
+        AuditActor(
+            accessKeyID: context.caller?.key.id ?? AuditMiddleware.accessKeyID(request), sourceAddress: context.remoteAddress,
+            accessKeyName: context.caller?.name ?? "")
     }
 
 }

@@ -1,3 +1,4 @@
+import Control
 import Hummingbird
 
 /// The request context of every door; bounds request bodies at 1 MiB (MemoryDB requests are tiny).
@@ -6,6 +7,9 @@ public struct APIRequestContext: RequestContext {
 
     /// The caller's address, for the audit trail.
     public let remoteAddress: String
+
+    /// The key that authenticated the request (nil with `--auth none`, or before authentication).
+    public var caller: Caller?
 
     public init(source: Source) {
         coreContext = .init(source: source)

@@ -10,10 +10,13 @@ import Ports
 public struct AuditActor: Sendable, Equatable {
     public var accessKeyID: String
     public var sourceAddress: String
+    /// The key's name; empty with `--auth none`.
+    public var accessKeyName: String
 
-    public init(accessKeyID: String, sourceAddress: String) {
+    public init(accessKeyID: String, sourceAddress: String, accessKeyName: String = "") {
         self.accessKeyID = accessKeyID
         self.sourceAddress = sourceAddress
+        self.accessKeyName = accessKeyName
     }
 }
 
@@ -53,7 +56,9 @@ public final class AuditTrail: Service, Sendable {
             AuditRecord(
                 time: clock.nowMilliseconds, accessKeyID: actor?.accessKeyID ?? "unknown", sourceAddress: actor?.sourceAddress ?? "",
                 door: .stack, operation: operation, resource: resource, parameters: "{\"stack\":\"\(stack)\"}", outcome: outcome,
-                httpStatus: outcome == "success" ? 200 : 400))
+                httpStatus: outcome == "success" ? 200 : 400, accessKeyName: actor?.accessKeyName ?? "",
+                // Every step was authorised before the run began.
+                decision: actor?.accessKeyName.isEmpty == false ? "allowed" : ""))
     }
 
     /// Writes what is queued.

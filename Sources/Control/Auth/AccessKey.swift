@@ -1,7 +1,7 @@
 import Foundation
 import Ports
 
-/// The admin access key pair callers authenticate with.
+/// An access key pair; the credentials file holds the first (the admin's).
 ///
 /// Kept as an AWS shared-credentials file (profile `memoryplane`, mode 0600) so the AWS CLI and
 /// boto3 can use it as is; the secret is never logged or returned by the API.
@@ -32,10 +32,16 @@ public struct AccessKey: Sendable, Equatable {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             return (key, false)
         }
-        let key = AccessKey(id: "AKMP" + random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
-                            secret: random(40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
+        let key = generate()
         try write(key, to: path)
         return (key, true)
+    }
+
+    /// A fresh pair: `AKMP` and 16 base-32 characters (an AWS-shaped id), and a 40-character secret.
+    public static func generate() -> AccessKey {
+        AccessKey(
+            id: "AKMP" + random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+            secret: random(40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
     }
 
     static func write(_ key: AccessKey, to path: String) throws {

@@ -15,6 +15,12 @@ public enum IAMPolicyDocument {
         } catch {
             throw invalid(text, nil, "the policy is not valid JSON (\(error.localizedDescription))")
         }
+        return try parse(object: object, lines: text)
+    }
+
+    /// A document already read from JSON (a REST body's `policy` object); refusals name the
+    /// line of `lines` (the body as sent) where the offending element first appears.
+    public static func parse(object: Any, lines text: String) throws(MemoryDBError) -> IAMPolicy {
         guard let document = object as? [String: Any] else { throw invalid(text, nil, "the policy must be a JSON object") }
         for key in document.keys.sorted() where !["Version", "Statement", "Id"].contains(key) {
             throw invalid(text, "\"\(key)\"", "unknown policy element '\(key)' (Version, Id and Statement are)")
@@ -85,10 +91,42 @@ public enum IAMPolicyDocument {
             }
             guard let pairs = keys as? [String: Any], !pairs.isEmpty else { throw invalid(text, "\"\(name)\"", "\(name) must map condition keys to values") }
             for (key, values) in pairs.sorted(by: { $0.key < $1.key }) {
+                guard Self.knownConditionKey(key) else {
+                    throw invalid(
+                        text, "\"\(key)\"",
+                        "the condition key '\(key)' is never set here (aws:ResourceTag/<key>, aws:RequestTag/<key> and "
+                            + ConditionKeys.nameMembers.map { "memorydb:\($0)" }.joined(separator: ", ") + " are)")
+                }
                 result.append(IAMPolicy.Condition(test, key, try strings(values, key, text)))
             }
         }
         return result
+    }
+
+    /// A key the server sets on some request: a test of any other would silently never hold.
+    static func knownConditionKey(_ key: String) -> Bool {
+        for prefix in ["aws:ResourceTag/", "aws:RequestTag/"] where key.hasPrefix(prefix) { return key.count > prefix.count }
+        return ConditionKeys.nameMembers.contains { "memorydb:\($0)".caseInsensitiveCompare(key) == .orderedSame }
+    }
+
+    /// The policy as an IAM document (sorted keys, one line): what is stored and shown.
+    public static func render(_ policy: IAMPolicy) -> String {
+        let statements: [[String: Any]] = policy.statements.map { statement in
+            var object: [String: Any] = ["Effect": statement.effect.rawValue]
+            object[statement.notActions ? "NotAction" : "Action"] = statement.actions
+            object[statement.notResources ? "NotResource" : "Resource"] = statement.resources
+            if let sid = statement.sid { object["Sid"] = sid }
+            if !statement.conditions.isEmpty {
+                var operators: [String: [String: [String]]] = [:]
+                for condition in statement.conditions { operators[condition.test.rawValue, default: [:]][condition.key] = condition.values }
+                object["Condition"] = operators
+            }
+            return object
+        }
+        let document: [String: Any] = ["Version": "2012-10-17", "Statement": statements]
+        // Strings, lists and objects of them only: serialisation cannot fail.
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The refusal, placed at the first line where `token` appears in the document.

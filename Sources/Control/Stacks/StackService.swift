@@ -129,12 +129,18 @@ public struct StackService: Sendable {
     /// Plans, records the document, and applies the plan in the background (or before
     /// returning, with `wait`). A second apply or destroy of the same stack while one runs is
     /// refused.
-    public func apply(_ document: StackDocument, wait: Bool = false, actor: AuditActor? = nil) async throws -> (plan: StackPlan, view: StackView) {
+    ///
+    /// `authorize` is asked about every call the plan would make before anything is recorded or
+    /// changed: a key that may not make one of them changes nothing.
+    public func apply(
+        _ document: StackDocument, wait: Bool = false, actor: AuditActor? = nil, authorize: StepAuthorization? = nil
+    ) async throws -> (plan: StackPlan, view: StackView) {
         let desired = try await prepare(document)
         guard locks.acquire(desired.stack) else { throw busy(desired.stack) }
         let plan: StackPlan
         do {
             plan = try self.plan(prepared: desired)
+            try authorizeSteps(plan, document: desired, authorize)
             try begin(.apply, stack: desired.stack, document: desired, plan: plan)
         } catch {
             locks.release(desired.stack)
@@ -146,7 +152,7 @@ public struct StackService: Sendable {
     }
 
     /// Deletes every resource the stack owns, dependents first, then the stack itself.
-    public func destroy(_ rawName: String, wait: Bool = false, actor: AuditActor? = nil) async throws -> StackView {
+    public func destroy(_ rawName: String, wait: Bool = false, actor: AuditActor? = nil, authorize: StepAuthorization? = nil) async throws -> StackView {
         let name = rawName.lowercased()
         guard let record = try store.stack(named: name) else { throw notFound(name) }
         guard locks.acquire(name) else { throw busy(name) }
@@ -157,6 +163,7 @@ public struct StackService: Sendable {
             let changes = owned.filter { live.contains($0) }.sorted { $0.type == $1.type ? $0.name < $1.name : $0.type > $1.type }
                 .map { StackChange(type: $0.type, name: $0.name, action: .delete) }
             plan = StackPlan(stack: name, changes: changes)
+            try authorizeSteps(plan, document: nil, authorize)
             let document = try JSONDecoder().decode(StackDocument.self, from: Data(record.document.utf8))
             try begin(.destroy, stack: name, document: document, plan: plan)
         } catch {
@@ -168,6 +175,16 @@ public struct StackService: Sendable {
         return (try? describe(name)) ?? StackView(
             name: name, status: .destroying, createdAt: record.createdAt, updatedAt: configuration.clock.nowMilliseconds, resources: [], lastRun: nil, drift: [],
             outputs: [:])
+    }
+
+    /// Asks about one call a stack run would make; throws to refuse it.
+    public typealias StepAuthorization = @Sendable (OperationCall) throws -> Void
+
+    func authorizeSteps(_ plan: StackPlan, document: StackDocument?, _ authorize: StepAuthorization?) throws {
+        guard let authorize else { return }
+        for change in plan.changes {
+            for call in kind(change.type).calls(for: change, document: document) { try authorize(call) }
+        }
     }
 
     func busy(_ name: String) -> MemoryDBError {

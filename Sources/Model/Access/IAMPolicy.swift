@@ -83,16 +83,32 @@ public struct IAMPolicy: Sendable, Equatable {
     /// IAM's evaluation of `action` on every one of `resources`: a deny anywhere wins, then an
     /// allow must cover each resource, else the default deny.
     public func decide(_ action: String, on resources: [String], context: [String: String] = [:]) -> Decision {
-        var allowedEverywhere = !resources.isEmpty
+        decide(action, on: resources, context: context, resourceContext: { _ in [:] }).decision
+    }
+
+    /// As above, with each resource's own condition keys (its `aws:ResourceTag/*`) added to the
+    /// request's; also says which resource a denial is about.
+    public func decide(
+        _ action: String, on resources: [String], context: [String: String], resourceContext: (String) -> [String: String]
+    ) -> (decision: Decision, resource: String?) {
+        var firstUnallowed: String?
         for resource in resources {
+            let extra = resourceContext(resource)
+            let merged = extra.isEmpty ? context : context.merging(extra) { request, _ in request }
             var allowed = false
-            for (index, statement) in statements.enumerated() where statement.applies(to: action, on: resource, context: context) {
-                if statement.effect == .deny { return .explicitlyDenied(statement: index, sid: statement.sid) }
+            for (index, statement) in statements.enumerated() where statement.applies(to: action, on: resource, context: merged) {
+                if statement.effect == .deny { return (.explicitlyDenied(statement: index, sid: statement.sid), resource) }
                 allowed = true
             }
-            allowedEverywhere = allowedEverywhere && allowed
+            if !allowed && firstUnallowed == nil { firstUnallowed = resource }
         }
-        return allowedEverywhere ? .allowed : .implicitlyDenied
+        if resources.isEmpty { return (.implicitlyDenied, nil) }
+        return firstUnallowed.map { (.implicitlyDenied, $0) } ?? (.allowed, nil)
+    }
+
+    /// Whether any statement tests a resource's tags: only then must a request look them up.
+    public var readsResourceTags: Bool {
+        statements.contains { $0.conditions.contains { $0.key.hasPrefix("aws:ResourceTag/") } }
     }
 }
 

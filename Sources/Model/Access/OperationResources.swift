@@ -1,28 +1,49 @@
-/// What a policy must allow for an operation (issue 24; not enforced yet): its action
-/// (`memorydb:<Operation>`) and the resources AWS's service authorization reference lists for it,
-/// as ARNs (CreateCluster acts on the cluster and on the ACL, parameter group and subnet group it
-/// names). An operation that names no resource (a list of everything, the engine catalog) acts on
-/// `*`.
+/// What a policy must allow for an operation: its action (`memorydb:<Operation>`) and the
+/// resources AWS's service authorization reference lists for it, as ARNs (CreateCluster acts on
+/// the cluster and on the ACL, parameter group and subnet group it names). An operation that
+/// names no resource (a list of everything, the engine catalog) acts on `*`.
 public struct AuthorizationTarget: Sendable, Equatable {
     public var action: String
     public var resources: [String]
+    /// The request's condition keys: `aws:RequestTag/<key>` for each tag it sets, and
+    /// `memorydb:ClusterName` (and the other `memorydb:<Member>` keys) for each name it gives.
+    public var context: [String: String]
 
-    public init(action: String, resources: [String]) {
+    public init(action: String, resources: [String], context: [String: String] = [:]) {
         self.action = action
         self.resources = resources
+        self.context = context
     }
+}
+
+/// The condition keys a request carries besides the resource's tags.
+public enum ConditionKeys {
+    /// The members whose value a policy can test as `memorydb:<member>`.
+    public static let nameMembers = [
+        "ClusterName", "ACLName", "UserName", "ParameterGroupName", "SubnetGroupName", "SnapshotName", "StackName", "AccessKeyName",
+    ]
+
+    public static func requestTag(_ key: String) -> String { "aws:RequestTag/\(key)" }
+    public static func resourceTag(_ key: String) -> String { "aws:ResourceTag/\(key)" }
 }
 
 public enum OperationResources {
     /// - Parameters:
     ///   - string: the input's string member by its AWS name, nil when absent.
     ///   - strings: the input's list member by its AWS name, empty when absent.
+    ///   - tags: the tags the request sets (CreateCluster's Tags, TagResource's), as
+    ///     `aws:RequestTag/<key>`.
     public static func target(
-        of operation: String, region: String, account: String, string: (String) -> String?, strings: (String) -> [String]
+        of operation: String, region: String, account: String, string: (String) -> String?, strings: (String) -> [String], tags: [Tag] = []
     ) -> AuthorizationTarget {
         func arn(_ type: ResourceARN.ResourceType, _ name: String?) -> [String] {
             guard let name else { return [] }
             return [ResourceARN(region: region, account: account, type: type, name: name).description]
+        }
+        /// MemoryPlane's own resources, in the same ARN form.
+        func own(_ type: String, _ member: String) -> [String] {
+            guard let name = string(member) else { return ["*"] }
+            return ["arn:aws:memorydb:\(region):\(account):\(type)/\(name)"]
         }
         func named(_ type: ResourceARN.ResourceType, _ member: String) -> [String] { arn(type, string(member)) }
         /// A describe without a name reads them all: `*`.
@@ -55,8 +76,35 @@ public enum OperationResources {
         case "DescribeParameterGroups": resources = describe(.parametergroup, "ParameterGroupName")
         case "CreateSubnetGroup", "UpdateSubnetGroup", "DeleteSubnetGroup": resources = named(.subnetgroup, "SubnetGroupName")
         case "DescribeSubnetGroups": resources = describe(.subnetgroup, "SubnetGroupName")
+        // MemoryPlane's own operations (REST only), named and scoped the same way.
+        case "StartDrill", "DescribeMetrics", "DescribeSlowLog", "DescribeAlarms", "UpdateAlarms", "DescribeAdvice":
+            resources = describe(.cluster, "ClusterName")
+        case "VerifySnapshot": resources = named(.snapshot, "SnapshotName")
+        case "ApplyStack", "DeleteStack", "DescribeStacks": resources = own("stack", "StackName")
+        case "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "DescribeAccessKeys": resources = own("accesskey", "AccessKeyName")
         default: resources = ["*"]
         }
-        return AuthorizationTarget(action: "memorydb:\(operation)", resources: resources.isEmpty ? ["*"] : resources)
+        var context: [String: String] = [:]
+        for member in ConditionKeys.nameMembers {
+            if let value = string(member) { context["memorydb:\(member)"] = value }
+        }
+        for tag in tags { context[ConditionKeys.requestTag(tag.key)] = tag.value }
+        return AuthorizationTarget(action: "memorydb:\(operation)", resources: resources.isEmpty ? ["*"] : resources, context: context)
+    }
+}
+
+/// An operation and the members of its input that name resources and tags, by their AWS names:
+/// how a stack step (or any caller without an AWS input at hand) asks to be authorised.
+public struct OperationCall: Sendable, Equatable {
+    public var operation: String
+    public var strings: [String: String]
+    public var lists: [String: [String]]
+    public var tags: [Tag]
+
+    public init(_ operation: String, strings: [String: String] = [:], lists: [String: [String]] = [:], tags: [Tag] = []) {
+        self.operation = operation
+        self.strings = strings
+        self.lists = lists
+        self.tags = tags
     }
 }

@@ -1,4 +1,4 @@
-/// The built-in policies an access key can be given by name (issue 24; not enforced yet).
+/// The built-in policies an access key can be given by name.
 public enum PolicyTemplates {
     /// Everything.
     public static let admin = IAMPolicy(statements: [IAMPolicy.Statement(sid: "Admin", effect: .allow, actions: ["memorydb:*"], resources: ["*"])])
@@ -16,20 +16,28 @@ public enum PolicyTemplates {
             "memorydb:CreateCluster", "memorydb:UpdateCluster", "memorydb:DeleteCluster", "memorydb:FailoverShard",
             "memorydb:CreateSnapshot", "memorydb:DeleteSnapshot", "memorydb:TagResource", "memorydb:UntagResource",
             "memorydb:CreateUser", "memorydb:UpdateUser", "memorydb:DeleteUser", "memorydb:CreateACL", "memorydb:UpdateACL",
-            "memorydb:DeleteACL",
+            "memorydb:DeleteACL", "memorydb:CopySnapshot", "memorydb:VerifySnapshot", "memorydb:StartDrill", "memorydb:ApplyStack",
+            "memorydb:DeleteStack",
         ]
         var statements = [IAMPolicy.Statement(sid: "ReadEverything", effect: .allow, actions: ["memorydb:Describe*", "memorydb:List*"], resources: ["*"])]
         if let prefix {
             statements.append(
                 IAMPolicy.Statement(
                     sid: "OwnResources", effect: .allow, actions: writes,
-                    resources: ["cluster", "user", "acl", "snapshot"].map { "arn:aws:memorydb:*:*:\($0)/\(prefix)*" }))
+                    resources: ["cluster", "user", "acl", "snapshot", "stack"].map { "arn:aws:memorydb:*:*:\($0)/\(prefix)*" }))
         }
         if let tag {
             statements.append(
                 IAMPolicy.Statement(
                     sid: "TaggedResources", effect: .allow, actions: writes, resources: ["*"],
-                    conditions: [IAMPolicy.Condition(.stringEquals, "aws:ResourceTag/\(tag.key)", [tag.value])]))
+                    conditions: [IAMPolicy.Condition(.stringEquals, ConditionKeys.resourceTag(tag.key), [tag.value])]))
+            // A resource that does not exist yet has no tags: it may be created carrying the tag.
+            // Never TagResource: that would let the key tag someone else's cluster and take it.
+            statements.append(
+                IAMPolicy.Statement(
+                    sid: "CreateTagged", effect: .allow,
+                    actions: ["memorydb:CreateCluster", "memorydb:CreateUser", "memorydb:CreateACL", "memorydb:CreateSnapshot"], resources: ["*"],
+                    conditions: [IAMPolicy.Condition(.stringEquals, ConditionKeys.requestTag(tag.key), [tag.value])]))
         }
         // A cluster it creates may use what exists: the ACL, parameter group and subnet group it names.
         statements.append(

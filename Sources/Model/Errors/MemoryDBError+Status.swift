@@ -19,19 +19,22 @@ extension MemoryDBError.Code {
         switch self {
         case .invalidParameterValue, .invalidParameterCombination, .invalidARN, .invalidSubnet, .duplicateUserName, .defaultUserRequired,
             .nodeQuotaForClusterExceeded, .shardsPerClusterQuotaExceeded, .tagQuotaPerResourceExceeded, .subnetQuotaExceeded, .snapshotQuotaExceeded,
-            .invalidKMSKey, .noOperation:
+            .invalidKMSKey, .noOperation, .accessKeyQuotaExceeded:
             return Self.badRequest
         case .clusterNotFound, .aclNotFound, .parameterGroupNotFound, .subnetGroupNotFound, .userNotFound, .snapshotNotFound, .shardNotFound,
-            .drillNotFound, .stackNotFound, .tagNotFound, .serviceUpdateNotFound:
+            .drillNotFound, .stackNotFound, .tagNotFound, .serviceUpdateNotFound, .accessKeyNotFound:
             return Self.notFound
         case .stackBusy, .clusterAlreadyExists, .parameterGroupAlreadyExists, .subnetGroupAlreadyExists, .userAlreadyExists, .aclAlreadyExists,
             .invalidClusterState, .invalidParameterGroupState, .invalidACLState, .invalidUserState, .subnetGroupInUse, .testFailoverNotAvailable,
-            .snapshotAlreadyExists, .invalidSnapshotState:
+            .snapshotAlreadyExists, .invalidSnapshotState, .accessKeyAlreadyExists, .invalidAccessKeyState:
             return Self.conflict
         case .insufficientClusterCapacity:
             return WireStatus(rest: 503, aws: 400)
         case .apiCallRateExceeded:
             return WireStatus(rest: 429, aws: 400)
+        case .accessDenied:
+            // AWS answers AccessDeniedException 400 on the JSON door; REST says what it is: 403.
+            return WireStatus(rest: 403, aws: 400)
         case .invalidCredentials:
             return WireStatus(rest: 401, aws: 403)
         case .internalFailure:

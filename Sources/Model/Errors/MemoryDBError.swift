@@ -50,6 +50,16 @@ public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible
         case stackNotFound = "StackNotFoundFault"
             /// MemoryPlane's own: another apply or destroy of the stack is running.
         case stackBusy = "StackBusyFault"
+            /// AWS's (IAM's) refusal: the caller's key is not allowed this action on this resource.
+        case accessDenied = "AccessDeniedException"
+            /// MemoryPlane's own: no access key with that id.
+        case accessKeyNotFound = "AccessKeyNotFoundFault"
+            /// MemoryPlane's own: a key by that name exists (rotate it for a second key).
+        case accessKeyAlreadyExists = "AccessKeyAlreadyExistsFault"
+            /// MemoryPlane's own: a principal holds at most two keys, as IAM's AccessKeysPerUser quota.
+        case accessKeyQuotaExceeded = "AccessKeyQuotaExceededFault"
+            /// MemoryPlane's own: the change would leave no active admin key.
+        case invalidAccessKeyState = "InvalidAccessKeyStateFault"
             /// Not a modelled fault: the catch-all for bugs, rendered as a 500.
         case internalFailure = "InternalFailure"
     }

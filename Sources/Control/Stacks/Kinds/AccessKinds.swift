@@ -10,6 +10,11 @@ struct UserKind: StackResourceKind {
     var type: StackResourceType { .user }
     var noun: String { "User" }
     var notFound: MemoryDBError.Code { .userNotFound }
+    var arnType: ResourceARN.ResourceType { .user }
+
+    func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
+        OperationCall("", tags: document.users.first(where: { $0.name == name })?.tags ?? [])
+    }
 
     func describe(_ name: String, into live: inout LiveResources) throws {
         guard let user = try effects.store.user(named: name) else { return }
@@ -50,6 +55,12 @@ struct ACLKind: StackResourceKind {
     var type: StackResourceType { .acl }
     var noun: String { "ACL" }
     var notFound: MemoryDBError.Code { .aclNotFound }
+    var arnType: ResourceARN.ResourceType { .acl }
+
+    func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
+        guard let acl = document.acls.first(where: { $0.name == name }) else { return OperationCall("") }
+        return OperationCall("", lists: ["UserNames": acl.userNames], tags: acl.tags ?? [])
+    }
 
     func describe(_ name: String, into live: inout LiveResources) throws {
         guard let acl = try effects.store.acl(named: name) else { return }

@@ -10,6 +10,16 @@ struct ClusterKind: StackResourceKind {
     var type: StackResourceType { .cluster }
     var noun: String { "Cluster" }
     var notFound: MemoryDBError.Code { .clusterNotFound }
+    var arnType: ResourceARN.ResourceType { .cluster }
+
+    func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
+        guard let cluster = document.clusters.first(where: { $0.name == name }) else { return OperationCall("") }
+        let request = cluster.request
+        var strings = ["ACLName": request.aclName, "SubnetGroupName": request.subnetGroupName ?? BuiltinResources.defaultSubnetGroupName]
+        strings["ParameterGroupName"] = request.parameterGroupName
+        strings["SnapshotName"] = request.snapshotName
+        return OperationCall("", strings: strings, tags: cluster.tags ?? [])
+    }
 
     func describe(_ name: String, into live: inout LiveResources) throws {
         guard let view = try? service.describeCluster(name) else { return }

@@ -10,6 +10,11 @@ struct ParameterGroupKind: StackResourceKind {
     var type: StackResourceType { .parameterGroup }
     var noun: String { "ParameterGroup" }
     var notFound: MemoryDBError.Code { .parameterGroupNotFound }
+    var arnType: ResourceARN.ResourceType { .parametergroup }
+
+    func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
+        OperationCall("", tags: document.parameterGroups.first(where: { $0.name == name })?.tags ?? [])
+    }
 
     func describe(_ name: String, into live: inout LiveResources) throws {
         guard let group = try effects.store.parameterGroup(named: name) else { return }
@@ -58,6 +63,11 @@ struct SubnetGroupKind: StackResourceKind {
     var type: StackResourceType { .subnetGroup }
     var noun: String { "SubnetGroup" }
     var notFound: MemoryDBError.Code { .subnetGroupNotFound }
+    var arnType: ResourceARN.ResourceType { .subnetgroup }
+
+    func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
+        OperationCall("", tags: document.subnetGroups.first(where: { $0.name == name })?.tags ?? [])
+    }
 
     func describe(_ name: String, into live: inout LiveResources) throws {
         guard let group = try effects.store.subnetGroup(named: name) else { return }

@@ -20,6 +20,43 @@ protocol StackResourceKind: Sendable {
     func update(_ name: String, from document: StackDocument, _ change: StackChange) async throws
     /// Deletes it (and waits until it is gone).
     func delete(_ name: String) async throws
+    /// The store, tags and waits the kinds share.
+    var effects: StackEffects { get }
+    /// The ARN type its tags are kept under.
+    var arnType: ResourceARN.ResourceType { get }
+    /// What a create or update of `name` names besides the resource (a cluster's ACL, parameter
+    /// group and subnet group; an ACL's users) and the tags it sets, by AWS member names: the
+    /// step is authorised on them as the same call through a door would be.
+    func namedMembers(_ name: String, in document: StackDocument) -> OperationCall
+}
+
+extension StackResourceKind {
+    /// The calls a change makes, each to be allowed before the run starts.
+    func calls(for change: StackChange, document: StackDocument?) -> [OperationCall] {
+        let nameMember = "\(noun)Name"
+        let own = OperationCall("", strings: [nameMember: change.name])
+        var given = document.map { namedMembers(change.name, in: $0) } ?? own
+        given.strings[nameMember] = change.name
+        func call(_ verb: String, _ base: OperationCall) -> OperationCall {
+            var call = base
+            call.operation = verb + noun
+            return call
+        }
+        var calls: [OperationCall]
+        switch change.action {
+        case .unchanged: return []
+        case .create: calls = [call("Create", given)]
+        case .update: calls = [call("Update", OperationCall("", strings: given.strings, lists: given.lists))]
+        case .replace: calls = [call("Delete", own), call("Create", given)]
+        case .delete: calls = [call("Delete", own)]
+        }
+        if change.action == .update && change.fields.contains(where: { $0.field == "tags" }) {
+            let arn = ["ResourceArn": effects.configuration.arn(arnType, change.name)]
+            calls.append(OperationCall("TagResource", strings: arn, tags: given.tags))
+            calls.append(OperationCall("UntagResource", strings: arn))
+        }
+        return calls
+    }
 }
 
 /// What the kinds share: tags kept exactly as a document gives them, and waiting for a cluster.
