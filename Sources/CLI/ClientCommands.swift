@@ -9,6 +9,6 @@ public enum ClientCommands {
         PlanCommand.self, ApplyCommand.self, DestroyCommand.self, OutputCommand.self,
         ResourceCommand<ClusterKind>.self, ResourceCommand<ParameterGroupKind>.self, ResourceCommand<UserKind>.self,
         ResourceCommand<ACLKind>.self, ResourceCommand<SubnetGroupKind>.self, ResourceCommand<SnapshotKind>.self,
-        ResourceCommand<EventKind>.self, ResourceCommand<StackKind>.self,
+        ResourceCommand<EventKind>.self, ResourceCommand<StackKind>.self, AccessKeysCommand.self,
     ]
 }

@@ -59,6 +59,20 @@ import Testing
         #expect(throws: (any Error).self) { try Root.parseAsRoot(["clusters", "list", "--output", "yaml"]) }
     }
 
+    @Test func accessKeysTakeATemplateOrADocumentFile() throws {
+        let create = try #require(
+            try Root.parseAsRoot(["access-keys", "create", "ci-7", "--policy", "ci", "--prefix", "ci-", "--tag", "team=ci"]) as? CreateAccessKey)
+        let fields = try create.policy.fields()
+        #expect(fields["policy"] as? String == "ci" && fields["prefix"] as? String == "ci-")
+        #expect(fields["tag"] as? [String: String] == ["key": "team", "value": "ci"])
+        let both = try #require(try Root.parseAsRoot(["access-keys", "create", "x", "--policy", "admin", "--policy-file", "/p.json"]) as? CreateAccessKey)
+        #expect(throws: CLIError.self) { try both.policy.fields() }
+        let badTag = try #require(try Root.parseAsRoot(["access-keys", "update", "AKMP1", "--tag", "novalue"]) as? UpdateAccessKey)
+        #expect(throws: CLIError.self) { try badTag.policy.fields() }
+        #expect(try Root.parseAsRoot(["access-keys", "rotate", "AKMP1"]) is RotateAccessKey)
+        #expect(try Root.parseAsRoot(["access-keys", "list"]) is ListResources<AccessKeyKind>)
+    }
+
     @Test func destroyWantsExactlyOneWayToNameTheStack() throws {
         #expect(throws: (any Error).self) { try Root.parseAsRoot(["destroy"]) }
         #expect(throws: (any Error).self) { try Root.parseAsRoot(["destroy", "-f", "stack.yaml", "--stack", "ci"]) }
