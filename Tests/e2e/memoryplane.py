@@ -155,7 +155,8 @@ class Server:
     def request(self, method, path, **kwargs):
         kwargs.setdefault("timeout", 60)
         kwargs.setdefault("verify", self.verify)
-        return requests.request(method, self.url + path, auth=self.auth, **kwargs)
+        kwargs.setdefault("auth", self.auth)
+        return requests.request(method, self.url + path, **kwargs)
 
     def create_cluster(self, name, shards=1, replicas=0, wait=False, **extra):
         body = {"name": name, "nodeType": "db.t4g.small", "numShards": shards, "numReplicasPerShard": replicas,
