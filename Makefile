@@ -43,6 +43,7 @@ bench: deps
 	$(SWIFT) build -c release --product bench-hello
 	python3 benchmarks/cluster_create.py --binary .build/release/memoryplane
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/aws_door_throughput.py
+	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/authorization.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/connection_burst.py --binary .build/release/memoryplane
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/failover.py
 	MEMORYPLANE_BINARY=.build/release/memoryplane python3 benchmarks/snapshots.py

@@ -111,7 +111,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     scrape.get(use: observability.scrape)
     let v1 = router.group("v1")
     if let authentication { v1.add(middleware: authentication) }
-    if let keys = services.accessKeys { AccessKeyController(keys: keys).addRoutes(to: v1) }
+    AccessKeyController(registry: services.accessKeys).addRoutes(to: v1)
     ClusterController(service: services.clusters).addRoutes(to: v1)
     EventController(service: services.events).addRoutes(to: v1)
     TagController(service: services.tags).addRoutes(to: v1)

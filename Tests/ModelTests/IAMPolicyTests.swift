@@ -41,6 +41,10 @@ import Testing
         #expect(Wildcard.matches("a*b*c", "aXXbYYbc", ignoringCase: false))
         #expect(!Wildcard.matches("cluster/CI-*", "cluster/ci-1", ignoringCase: false))
         #expect(Wildcard.matches("**a", "bba", ignoringCase: false))
+        // `?` is one character, however many bytes it takes.
+        #expect(Wildcard.matches("team-?", "team-é", ignoringCase: false))
+        #expect(!Wildcard.matches("team-??", "team-é", ignoringCase: false))
+        #expect(Wildcard.matches("*é?", "xxéy", ignoringCase: false))
     }
 
     @Test func notActionAndNotResourceMeanEverythingBut() {

@@ -9,7 +9,19 @@ import Store
 /// REST `/v1/access-keys`: the keys callers sign with, each with a name (its principal) and an
 /// IAM policy; the secret is answered once, on create and rotate.
 struct AccessKeyController {
-    let keys: AccessKeyService
+    /// Nil with `--auth none`: every route then says so instead of keeping keys nothing checks.
+    let registry: AccessKeyService?
+
+    var keys: AccessKeyService {
+        get throws {
+            guard let registry else {
+                throw MemoryDBError(
+                    .invalidParameterCombination,
+                    "This server runs with --auth none: no key is checked, so none can be kept; start it with --auth key to use access keys.")
+            }
+            return registry
+        }
+    }
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post("access-keys", use: create)
@@ -55,11 +67,11 @@ struct AccessKeyController {
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         struct Body: Encodable { var accessKeys: [KeyBody] }
-        return try JSONBody.response(Body(accessKeys: keys.list().map { KeyBody($0) }))
+        return try JSONBody.response(Body(accessKeys: try keys.list().map { KeyBody($0) }))
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONBody.response(KeyBody(keys.describe(context.parameters.require("accessKeyId"))))
+        try JSONBody.response(KeyBody(try keys.describe(context.parameters.require("accessKeyId"))))
     }
 
     /// `{"status": "Inactive"}` refuses the key from the next request on; a new `policy` (with
@@ -77,7 +89,7 @@ struct AccessKeyController {
             throw MemoryDBError(.invalidParameterCombination, "prefix and tag go with policy \"ci\".")
         }
         let policy = fields["policy"] == nil ? nil : try Self.policy(fields, text)
-        return try JSONBody.response(KeyBody(keys.update(context.parameters.require("accessKeyId"), status: status, policy: policy)))
+        return try JSONBody.response(KeyBody(try keys.update(context.parameters.require("accessKeyId"), status: status, policy: policy)))
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {

@@ -129,29 +129,50 @@ extension IAMPolicy.Condition {
 
 /// IAM's wildcards: `*` any run of characters (none included), `?` exactly one.
 public enum Wildcard {
+    /// On every authorised call, for every action and resource of every statement: it compares
+    /// the strings' UTF-8 bytes in place (ASCII case folded when asked), allocating nothing.
     public static func matches(_ pattern: String, _ text: String, ignoringCase: Bool) -> Bool {
-        let pattern = Array(ignoringCase ? pattern.lowercased() : pattern)
-        let text = Array(ignoringCase ? text.lowercased() : text)
+        var pattern = pattern
+        var text = text
+        return pattern.withUTF8 { p in text.withUTF8 { t in matches(p, t, ignoringCase: ignoringCase) } }
+    }
+
+    static func matches(_ pattern: UnsafeBufferPointer<UInt8>, _ text: UnsafeBufferPointer<UInt8>, ignoringCase: Bool) -> Bool {
+        let star = UInt8(ascii: "*"), question = UInt8(ascii: "?")
+        @inline(__always) func same(_ a: UInt8, _ b: UInt8) -> Bool {
+            guard ignoringCase else { return a == b }
+            return (a >= 65 && a <= 90 ? a + 32 : a) == (b >= 65 && b <= 90 ? b + 32 : b)
+        }
+        /// Past one whole character (a UTF-8 lead byte and its continuation bytes): `?` and a
+        /// `*`'s backtracking move by characters, as IAM's do.
+        @inline(__always) func next(_ index: Int) -> Int {
+            var index = index + 1
+            while index < text.count && text[index] & 0xC0 == 0x80 { index += 1 }
+            return index
+        }
         // Greedy match with one backtrack point for the last `*` seen: linear in practice.
         var p = 0, t = 0
-        var star: Int?, resume = 0
+        var lastStar: Int?, resume = 0
         while t < text.count {
-            if p < pattern.count && (pattern[p] == "?" || pattern[p] == text[t]) {
+            if p < pattern.count && pattern[p] == question {
+                p += 1
+                t = next(t)
+            } else if p < pattern.count && same(pattern[p], text[t]) {
                 p += 1
                 t += 1
-            } else if p < pattern.count && pattern[p] == "*" {
-                star = p
+            } else if p < pattern.count && pattern[p] == star {
+                lastStar = p
                 resume = t
                 p += 1
-            } else if let star {
-                p = star + 1
-                resume += 1
+            } else if let lastStar {
+                p = lastStar + 1
+                resume = next(resume)
                 t = resume
             } else {
                 return false
             }
         }
-        while p < pattern.count && pattern[p] == "*" { p += 1 }
+        while p < pattern.count && pattern[p] == star { p += 1 }
         return p == pattern.count
     }
 }
