@@ -37,6 +37,8 @@ extension APIServices {
             authorizer: Authorizer(store: controlPlane.store, configuration: controlPlane.configuration), region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)
         audit = controlPlane.audit
+        // A stack keeps access keys through the same registry the doors check.
+        stacks.accessKeys = accessKeys
         clock = controlPlane.configuration.clock
         alarms = controlPlane.alarms
         advisor = controlPlane.advisor

@@ -161,16 +161,18 @@ struct ApplyCommand: AsyncParsableCommand {
             guard let final = try await follow(api, stack: document.stack, running: "applying", timeout: timeout) else {
                 throw CLIError.failed("Stack \(document.stack) disappeared while it was applied.")
             }
-            if client.output == .json {
-                let raw = try await api.json(.GET, "/v1/stacks/\(document.stack)")
-                printJSON(raw)
-            }
+            // The run's new secrets are in this last read only: it is what is printed.
+            if client.output == .json { printJSON(encodable: final) }
             guard final.status == "applied" else {
                 throw CLIError.failed("Apply of stack \(document.stack) failed: \(final.lastRun?.error ?? final.status)")
             }
             if client.output == .table {
                 print("Apply complete.")
                 if !final.outputs.isEmpty { print("\nOutputs:\n" + StackRendering.outputs(final.outputs)) }
+                if let keys = final.newAccessKeys, !keys.isEmpty {
+                    print("\nNew access keys (the secrets are shown this once):")
+                    for key in keys { print("  \(key.name): \(key.accessKeyId) \(key.secretAccessKey)") }
+                }
             }
         }
     }

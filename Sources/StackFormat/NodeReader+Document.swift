@@ -3,7 +3,8 @@ import Yams
 
 /// The stack document's schema: which fields each section takes, which it needs.
 extension NodeReader {
-    static let topFields = ["stack", "parameterGroups", "subnetGroups", "users", "acls", "clusters"]
+    static let topFields = ["stack", "parameterGroups", "subnetGroups", "users", "acls", "clusters", "accessKeys"]
+    static let accessKeyFields = ["name", "policy", "prefix", "tag"]
     static let parameterGroupFields = ["name", "family", "description", "parameters", "tags"]
     static let subnetGroupFields = ["name", "description", "subnetIds", "tags"]
     static let userFields = ["name", "accessString", "authenticationMode", "tags"]
@@ -21,6 +22,7 @@ extension NodeReader {
         document.users = section(top["users"], "users") { reader, node, path in reader.user(node, path) }
         document.acls = section(top["acls"], "acls") { reader, node, path in reader.acl(node, path) }
         document.clusters = section(top["clusters"], "clusters") { reader, node, path in reader.cluster(node, path) }
+        document.accessKeys = section(top["accessKeys"], "accessKeys") { reader, node, path in reader.accessKey(node, path) }
         return stack == nil ? nil : document
     }
 
@@ -88,6 +90,23 @@ extension NodeReader {
         let tags = fields["tags"].flatMap { self.tags($0, "\(path).tags") }
         guard let name, let access, let mode else { return nil }
         return (name, StackUser(name: name, accessString: access, authenticationMode: mode, tags: tags))
+    }
+
+    /// `policy` is a template's name or an IAM document as JSON text (a YAML block scalar); the
+    /// server checks it when it plans, with the document's own line numbers.
+    mutating func accessKey(_ node: Node, _ path: String) -> (name: String, resource: StackAccessKey)? {
+        guard let fields = mapping(node, path, allowed: Self.accessKeyFields, required: ["name", "policy"]) else { return nil }
+        let name = fields["name"].flatMap { string($0, "\(path).name") }
+        let policy = fields["policy"].flatMap { string($0, "\(path).policy") }
+        let prefix = fields["prefix"].flatMap { string($0, "\(path).prefix") }
+        var tag: Model.Tag?
+        if let tagNode = fields["tag"], let tagFields = mapping(tagNode, "\(path).tag", allowed: ["key", "value"], required: ["key", "value"]) {
+            if let key = tagFields["key"].flatMap({ string($0, "\(path).tag.key") }), let value = tagFields["value"].flatMap({ string($0, "\(path).tag.value") }) {
+                tag = Model.Tag(key: key, value: value)
+            }
+        }
+        guard let name, let policy else { return nil }
+        return (name, StackAccessKey(name: name, policy: policy, prefix: prefix, tag: tag))
     }
 
     mutating func acl(_ node: Node, _ path: String) -> (name: String, resource: StackACL)? {

@@ -205,3 +205,47 @@ import Testing
         }
     }
 }
+
+/// Access keys declared in a stack document: created with the stack, their secret answered once,
+/// re-policied in place, deleted with it.
+@Suite struct StackAccessKeyTests {
+    @Test func aStackKeepsAKeyAndAnswersItsSecretOnce() async throws {
+        let fixture = try RESTFixture(accessKey: AccessKeyRoutesTests.admin)
+        let admin = AccessKeyRoutesTests.admin
+        try await fixture.app.test(.router) { client in
+            let document = { (policy: String) in "stack: keys\naccessKeys:\n  - {name: pipeline-9, policy: \(policy), prefix: ci-}\n" }
+            let (applied, key) = try await client.execute(
+                uri: "/v1/stacks/keys?wait=true", method: .put, headers: AccessKeyRoutesTests.basic(admin), body: ByteBuffer(string: document("ci"))
+            ) { response in
+                let stack = json(response.body)["stack"] as? [String: Any]
+                let created = (stack?["newAccessKeys"] as? [[String: Any]])?.first
+                return (response.status, AccessKey(id: created?["accessKeyId"] as? String ?? "", secret: created?["secretAccessKey"] as? String ?? ""))
+            }
+            #expect(applied == .ok)
+            #expect(try await AccessKeyRoutesTests.rest(client, key, .get, "/v1/clusters").0 == .ok)
+            #expect(try await AccessKeyRoutesTests.rest(client, key, .post, "/v1/users", #"{"name": "prod-u", "accessString": "on ~* +@read", "authenticationMode": {"type": "no-password"}}"#).1 == "AccessDeniedException")
+            let again = try await AccessKeyRoutesTests.rest(client, admin, .get, "/v1/stacks/keys")
+            #expect(again.0 == .ok)
+            let view = try await client.execute(uri: "/v1/stacks/keys", method: .get, headers: AccessKeyRoutesTests.basic(admin)) { json($0.body) }
+            #expect(view["newAccessKeys"] == nil, "a secret was answered twice")
+            #expect((view["outputs"] as? [String: String])?["access-key.pipeline-9.accessKeyId"] == key.id)
+            #expect(!(try fixture.store.stacks().first?.document.contains(key.secret) ?? true))
+
+            // The same policy again is no change; read-only is an update in place.
+            try await client.execute(uri: "/v1/stacks/keys?dryRun=true", method: .put, headers: AccessKeyRoutesTests.basic(admin), body: ByteBuffer(string: document("ci"))) {
+                #expect(json($0.body)["hasChanges"] as? Bool == false, "\(String(buffer: $0.body))")
+            }
+            try await client.execute(uri: "/v1/stacks/keys?wait=true", method: .put, headers: AccessKeyRoutesTests.basic(admin),
+                body: ByteBuffer(string: "stack: keys\naccessKeys:\n  - {name: pipeline-9, policy: read-only}\n")) { #expect($0.status == .ok) }
+            #expect(try await AccessKeyRoutesTests.rest(client, key, .get, "/v1/access-keys/\(key.id)").0 == .ok)
+            let template = try await client.execute(uri: "/v1/access-keys/\(key.id)", method: .get, headers: AccessKeyRoutesTests.basic(admin)) { json($0.body)["template"] as? String }
+            #expect(template == "read-only")
+
+            try await client.execute(uri: "/v1/stacks/keys?wait=true", method: .delete, headers: AccessKeyRoutesTests.basic(admin)) { #expect($0.status == .noContent) }
+            #expect(try await AccessKeyRoutesTests.rest(client, key, .get, "/v1/clusters").0 == .unauthorized)
+
+            let bad = try await AccessKeyRoutesTests.rest(client, admin, .put, "/v1/stacks/keys?dryRun=true", "stack: keys\naccessKeys:\n  - {name: x, policy: root}\n")
+            #expect(bad.0 == .badRequest && bad.2.contains("accessKeys[0] (x)"), "\(bad)")
+        }
+    }
+}

@@ -171,8 +171,11 @@ public struct RESTStack: Codable, Sendable {
     public var lastRun: Run?
     public var drift: [StackChange]
     public var outputs: [String: String]
+    /// Keys the last run created, with their secrets: in the first read after the run only.
+    public var newAccessKeys: [NewAccessKeys.Key]?
 
     init(_ view: StackView) {
+        newAccessKeys = view.newAccessKeys.isEmpty ? nil : view.newAccessKeys
         name = view.name
         status = view.status.rawValue
         createdAt = RESTTime.iso8601(view.createdAt)

@@ -81,6 +81,8 @@ public struct LiveResources: Sendable, Equatable {
     public var acls: [String: StackACL] = [:]
     /// Every field filled in from the live cluster.
     public var clusters: [String: StackCluster] = [:]
+    /// The policy as the enforced document (JSON); never a secret.
+    public var accessKeys: [String: StackAccessKey] = [:]
 
     public init() {}
 
@@ -91,6 +93,7 @@ public struct LiveResources: Sendable, Equatable {
         case .user: users[resource.name] != nil
         case .acl: acls[resource.name] != nil
         case .cluster: clusters[resource.name] != nil
+        case .accessKey: accessKeys[resource.name] != nil
         }
     }
 }
@@ -134,6 +137,9 @@ public enum StackPlanner {
         for cluster in desired.clusters {
             changes.append(change(.cluster, cluster.name, live.clusters[cluster.name].map { diff(cluster, $0) }))
         }
+        for key in desired.accessKeys {
+            changes.append(change(.accessKey, key.name, live.accessKeys[key.name].map { diff(key, $0) }))
+        }
         // Owned, no longer named, still there: deleted, dependents first.
         let named = Set(desired.resources)
         let removed = owners.filter { $0.value == desired.stack && !named.contains($0.key) && live.contains($0.key) }.keys
@@ -150,6 +156,7 @@ public enum StackPlanner {
         case .user: .userAlreadyExists
         case .acl: .aclAlreadyExists
         case .cluster: .clusterAlreadyExists
+        case .accessKey: .accessKeyAlreadyExists
         }
     }
 
@@ -193,6 +200,15 @@ public enum StackPlanner {
     static func show(_ tags: Set<Tag>) -> String { MemberValue.tags(Array(tags)).shown }
 
     static func show(_ list: [String]) -> String { MemberValue.strings(list).shown }
+
+    /// Policies compare as the documents enforced: `read-only` and the same document written
+    /// out are no change. A policy the document cannot resolve was refused before planning.
+    static func diff(_ desired: StackAccessKey, _ live: StackAccessKey) -> [StackFieldChange] {
+        guard let wanted = try? AccessKeyKind.policy(of: desired) else { return [] }
+        let enforced = IAMPolicyDocument.render(wanted.policy)
+        guard enforced != live.policy else { return [] }
+        return [StackFieldChange(field: "policy", from: live.policy, to: enforced)]
+    }
 
     static func diff(_ desired: StackParameterGroup, _ live: StackParameterGroup) -> [StackFieldChange] {
         var differences = Differences()

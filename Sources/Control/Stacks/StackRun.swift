@@ -72,6 +72,8 @@ public struct StackView: Sendable, Equatable {
     public var drift: [StackChange]
     /// Values for scripts: `<cluster>.endpoint` (`host:port`), `<cluster>.address`, `.port`, `.arn`.
     public var outputs: [String: String]
+    /// Keys the last run created, with their secrets: in the first view after the run, only.
+    public var newAccessKeys: [NewAccessKeys.Key] = []
 }
 
 /// One apply or destroy per stack at a time.

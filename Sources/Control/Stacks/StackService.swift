@@ -25,6 +25,10 @@ public struct StackService: Sendable {
     let audit: AuditTrail?
     /// How long one cluster may take to settle before the apply gives up on it.
     public var clusterTimeout: Duration = .seconds(1800)
+    /// The access keys a stack may keep; nil with `--auth none`.
+    public var accessKeys: AccessKeyService?
+    /// Secrets of keys a run created, until the stack is next read.
+    let newKeys = NewAccessKeys()
 
     public init(
         store: Store, configuration: ControlConfiguration, clusters: ClusterService, parameterGroups: ParameterGroupService,
@@ -83,6 +87,15 @@ public struct StackService: Sendable {
                 throw MemoryDBError(error.code, "clusters[\(index)] (\(cluster.name)): \(error.message)")
             }
         }
+        for (index, key) in document.accessKeys.enumerated() {
+            if accessKeys == nil { throw MemoryDBError(.invalidParameterCombination, "accessKeys: this server runs with --auth none, so it keeps no keys.") }
+            do {
+                try AccessKeyPolicy.validate(name: key.name)
+                _ = try AccessKeyKind.policy(of: key)
+            } catch {
+                throw MemoryDBError(error.code, "accessKeys[\(index)] (\(key.name)): \(error.message)")
+            }
+        }
         var desired = document.redacted { _ in "" }
         for (index, user) in document.users.enumerated() {
             let mode = user.authenticationMode
@@ -121,6 +134,7 @@ public struct StackService: Sendable {
         case .user: UserKind(service: accessControl, effects: effects)
         case .acl: ACLKind(service: accessControl, effects: effects)
         case .cluster: ClusterKind(service: clusters, effects: effects)
+        case .accessKey: AccessKeyKind(service: accessKeys, effects: effects, newKeys: newKeys)
         }
     }
 
@@ -288,11 +302,20 @@ public struct StackService: Sendable {
                     status = "complete"
                     outputs["subnet-group.\(resource.name).arn"] = configuration.arn(.subnetgroup, resource.name)
                 }
+            case .accessKey:
+                let keys = (accessKeys?.list() ?? []).filter { $0.name == resource.name }
+                if let key = keys.first {
+                    status = key.status.rawValue
+                    outputs["access-key.\(resource.name).accessKeyId"] = keys.map(\.id).joined(separator: ",")
+                }
             }
             resources.append(StackView.Resource(type: resource.type, name: resource.name, status: status))
         }
-        return StackView(
+        var view = StackView(
             name: record.name, status: record.status, createdAt: record.createdAt, updatedAt: record.updatedAt,
             resources: resources, lastRun: run, drift: drift, outputs: outputs)
+        // A run's new secrets go to the first reader once it has ended, and to nobody after.
+        if record.status != .applying && record.status != .destroying { view.newAccessKeys = newKeys.take(stack: record.name) }
+        return view
     }
 }

@@ -10,11 +10,15 @@ public struct StackDocument: Sendable, Equatable, Codable {
     public var users: [StackUser]
     public var acls: [StackACL]
     public var clusters: [StackCluster]
+    /// Access keys the stack keeps (issue 24): a name and a policy; the secret of one it creates
+    /// is answered once, never stored in the document.
+    public var accessKeys: [StackAccessKey]
 
     public init(
         stack: String, parameterGroups: [StackParameterGroup] = [], subnetGroups: [StackSubnetGroup] = [], users: [StackUser] = [],
-        acls: [StackACL] = [], clusters: [StackCluster] = []
+        acls: [StackACL] = [], clusters: [StackCluster] = [], accessKeys: [StackAccessKey] = []
     ) {
+        self.accessKeys = accessKeys
         self.stack = stack
         self.parameterGroups = parameterGroups
         self.subnetGroups = subnetGroups
@@ -27,7 +31,24 @@ public struct StackDocument: Sendable, Equatable, Codable {
     public var resources: [StackResourceRef] {
         parameterGroups.map { StackResourceRef(.parameterGroup, $0.name) } + subnetGroups.map { StackResourceRef(.subnetGroup, $0.name) }
             + users.map { StackResourceRef(.user, $0.name) } + acls.map { StackResourceRef(.acl, $0.name) }
-            + clusters.map { StackResourceRef(.cluster, $0.name) }
+            + clusters.map { StackResourceRef(.cluster, $0.name) } + accessKeys.map { StackResourceRef(.accessKey, $0.name) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case stack, parameterGroups, subnetGroups, users, acls, clusters, accessKeys
+    }
+
+    /// Documents stored before a section existed read as having none of it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            stack: try container.decode(String.self, forKey: .stack),
+            parameterGroups: try container.decodeIfPresent([StackParameterGroup].self, forKey: .parameterGroups) ?? [],
+            subnetGroups: try container.decodeIfPresent([StackSubnetGroup].self, forKey: .subnetGroups) ?? [],
+            users: try container.decodeIfPresent([StackUser].self, forKey: .users) ?? [],
+            acls: try container.decodeIfPresent([StackACL].self, forKey: .acls) ?? [],
+            clusters: try container.decodeIfPresent([StackCluster].self, forKey: .clusters) ?? [],
+            accessKeys: try container.decodeIfPresent([StackAccessKey].self, forKey: .accessKeys) ?? [])
     }
 
     /// The document as stored and shown: every password replaced by its hash (SHA-256, as users
@@ -46,6 +67,8 @@ public enum StackResourceType: String, Sendable, Codable, CaseIterable, Comparab
     case user
     case acl
     case cluster
+    /// Refers to nothing and nothing refers to it; its policy names resources by pattern.
+    case accessKey = "access-key"
 
     /// Creation order: a resource is created after everything it may refer to.
     public var order: Int { Self.allCases.firstIndex(of: self) ?? 0 }
@@ -60,6 +83,7 @@ public enum StackResourceType: String, Sendable, Codable, CaseIterable, Comparab
         case .user: "users"
         case .acl: "acls"
         case .cluster: "clusters"
+        case .accessKey: "accessKeys"
         }
     }
 }
@@ -143,6 +167,22 @@ public struct StackUser: Sendable, Equatable, Codable {
         self.accessString = accessString
         self.authenticationMode = authenticationMode
         self.tags = tags
+    }
+}
+
+/// An access key in a stack: its name (the principal) and its policy, a built-in template's
+/// name (with `prefix`/`tag` for ci) or an IAM policy document as JSON text.
+public struct StackAccessKey: Sendable, Equatable, Codable {
+    public var name: String
+    public var policy: String
+    public var prefix: String?
+    public var tag: Tag?
+
+    public init(name: String, policy: String, prefix: String? = nil, tag: Tag? = nil) {
+        self.name = name
+        self.policy = policy
+        self.prefix = prefix
+        self.tag = tag
     }
 }
 

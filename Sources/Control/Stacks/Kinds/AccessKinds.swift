@@ -10,7 +10,7 @@ struct UserKind: StackResourceKind {
     var type: StackResourceType { .user }
     var noun: String { "User" }
     var notFound: MemoryDBError.Code { .userNotFound }
-    var arnType: ResourceARN.ResourceType { .user }
+    var arnType: ResourceARN.ResourceType? { .user }
 
     func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
         OperationCall("", tags: document.users.first(where: { $0.name == name })?.tags ?? [])
@@ -55,7 +55,7 @@ struct ACLKind: StackResourceKind {
     var type: StackResourceType { .acl }
     var noun: String { "ACL" }
     var notFound: MemoryDBError.Code { .aclNotFound }
-    var arnType: ResourceARN.ResourceType { .acl }
+    var arnType: ResourceARN.ResourceType? { .acl }
 
     func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
         guard let acl = document.acls.first(where: { $0.name == name }) else { return OperationCall("") }

@@ -10,7 +10,7 @@ struct ClusterKind: StackResourceKind {
     var type: StackResourceType { .cluster }
     var noun: String { "Cluster" }
     var notFound: MemoryDBError.Code { .clusterNotFound }
-    var arnType: ResourceARN.ResourceType { .cluster }
+    var arnType: ResourceARN.ResourceType? { .cluster }
 
     func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
         guard let cluster = document.clusters.first(where: { $0.name == name }) else { return OperationCall("") }

@@ -10,7 +10,7 @@ struct ParameterGroupKind: StackResourceKind {
     var type: StackResourceType { .parameterGroup }
     var noun: String { "ParameterGroup" }
     var notFound: MemoryDBError.Code { .parameterGroupNotFound }
-    var arnType: ResourceARN.ResourceType { .parametergroup }
+    var arnType: ResourceARN.ResourceType? { .parametergroup }
 
     func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
         OperationCall("", tags: document.parameterGroups.first(where: { $0.name == name })?.tags ?? [])
@@ -63,7 +63,7 @@ struct SubnetGroupKind: StackResourceKind {
     var type: StackResourceType { .subnetGroup }
     var noun: String { "SubnetGroup" }
     var notFound: MemoryDBError.Code { .subnetGroupNotFound }
-    var arnType: ResourceARN.ResourceType { .subnetgroup }
+    var arnType: ResourceARN.ResourceType? { .subnetgroup }
 
     func namedMembers(_ name: String, in document: StackDocument) -> OperationCall {
         OperationCall("", tags: document.subnetGroups.first(where: { $0.name == name })?.tags ?? [])

@@ -22,8 +22,8 @@ protocol StackResourceKind: Sendable {
     func delete(_ name: String) async throws
     /// The store, tags and waits the kinds share.
     var effects: StackEffects { get }
-    /// The ARN type its tags are kept under.
-    var arnType: ResourceARN.ResourceType { get }
+    /// The ARN type its tags are kept under (nil: it has none).
+    var arnType: ResourceARN.ResourceType? { get }
     /// What a create or update of `name` names besides the resource (a cluster's ACL, parameter
     /// group and subnet group; an ACL's users) and the tags it sets, by AWS member names: the
     /// step is authorised on them as the same call through a door would be.
@@ -50,7 +50,7 @@ extension StackResourceKind {
         case .replace: calls = [call("Delete", own), call("Create", given)]
         case .delete: calls = [call("Delete", own)]
         }
-        if change.action == .update && change.fields.contains(where: { $0.field == "tags" }) {
+        if change.action == .update && change.fields.contains(where: { $0.field == "tags" }), let arnType {
             let arn = ["ResourceArn": effects.configuration.arn(arnType, change.name)]
             calls.append(OperationCall("TagResource", strings: arn, tags: given.tags))
             calls.append(OperationCall("UntagResource", strings: arn))
