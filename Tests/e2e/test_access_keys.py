@@ -27,7 +27,7 @@ def cli(server, *args, key=None):
     command = [BINARY, *args, "--endpoint-url", server.url, "--output", "json"]
     if key:
         environment.update(AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1])
-    else:
+    elif "--data-dir" not in args:
         command += ["--data-dir", server.data_dir]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment, stdin=subprocess.DEVNULL)
     return result.returncode, result.stdout, result.stderr
@@ -134,3 +134,23 @@ def test_an_unissued_session_token_is_refused_and_keys_survive_a_restart(make_se
         assert last.status_code == 409 and last.json()["error"]["code"] == "InvalidAccessKeyStateFault"
     finally:
         restarted.cleanup()
+
+
+def test_a_stack_keeps_a_key_and_the_cli_shows_its_secret_once(server, tmp_path):
+    path = tmp_path / "keys.yaml"
+    path.write_text("stack: keys\naccessKeys:\n  - name: pipeline-9\n    policy: ci\n    prefix: ci-\n")
+    code, out, err = cli(server, "apply", "-f", str(path), "--auto-approve", "--data-dir", server.data_dir)
+    assert code == 0, err
+    # Progress lines come first, then the stack as JSON.
+    created = json.loads(out[out.index("\n{") + 1:])["newAccessKeys"]
+    assert [k["name"] for k in created] == ["pipeline-9"]
+    key = (created[0]["accessKeyId"], created[0]["secretAccessKey"])
+    mdb = client(server, *key)
+    assert mdb.describe_clusters()["Clusters"] == []
+    assert fault(mdb.create_user, UserName="prod-u", AccessString="on ~* +@read",
+                 AuthenticationMode={"Type": "no-password-required"})[0] == "AccessDeniedException"
+    stack = server.request("GET", "/v1/stacks/keys").json()
+    assert "newAccessKeys" not in stack and stack["outputs"]["access-key.pipeline-9.accessKeyId"] == key[0]
+    code, _, err = cli(server, "destroy", "--stack", "keys", "--auto-approve", "--data-dir", server.data_dir)
+    assert code == 0, err
+    assert fault(mdb.describe_clusters)[0] == "UnrecognizedClientException"
