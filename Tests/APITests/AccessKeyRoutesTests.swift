@@ -63,6 +63,10 @@ import Testing
             #expect(try await Self.rest(client, reader, .post, "/v1/tags", #"{"resourceArn": "\#(arn)", "tags": [{"key": "a", "value": "b"}]}"#).1
                 == "AccessDeniedException")
             #expect(try await Self.rest(client, reader, .post, "/v1/access-keys", #"{"name": "mine", "policy": "admin"}"#).1 == "AccessDeniedException")
+            // Counted, and never slowed down like a wrong key: the key is valid.
+            let scrape = try await client.execute(uri: "/metrics", method: .get, headers: Self.basic(reader)) { String(buffer: $0.body) }
+            #expect(scrape.contains(#"memoryplane_access_denied_total{door="rest"} 3"#), "\(scrape.split(separator: "\n").filter { $0.contains("denied") })")
+            #expect(!scrape.contains("memoryplane_auth_failures_total{door=\"rest\"}"))
         }
     }
 

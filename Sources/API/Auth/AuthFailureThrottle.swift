@@ -1,6 +1,7 @@
 import Control
 import HTTPTypes
 import Hummingbird
+import Model
 import Ports
 import Synchronization
 
@@ -52,6 +53,11 @@ struct AuthFailureMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let response = try await next(request, context)
+        // A policy's refusal is counted, never slowed: the key is valid, only not allowed that.
+        if response.headers[AWSDoor.errorTypeHeader] == MemoryDBError.Code.accessDenied.rawValue {
+            metrics.accessDenied(door: Door.of(request).rawValue)
+            return response
+        }
         guard response.status == .unauthorized || response.status == .forbidden,
             let type = response.headers[AWSDoor.errorTypeHeader], Self.refusals.contains(type)
         else { return response }

@@ -31,6 +31,15 @@ public final class ControlMetrics: Sendable {
         namespace: "memoryplane", metricName: "auth_failures_delayed", unitName: "total",
         helpText: "Refusals answered late because their source kept failing (more than 10 a minute)")
 
+    nonisolated(unsafe) static let accessDenied = MetricNameDescriptor(
+        namespace: "memoryplane", metricName: "access_denied", unitName: "total",
+        helpText: "Requests an access key's policy did not allow (AccessDeniedException), by door")
+
+    /// A request its key's policy refused.
+    public func accessDenied(door: String) {
+        registry.makeCounter(descriptor: Self.accessDenied, labels: [("door", door)]).increment()
+    }
+
     /// A request refused for its credentials; `delayed` when its answer was held back.
     public func authFailure(door: String, delayed: Bool) {
         registry.makeCounter(descriptor: Self.authFailures, labels: [("door", door)]).increment()
