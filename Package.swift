@@ -53,6 +53,7 @@ let package = Package(
                 .embedInCode("0016_lists_as_json.sql"),
                 .embedInCode("0017_applied_revisions_as_columns.sql"),
                 .embedInCode("0018_access_keys.sql"),
+                .embedInCode("0019_deletion_protection.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -268,7 +268,7 @@ function clusterPage(page, clusterName) {
   every(1000, async () => {
     const cluster = await api("GET", path);
     replace(header, h("h1", {}, `Cluster ${cluster.name} `, status(cluster.status)),
-      h("p", { class: "muted" }, `${cluster.engine} ${cluster.enginePatchVersion} · ${cluster.nodeType} · TLS ${cluster.tlsEnabled ? "on" : "off"} · ACL ${cluster.aclName} · parameter group ${cluster.parameterGroupName} (${cluster.parameterGroupStatus}) · endpoint ${cluster.clusterEndpoint.address || "—"}:${cluster.clusterEndpoint.port}`),
+      h("p", { class: "muted" }, `${cluster.engine} ${cluster.enginePatchVersion} · ${cluster.nodeType} · TLS ${cluster.tlsEnabled ? "on" : "off"} · ACL ${cluster.aclName} · parameter group ${cluster.parameterGroupName} (${cluster.parameterGroupStatus}) · endpoint ${cluster.clusterEndpoint.address || "—"}:${cluster.clusterEndpoint.port} · deletion protection ${cluster.deletionProtection ? "on" : "off"}`),
       cluster.lastError ? h("p", { class: "error" }, cluster.lastError) : null);
     replace(map, topology(cluster));
     replace(operations, table(["Shard", "Kind", "Phase", "Reason", "From", "To", "Started"],
@@ -318,6 +318,16 @@ function clusterActions(clusterName, path) {
     event.preventDefault();
     act("Snapshot started", () => api("POST", "/v1/snapshots", { clusterName, snapshotName: snapshot.snapshotName.value.trim() }));
   });
+  // Turning protection off is an update of its own, as the API requires.
+  const protection = h("div", { class: "inline" },
+    h("button", {
+      type: "button", class: "secondary", "data-protect": "on",
+      onclick: () => act(`Deletion protection on for ${clusterName}`, () => api("PATCH", path, { deletionProtection: true })),
+    }, "Protect from deletion"),
+    h("button", {
+      type: "button", class: "secondary", "data-protect": "off",
+      onclick: () => act(`Deletion protection off for ${clusterName}`, () => api("PATCH", path, { deletionProtection: false })),
+    }, "Allow deletion"));
   const remove = h("form", { class: "inline" },
     h("label", { for: "a-confirm" }, `Type ${clusterName} to delete it`), h("input", { id: "a-confirm", name: "confirm", autocomplete: "off" }),
     h("button", { type: "submit", class: "danger" }, "Delete cluster"));
@@ -326,7 +336,7 @@ function clusterActions(clusterName, path) {
     if (remove.confirm.value !== clusterName) { toast(`Type the cluster's name, ${clusterName}, to confirm.`, true); return; }
     if (await act(`Deleting ${clusterName}`, () => api("DELETE", path))) location.hash = "#/";
   });
-  return h("div", { class: "card actions" }, shape, drill, snapshot, remove);
+  return h("div", { class: "card actions" }, shape, drill, snapshot, protection, remove);
 }
 
 // MARK: Charts

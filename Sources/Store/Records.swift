@@ -70,6 +70,8 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var finalSnapshot: String?
     /// When BatchUpdateCluster asked for pending service updates now; nil: maintenance window.
     public var updatesRequestedAt: Int64?
+    /// DeleteCluster is refused on every door while it is on (beyond AWS MemoryDB, as RDS has it).
+    public var deletionProtection = false
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -100,6 +102,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case restoreState = "restore_state"
         case finalSnapshot = "final_snapshot"
         case updatesRequestedAt = "updates_requested_at"
+        case deletionProtection = "deletion_protection"
     }
 
     /// Decodes a row by column name; faster than the Codable path on every Describe call.
@@ -138,6 +141,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         }
         finalSnapshot = row["final_snapshot"]
         updatesRequestedAt = row["updates_requested_at"]
+        deletionProtection = row["deletion_protection"]
     }
 
     public init(

@@ -117,7 +117,7 @@ struct AWSInput: MemberSource {
     /// An operation's input read through its member table, member by member in the table's order.
     func read<Request: TabledRequest>(_ type: Request.Type) throws -> Request {
         var request = Request.empty
-        for member in Request.members { try member.read(into: &request, from: self, name: member.aws) }
+        for member in Request.members where !member.restOnly { try member.read(into: &request, from: self, name: member.aws) }
         return request
     }
 

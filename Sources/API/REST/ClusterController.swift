@@ -141,6 +141,7 @@ struct RESTCluster: Encodable {
     var aclName: String
     var snapshotRetentionLimit: Int
     var autoMinorVersionUpgrade: Bool
+    var deletionProtection: Bool
     var dataTiering: String
     var maintenanceWindow: String
     var snapshotWindow: String
@@ -192,6 +193,7 @@ struct RESTCluster: Encodable {
         aclName = view.aclName
         snapshotRetentionLimit = view.snapshotRetentionLimit
         autoMinorVersionUpgrade = view.autoMinorVersionUpgrade
+        deletionProtection = view.deletionProtection
         dataTiering = view.dataTiering
         maintenanceWindow = view.maintenanceWindow
         snapshotWindow = view.snapshotWindow

@@ -61,7 +61,16 @@ extension ClusterService {
                 "\(field) cannot be changed by MemoryPlane: \(reason). description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard and nodeType can.")
         }
         guard !request.isEmpty else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard, nodeType.")
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard, nodeType, deletionProtection.")
+        }
+        if request.deletionProtection == false {
+            var others = request
+            others.deletionProtection = nil
+            guard others.isEmpty else {
+                throw MemoryDBError(
+                    .invalidParameterCombination,
+                    "Turn deletionProtection off in an update of its own, with no other change: it is the one step that makes the cluster deletable.")
+            }
         }
         try ClusterSpec.validate(snapshotRetentionLimit: request.snapshotRetentionLimit)
         let acl = request.aclName?.lowercased()
@@ -106,6 +115,10 @@ extension ClusterService {
         if let description = request.description, description != (cluster.description ?? "") {
             cluster.description = description
             changes.append("Cluster description updated")
+        }
+        if let protection = request.deletionProtection, protection != cluster.deletionProtection {
+            cluster.deletionProtection = protection
+            changes.append(protection ? "Deletion protection turned on" : "Deletion protection turned off: the cluster can be deleted")
         }
         if let acl = update.acl, acl != cluster.aclName {
             cluster.aclName = acl

@@ -116,6 +116,7 @@ public struct ClusterService: Sendable {
                 maintenanceWindow: spec.maintenanceWindow, snapshotWindow: spec.snapshotWindow,
                 autoMinorVersionUpgrade: spec.autoMinorVersionUpgrade, securityGroupIds: spec.securityGroupIds)
             cluster.snapshotRetentionLimit = spec.snapshotRetentionLimit
+            cluster.deletionProtection = spec.deletionProtection
             cluster.restoreSource = restore?.source
             cluster.restoreState = restore?.mode
             var nodes: [NodeRecord] = []
@@ -216,6 +217,13 @@ public struct ClusterService: Sendable {
     /// Moves a cluster to `deleting`; the reconciler stops its nodes and removes it. With a
     /// final snapshot, nothing is stopped until the snapshot is taken; if it cannot be, the
     /// deletion is called off and the cluster stays.
+    /// The refusal a protected cluster gives every deletion (a door's, a stack's).
+    public static func protectedFromDeletion(_ name: String) -> MemoryDBError {
+        MemoryDBError(
+            .invalidClusterState,
+            "Cluster '\(name)' has deletionProtection on, so it cannot be deleted; turn it off first in an update of its own (PATCH /v1/clusters/\(name) {\"deletionProtection\": false}).")
+    }
+
     public func deleteCluster(_ rawName: String, finalSnapshotName: String? = nil) throws -> ClusterView {
         let name = rawName.lowercased()
         let finalSnapshot = try finalSnapshotName.map { try SnapshotNames.validate($0, field: "finalSnapshotName") }
@@ -226,6 +234,7 @@ public struct ClusterService: Sendable {
             guard var cluster = try transaction.cluster(named: name) else {
                 throw MemoryDBError(.clusterNotFound, "Cluster '\(name)' not found.")
             }
+            if cluster.deletionProtection { throw Self.protectedFromDeletion(name) }
             // A creation or an update whose steps keep failing (its last error says why) can be
             // given up: deleting stops every node, whatever shape the cluster was in.
             let stuck = (cluster.status == .creating || cluster.status == .updating) && cluster.lastError != nil

@@ -60,6 +60,8 @@ public struct ClusterView: Sendable, Equatable {
     public var aclName: String
     public var snapshotRetentionLimit: Int
     public var autoMinorVersionUpgrade: Bool
+    /// MemoryPlane's own: DeleteCluster is refused while it is on.
+    public var deletionProtection: Bool
     public var dataTiering: String
     public var maintenanceWindow: String
     public var snapshotWindow: String
@@ -119,6 +121,7 @@ public struct ClusterView: Sendable, Equatable {
         aclName = cluster.aclName
         snapshotRetentionLimit = cluster.snapshotRetentionLimit
         autoMinorVersionUpgrade = cluster.autoMinorVersionUpgrade
+        deletionProtection = cluster.deletionProtection
         dataTiering = "false"
         maintenanceWindow = cluster.maintenanceWindow
         snapshotWindow = cluster.snapshotWindow
@@ -150,6 +153,7 @@ extension ClusterView {
         request.engine = engine
         request.engineVersion = engineVersion
         request.autoMinorVersionUpgrade = autoMinorVersionUpgrade
+        request.deletionProtection = deletionProtection
         request.dataTiering = dataTiering == "true"
         request.securityGroupIds = securityGroupIds
         // Only IPv4 is offered; the members MemoryPlane refuses (multi-Region, SNS, KMS) stay unset.

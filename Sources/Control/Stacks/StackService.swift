@@ -155,6 +155,7 @@ public struct StackService: Sendable {
         do {
             plan = try self.plan(prepared: desired)
             try authorizeSteps(plan, document: desired, authorize)
+            try refuseProtectedDeletions(plan)
             try begin(.apply, stack: desired.stack, document: desired, plan: plan)
         } catch {
             locks.release(desired.stack)
@@ -178,6 +179,7 @@ public struct StackService: Sendable {
                 .map { StackChange(type: $0.type, name: $0.name, action: .delete) }
             plan = StackPlan(stack: name, changes: changes)
             try authorizeSteps(plan, document: nil, authorize)
+            try refuseProtectedDeletions(plan)
             let document = try JSONDecoder().decode(StackDocument.self, from: Data(record.document.utf8))
             try begin(.destroy, stack: name, document: document, plan: plan)
         } catch {
@@ -198,6 +200,16 @@ public struct StackService: Sendable {
         guard let authorize else { return }
         for change in plan.changes {
             for call in kind(change.type).calls(for: change, document: document) { try authorize(call) }
+        }
+    }
+
+    /// A run that would delete or replace a cluster with deletion protection stops before it
+    /// starts, naming the cluster: nothing else of the run is done either.
+    func refuseProtectedDeletions(_ plan: StackPlan) throws {
+        for change in plan.changes where change.type == .cluster && (change.action == .delete || change.action == .replace) {
+            guard try store.cluster(named: change.name)?.deletionProtection == true else { continue }
+            let error = ClusterService.protectedFromDeletion(change.name)
+            throw MemoryDBError(error.code, "Stack '\(plan.stack)' would \(change.action.rawValue) cluster '\(change.name)': \(error.message)")
         }
     }
 

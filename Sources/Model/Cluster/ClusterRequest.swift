@@ -53,6 +53,8 @@ public struct CreateClusterRequest: Sendable, Equatable {
     public var engineVersion: String?
     public var autoMinorVersionUpgrade: Bool?
     public var dataTiering: Bool?
+    /// MemoryPlane's own (REST, CLI, stacks, console; AWS's CreateCluster has no such member).
+    public var deletionProtection: Bool?
     /// Recorded and reported `active`; MemoryPlane's nodes listen on loopback only, so there is
     /// no network for a security group to filter.
     public var securityGroupIds: [String]?
@@ -116,6 +118,8 @@ public struct ClusterSpec: Sendable, Equatable {
     public var maintenanceWindow: String
     public var snapshotWindow: String
     public var autoMinorVersionUpgrade: Bool
+    /// Off unless asked for.
+    public var deletionProtection: Bool
     public var subnetGroupName: String
     public var securityGroupIds: [String]
     public var snapshotRetentionLimit: Int
@@ -219,6 +223,7 @@ public struct ClusterSpec: Sendable, Equatable {
             throw MemoryDBError(.invalidParameterCombination, "maintenanceWindow \(maintenanceWindow) and snapshotWindow \(snapshotWindow) overlap; choose windows apart.")
         }
         autoMinorVersionUpgrade = request.autoMinorVersionUpgrade ?? true
+        deletionProtection = request.deletionProtection ?? false
         subnetGroupName = request.subnetGroupName?.lowercased() ?? BuiltinResources.defaultSubnetGroupName
         securityGroupIds = try SecurityGroups.validate(request.securityGroupIds ?? [])
     }

@@ -18,6 +18,8 @@ public struct UpdateClusterRequest: Sendable {
     public var snsTopicArn: String?
     public var snsTopicStatus: String?
     public var ipDiscovery: String?
+    /// MemoryPlane's own (REST only). Turning it off is an update of its own, audited like any.
+    public var deletionProtection: Bool?
 
     public init(
         description: String? = nil, parameterGroupName: String? = nil, aclName: String? = nil, securityGroupIds: [String]? = nil,
@@ -55,6 +57,6 @@ public struct UpdateClusterRequest: Sendable {
     public var isEmpty: Bool {
         description == nil && parameterGroupName == nil && aclName == nil && securityGroupIds == nil && maintenanceWindow == nil
             && snapshotWindow == nil && snapshotRetentionLimit == nil && numReplicasPerShard == nil && numShards == nil && nodeType == nil
-            && refused.isEmpty
+            && deletionProtection == nil && refused.isEmpty
     }
 }

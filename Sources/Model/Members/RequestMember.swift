@@ -35,12 +35,16 @@ public struct RequestMember<Request>: Sendable {
     public let aws: String
     public let value: Value
     public let role: Role
+    /// MemoryPlane's own member, beyond AWS's input (deletion protection): REST, the CLI and
+    /// stacks take it; the AWS door does not, as AWS's model has no such member.
+    public let restOnly: Bool
 
-    public init(_ rest: String, aws: String, _ value: Value, role: Role = .state) {
+    public init(_ rest: String, aws: String, _ value: Value, role: Role = .state, restOnly: Bool = false) {
         self.rest = rest
         self.aws = aws
         self.value = value
         self.role = role
+        self.restOnly = restOnly
     }
 }
 
@@ -96,6 +100,7 @@ extension CreateClusterRequest {
         RequestMember("engine", aws: "Engine", .string(\.engine)),
         RequestMember("engineVersion", aws: "EngineVersion", .string(\.engineVersion)),
         RequestMember("autoMinorVersionUpgrade", aws: "AutoMinorVersionUpgrade", .bool(\.autoMinorVersionUpgrade)),
+        RequestMember("deletionProtection", aws: "DeletionProtection", .bool(\.deletionProtection), restOnly: true),
         RequestMember("dataTiering", aws: "DataTiering", .bool(\.dataTiering)),
         RequestMember("securityGroupIds", aws: "SecurityGroupIds", .strings(\.securityGroupIds)),
         RequestMember("networkType", aws: "NetworkType", .string(\.networkType)),
@@ -121,7 +126,7 @@ extension TabledRequest {
     /// The REST door's accepted fields.
     public static var restFields: Set<String> { Set(members.map(\.rest)) }
     /// The AWS door's accepted members.
-    public static var awsMembers: Set<String> { Set(members.map(\.aws)) }
+    public static var awsMembers: Set<String> { Set(members.filter { !$0.restOnly }.map(\.aws)) }
 }
 
 extension CreateClusterRequest: TabledRequest {}
@@ -146,6 +151,7 @@ extension UpdateClusterRequest: TabledRequest {
         RequestMember("snsTopicArn", aws: "SnsTopicArn", .string(\.snsTopicArn)),
         RequestMember("snsTopicStatus", aws: "SnsTopicStatus", .string(\.snsTopicStatus)),
         RequestMember("ipDiscovery", aws: "IpDiscovery", .string(\.ipDiscovery)),
+        RequestMember("deletionProtection", aws: "DeletionProtection", .bool(\.deletionProtection), restOnly: true),
     ]
 
     public static var empty: UpdateClusterRequest { UpdateClusterRequest() }

@@ -45,7 +45,9 @@ struct ClusterKind: StackResourceKind {
         for target in UpdateClusterRequest.members where fields.contains(target.rest) {
             guard let member = CreateClusterRequest.member(named: target.rest) else { continue }
             let value = StackPlanner.wanted(member, cluster, live)
-            if UpdateClusterRequest.shapeMembers.contains(target.rest) {
+            // Shape changes go one per call; so does deletion protection, which the service
+            // takes only on its own when it is turned off.
+            if UpdateClusterRequest.shapeMembers.contains(target.rest) || target.rest == "deletionProtection" {
                 var request = UpdateClusterRequest()
                 target.set(value, in: &request)
                 requests.append(request)
