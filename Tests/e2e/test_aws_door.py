@@ -286,11 +286,18 @@ def test_fidelity_with_aws_examples(server):
     assert parameters["set-max-intset-entries"]["AllowedValues"] == "0-"
     code, message = fault(mdb.create_subnet_group, SubnetGroupName="bad_name", SubnetIds=["subnet-us-east-1a"])
     assert code == "InvalidParameterValueException" and message.startswith("SubnetGroupName"), message
+    # None given: the VPC's default group, as AWS reports it.
+    assert mdb.describe_clusters(ClusterName="fidelity")["Clusters"][0]["SecurityGroups"] == [
+        {"SecurityGroupId": "sg-memoryplane", "Status": "active"}]
     mdb.update_cluster(ClusterName="fidelity", SecurityGroupIds=["sg-0123abcd"])
     groups = mdb.describe_clusters(ClusterName="fidelity")["Clusters"][0]["SecurityGroups"]
     assert groups == [{"SecurityGroupId": "sg-0123abcd", "Status": "active"}]
     user = mdb.create_user(UserName="reader", AccessString="on ~app::* +@read", AuthenticationMode={"Type": "no-password"})["User"]
     assert user["AccessString"] == "on ~app::* resetchannels -@all +@read"
+    # Filter names as AWS's documentation writes them ("For example, UserName"), and ours.
+    for name in ("UserName", "user-name"):
+        assert [u["Name"] for u in mdb.describe_users(Filters=[{"Name": name, "Values": ["reader"]}])["Users"]] == ["reader"]
+    assert {u["Name"] for u in mdb.describe_users(Filters=[{"Name": "AccessString", "Values": [user["AccessString"]]}])["Users"]} == {"reader"}
 
 
 def test_a_deleted_and_recreated_user_has_no_old_tags(server):

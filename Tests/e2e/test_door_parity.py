@@ -41,8 +41,10 @@ def test_rest_and_aws_views_of_a_cluster_carry_the_same_members(server):
     server.wait_for("parity", "available")
     rest = server.request("GET", "/v1/clusters/parity").json()
     aws = client(server).describe_clusters(ClusterName="parity", ShowShardDetails=True)["Clusters"][0]
-    # REST adds what AWS has no member for: tags, operations in progress, the last error.
-    assert {rest_name(member) for member in aws} == set(rest) - {"tags", "operations", "lastError"}, "REST has more than tags besides the AWS shape"
+    # REST adds what AWS has no member for: tags, operations in progress, the last error, and
+    # MemoryPlane's own deletion protection.
+    assert {rest_name(member) for member in aws} == set(rest) - {"tags", "operations", "lastError", "deletionProtection"}, \
+        "REST has more than tags besides the AWS shape"
     assert rest["securityGroups"] == [{"securityGroupId": "sg-0abc", "status": "active"}]
     assert aws["SecurityGroups"] == [{"SecurityGroupId": "sg-0abc", "Status": "active"}]
     for member in MODEL.shape_for("Cluster").members:

@@ -200,6 +200,8 @@ def test_snapshots_through_boto3_and_the_aws_cli(server):
     check_output("DescribeSnapshots", body)
     snapshot = body["Snapshots"][0]
     assert snapshot["ClusterConfiguration"]["NumShards"] == 2 and len(snapshot["ClusterConfiguration"]["Shards"]) == 2
+    # As AWS writes them: the VPC, and the description even when empty.
+    assert snapshot["ClusterConfiguration"]["VpcId"] == "vpc-memoryplane" and isinstance(snapshot["ClusterConfiguration"]["Description"], str)
     assert snapshot["ClusterConfiguration"]["Shards"][0]["Size"].endswith(" MB")
     assert "Shards" not in raw_call(server, "DescribeSnapshots", {"SnapshotName": "boto"})[1]["Snapshots"][0]["ClusterConfiguration"]
     assert mdb.list_tags(ResourceArn=snapshot["ARN"])["TagList"] == [{"Key": "team", "Value": "cache"}]

@@ -65,7 +65,9 @@ enum AWSShapes {
             "DataTiering": .string("false"),
             "ClusterConfiguration": .object([
                 "Name": .string(configuration.name),
-                "Description": configuration.description.map(AWSJSON.string),
+                // AWS writes an empty description as "", and the VPC the cluster was in.
+                "Description": .string(configuration.description ?? ""),
+                "VpcId": .string(BuiltinResources.vpcID),
                 "NodeType": .string(configuration.nodeType),
                 "Engine": .string("redis"),
                 "EngineVersion": .string(configuration.engineVersion),

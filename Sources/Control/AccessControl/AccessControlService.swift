@@ -35,7 +35,14 @@ public struct AccessControlService: Sendable {
 
     // MARK: Users
 
-    public static let userFilterNames: Set<String> = ["user-name", "acl-names", "status", "authentication-type"]
+    public static let userFilterNames: Set<String> = ["user-name", "acl-names", "status", "authentication-type", "access-string"]
+
+    /// A filter's field: the names here, or a member's name as AWS's documentation writes them
+    /// ("For example, UserName"), in any case and with or without hyphens.
+    static func userFilter(_ name: String) -> String? {
+        let folded = name.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
+        return userFilterNames.first { $0.replacingOccurrences(of: "-", with: "") == folded }
+    }
 
     public func describeUsers(name: String?, filters: [(name: String, values: [String])], maxResults: Int?, nextToken: String?) throws -> (items: [UserView], nextToken: String?) {
         let acls = try store.acls()
@@ -46,16 +53,18 @@ public struct AccessControlService: Sendable {
             guard !users.isEmpty else { throw MemoryDBError(.userNotFound, "User '\(name)' not found.") }
         }
         for filter in filters {
-            guard Self.userFilterNames.contains(filter.name) else {
-                throw MemoryDBError.invalid("Filter name '\(filter.name)' is not one of \(Self.userFilterNames.sorted().joined(separator: ", ")).")
+            guard let field = Self.userFilter(filter.name) else {
+                throw MemoryDBError.invalid(
+                    "Filter name '\(filter.name)' is not one of \(Self.userFilterNames.sorted().joined(separator: ", ")) (or as AWS documents them: UserName, AccessString, ACLNames, Status, AuthenticationType).")
             }
             guard !filter.values.isEmpty else { throw MemoryDBError.invalid("Filter '\(filter.name)' needs at least one value.") }
             let values = Set(filter.values)
             users = users.filter { user in
-                switch filter.name {
+                switch field {
                 case "user-name": return values.contains(user.name)
                 case "acl-names": return !values.isDisjoint(with: user.aclNames)
                 case "status": return values.contains(user.status)
+                case "access-string": return values.contains(user.accessString)
                 default: return values.contains(user.authenticationType)
                 }
             }

@@ -125,7 +125,8 @@ public struct ClusterView: Sendable, Equatable {
         dataTiering = "false"
         maintenanceWindow = cluster.maintenanceWindow
         snapshotWindow = cluster.snapshotWindow
-        securityGroupIds = cluster.securityGroups
+        // None given: the VPC's default group, as AWS reports it.
+        securityGroupIds = cluster.securityGroups.isEmpty ? [BuiltinResources.defaultSecurityGroupID] : cluster.securityGroups
         self.tags = tags
         self.operations = operations.map { operation in
             OperationView(

@@ -113,13 +113,13 @@ public struct SubnetGroupService: Sendable {
     func defaultGroup() -> SubnetGroupView {
         SubnetGroupView(
             name: BuiltinResources.defaultSubnetGroupName, description: "Default subnet group: one local subnet per availability zone",
-            vpcID: "vpc-memoryplane", subnets: BuiltinResources.defaultSubnets(region: configuration.region),
+            vpcID: BuiltinResources.vpcID, subnets: BuiltinResources.defaultSubnets(region: configuration.region),
             arn: configuration.arn(.subnetgroup, BuiltinResources.defaultSubnetGroupName))
     }
 
     func view(_ record: SubnetGroupRecord) -> SubnetGroupView {
         SubnetGroupView(
-            name: record.name, description: record.description, vpcID: "vpc-memoryplane", subnets: record.subnets,
+            name: record.name, description: record.description, vpcID: BuiltinResources.vpcID, subnets: record.subnets,
             arn: configuration.arn(.subnetgroup, record.name))
     }
 

@@ -12,6 +12,11 @@ public enum BuiltinResources {
     /// Subnet group `default`, one subnet per availability zone of the region.
     public static let defaultSubnetGroupName = "default"
 
+    /// The VPC every subnet group is in, and its default security group: what a cluster created
+    /// without SecurityGroupIds reports, as AWS reports the VPC's default group.
+    public static let vpcID = "vpc-memoryplane"
+    public static let defaultSecurityGroupID = "sg-memoryplane"
+
     /// A local stand-in for a VPC subnet: a label pinned to an availability zone.
     public struct Subnet: Sendable, Hashable {
         public var identifier: String
