@@ -54,6 +54,7 @@ let package = Package(
                 .embedInCode("0017_applied_revisions_as_columns.sql"),
                 .embedInCode("0018_access_keys.sql"),
                 .embedInCode("0019_deletion_protection.sql"),
+                .embedInCode("0020_snapshot_before_update.sql"),
             ]
         ),
         /// SQLite persistence of desired and observed state.

@@ -22,6 +22,7 @@ public enum Migrations {
         ("0017_applied_revisions_as_columns", sql(PackageResources._017_applied_revisions_as_columns_sql)),
         ("0018_access_keys", sql(PackageResources._018_access_keys_sql)),
         ("0019_deletion_protection", sql(PackageResources._019_deletion_protection_sql)),
+        ("0020_snapshot_before_update", sql(PackageResources._020_snapshot_before_update_sql)),
     ]
 
     /// The names of the files this list registers, so a test can prove none is forgotten.

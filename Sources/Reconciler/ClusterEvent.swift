@@ -30,6 +30,8 @@ public enum ClusterEvent: Sendable, Equatable {
     case aclApplied(acl: String)
     case maxmemorySet(bytes: Int64, nodeType: String)
     case serviceUpdatesApplied(engine: (from: String, to: String)?)
+    /// An engine update's rolling restart takes this snapshot before any node restarts.
+    case snapshotBeforeEngineUpdate(snapshot: String, engine: String)
     case drillCompleted(id: String, outcome: String)
     case deletionCalledOff(reason: String)
     case deleted
@@ -160,6 +162,8 @@ public enum ClusterEvent: Sendable, Equatable {
             return "ACL \(acl) applied to every node"
         case .maxmemorySet(let bytes, let nodeType):
             return "maxmemory set to \(bytes) bytes on every node (node type \(nodeType)), no restart"
+        case .snapshotBeforeEngineUpdate(let snapshot, let engine):
+            return "Engine update to \(engine): snapshot \(snapshot) is taken first, before any node restarts"
         case .serviceUpdatesApplied(let engine):
             let base = "Service updates applied: every node runs the parameter group's values"
             return engine.map { base + " and engine \($0.to) (was \($0.from))" } ?? base

@@ -44,6 +44,15 @@ extension ClusterPlanner {
             return observed.cluster.updatesRequestedAt != nil || patched ? .finishServiceUpdates : nil
         }
         guard mayApplyUpdates(observed) else { return nil }
+        // An engine update snapshots the cluster first; a failed snapshot holds the update back
+        // (its event says so) until it is deleted.
+        if let snapshot = observed.engineUpdateSnapshot, stale.contains(where: { engineStale($0, observed) }) {
+            switch observed.engineUpdateSnapshotStatus {
+            case nil: return .snapshotBeforeEngineUpdate(snapshot)
+            case .available: break
+            default: return nil
+            }
+        }
         let primaries = Set(observed.shards.map(\.primaryNode))
         if let replica = stale.first(where: { !primaries.contains($0.record.name) }) {
             return .restartNode(replica.record.name)

@@ -112,6 +112,11 @@ public struct ClusterReconciler: Sendable {
         observed.parametersTarget = parameters.marker
         observed.rebootTarget = parameters.rebootValues
         observed.engineTarget = configuration.engineVersion.patchVersion
+        if cluster.snapshotBeforeUpdate && cluster.enginePatchVersion != configuration.engineVersion.patchVersion {
+            let snapshot = SnapshotNames.beforeEngineUpdate(cluster: name, engine: configuration.engineVersion.patchVersion)
+            observed.engineUpdateSnapshot = snapshot
+            observed.engineUpdateSnapshotStatus = try store.snapshot(named: snapshot)?.snapshot.status
+        }
         observed.aclTarget = acl.marker
         observed.shards = stored.shards
         observed.operations = stored.operations
@@ -198,6 +203,7 @@ public struct ClusterReconciler: Sendable {
         case .applyMaxmemory: return "set maxmemory (CONFIG SET) on every node"
         case .restartNode(let name): return "restart node \(name) (rolling restart)"
         case .finishServiceUpdates: return "record the service updates applied"
+        case .snapshotBeforeEngineUpdate(let snapshot): return "take snapshot \(snapshot) before the engine update"
         case .moveSlots(let from, let to, let slots): return "move slots \(SlotRange.listDescription(slots)) from \(from) to \(to)"
         case .stabilizeSlots(let name, let slots): return "CLUSTER SETSLOT STABLE \(SlotRange.listDescription(slots)) on \(name)"
         case .claimSlots(let name, let slots): return "claim unserved slots \(SlotRange.listDescription(slots)) on \(name)"
@@ -275,7 +281,7 @@ public struct ClusterReconciler: Sendable {
             return executors.resharding
         case .markAvailable:
             return executors.restore
-        case .restartNode, .releaseNode, .finishServiceUpdates, .finishUpdate, .completeDrill:
+        case .restartNode, .releaseNode, .finishServiceUpdates, .finishUpdate, .completeDrill, .snapshotBeforeEngineUpdate:
             return executors.maintenance
         case .removeCluster, .cancelDeletion:
             return executors.deletion

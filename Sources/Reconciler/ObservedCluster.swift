@@ -31,6 +31,10 @@ public struct ObservedCluster: Sendable {
     public var rebootTarget: String?
     /// The engine version nodes should run (the configured binary's); nil: not compared.
     public var engineTarget: String?
+    /// The snapshot an engine update takes first (nil when the cluster runs the engine already,
+    /// or opted out), and its status (nil: not taken yet).
+    public var engineUpdateSnapshot: String?
+    public var engineUpdateSnapshotStatus: SnapshotStatus?
     /// For slots no live primary claims: how many keys each live primary holds there (only
     /// non-zero counts). Looked at only when such slots exist.
     public var slotKeys: [Int: [String: Int]] = [:]

@@ -69,6 +69,8 @@ public enum ReconcileAction: Sendable, Equatable {
     /// Every node runs what its group and the engine say: the pending service updates are
     /// applied (the request is cleared, EnginePatchVersion recorded).
     case finishServiceUpdates
+    /// An engine update is due: snapshot the cluster before its first restart.
+    case snapshotBeforeEngineUpdate(String)
     /// The final snapshot a deletion waited for failed: the deletion is called off.
     case cancelDeletion(reason: String)
     /// Every node of the drill is back, in sync: record its outcome.

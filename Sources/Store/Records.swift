@@ -72,6 +72,8 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     public var updatesRequestedAt: Int64?
     /// DeleteCluster is refused on every door while it is on (beyond AWS MemoryDB, as RDS has it).
     public var deletionProtection = false
+    /// An engine update's rolling restart snapshots the cluster first (on unless opted out).
+    public var snapshotBeforeUpdate = true
 
     public enum CodingKeys: String, CodingKey {
         case name, description, status
@@ -103,6 +105,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         case finalSnapshot = "final_snapshot"
         case updatesRequestedAt = "updates_requested_at"
         case deletionProtection = "deletion_protection"
+        case snapshotBeforeUpdate = "snapshot_before_update"
     }
 
     /// Decodes a row by column name; faster than the Codable path on every Describe call.
@@ -142,6 +145,7 @@ public struct ClusterRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
         finalSnapshot = row["final_snapshot"]
         updatesRequestedAt = row["updates_requested_at"]
         deletionProtection = row["deletion_protection"]
+        snapshotBeforeUpdate = row["snapshot_before_update"]
     }
 
     public init(

@@ -142,4 +142,38 @@ import Ports
         observed.cluster.enginePatchVersion = "7.0.16"
         #expect(ClusterPlanner.plan(observed).settled)
     }
+
+    /// An engine update snapshots the cluster before its first restart; a failed snapshot holds
+    /// the update back; one that opted out (no snapshot name observed) restarts at once.
+    @Test func anEngineUpdateSnapshotsTheClusterFirst() {
+        var observed = available()
+        observed.cluster.updatesRequestedAt = Self.wednesdayNoon
+        let name = SnapshotNames.beforeEngineUpdate(cluster: "demo", engine: "7.0.16")
+        #expect(name == "automatic.demo-before-engine-7-0-16")
+        observed.engineUpdateSnapshot = name
+        #expect(ClusterPlanner.plan(observed).actions == [.snapshotBeforeEngineUpdate(name)])
+        observed.engineUpdateSnapshotStatus = .creating
+        #expect(ClusterPlanner.plan(observed).actions.isEmpty)
+        observed.engineUpdateSnapshotStatus = .failed
+        #expect(ClusterPlanner.plan(observed).actions.isEmpty)
+        observed.engineUpdateSnapshotStatus = .available
+        #expect(ClusterPlanner.plan(observed).actions == [.restartNode("demo-0001-002")])
+        observed.engineUpdateSnapshot = nil
+        observed.engineUpdateSnapshotStatus = nil
+        #expect(ClusterPlanner.plan(observed).actions == [.restartNode("demo-0001-002")])
+    }
+
+    /// Kept at least a day even with a retention limit of 0; a failed one is kept until deleted.
+    @Test func theSnapshotBeforeAnUpdateOutlivesARetentionLimitOfZero() throws {
+        let cluster = ClusterRecord(
+            name: "demo", description: nil, status: .available, nodeType: "db.t4g.small", engineVersion: "7.0", enginePatchVersion: "7.0.15",
+            parameterGroupName: "default.memorydb-redis7", aclName: "open-access", subnetGroupName: "default", tlsEnabled: false, numShards: 1,
+            numReplicasPerShard: 0, endpointPort: 7000, adminPassword: "x", createdAt: 0)
+        var snapshot = SnapshotRecord(name: SnapshotNames.beforeEngineUpdate(cluster: "demo", engine: "7.0.16"), cluster: cluster, source: "automated", createdAt: 0)
+        snapshot.status = .available
+        #expect(SnapshotSchedule.decide(clusters: [cluster], snapshots: [snapshot], now: 3_600_000).expire.isEmpty)
+        #expect(SnapshotSchedule.decide(clusters: [cluster], snapshots: [snapshot], now: 86_400_000).expire == [snapshot.name])
+        snapshot.status = .failed
+        #expect(SnapshotSchedule.decide(clusters: [cluster], snapshots: [snapshot], now: 10 * 86_400_000).expire.isEmpty)
+    }
 }

@@ -42,8 +42,8 @@ def test_rest_and_aws_views_of_a_cluster_carry_the_same_members(server):
     rest = server.request("GET", "/v1/clusters/parity").json()
     aws = client(server).describe_clusters(ClusterName="parity", ShowShardDetails=True)["Clusters"][0]
     # REST adds what AWS has no member for: tags, operations in progress, the last error, and
-    # MemoryPlane's own deletion protection.
-    assert {rest_name(member) for member in aws} == set(rest) - {"tags", "operations", "lastError", "deletionProtection"}, \
+    # MemoryPlane's own deletion protection and snapshot before engine updates.
+    assert {rest_name(member) for member in aws} == set(rest) - {"tags", "operations", "lastError", "deletionProtection", "snapshotBeforeUpdate"}, \
         "REST has more than tags besides the AWS shape"
     assert rest["securityGroups"] == [{"securityGroupId": "sg-0abc", "status": "active"}]
     assert aws["SecurityGroups"] == [{"SecurityGroupId": "sg-0abc", "Status": "active"}]

@@ -80,4 +80,11 @@ def test_a_new_engine_binary_is_a_service_update_applied_by_a_rolling_restart(ma
     assert got == "kept"
     events = [e["message"] for e in server.request("GET", "/v1/events?sourceName=patch&maxResults=100").json()["events"]]
     assert sum("restarted to apply engine 7.0.99" in m for m in events) == 2, events
+    # A snapshot was taken before the first restart (events are newest first), and kept.
+    snapshot = "automatic.patch-before-engine-7-0-99"
+    taken = next(i for i, m in enumerate(events) if f"snapshot {snapshot} is taken first" in m)
+    first_restart = max(i for i, m in enumerate(events) if "restarted to apply engine 7.0.99" in m)
+    assert taken > first_restart, events
+    described = mdb.describe_snapshots(SnapshotName=snapshot)["Snapshots"][0]
+    assert described["Status"] == "available" and described["Source"] == "automated"
     assert any("Service updates applied" in m and "engine 7.0.99" in m for m in events), events

@@ -142,6 +142,7 @@ struct RESTCluster: Encodable {
     var snapshotRetentionLimit: Int
     var autoMinorVersionUpgrade: Bool
     var deletionProtection: Bool
+    var snapshotBeforeUpdate: Bool
     var dataTiering: String
     var maintenanceWindow: String
     var snapshotWindow: String
@@ -194,6 +195,7 @@ struct RESTCluster: Encodable {
         snapshotRetentionLimit = view.snapshotRetentionLimit
         autoMinorVersionUpgrade = view.autoMinorVersionUpgrade
         deletionProtection = view.deletionProtection
+        snapshotBeforeUpdate = view.snapshotBeforeUpdate
         dataTiering = view.dataTiering
         maintenanceWindow = view.maintenanceWindow
         snapshotWindow = view.snapshotWindow

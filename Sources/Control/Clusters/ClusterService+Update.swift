@@ -61,7 +61,7 @@ extension ClusterService {
                 "\(field) cannot be changed by MemoryPlane: \(reason). description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard and nodeType can.")
         }
         guard !request.isEmpty else {
-            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard, nodeType, deletionProtection.")
+            throw MemoryDBError(.invalidParameterCombination, "Nothing to change: give at least one of description, parameterGroupName, aclName, securityGroupIds, maintenanceWindow, snapshotWindow, snapshotRetentionLimit, numShards, numReplicasPerShard, nodeType, deletionProtection, snapshotBeforeUpdate.")
         }
         if request.deletionProtection == false {
             var others = request
@@ -115,6 +115,10 @@ extension ClusterService {
         if let description = request.description, description != (cluster.description ?? "") {
             cluster.description = description
             changes.append("Cluster description updated")
+        }
+        if let snapshot = request.snapshotBeforeUpdate, snapshot != cluster.snapshotBeforeUpdate {
+            cluster.snapshotBeforeUpdate = snapshot
+            changes.append(snapshot ? "Engine updates snapshot the cluster first" : "Engine updates no longer snapshot the cluster first (opted out)")
         }
         if let protection = request.deletionProtection, protection != cluster.deletionProtection {
             cluster.deletionProtection = protection

@@ -117,6 +117,7 @@ public struct ClusterService: Sendable {
                 autoMinorVersionUpgrade: spec.autoMinorVersionUpgrade, securityGroupIds: spec.securityGroupIds)
             cluster.snapshotRetentionLimit = spec.snapshotRetentionLimit
             cluster.deletionProtection = spec.deletionProtection
+            cluster.snapshotBeforeUpdate = spec.snapshotBeforeUpdate
             cluster.restoreSource = restore?.source
             cluster.restoreState = restore?.mode
             var nodes: [NodeRecord] = []

@@ -62,6 +62,8 @@ public struct ClusterView: Sendable, Equatable {
     public var autoMinorVersionUpgrade: Bool
     /// MemoryPlane's own: DeleteCluster is refused while it is on.
     public var deletionProtection: Bool
+    /// MemoryPlane's own: an engine update snapshots the cluster first.
+    public var snapshotBeforeUpdate: Bool
     public var dataTiering: String
     public var maintenanceWindow: String
     public var snapshotWindow: String
@@ -122,6 +124,7 @@ public struct ClusterView: Sendable, Equatable {
         snapshotRetentionLimit = cluster.snapshotRetentionLimit
         autoMinorVersionUpgrade = cluster.autoMinorVersionUpgrade
         deletionProtection = cluster.deletionProtection
+        snapshotBeforeUpdate = cluster.snapshotBeforeUpdate
         dataTiering = "false"
         maintenanceWindow = cluster.maintenanceWindow
         snapshotWindow = cluster.snapshotWindow
@@ -155,6 +158,7 @@ extension ClusterView {
         request.engineVersion = engineVersion
         request.autoMinorVersionUpgrade = autoMinorVersionUpgrade
         request.deletionProtection = deletionProtection
+        request.snapshotBeforeUpdate = snapshotBeforeUpdate
         request.dataTiering = dataTiering == "true"
         request.securityGroupIds = securityGroupIds
         // Only IPv4 is offered; the members MemoryPlane refuses (multi-Region, SNS, KMS) stay unset.

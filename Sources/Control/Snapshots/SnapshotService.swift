@@ -124,7 +124,7 @@ public struct SnapshotService: Sendable {
     }
 
     /// Records a snapshot in `creating` with a row per shard (its recorded slots), and its event.
-    static func begin(name: String, of cluster: ClusterRecord, source: String, at now: Int64, in transaction: Transaction) throws -> SnapshotRecord {
+    public static func begin(name: String, of cluster: ClusterRecord, source: String, at now: Int64, in transaction: Transaction) throws -> SnapshotRecord {
         let snapshot = SnapshotRecord(name: name, cluster: cluster, source: source, createdAt: now)
         let shards = try transaction.shards(ofCluster: cluster.name).map { shard in
             SnapshotShardRecord(snapshotName: name, shardIndex: shard.shardIndex, slots: shard.slots, replicaCount: cluster.numReplicasPerShard)

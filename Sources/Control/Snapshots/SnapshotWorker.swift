@@ -50,7 +50,14 @@ public enum SnapshotSchedule {
             decision.take.append(Due(cluster: cluster.name, snapshot: name))
         }
         for snapshot in snapshots where snapshot.source == "automated" && snapshot.status != .creating {
-            let limit = byName[snapshot.clusterName]?.snapshotRetentionLimit ?? 0
+            var limit = byName[snapshot.clusterName]?.snapshotRetentionLimit ?? 0
+            // The snapshot an engine update took first is kept at least a day, whatever the
+            // limit: it is what a bad update is rolled back from. A failed one stays (it is what
+            // holds the update back) until someone deletes it.
+            if SnapshotNames.isBeforeEngineUpdate(snapshot.name) {
+                if snapshot.status == .failed { continue }
+                limit = max(limit, 1)
+            }
             if snapshot.createdAt <= now - Int64(limit) * day { decision.expire.append(snapshot.name) }
         }
         return decision
@@ -219,7 +226,10 @@ public final class SnapshotWorker: Service {
                 try transaction.update(cluster)
             }
             let keys = try transaction.snapshotShards(of: name).compactMap(\.keyCount).reduce(0, +)
-            let message = error.map { "Snapshot \(name) failed: \($0)" } ?? "Snapshot \(name) is available (\(keys) keys)"
+            var message = error.map { "Snapshot \(name) failed: \($0)" } ?? "Snapshot \(name) is available (\(keys) keys)"
+            if error != nil && SnapshotNames.isBeforeEngineUpdate(name) {
+                message += "; the engine update is stopped before any node restarts. Delete the snapshot to try again"
+            }
             try transaction.record(EventRecord(sourceName: clusterName, sourceType: .cluster, message: message, createdAt: clock.nowMilliseconds))
         }
         if error != nil { storage.remove(name) }

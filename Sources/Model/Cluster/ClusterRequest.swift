@@ -55,6 +55,8 @@ public struct CreateClusterRequest: Sendable, Equatable {
     public var dataTiering: Bool?
     /// MemoryPlane's own (REST, CLI, stacks, console; AWS's CreateCluster has no such member).
     public var deletionProtection: Bool?
+    /// MemoryPlane's own: false opts out of the snapshot an engine update takes first.
+    public var snapshotBeforeUpdate: Bool?
     /// Recorded and reported `active`; MemoryPlane's nodes listen on loopback only, so there is
     /// no network for a security group to filter.
     public var securityGroupIds: [String]?
@@ -120,6 +122,8 @@ public struct ClusterSpec: Sendable, Equatable {
     public var autoMinorVersionUpgrade: Bool
     /// Off unless asked for.
     public var deletionProtection: Bool
+    /// On unless opted out.
+    public var snapshotBeforeUpdate: Bool
     public var subnetGroupName: String
     public var securityGroupIds: [String]
     public var snapshotRetentionLimit: Int
@@ -224,6 +228,7 @@ public struct ClusterSpec: Sendable, Equatable {
         }
         autoMinorVersionUpgrade = request.autoMinorVersionUpgrade ?? true
         deletionProtection = request.deletionProtection ?? false
+        snapshotBeforeUpdate = request.snapshotBeforeUpdate ?? true
         subnetGroupName = request.subnetGroupName?.lowercased() ?? BuiltinResources.defaultSubnetGroupName
         securityGroupIds = try SecurityGroups.validate(request.securityGroupIds ?? [])
     }

@@ -20,6 +20,8 @@ public struct UpdateClusterRequest: Sendable {
     public var ipDiscovery: String?
     /// MemoryPlane's own (REST only). Turning it off is an update of its own, audited like any.
     public var deletionProtection: Bool?
+    /// MemoryPlane's own (REST only).
+    public var snapshotBeforeUpdate: Bool?
 
     public init(
         description: String? = nil, parameterGroupName: String? = nil, aclName: String? = nil, securityGroupIds: [String]? = nil,
@@ -57,6 +59,6 @@ public struct UpdateClusterRequest: Sendable {
     public var isEmpty: Bool {
         description == nil && parameterGroupName == nil && aclName == nil && securityGroupIds == nil && maintenanceWindow == nil
             && snapshotWindow == nil && snapshotRetentionLimit == nil && numReplicasPerShard == nil && numShards == nil && nodeType == nil
-            && deletionProtection == nil && refused.isEmpty
+            && deletionProtection == nil && snapshotBeforeUpdate == nil && refused.isEmpty
     }
 }

@@ -101,6 +101,7 @@ extension CreateClusterRequest {
         RequestMember("engineVersion", aws: "EngineVersion", .string(\.engineVersion)),
         RequestMember("autoMinorVersionUpgrade", aws: "AutoMinorVersionUpgrade", .bool(\.autoMinorVersionUpgrade)),
         RequestMember("deletionProtection", aws: "DeletionProtection", .bool(\.deletionProtection), restOnly: true),
+        RequestMember("snapshotBeforeUpdate", aws: "SnapshotBeforeUpdate", .bool(\.snapshotBeforeUpdate), restOnly: true),
         RequestMember("dataTiering", aws: "DataTiering", .bool(\.dataTiering)),
         RequestMember("securityGroupIds", aws: "SecurityGroupIds", .strings(\.securityGroupIds)),
         RequestMember("networkType", aws: "NetworkType", .string(\.networkType)),
@@ -152,6 +153,7 @@ extension UpdateClusterRequest: TabledRequest {
         RequestMember("snsTopicStatus", aws: "SnsTopicStatus", .string(\.snsTopicStatus)),
         RequestMember("ipDiscovery", aws: "IpDiscovery", .string(\.ipDiscovery)),
         RequestMember("deletionProtection", aws: "DeletionProtection", .bool(\.deletionProtection), restOnly: true),
+        RequestMember("snapshotBeforeUpdate", aws: "SnapshotBeforeUpdate", .bool(\.snapshotBeforeUpdate), restOnly: true),
     ]
 
     public static var empty: UpdateClusterRequest { UpdateClusterRequest() }

@@ -11,6 +11,17 @@ public enum SnapshotNames {
         return "automatic.\(cluster)-\(year)-\(two(month))-\(two(day))-\(two(hour))-\(two(minute))"
     }
 
+    /// The snapshot a rolling restart for an engine update takes first, named for the update:
+    /// `automatic.<cluster>-before-engine-7-0-15`. Kept as the cluster's automated snapshots are
+    /// (at least a day, even with a retention limit of 0).
+    public static func beforeEngineUpdate(cluster: String, engine: String) -> String {
+        "automatic.\(cluster)-before-engine-\(String(engine.map { $0 == "." ? "-" : $0 }))"
+    }
+
+    public static func isBeforeEngineUpdate(_ name: String) -> Bool {
+        name.hasPrefix("automatic.") && name.contains("-before-engine-")
+    }
+
     /// An S3 bucket name as AWS allows it: 3–63 lower-case letters, digits, `.` and `-`, starting
     /// and ending with a letter or digit. It names a directory under the export directory.
     public static func validateBucket(_ bucket: String, field: String) throws(MemoryDBError) -> String {

@@ -18,6 +18,21 @@ struct MaintenanceSteps: StepExecutor {
             try await restart(name, context)
         case .releaseNode(let name):
             try releaseAfterDrill(name, context)
+        case .snapshotBeforeEngineUpdate(let snapshot):
+            // The snapshot worker takes it (within its interval); the cluster is `snapshotting`
+            // until then, so no restart starts meanwhile.
+            try environment.store.write { transaction in
+                guard var current = try transaction.cluster(named: cluster.name), current.status == .available,
+                    try transaction.snapshot(named: snapshot) == nil
+                else { return }
+                _ = try SnapshotService.begin(
+                    name: snapshot, of: current, source: "automated", at: environment.configuration.clock.nowMilliseconds, in: transaction)
+                current.status = .snapshotting
+                try transaction.update(current)
+                try environment.events.record(
+                    .snapshotBeforeEngineUpdate(snapshot: snapshot, engine: environment.configuration.engineVersion.patchVersion), cluster: cluster.name,
+                    in: transaction)
+            }
         case .finishServiceUpdates:
             let target = environment.configuration.engineVersion.patchVersion
             try environment.store.write { transaction in
