@@ -32,6 +32,7 @@ enum ClusterKind: ResourceKind {
     ]
     static let hasGet = true
     static let settled: Set<String> = ["available"]
+    static let verbs: Set<String> = ["list", "get", "create", "update", "delete", "stop", "start"]
 }
 
 enum ParameterGroupKind: ResourceKind {
@@ -87,7 +88,8 @@ struct ResourceCommand<Kind: ResourceKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         let all: [(String, any ParsableCommand.Type)] = [
             ("list", ListResources<Kind>.self), ("get", GetResource<Kind>.self), ("create", CreateResource<Kind>.self),
-            ("update", UpdateResource<Kind>.self), ("delete", DeleteResource<Kind>.self),
+            ("update", UpdateResource<Kind>.self), ("delete", DeleteResource<Kind>.self), ("stop", StopCluster.self),
+            ("start", StartCluster.self),
         ]
         return CommandConfiguration(
             commandName: Kind.name, abstract: "List\(Kind.verbs.count > 1 ? ", show and change" : "") \(Kind.name.replacingOccurrences(of: "-", with: " ")).",
@@ -259,6 +261,50 @@ struct DeleteResource<Kind: ResourceKind>: AsyncParsableCommand {
             if waiting.wait { try await waitFor(Kind.self, name, gone: true, api, timeout: waiting.timeout) }
             print(waiting.wait ? "\(Kind.name) \(name) deleted." : "\(Kind.name) \(name) is being deleted.")
         }
+    }
+}
+
+/// `clusters stop NAME`: every node persists and stops, keeping its data (MemoryPlane's own).
+struct StopCluster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Stop every node of a cluster, keeping its data, ports and files; --wait until stopped.")
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var waiting: WaitOptions
+    @Argument(help: "The cluster's name.") var name: String
+
+    func run() async throws {
+        try await runClient {
+            let api = try client.api()
+            _ = try await api.json(.POST, "/v1/clusters/\(name)/stop")
+            if waiting.wait { try await waitForStatus(name, "stopped", api, timeout: waiting.timeout) }
+            print(waiting.wait ? "clusters \(name) stopped." : "clusters \(name) is stopping.")
+        }
+    }
+}
+
+/// `clusters start NAME`: a stopped cluster comes back from its own data.
+struct StartCluster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped cluster; --wait until available.")
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var waiting: WaitOptions
+    @Argument(help: "The cluster's name.") var name: String
+
+    func run() async throws {
+        try await runClient {
+            let api = try client.api()
+            _ = try await api.json(.POST, "/v1/clusters/\(name)/start")
+            if waiting.wait { try await waitForStatus(name, "available", api, timeout: waiting.timeout) }
+            print(waiting.wait ? "clusters \(name) available." : "clusters \(name) is starting.")
+        }
+    }
+}
+
+/// Polls a cluster until it has `status`.
+func waitForStatus(_ name: String, _ status: String, _ api: MemoryPlaneAPI, timeout: Int) async throws {
+    let deadline = Date().addingTimeInterval(TimeInterval(timeout))
+    while (try await fetch(ClusterKind.self, name, api)["status"] as? String) != status {
+        guard Date() < deadline else { throw CLIError.timeout("Timed out after \(timeout) s waiting for clusters \(name) to be \(status).") }
+        try await Task.sleep(for: .milliseconds(200))
     }
 }
 

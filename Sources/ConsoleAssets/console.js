@@ -336,7 +336,16 @@ function clusterActions(clusterName, path) {
     if (remove.confirm.value !== clusterName) { toast(`Type the cluster's name, ${clusterName}, to confirm.`, true); return; }
     if (await act(`Deleting ${clusterName}`, () => api("DELETE", path))) location.hash = "#/";
   });
-  return h("div", { class: "card actions" }, shape, drill, snapshot, protection, remove);
+  const power = h("div", { class: "inline" },
+    h("button", {
+      type: "button", class: "secondary", "data-power": "stop",
+      onclick: () => act(`Stopping ${clusterName}`, () => api("POST", `${path}/stop`)),
+    }, "Stop (keep data)"),
+    h("button", {
+      type: "button", class: "secondary", "data-power": "start",
+      onclick: () => act(`Starting ${clusterName}`, () => api("POST", `${path}/start`)),
+    }, "Start"));
+  return h("div", { class: "card actions" }, shape, drill, snapshot, protection, power, remove);
 }
 
 // MARK: Charts

@@ -32,6 +32,8 @@ public enum ClusterEvent: Sendable, Equatable {
     case serviceUpdatesApplied(engine: (from: String, to: String)?)
     /// An engine update's rolling restart takes this snapshot before any node restarts.
     case snapshotBeforeEngineUpdate(snapshot: String, engine: String)
+    /// Every node persisted its data and stopped.
+    case stopped(nodes: Int)
     case drillCompleted(id: String, outcome: String)
     case deletionCalledOff(reason: String)
     case deleted
@@ -162,6 +164,8 @@ public enum ClusterEvent: Sendable, Equatable {
             return "ACL \(acl) applied to every node"
         case .maxmemorySet(let bytes, let nodeType):
             return "maxmemory set to \(bytes) bytes on every node (node type \(nodeType)), no restart"
+        case .stopped(let nodes):
+            return "Cluster stopped: its \(nodes) node\(nodes == 1 ? "" : "s") persisted every write and stopped; ports and files are kept until it starts again"
         case .snapshotBeforeEngineUpdate(let snapshot, let engine):
             return "Engine update to \(engine): snapshot \(snapshot) is taken first, before any node restarts"
         case .serviceUpdatesApplied(let engine):

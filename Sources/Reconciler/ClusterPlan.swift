@@ -20,6 +20,10 @@ public enum ClusterPlanner {
             }
             return plan
         }
+        if observed.cluster.status == .stopping || observed.cluster.status == .stopped {
+            planStop(observed, into: &plan)
+            return plan
+        }
         // Nodes leaving a live cluster are stopped and retired; everything else plans without them.
         var observed = observed
         let retiring = observed.nodes.filter { $0.record.status == .deleting }
@@ -37,7 +41,8 @@ public enum ClusterPlanner {
         }
         // Failover steps come next: a lost zone's primary is killed by `beginFailover`, which
         // reads its last offset before the generic kill of held nodes would.
-        planFailovers(observed, into: &plan)
+        // A cluster starting again brings every node up together: none has failed.
+        if observed.cluster.status != .starting { planFailovers(observed, into: &plan) }
         planProcesses(observed, into: &plan)
         updateNodeRecords(observed, into: &plan)
         // Cluster-level steps need every node answering; until then, only processes are tended.
@@ -64,7 +69,7 @@ public enum ClusterPlanner {
             return plan
         }
         if plan.actions.isEmpty && isReady(observed) && observed.endpointAnswers {
-            if observed.cluster.status == .creating {
+            if observed.cluster.status == .creating || observed.cluster.status == .starting {
                 plan.actions.append(.markAvailable)
             } else if observed.cluster.status == .updating {
                 // A shard still draining (a view that has not heard yet) is waited for.
@@ -91,6 +96,21 @@ public enum ClusterPlanner {
             return max(10, min(1000, end - observed.now))
         }
         return 50
+    }
+
+    /// Stopping: the endpoint first (no new client is let in), then the replicas, then the
+    /// primaries, each with SIGTERM (the AOF is fsynced on every write, so every acknowledged
+    /// write is on disk); replicas first so no replica outlives its primary long enough to
+    /// think it failed. Stopped: nothing runs and nothing is started.
+    static func planStop(_ observed: ObservedCluster, into plan: inout ClusterPlan) {
+        if observed.endpointRunning { plan.actions.append(.stopEndpoint) }
+        let running = observed.nodes.filter { $0.pid != nil }
+        let primaries = Set(observed.shards.map(\.primaryNode))
+        let replicas = running.filter { !primaries.contains($0.record.name) }
+        plan.actions += (replicas.isEmpty ? running : replicas).map { .stopNode($0.record.name) }
+        if plan.actions.isEmpty {
+            if observed.cluster.status == .stopping { plan.actions.append(.markStopped) } else { plan.settled = true }
+        }
     }
 
     static func planDeletion(_ observed: ObservedCluster, into plan: inout ClusterPlan) {

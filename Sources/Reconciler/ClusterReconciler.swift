@@ -177,6 +177,8 @@ public struct ClusterReconciler: Sendable {
     static func describe(_ action: ReconcileAction) -> String {
         switch action {
         case .startEndpoint: return "start the cluster endpoint"
+        case .stopEndpoint: return "stop the cluster endpoint"
+        case .markStopped: return "mark the cluster stopped"
         case .routeEndpoint: return "route the cluster endpoint"
         case .startNode(let name): return "start node \(name)"
         case .stopNode(let name): return "stop node \(name)"
@@ -271,7 +273,8 @@ public struct ClusterReconciler: Sendable {
     /// The executor of each step's concern. Exhaustive: a new step must choose one.
     func executor(for step: ReconcileAction) -> any StepExecutor {
         switch step {
-        case .startEndpoint, .routeEndpoint, .startNode, .stopNode, .killNode, .setConfigEpoch, .meet, .addSlots, .replicate, .forgetMembers:
+        case .startEndpoint, .stopEndpoint, .routeEndpoint, .startNode, .stopNode, .killNode, .setConfigEpoch, .meet, .addSlots, .replicate,
+            .forgetMembers:
             return executors.processes
         case .applyParameters, .applyACL, .applyMaxmemory:
             return executors.configuration
@@ -281,7 +284,7 @@ public struct ClusterReconciler: Sendable {
             return executors.resharding
         case .markAvailable:
             return executors.restore
-        case .restartNode, .releaseNode, .finishServiceUpdates, .finishUpdate, .completeDrill, .snapshotBeforeEngineUpdate:
+        case .restartNode, .releaseNode, .finishServiceUpdates, .finishUpdate, .completeDrill, .snapshotBeforeEngineUpdate, .markStopped:
             return executors.maintenance
         case .removeCluster, .cancelDeletion:
             return executors.deletion

@@ -6,6 +6,11 @@ import Store
 /// One idempotent step towards the desired state.
 public enum ReconcileAction: Sendable, Equatable {
     case startEndpoint
+    /// Stop the endpoint's process (a stopped cluster keeps its port; the endpoint's files are
+    /// written again when it starts).
+    case stopEndpoint
+    /// Every node of a stopping cluster has stopped: the cluster is `stopped`.
+    case markStopped
     /// Rewrite the endpoint's backend list (primaries first).
     case routeEndpoint
     case startNode(String)

@@ -53,7 +53,7 @@ public struct StoredCluster: Sendable {
 }
 
 extension Transaction {
-    func openDrills(ofCluster name: String) throws -> [DrillRecord] {
+    public func openDrills(ofCluster name: String) throws -> [DrillRecord] {
         try DrillRecord.filter(DrillRecord.Columns.clusterName == name && DrillRecord.Columns.status != DrillRecord.Status.completed.rawValue)
             .order(DrillRecord.Columns.startedAt).fetchAll(db)
     }

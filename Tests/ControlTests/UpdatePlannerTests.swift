@@ -177,3 +177,47 @@ import Ports
         #expect(SnapshotSchedule.decide(clusters: [cluster], snapshots: [snapshot], now: 10 * 86_400_000).expire.isEmpty)
     }
 }
+
+/// Stopping and starting a cluster in the pure planner: endpoint, replicas, primaries, then
+/// `stopped`; a stopped cluster is left alone; a starting one starts every node and fails none over.
+@Suite struct StopStartPlannerTests {
+    func formed(_ status: ClusterStatus) -> ObservedCluster {
+        var observed = PlannerFixture().formed(clusterState: .available)
+        for index in observed.nodes.indices { observed.nodes[index].record.status = .available }
+        observed.cluster.status = status
+        return observed
+    }
+
+    @Test func stoppingTakesTheEndpointThenReplicasThenPrimaries() {
+        var observed = formed(.stopping)
+        #expect(ClusterPlanner.plan(observed).actions == [.stopEndpoint, .stopNode("demo-0001-002")])
+        observed.endpointRunning = false
+        observed.nodes[1].pid = nil
+        observed.nodes[1].report = nil
+        #expect(ClusterPlanner.plan(observed).actions == [.stopNode("demo-0001-001")])
+        observed.nodes[0].pid = nil
+        observed.nodes[0].report = nil
+        #expect(ClusterPlanner.plan(observed).actions == [.markStopped])
+        observed.cluster.status = .stopped
+        let plan = ClusterPlanner.plan(observed)
+        #expect(plan.actions.isEmpty && plan.settled && plan.events.isEmpty && plan.nodeUpdates.isEmpty)
+    }
+
+    @Test func startingBringsEveryNodeUpAndFailsNoneOver() {
+        var observed = formed(.starting)
+        for index in observed.nodes.indices {
+            observed.nodes[index].record.status = .stopped
+            observed.nodes[index].pid = nil
+            observed.nodes[index].report = nil
+            observed.nodes[index].liveness = .unreachable
+        }
+        observed.endpointRunning = false
+        // The replica came up first: no failover, no node reported down.
+        observed.nodes[1].pid = 21
+        observed.nodes[1].liveness = .answering
+        let plan = ClusterPlanner.plan(observed)
+        #expect(plan.actions.contains(.startNode("demo-0001-001")) && plan.actions.contains(.startEndpoint))
+        #expect(!plan.actions.contains { if case .beginFailover = $0 { true } else { false } })
+        #expect(plan.events.isEmpty)
+    }
+}

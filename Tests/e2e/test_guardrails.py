@@ -52,3 +52,47 @@ def test_a_protected_cluster_survives_delete_cluster_and_a_stack_destroy(server,
     code, out, err = cli(server, "destroy", "--stack", "guarded", "--auto-approve")
     assert code == 0, out + err
     assert server.request("GET", "/v1/clusters/guarded-1").status_code == 404
+
+
+def test_a_stopped_cluster_runs_nothing_and_comes_back_with_every_acknowledged_write(server):
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from ledger import RecordingClient
+    from memoryplane import processes_in
+    created = server.create_cluster("sleepy", shards=3, replicas=1, wait=True).json()
+    assert created["status"] == "available", created
+    port = created["clusterEndpoint"]["port"]
+    writer = RecordingClient(port, prefix="sleepy:")
+    writer.start()
+    time.sleep(1)
+    stopping = server.request("POST", "/v1/clusters/sleepy/stop")
+    assert stopping.status_code == 202 and stopping.json()["status"] == "stopping", stopping.text
+    server.wait_for("sleepy", "stopped", timeout=60)
+    writer.stop()
+    acknowledged = len(writer.acknowledged)
+    assert acknowledged > 100, "the writer wrote little before the stop"
+    nodes = os.path.join(server.data_dir, "nodes")
+    assert [p for p, (comm, cwd) in processes_in(server.data_dir).items() if "sleepy" in cwd] == [], "a process of the stopped cluster runs"
+    assert os.listdir(nodes), "the nodes' files are kept"
+    view = server.request("GET", "/v1/clusters/sleepy").json()
+    assert {n["status"] for s in view["shards"] for n in s["nodes"]} == {"stopped"}
+    # While stopped: no snapshot, no update; stopping twice is refused.
+    assert server.request("POST", "/v1/snapshots", json={"clusterName": "sleepy", "snapshotName": "s"}).json()["error"]["code"] == "InvalidClusterStateFault"
+    assert server.request("PATCH", "/v1/clusters/sleepy", json={"description": "x"}).json()["error"]["code"] == "InvalidClusterStateFault"
+    assert server.request("POST", "/v1/clusters/sleepy/stop").status_code == 409
+
+    began = time.time()
+    starting = server.request("POST", "/v1/clusters/sleepy/start")
+    assert starting.status_code == 202 and starting.json()["status"] == "starting", starting.text
+    server.wait_for("sleepy", "available", timeout=60)
+    seconds = time.time() - began
+    print(f"start → available: {seconds:.2f} s for a 3x1 cluster; {acknowledged} acknowledged writes before the stop")
+    assert writer.missing() == [], "an acknowledged write was lost across stop and start"
+    events = [e["message"] for e in server.request("GET", "/v1/events", params={"sourceName": "sleepy"}).json()["events"]]
+    assert not any(" down" in m and "Node" in m for m in events[:20]), events[:20]
+    assert any(m.startswith("Cluster stopped") for m in events), events
+    # A stopped cluster can be deleted as it is.
+    assert server.request("POST", "/v1/clusters/sleepy/stop").status_code == 202
+    server.wait_for("sleepy", "stopped", timeout=60)
+    assert server.request("DELETE", "/v1/clusters/sleepy").status_code == 202
+    server.wait_for("sleepy", None, timeout=60)

@@ -51,6 +51,8 @@ enum RESTActions {
             "DELETE /v1/clusters/{name}": route("DeleteCluster", ["ClusterName": .path("name"), "FinalSnapshotName": .query("finalSnapshotName")]),
             "POST /v1/clusters/{name}/shards/{shard}/failover": route("FailoverShard", cluster),
             "GET /v1/clusters/{name}/allowed-node-type-updates": route("ListAllowedNodeTypeUpdates", cluster),
+            "POST /v1/clusters/{name}/stop": route("StopCluster", cluster),
+            "POST /v1/clusters/{name}/start": route("StartCluster", cluster),
             "GET /v1/clusters/{name}/metrics": route("DescribeMetrics", cluster),
             "GET /v1/clusters/{name}/slowlog": route("DescribeSlowLog", cluster),
             "GET /v1/clusters/{name}/alarms": route("DescribeAlarms", cluster),

@@ -16,6 +16,8 @@ struct ClusterController {
         group.delete("clusters/:name", use: delete)
         group.post("clusters/:name/shards/:shard/failover", use: failover)
         group.get("clusters/:name/allowed-node-type-updates", use: allowedNodeTypes)
+        group.post("clusters/:name/stop", use: stop)
+        group.post("clusters/:name/start", use: start)
     }
 
     struct AllowedNodeTypes: Encodable {
@@ -24,6 +26,18 @@ struct ClusterController {
     }
 
     /// ListAllowedNodeTypeUpdates.
+    /// Stops every node with its data (MemoryPlane's own): 202, `stopping` then `stopped`.
+    @Sendable func stop(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try await JSONBody.requireEmpty(request, context: context)
+        return try JSONBody.response(RESTCluster(try service.stopCluster(context.parameters.require("name"))), status: .accepted)
+    }
+
+    /// Starts a stopped cluster: 202, `starting` then `available`.
+    @Sendable func start(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try await JSONBody.requireEmpty(request, context: context)
+        return try JSONBody.response(RESTCluster(try service.startCluster(context.parameters.require("name"))), status: .accepted)
+    }
+
     @Sendable func allowedNodeTypes(_ request: Request, context: APIRequestContext) async throws -> Response {
         let allowed = try service.allowedNodeTypeUpdates(context.parameters.require("name"))
         return try JSONBody.response(AllowedNodeTypes(scaleUpNodeTypes: allowed.scaleUp, scaleDownNodeTypes: allowed.scaleDown))

@@ -239,7 +239,11 @@ public struct ClusterService: Sendable {
             // A creation or an update whose steps keep failing (its last error says why) can be
             // given up: deleting stops every node, whatever shape the cluster was in.
             let stuck = (cluster.status == .creating || cluster.status == .updating) && cluster.lastError != nil
-            if !stuck || finalSnapshot != nil {
+            // A stopped cluster is deleted as it is: its nodes are already down.
+            if cluster.status == .stopped && finalSnapshot != nil {
+                throw MemoryDBError(.invalidClusterState, "Cluster '\(name)' is stopped; start it first to take a final snapshot, or delete it without one.")
+            }
+            if (!stuck || finalSnapshot != nil) && cluster.status != .stopped {
                 try Self.requireAvailable(cluster)
             }
             let now = configuration.clock.nowMilliseconds

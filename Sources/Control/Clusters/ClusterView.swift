@@ -95,6 +95,8 @@ public struct ClusterView: Sendable, Equatable {
             case .deleting: status = "deleting"
             // AWS shows shards `modifying` while the cluster changes shape.
             case .updating: status = "modifying"
+            // A stopped cluster's shards serve nothing: they say so.
+            case .stopping, .stopped, .starting: status = cluster.status.rawValue
             default: status = "available"
             }
             return ShardView(

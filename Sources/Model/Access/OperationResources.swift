@@ -56,7 +56,7 @@ public enum OperationResources {
         case "UpdateCluster":
             resources = named(.cluster, "ClusterName") + named(.acl, "ACLName") + named(.parametergroup, "ParameterGroupName")
         case "DeleteCluster": resources = named(.cluster, "ClusterName") + named(.snapshot, "FinalSnapshotName")
-        case "FailoverShard", "ListAllowedNodeTypeUpdates": resources = named(.cluster, "ClusterName")
+        case "FailoverShard", "ListAllowedNodeTypeUpdates", "StopCluster", "StartCluster": resources = named(.cluster, "ClusterName")
         case "DescribeClusters": resources = describe(.cluster, "ClusterName")
         case "BatchUpdateCluster": resources = strings("ClusterNames").flatMap { arn(.cluster, $0) }
         case "CreateSnapshot": resources = named(.cluster, "ClusterName") + named(.snapshot, "SnapshotName")

@@ -13,7 +13,8 @@ public enum PolicyTemplates {
     /// in a cluster it creates), or, with `tag`, those carrying that tag.
     public static func ci(prefix: String? = nil, tag: Tag? = nil) -> IAMPolicy {
         let writes = [
-            "memorydb:CreateCluster", "memorydb:UpdateCluster", "memorydb:DeleteCluster", "memorydb:FailoverShard",
+            "memorydb:CreateCluster", "memorydb:UpdateCluster", "memorydb:DeleteCluster", "memorydb:FailoverShard", "memorydb:StopCluster",
+            "memorydb:StartCluster",
             "memorydb:CreateSnapshot", "memorydb:DeleteSnapshot", "memorydb:TagResource", "memorydb:UntagResource",
             "memorydb:CreateUser", "memorydb:UpdateUser", "memorydb:DeleteUser", "memorydb:CreateACL", "memorydb:UpdateACL",
             "memorydb:DeleteACL", "memorydb:CopySnapshot", "memorydb:VerifySnapshot", "memorydb:StartDrill", "memorydb:ApplyStack",

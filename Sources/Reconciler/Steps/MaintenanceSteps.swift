@@ -33,6 +33,14 @@ struct MaintenanceSteps: StepExecutor {
                     .snapshotBeforeEngineUpdate(snapshot: snapshot, engine: environment.configuration.engineVersion.patchVersion), cluster: cluster.name,
                     in: transaction)
             }
+        case .markStopped:
+            try environment.store.write { transaction in
+                guard let current = try transaction.cluster(named: cluster.name), current.status == .stopping else { return }
+                try transaction.setStatus(ofCluster: cluster.name, to: .stopped)
+                // Down on purpose: coming back is no recovery, and no node is reported down.
+                try transaction.setStatus(ofNodesOf: cluster.name, to: .stopped)
+                try environment.events.record(.stopped(nodes: context.observed.nodes.count), cluster: cluster.name, in: transaction)
+            }
         case .finishServiceUpdates:
             let target = environment.configuration.engineVersion.patchVersion
             try environment.store.write { transaction in

@@ -17,6 +17,8 @@ struct ProcessSteps: StepExecutor {
         switch step {
         case .startEndpoint:
             _ = try await processes.startEndpoint(context.endpoint)
+        case .stopEndpoint:
+            try await processes.removeEndpoint(context.endpoint)
         case .routeEndpoint:
             try processes.setEndpointBackends(context.endpoint)
             let primaries = context.plan.endpointBackends.filter { $0.role == .primary }.map { String($0.port) }
