@@ -55,7 +55,15 @@ let package = Package(
                 .embedInCode("0018_access_keys.sql"),
                 .embedInCode("0019_deletion_protection.sql"),
                 .embedInCode("0020_snapshot_before_update.sql"),
+                .embedInCode("0021_reserved_nodes.sql"),
             ]
+        ),
+        /// The bundled price list (AWS's offer-file format, illustrative rates), compiled in.
+        .target(
+            name: "PriceLists",
+            path: "pricing",
+            exclude: [],
+            resources: [.embedInCode("memorydb-sample.json")]
         ),
         /// SQLite persistence of desired and observed state.
         .target(
@@ -117,7 +125,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Model", "Store", "Ports", "Control", "Reconciler",
+                "Model", "Store", "Ports", "Control", "Reconciler", "PriceLists",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -202,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Control", "Runtime", "Store", "Ports", "Model",
+                "API", "Control", "Runtime", "Store", "Ports", "Model", "PriceLists",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -23,6 +23,7 @@ public enum Migrations {
         ("0018_access_keys", sql(PackageResources._018_access_keys_sql)),
         ("0019_deletion_protection", sql(PackageResources._019_deletion_protection_sql)),
         ("0020_snapshot_before_update", sql(PackageResources._020_snapshot_before_update_sql)),
+        ("0021_reserved_nodes", sql(PackageResources._021_reserved_nodes_sql)),
     ]
 
     /// The names of the files this list registers, so a test can prove none is forgotten.

@@ -32,7 +32,8 @@ extension APIServices {
             clusters: controlPlane.clusters, events: controlPlane.events, tags: controlPlane.tags, catalog: controlPlane.catalog,
             parameterGroups: controlPlane.parameterGroups, subnetGroups: controlPlane.subnetGroups,
             accessControl: controlPlane.accessControl, drills: controlPlane.drills, snapshots: controlPlane.snapshots,
-            serviceUpdates: controlPlane.serviceUpdates, stacks: controlPlane.stacks, metrics: controlPlane.metrics,
+            serviceUpdates: controlPlane.serviceUpdates, stacks: controlPlane.stacks, reservedNodes: controlPlane.reservedNodes,
+            metrics: controlPlane.metrics,
             collector: controlPlane.collector, observability: controlPlane.observability, accessKeys: accessKeys,
             authorizer: Authorizer(store: controlPlane.store, configuration: controlPlane.configuration), region: controlPlane.configuration.region,
             credentialsHint: credentialsHint, caCertificate: caCertificate)

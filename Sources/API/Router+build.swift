@@ -16,6 +16,7 @@ public struct APIServices: Sendable {
     public var snapshots: SnapshotService
     public var serviceUpdates: ServiceUpdateService
     public var stacks: StackService
+    public var reservedNodes: ReservedNodeService
     public var metrics: ControlMetrics
     public var collector: MetricsCollector?
     public var observability: ObservabilityService?
@@ -47,12 +48,13 @@ public struct APIServices: Sendable {
     public init(
         clusters: ClusterService, events: EventService, tags: TagService, catalog: CatalogService,
         parameterGroups: ParameterGroupService, subnetGroups: SubnetGroupService, accessControl: AccessControlService, drills: DrillService, snapshots: SnapshotService,
-        serviceUpdates: ServiceUpdateService, stacks: StackService, metrics: ControlMetrics, collector: MetricsCollector?,
+        serviceUpdates: ServiceUpdateService, stacks: StackService, reservedNodes: ReservedNodeService, metrics: ControlMetrics, collector: MetricsCollector?,
         observability: ObservabilityService?, accessKeys: AccessKeyService?, authorizer: Authorizer, region: String, credentialsHint: String,
         caCertificate: @escaping @Sendable () throws -> String
     ) {
         self.authorizer = authorizer
         self.accessControl = accessControl
+        self.reservedNodes = reservedNodes
         self.drills = drills
         self.snapshots = snapshots
         self.serviceUpdates = serviceUpdates
@@ -122,6 +124,7 @@ public func buildRouter(_ services: APIServices) -> Router<APIRequestContext> {
     DrillController(service: services.drills).addRoutes(to: v1)
     SnapshotController(service: services.snapshots).addRoutes(to: v1)
     ServiceUpdateController(service: services.serviceUpdates).addRoutes(to: v1)
+    ReservedNodeController(service: services.reservedNodes).addRoutes(to: v1)
     observability.addRoutes(to: v1)
     if let audit = services.audit { AuditController(trail: audit).addRoutes(to: v1) }
     StackController(

@@ -9,6 +9,7 @@ public enum ClientCommands {
         PlanCommand.self, ApplyCommand.self, DestroyCommand.self, OutputCommand.self,
         ResourceCommand<ClusterKind>.self, ResourceCommand<ParameterGroupKind>.self, ResourceCommand<UserKind>.self,
         ResourceCommand<ACLKind>.self, ResourceCommand<SubnetGroupKind>.self, ResourceCommand<SnapshotKind>.self,
-        ResourceCommand<EventKind>.self, ResourceCommand<StackKind>.self, AccessKeysCommand.self,
+        ResourceCommand<EventKind>.self, ResourceCommand<StackKind>.self, AccessKeysCommand.self, ReservedNodesCommand.self,
+        ResourceCommand<ReservedNodeOfferingKind>.self,
     ]
 }

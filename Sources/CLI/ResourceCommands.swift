@@ -331,7 +331,13 @@ enum Table {
 
     static func value(_ item: [String: Any], _ path: String) -> Any? {
         var current: Any? = item
-        for part in path.split(separator: ".") { current = (current as? [String: Any])?[String(part)] }
+        for part in path.split(separator: ".") {
+            if let list = current as? [Any], let index = Int(part) {
+                current = index < list.count ? list[index] : nil
+            } else {
+                current = (current as? [String: Any])?[String(part)]
+            }
+        }
         return current
     }
 

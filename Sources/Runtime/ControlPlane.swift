@@ -1,5 +1,7 @@
 import Ports
+import Foundation
 import Logging
+import PriceLists
 import Control
 import Model
 import Reconciler
@@ -39,6 +41,8 @@ public struct ControlPlane: Sendable {
     public let snapshots: SnapshotService
     public let serviceUpdates: ServiceUpdateService
     public let stacks: StackService
+    /// Reserved-node offerings (from the price list) and purchases.
+    public let reservedNodes: ReservedNodeService
     /// Every mutating call, stack step and refused signature, with who made it.
     public let audit: AuditTrail
     /// The background reconcile loops; nil without a data plane.
@@ -74,8 +78,12 @@ public struct ControlPlane: Sendable {
         configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?, capabilities: DataPlaneCapabilities = DataPlaneCapabilities(),
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
         supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, metricsInterval: Duration = .seconds(10), auditRetentionDays: Int = 90,
-        faults: (any FaultInjector)? = nil, logger: Logger
+        faults: (any FaultInjector)? = nil, priceList: PriceList? = nil, logger: Logger
     ) {
+        // The bundled sample reads by construction (a test parses it); nil only if it were broken.
+        let prices = priceList ?? (try? PriceListFile.parse(Data(BundledPriceList.bytes), name: BundledPriceList.name))
+            ?? PriceList(source: "none", publicationDate: "", onDemand: [:], offerings: [])
+        reservedNodes = ReservedNodeService(store: store, configuration: configuration, priceList: prices)
         self.configuration = configuration
         self.store = store
         let signal = WakeSignal()

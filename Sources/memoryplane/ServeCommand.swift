@@ -76,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Where CopySnapshot with TargetBucket writes plain RDB files (<export-dir>/<bucket>/), and where SnapshotArns (arn:aws:s3:::<bucket>/<key>) are read from (default: <data-dir>/exports).")
     var exportDir: String?
 
+    @Option(help: "A MemoryDB price list in AWS's Price List offer-file format (the prices of reserved-node offerings, plans' cost estimates and the advisor). Default: the bundled sample, whose rates are illustrative (see docs/cost.md).")
+    var priceList: String?
+
     @Option(help: "Seconds between readings of every node's metrics (INFO all) for /metrics, alarms and the advisor (1-300).")
     var metricsInterval = 10
 
@@ -227,7 +230,8 @@ struct ServeCommand: AsyncParsableCommand {
             normaliser: RedisRulesNormaliser(enginePath: engine, scratchDirectory: "\(dataDirectory)/scratch"),
             supervisionInterval: .seconds(supervisionInterval),
             snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
-            metricsInterval: .seconds(metricsInterval), auditRetentionDays: auditRetentionDays, faults: dataPlane.faults, logger: logger)
+            metricsInterval: .seconds(metricsInterval), auditRetentionDays: auditRetentionDays, faults: dataPlane.faults,
+            priceList: try loadPriceList(), logger: logger)
         try controlPlane.stacks.recoverInterruptedRuns()
         let limits = connectionLimits(descriptorLimit: descriptorLimit, logger: logger)
         let app = buildApplication(
@@ -271,6 +275,17 @@ struct ServeCommand: AsyncParsableCommand {
                 "credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)", "access_keys.count": "\(keys.list().count)",
             ])
         return keys
+    }
+
+    /// The `--price-list` file, read and checked before anything starts; nil: the bundled sample.
+    func loadPriceList() throws -> PriceList? {
+        guard let priceList else { return nil }
+        guard let data = FileManager.default.contents(atPath: priceList) else { throw ValidationError("--price-list \(priceList): cannot be read.") }
+        do {
+            return try PriceListFile.parse(data, name: priceList)
+        } catch {
+            throw ValidationError("--price-list: \(error.message)")
+        }
     }
 
     /// The data plane: nodes under the data directory, probed for liveness, with the warm pool

@@ -47,8 +47,10 @@ import Testing
 
             let (_, unknown, _) = try await call(client, "Frobnicate")
             #expect(unknown["__type"] as? String == "UnknownOperationException")
-            let (_, unsupported, _) = try await call(client, "PurchaseReservedNodesOffering", #"{"ReservedNodesOfferingId":"x"}"#)
-            #expect((unsupported["message"] as? String)?.contains("does not support PurchaseReservedNodesOffering") == true)
+            let (_, unsupported, _) = try await call(client, "DescribeMultiRegionClusters")
+            #expect((unsupported["message"] as? String)?.contains("does not support DescribeMultiRegionClusters") == true)
+            let (_, noOffering, _) = try await call(client, "PurchaseReservedNodesOffering", #"{"ReservedNodesOfferingId":"x"}"#)
+            #expect(noOffering["__type"] as? String == "ReservedNodesOfferingNotFoundFault")
             let (_, openAccess, _) = try await call(client, "DeleteACL", #"{"ACLName":"open-access"}"#)
             #expect(openAccess["__type"] as? String == "InvalidParameterValueException")
             #expect(openAccess["message"] as? String == "open-access ACL can't be deleted.")

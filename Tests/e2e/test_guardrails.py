@@ -96,3 +96,38 @@ def test_a_stopped_cluster_runs_nothing_and_comes_back_with_every_acknowledged_w
     server.wait_for("sleepy", "stopped", timeout=60)
     assert server.request("DELETE", "/v1/clusters/sleepy").status_code == 202
     server.wait_for("sleepy", None, timeout=60)
+
+
+def test_reserved_nodes_through_boto3_and_the_cli(server):
+    from awsdoor import check_output
+    mdb = client(server)
+    offerings = mdb.describe_reserved_nodes_offerings(NodeType="db.r7g.large", Duration="1")["ReservedNodesOfferings"]
+    assert {o["OfferingType"] for o in offerings} == {"No Upfront", "Partial Upfront", "All Upfront"}
+    assert all(o["Duration"] == 31536000 and o["RecurringCharges"][0]["RecurringChargeFrequency"] == "Hourly" for o in offerings)
+    raw = server.request("GET", "/v1/reserved-node-offerings", params={"nodeType": "db.r7g.large"}).json()["reservedNodesOfferings"]
+    assert len(raw) == 6
+    offering = next(o for o in offerings if o["OfferingType"] == "Partial Upfront")
+    bought = mdb.purchase_reserved_nodes_offering(ReservedNodesOfferingId=offering["ReservedNodesOfferingId"], ReservationId="team-a", NodeCount=2)
+    node = bought["ReservedNode"]
+    assert node["State"] == "payment-pending" and node["NodeCount"] == 2 and node["FixedPrice"] == offering["FixedPrice"]
+    deadline = time.time() + 10
+    while mdb.describe_reserved_nodes(ReservationId="team-a")["ReservedNodes"][0]["State"] != "active":
+        assert time.time() < deadline, "the purchase never became active"
+        time.sleep(0.1)
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        mdb.purchase_reserved_nodes_offering(ReservedNodesOfferingId=offering["ReservedNodesOfferingId"], ReservationId="team-a")
+    assert raised.value.response["Error"]["Code"] == "ReservedNodeAlreadyExistsFault"
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        mdb.describe_reserved_nodes(ReservationId="nope")
+    assert raised.value.response["Error"]["Code"] == "ReservedNodeNotFoundFault"
+    # Every response in botocore's shapes, as sent.
+    from awsdoor import raw_call
+    for operation, params in [("DescribeReservedNodesOfferings", {"NodeType": "db.r7g.large"}), ("DescribeReservedNodes", {}),
+                              ("PurchaseReservedNodesOffering", {"ReservedNodesOfferingId": offering["ReservedNodesOfferingId"]})]:
+        status, body, _ = raw_call(server, operation, params)
+        assert status == 200, body
+        check_output(operation, body)
+    code, out, err = cli(server, "reserved-nodes", "list")
+    assert code == 0 and "team-a" in out and "active" in out, out + err
+    code, out, err = cli(server, "reserved-node-offerings", "list")
+    assert code == 0 and "db.r7g.large" in out, err

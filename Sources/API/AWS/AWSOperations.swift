@@ -24,6 +24,13 @@ struct AWSOperations: Sendable {
             "TagResource": (["ResourceArn", "Tags"], tagResource),
             "UntagResource": (["ResourceArn", "TagKeys"], untagResource),
             "ListTags": (["ResourceArn"], listTags),
+            "DescribeReservedNodesOfferings": (
+                ["ReservedNodesOfferingId", "NodeType", "Duration", "OfferingType", "MaxResults", "NextToken"], describeReservedNodesOfferings
+            ),
+            "PurchaseReservedNodesOffering": (["ReservedNodesOfferingId", "ReservationId", "NodeCount", "Tags"], purchaseReservedNodesOffering),
+            "DescribeReservedNodes": (
+                ["ReservationId", "ReservedNodesOfferingId", "NodeType", "Duration", "OfferingType", "MaxResults", "NextToken"], describeReservedNodes
+            ),
             "DescribeUsers": (["UserName", "Filters", "MaxResults", "NextToken"], describeUsers),
             "DescribeACLs": (["ACLName", "MaxResults", "NextToken"], describeACLs),
             "DescribeSubnetGroups": (["SubnetGroupName", "MaxResults", "NextToken"], describeSubnetGroups),
@@ -54,8 +61,7 @@ struct AWSOperations: Sendable {
     /// The rest of the 45 operations of API version 2021-01-01: answered with a clear refusal.
     static let notYetSupported: Set<String> = [
         "CreateMultiRegionCluster", "DeleteMultiRegionCluster", "DescribeMultiRegionClusters", "DescribeMultiRegionParameterGroups",
-        "DescribeMultiRegionParameters", "DescribeReservedNodes", "DescribeReservedNodesOfferings", "ListAllowedMultiRegionClusterUpdates",
-        "PurchaseReservedNodesOffering", "UpdateMultiRegionCluster",
+        "DescribeMultiRegionParameters", "ListAllowedMultiRegionClusterUpdates", "UpdateMultiRegionCluster",
     ]
 
     static let createClusterMembers = CreateClusterRequest.awsMembers
@@ -268,6 +274,28 @@ struct AWSOperations: Sendable {
             family: try input.string("ParameterGroupFamily"), maxResults: try input.int("MaxResults"),
             nextToken: try input.string("NextToken"))
         return AWSShapes.page("EngineVersions", page.items.map(AWSShapes.engineVersion), nextToken: page.nextToken)
+    }
+
+    func describeReservedNodesOfferings(_ input: AWSInput) async throws -> AWSJSON {
+        let page = try services.reservedNodes.offerings(
+            id: try input.string("ReservedNodesOfferingId"), nodeType: try input.string("NodeType"), duration: try input.string("Duration"),
+            offeringType: try input.string("OfferingType"), maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("ReservedNodesOfferings", page.items.map(AWSShapes.offering), nextToken: page.nextToken)
+    }
+
+    func purchaseReservedNodesOffering(_ input: AWSInput) async throws -> AWSJSON {
+        let node = try services.reservedNodes.purchase(
+            offeringID: try input.requiredString("ReservedNodesOfferingId"), reservationID: try input.string("ReservationId"),
+            nodeCount: try input.int("NodeCount"), tags: try input.tags("Tags") ?? [])
+        return .object(["ReservedNode": AWSShapes.reservedNode(node)])
+    }
+
+    func describeReservedNodes(_ input: AWSInput) async throws -> AWSJSON {
+        let page = try services.reservedNodes.reservedNodes(
+            reservationID: try input.string("ReservationId"), offeringID: try input.string("ReservedNodesOfferingId"),
+            nodeType: try input.string("NodeType"), duration: try input.string("Duration"), offeringType: try input.string("OfferingType"),
+            maxResults: try input.int("MaxResults"), nextToken: try input.string("NextToken"))
+        return AWSShapes.page("ReservedNodes", page.items.map(AWSShapes.reservedNode), nextToken: page.nextToken)
     }
 
     func describeEvents(_ input: AWSInput) async throws -> AWSJSON {

@@ -90,6 +90,27 @@ enum AWSShapes {
         ])
     }
 
+    /// botocore's ReservedNodesOffering.
+    static func offering(_ offering: ReservedNodesOffering) -> AWSJSON {
+        .object([
+            "ReservedNodesOfferingId": .string(offering.id), "NodeType": .string(offering.nodeType), "Duration": .int(offering.duration),
+            "FixedPrice": .double(offering.fixedPrice), "OfferingType": .string(offering.offeringType),
+            "RecurringCharges": .array([.object(["RecurringChargeAmount": .double(offering.recurringHourly), "RecurringChargeFrequency": .string("Hourly")])]),
+        ])
+    }
+
+    /// botocore's ReservedNode.
+    static func reservedNode(_ node: ReservedNodeView) -> AWSJSON {
+        let record = node.record
+        return .object([
+            "ReservationId": .string(record.id), "ReservedNodesOfferingId": .string(record.offeringID), "NodeType": .string(record.nodeType),
+            "StartTime": .timestamp(milliseconds: record.startTime), "Duration": .int(record.duration), "FixedPrice": .double(record.fixedPrice),
+            "NodeCount": .int(record.nodeCount), "OfferingType": .string(record.offeringType), "State": .string(node.state),
+            "RecurringCharges": .array([.object(["RecurringChargeAmount": .double(record.recurringHourly), "RecurringChargeFrequency": .string("Hourly")])]),
+            "ARN": .string(node.arn),
+        ])
+    }
+
     /// Sizes as AWS writes them: megabytes with one decimal, "12.3 MB".
     static func sizeText(_ bytes: Int64) -> String {
         String(format: "%.1f MB", Double(bytes) / 1_048_576)

@@ -79,6 +79,8 @@ public struct TagService: Sendable {
             }
         case .snapshot:
             guard try store.snapshot(named: name) != nil else { throw MemoryDBError(.snapshotNotFound, "Snapshot '\(name)' not found.") }
+        case .reservednode:
+            guard try store.reservedNode(id: name) != nil else { throw MemoryDBError(.reservedNodeNotFound, "Reserved node '\(name)' not found.") }
         }
         return arn.description
     }

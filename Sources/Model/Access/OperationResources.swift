@@ -80,6 +80,7 @@ public enum OperationResources {
         case "StartDrill", "DescribeMetrics", "DescribeSlowLog", "DescribeAlarms", "UpdateAlarms", "DescribeAdvice":
             resources = describe(.cluster, "ClusterName")
         case "VerifySnapshot": resources = named(.snapshot, "SnapshotName")
+        case "PurchaseReservedNodesOffering": resources = string("ReservationId").map { arn(.reservednode, $0) } ?? ["*"]
         case "ApplyStack", "DeleteStack", "DescribeStacks": resources = own("stack", "StackName")
         case "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "DescribeAccessKeys": resources = own("accesskey", "AccessKeyName")
         default: resources = ["*"]

@@ -19,14 +19,16 @@ extension MemoryDBError.Code {
         switch self {
         case .invalidParameterValue, .invalidParameterCombination, .invalidARN, .invalidSubnet, .duplicateUserName, .defaultUserRequired,
             .nodeQuotaForClusterExceeded, .shardsPerClusterQuotaExceeded, .tagQuotaPerResourceExceeded, .subnetQuotaExceeded, .snapshotQuotaExceeded,
-            .invalidKMSKey, .noOperation, .accessKeyQuotaExceeded:
+            .invalidKMSKey, .noOperation, .accessKeyQuotaExceeded, .reservedNodeQuotaExceeded:
             return Self.badRequest
         case .clusterNotFound, .aclNotFound, .parameterGroupNotFound, .subnetGroupNotFound, .userNotFound, .snapshotNotFound, .shardNotFound,
-            .drillNotFound, .stackNotFound, .tagNotFound, .serviceUpdateNotFound, .accessKeyNotFound:
+            .drillNotFound, .stackNotFound, .tagNotFound, .serviceUpdateNotFound, .accessKeyNotFound,
+            .reservedNodesOfferingNotFound, .reservedNodeNotFound:
             return Self.notFound
         case .stackBusy, .clusterAlreadyExists, .parameterGroupAlreadyExists, .subnetGroupAlreadyExists, .userAlreadyExists, .aclAlreadyExists,
             .invalidClusterState, .invalidParameterGroupState, .invalidACLState, .invalidUserState, .subnetGroupInUse, .testFailoverNotAvailable,
-            .snapshotAlreadyExists, .invalidSnapshotState, .accessKeyAlreadyExists, .invalidAccessKeyState:
+            .snapshotAlreadyExists, .invalidSnapshotState, .accessKeyAlreadyExists, .invalidAccessKeyState,
+            .reservedNodeAlreadyExists:
             return Self.conflict
         case .insufficientClusterCapacity:
             return WireStatus(rest: 503, aws: 400)

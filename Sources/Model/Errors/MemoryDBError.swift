@@ -50,6 +50,10 @@ public struct MemoryDBError: Error, Sendable, Equatable, CustomStringConvertible
         case stackNotFound = "StackNotFoundFault"
             /// MemoryPlane's own: another apply or destroy of the stack is running.
         case stackBusy = "StackBusyFault"
+        case reservedNodesOfferingNotFound = "ReservedNodesOfferingNotFoundFault"
+        case reservedNodeNotFound = "ReservedNodeNotFoundFault"
+        case reservedNodeAlreadyExists = "ReservedNodeAlreadyExistsFault"
+        case reservedNodeQuotaExceeded = "ReservedNodeQuotaExceededFault"
             /// AWS's (IAM's) refusal: the caller's key is not allowed this action on this resource.
         case accessDenied = "AccessDeniedException"
             /// MemoryPlane's own: no access key with that id.

@@ -3,6 +3,8 @@ public struct ResourceARN: Sendable, Hashable, CustomStringConvertible {
     /// The resource types MemoryDB names in ARNs.
     public enum ResourceType: String, Sendable, CaseIterable {
         case cluster, user, acl, snapshot, subnetgroup, parametergroup
+        /// A reserved-node purchase, by its reservation id.
+        case reservednode
     }
 
     public var region: String
