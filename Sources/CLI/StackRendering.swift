@@ -41,7 +41,23 @@ enum StackRendering {
         let s = plan.summary
         lines.append("")
         lines.append("Plan: \(s.create) to create, \(s.update) to update, \(s.replace) to replace, \(s.delete) to delete, \(s.unchanged) unchanged.")
+        if let cost = plan.cost { lines += Self.cost(cost) }
         return lines.joined(separator: "\n")
+    }
+
+    /// The plan's on-demand cost: per cluster, and the stack's month before and after.
+    static func cost(_ cost: StackCost) -> [String] {
+        func money(_ value: Double) -> String { String(format: "$%.2f", value) }
+        var lines = ["", "Cost (on demand, USD a month at 730 hours):"]
+        for cluster in cost.clusters {
+            let price = cluster.monthly.map { "\(money($0)) (\(cluster.nodes) × \(cluster.nodeType) at \(String(format: "$%.4f", cluster.hourly ?? 0))/h)" }
+                ?? "unknown (no price for \(cluster.nodeType) in the price list)"
+            lines.append("  cluster \(cluster.name): \(price)")
+        }
+        let sign = cost.monthlyChange >= 0 ? "+" : "-"
+        lines.append("  stack: \(money(cost.monthlyNow)) now -> \(money(cost.monthlyAfter)) after (\(sign)\(money(abs(cost.monthlyChange))))")
+        lines.append("  prices: \(cost.priceList.prefix(120))\(cost.priceList.count > 120 ? "…" : "")")
+        return lines
     }
 
     static func drift(_ changes: [StackChange]) -> String {

@@ -111,9 +111,11 @@ public struct ControlPlane: Sendable {
         tags = TagService(store: store, configuration: configuration)
         let audit = AuditTrail(store: store, retentionDays: auditRetentionDays, clock: configuration.clock, logger: logger)
         self.audit = audit
-        stacks = StackService(
+        var stacks = StackService(
             store: store, configuration: configuration, clusters: clusters, parameterGroups: parameterGroups, subnetGroups: subnetGroups,
             accessControl: accessControl, tags: tags, audit: audit, logger: logger)
+        stacks.priceList = prices
+        self.stacks = stacks
         catalog = CatalogService(store: store, configuration: configuration)
         let metrics = ControlMetrics()
         self.metrics = metrics

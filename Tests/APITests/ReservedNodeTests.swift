@@ -49,3 +49,28 @@ import Logging
         #expect(throws: MemoryDBError.self) { try service.offerings(id: nil, nodeType: nil, duration: "2", offeringType: nil, maxResults: nil, nextToken: nil) }
     }
 }
+
+/// A plan prices the stack's clusters from the same price list: node type × nodes × 730 hours.
+@Suite struct PlanCostTests {
+    @Test func aPlanOfA2x1R7gLargeStackCostsWhatThePriceListSays() async throws {
+        let fixture = try RESTFixture()
+        let document = """
+            stack: priced
+            clusters:
+              - {name: priced-1, nodeType: db.r7g.large, aclName: open-access, tlsEnabled: false, numShards: 2, numReplicasPerShard: 1}
+            """
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/stacks/priced?dryRun=true", method: .put, body: ByteBuffer(string: document)) { response in
+                #expect(response.status == .ok)
+                let cost = json(response.body)["cost"] as? [String: Any]
+                let cluster = (cost?["clusters"] as? [[String: Any]])?.first
+                #expect(cluster?["nodes"] as? Int == 4 && cluster?["hourly"] as? Double == 0.4172)
+                let monthly = try #require(cluster?["monthly"] as? Double)
+                #expect(abs(monthly - 0.4172 * 4 * 730) < 0.0001)
+                #expect(cost?["monthlyNow"] as? Double == 0)
+                #expect(abs((cost?["monthlyChange"] as? Double ?? 0) - monthly) < 0.0001)
+                #expect((cost?["priceList"] as? String)?.contains("ILLUSTRATIVE") == true)
+            }
+        }
+    }
+}

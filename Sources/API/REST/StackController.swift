@@ -132,12 +132,15 @@ public struct RESTPlan: Codable, Sendable {
     public var hasChanges: Bool
     public var summary: StackPlan.Summary
     public var changes: [StackChange]
+    /// On-demand USD a month, now and after the apply, per cluster (absent without prices).
+    public var cost: StackCost?
 
     init(_ plan: StackPlan) {
         stack = plan.stack
         hasChanges = plan.hasChanges
         summary = plan.summary
         changes = plan.changes
+        cost = plan.cost
     }
 }
 
@@ -173,8 +176,11 @@ public struct RESTStack: Codable, Sendable {
     public var outputs: [String: String]
     /// Keys the last run created, with their secrets: in the first read after the run only.
     public var newAccessKeys: [NewAccessKeys.Key]?
+    /// On-demand USD a month: the clusters now, and as the document wants them.
+    public var cost: StackCost?
 
     init(_ view: StackView) {
+        cost = view.cost
         newAccessKeys = view.newAccessKeys.isEmpty ? nil : view.newAccessKeys
         name = view.name
         status = view.status.rawValue

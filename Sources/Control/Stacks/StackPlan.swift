@@ -54,6 +54,8 @@ public struct StackPlan: Sendable, Equatable, Codable {
 
     public var stack: String
     public var changes: [StackChange]
+    /// The on-demand cost of the stack's clusters now and after the apply (nil without prices).
+    public var cost: StackCost?
 
     public var summary: Summary {
         var summary = Summary()
@@ -70,6 +72,74 @@ public struct StackPlan: Sendable, Equatable, Codable {
     }
 
     public var hasChanges: Bool { changes.contains { $0.action != .unchanged } }
+}
+
+/// What a stack's clusters cost a month on demand (node type × nodes × hourly rate × 730 h),
+/// from the server's price list: before and after an apply, and per cluster.
+public struct StackCost: Sendable, Equatable, Codable {
+    public struct Cluster: Sendable, Equatable, Codable {
+        public var name: String
+        public var nodeType: String
+        public var nodes: Int
+        /// USD per node-hour; nil when the price list has no price for the node type here.
+        public var hourly: Double?
+        /// USD a month; nil as `hourly`.
+        public var monthly: Double?
+    }
+
+    public var currency = "USD"
+    /// Where the prices come from (the price list's own words).
+    public var priceList: String
+    /// The clusters as the document wants them.
+    public var clusters: [Cluster]
+    /// The stack's clusters as they are now, and as the document wants them.
+    public var monthlyNow: Double
+    public var monthlyAfter: Double
+    public var monthlyChange: Double { monthlyAfter - monthlyNow }
+
+    enum CodingKeys: String, CodingKey {
+        case currency, priceList, clusters, monthlyNow, monthlyAfter, monthlyChange
+    }
+
+    public init(priceList: String, clusters: [Cluster], monthlyNow: Double, monthlyAfter: Double) {
+        self.priceList = priceList
+        self.clusters = clusters
+        self.monthlyNow = monthlyNow
+        self.monthlyAfter = monthlyAfter
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        currency = try container.decode(String.self, forKey: .currency)
+        priceList = try container.decode(String.self, forKey: .priceList)
+        clusters = try container.decode([Cluster].self, forKey: .clusters)
+        monthlyNow = try container.decode(Double.self, forKey: .monthlyNow)
+        monthlyAfter = try container.decode(Double.self, forKey: .monthlyAfter)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(currency, forKey: .currency)
+        try container.encode(priceList, forKey: .priceList)
+        try container.encode(clusters, forKey: .clusters)
+        try container.encode(monthlyNow, forKey: .monthlyNow)
+        try container.encode(monthlyAfter, forKey: .monthlyAfter)
+        try container.encode(monthlyChange, forKey: .monthlyChange)
+    }
+
+    /// Prices `clusters` (name, node type, nodes) against `prices` in `region`.
+    public static func of(
+        _ wanted: [(name: String, nodeType: String, nodes: Int)], now: [(nodeType: String, nodes: Int)], prices: PriceList, region: String
+    ) -> StackCost {
+        let clusters = wanted.map { cluster in
+            let hourly = prices.hourly(cluster.nodeType, region: region)
+            return Cluster(
+                name: cluster.name, nodeType: cluster.nodeType, nodes: cluster.nodes, hourly: hourly,
+                monthly: hourly.map { $0 * Double(cluster.nodes) * PriceList.hoursPerMonth })
+        }
+        let current = now.compactMap { prices.monthly($0.nodeType, nodes: $0.nodes, region: region) }.reduce(0, +)
+        return StackCost(priceList: prices.source, clusters: clusters, monthlyNow: current, monthlyAfter: clusters.compactMap(\.monthly).reduce(0, +))
+    }
 }
 
 /// What exists now, in the document's own terms so the two compare field by field.

@@ -74,6 +74,8 @@ public struct StackView: Sendable, Equatable {
     public var outputs: [String: String]
     /// Keys the last run created, with their secrets: in the first view after the run, only.
     public var newAccessKeys: [NewAccessKeys.Key] = []
+    /// What the stack's clusters cost a month on demand now, and as its document wants them.
+    public var cost: StackCost?
 }
 
 /// One apply or destroy per stack at a time.

@@ -25,6 +25,8 @@ public struct StackService: Sendable {
     let audit: AuditTrail?
     /// How long one cluster may take to settle before the apply gives up on it.
     public var clusterTimeout: Duration = .seconds(1800)
+    /// The prices a plan's cost estimate reads; nil: plans carry no cost.
+    public var priceList: PriceList?
     /// The access keys a stack may keep; nil with `--auth none`.
     public var accessKeys: AccessKeyService?
     /// Secrets of keys a run created, until the stack is next read.
@@ -55,7 +57,20 @@ public struct StackService: Sendable {
 
     /// The plan for a prepared document against what it names and what its stack owns now.
     func plan(prepared desired: StackDocument) throws -> StackPlan {
-        try StackPlanner.plan(desired, live: observe(desired.resources + owned(by: desired.stack)), owners: store.stackOwners())
+        let owned = try owned(by: desired.stack)
+        let live = try observe(desired.resources + owned)
+        var plan = try StackPlanner.plan(desired, live: live, owners: store.stackOwners())
+        plan.cost = cost(desired: desired, live: live, owned: owned)
+        return plan
+    }
+
+    /// The document's clusters priced as it wants them, beside the stack's clusters as they are.
+    func cost(desired: StackDocument?, live: LiveResources, owned: [StackResourceRef]) -> StackCost? {
+        guard let priceList else { return nil }
+        func nodes(_ cluster: StackCluster) -> Int { (cluster.request.numShards ?? 1) * (1 + (cluster.request.numReplicasPerShard ?? 1)) }
+        let wanted = (desired?.clusters ?? []).map { (name: $0.name, nodeType: $0.request.nodeType, nodes: nodes($0)) }
+        let now = owned.filter { $0.type == .cluster }.compactMap { live.clusters[$0.name] }.map { (nodeType: $0.request.nodeType, nodes: nodes($0)) }
+        return StackCost.of(wanted, now: now, prices: priceList, region: configuration.region)
     }
 
     /// The document as compared and stored: passwords hashed (after the checks CreateUser makes),
@@ -326,6 +341,7 @@ public struct StackService: Sendable {
         var view = StackView(
             name: record.name, status: record.status, createdAt: record.createdAt, updatedAt: record.updatedAt,
             resources: resources, lastRun: run, drift: drift, outputs: outputs)
+        view.cost = cost(desired: document, live: live, owned: owned)
         // A run's new secrets go to the first reader once it has ended, and to nobody after.
         if record.status != .applying && record.status != .destroying { view.newAccessKeys = newKeys.take(stack: record.name) }
         return view
