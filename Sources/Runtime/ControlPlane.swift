@@ -126,7 +126,8 @@ public struct ControlPlane: Sendable {
         }
         observability = capabilities.metrics.map { ObservabilityService(store: store, source: $0) }
         advisor = AdvisorService(
-            store: store, clusters: clusters, parameterGroups: parameterGroups, collector: collector, source: capabilities.metrics, clock: configuration.clock)
+            store: store, clusters: clusters, parameterGroups: parameterGroups, collector: collector, source: capabilities.metrics, clock: configuration.clock,
+            reservedNodes: reservedNodes)
         if let dataPlane {
             var cycle = ClusterReconciler(
                 store: store, dataPlane: dataPlane, configuration: configuration, parameterGroups: parameterGroups,

@@ -1,4 +1,5 @@
 import Control
+import Foundation
 import Runtime
 import Reconciler
 import Model
@@ -31,6 +32,25 @@ import Ports
 
     @Test func aHealthyClusterHasNoFinding() {
         #expect(Advisor.findings(healthy()).isEmpty)
+    }
+
+    /// Money: nodes on demand a reservation would make cheaper, and what right-sizing saves.
+    @Test func unreservedNodesAndRightSizingSayWhatTheyCost() {
+        var facts = healthy()
+        facts.hourly = 0.4172
+        facts.reservedHourly = 0.29204
+        facts.unreservedNodes = 3
+        let finding = Advisor.findings(facts).first { $0.rule == "unreserved-nodes" }
+        #expect(finding?.evidence.contains(String(format: "$%.2f a month", 0.4172 * 3 * 730)) == true, "\(String(describing: finding))")
+        #expect(finding?.evidence.contains(String(format: "saves $%.2f a month", (0.4172 - 0.29204) * 3 * 730)) == true)
+        facts.unreservedNodes = 0
+        #expect(!rules(facts).contains("unreserved-nodes"))
+        for node in facts.memoryHistory.keys { facts.memoryHistory[node] = [5, 6, 5] }
+        facts.nodeType = "db.r7g.xlarge"
+        facts.hourly = 0.8344
+        facts.smaller = ("db.r7g.large", 0.4172)
+        let sizing = Advisor.findings(facts).first { $0.rule == "right-size-down" }
+        #expect(sizing?.evidence.contains(String(format: "saves $%.2f a month", (0.8344 - 0.4172) * 4 * 730)) == true, "\(String(describing: sizing))")
     }
 
     @Test func aShardWithoutReplicaOrInOneZone() {

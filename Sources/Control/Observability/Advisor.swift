@@ -67,6 +67,14 @@ public struct ClusterFacts: Sendable {
     /// Sampled keys of at least `Advisor.bigKeyBytes`, per node.
     public var bigKeys: [String: [(key: String, bytes: Int64)]] = [:]
     public var now: Int64 = 0
+    /// Money, from the price list: this node type's on-demand rate, the cheapest 1-year
+    /// reservation's effective rate, and the next smaller type of the family with its rate.
+    public var hourly: Double?
+    public var reservedHourly: Double?
+    public var smaller: (nodeType: String, hourly: Double)?
+    /// This cluster's nodes that no active reservation of its node type covers (reservations go
+    /// to clusters in name order).
+    public var unreservedNodes = 0
 
     public init(name: String, nodeType: String, tlsEnabled: Bool, aclName: String, snapshotRetentionLimit: Int, tags: [Tag], shards: [Shard]) {
         self.name = name
@@ -93,7 +101,7 @@ public enum Advisor {
 
     public static func findings(_ facts: ClusterFacts) -> [Finding] {
         var list = FindingList(cluster: facts.name)
-        for rules in [availability, access, dataSafety, nodeHealth, skew, sizing] { rules(facts, &list) }
+        for rules in [availability, access, dataSafety, nodeHealth, skew, sizing, reservations] { rules(facts, &list) }
         return list.found.sorted { $0.severity == $1.severity ? $0.rule < $1.rule : $0.severity < $1.severity }
     }
 
@@ -246,9 +254,17 @@ public enum Advisor {
         if !histories.isEmpty {
             let smaller = NodeType.catalog.values.filter { $0.memoryBytes < (NodeType.catalog[facts.nodeType]?.memoryBytes ?? 0) && !$0.requiresDataTiering }
             if histories.allSatisfy({ $0.allSatisfy { $0 < 20 } }), !smaller.isEmpty {
+                var money = ""
+                if let hourly = facts.hourly, let smaller = facts.smaller {
+                    let nodes = Double(facts.shards.map(\.nodes.count).reduce(0, +))
+                    money = String(
+                        format: " Its %d nodes cost $%.2f a month on demand; on %@ they would cost $%.2f (saves $%.2f a month).", Int(nodes),
+                        hourly * nodes * PriceList.hoursPerMonth, smaller.nodeType, smaller.hourly * nodes * PriceList.hoursPerMonth,
+                        (hourly - smaller.hourly) * nodes * PriceList.hoursPerMonth)
+                }
                 list.add(
                     "right-size-down", .low, "cluster",
-                    "Every node stayed under 20 % of its memory over the last \(histories.map(\.count).max() ?? 0) collections on \(facts.nodeType).",
+                    "Every node stayed under 20 % of its memory over the last \(histories.map(\.count).max() ?? 0) collections on \(facts.nodeType).\(money)",
                     fix: "A smaller node type would do (ListAllowedNodeTypeUpdates lists those the data fits).",
                     api: "ListAllowedNodeTypeUpdates --cluster-name \(cluster), then UpdateCluster --node-type <smaller>", stack: "nodeType: <smaller>")
             }
@@ -260,5 +276,21 @@ public enum Advisor {
                     stack: "nodeType: <larger>")
             }
         }
+    }
+
+    /// Nodes running on demand where a reservation of their type would cost less.
+    static func reservations(_ facts: ClusterFacts, _ list: inout FindingList) {
+        guard facts.unreservedNodes > 0, let hourly = facts.hourly, let reserved = facts.reservedHourly, reserved < hourly else { return }
+        let nodes = Double(facts.unreservedNodes)
+        let month = PriceList.hoursPerMonth
+        list.add(
+            "unreserved-nodes", .low, "cluster",
+            String(
+                format: "%d %@ node%@ run%@ on demand with no reservation: $%.2f a month; a 1-year reservation costs $%.2f a month (saves $%.2f a month, $%.2f a year).",
+                facts.unreservedNodes, facts.nodeType, facts.unreservedNodes == 1 ? "" : "s", facts.unreservedNodes == 1 ? "s" : "",
+                hourly * nodes * month, reserved * nodes * month, (hourly - reserved) * nodes * month, (hourly - reserved) * nodes * 8760),
+            fix: "Reserve the nodes that run all the time.",
+            api: "DescribeReservedNodesOfferings --node-type \(facts.nodeType) --duration 1, then PurchaseReservedNodesOffering --node-count \(facts.unreservedNodes)",
+            stack: "(a purchase, not a stack change)")
     }
 }

@@ -14,11 +14,14 @@ public struct AdvisorService: Sendable {
 
     /// How old the newest verified restore is, judged by.
     let clock: any WallClock
+    /// Prices and reservations, for the findings that count money; nil: none do.
+    let reservedNodes: ReservedNodeService?
 
     public init(
         store: Store, clusters: ClusterService, parameterGroups: ParameterGroupService, collector: MetricsCollector?, source: (any MetricsSource)?,
-        clock: any WallClock = SystemWallClock()
+        clock: any WallClock = SystemWallClock(), reservedNodes: ReservedNodeService? = nil
     ) {
+        self.reservedNodes = reservedNodes
         self.clock = clock
         self.store = store
         self.clusters = clusters
@@ -56,6 +59,7 @@ public struct AdvisorService: Sendable {
                     name: shard.name, nodes: shard.nodes.map { ClusterFacts.Node(name: $0.name, zone: $0.availabilityZone, role: $0.role.rawValue) })
             })
         facts.now = clock.nowMilliseconds
+        try price(&facts, record: record)
         if let acl = try store.acl(named: view.aclName) {
             facts.defaultUserInACL = acl.users.contains(BuiltinResources.defaultUserName)
             for user in acl.users {
@@ -92,5 +96,30 @@ public struct AdvisorService: Sendable {
             }
         }
         return facts
+    }
+
+    /// The cluster's rates from the price list, and its nodes no active reservation covers.
+    func price(_ facts: inout ClusterFacts, record: ClusterRecord) throws {
+        guard let reservedNodes else { return }
+        let prices = reservedNodes.priceList
+        let region = reservedNodes.configuration.region
+        facts.hourly = prices.hourly(facts.nodeType, region: region)
+        facts.reservedHourly = prices.offerings.filter { $0.region == region && $0.nodeType == facts.nodeType && $0.duration == 31_536_000 }
+            .map(\.effectiveHourly).min()
+        let family = facts.nodeType.split(separator: ".").dropLast().joined(separator: ".")
+        let current = NodeType.catalog[facts.nodeType]?.memoryBytes ?? 0
+        facts.smaller = NodeType.catalog.values.filter { $0.name.hasPrefix(family + ".") && $0.memoryBytes < current }
+            .max { $0.memoryBytes < $1.memoryBytes }
+            .flatMap { type in prices.hourly(type.name, region: region).map { (type.name, $0) } }
+        // Reservations cover the type's nodes cluster by cluster, in name order.
+        var left = try reservedNodes.activeReservedNodes()[facts.nodeType] ?? 0
+        for cluster in try store.allClusters().filter({ $0.nodeType == facts.nodeType && $0.status != .deleting && $0.status != .stopped })
+            .sorted(by: { $0.name < $1.name })
+        {
+            let nodes = cluster.numShards * (1 + cluster.numReplicasPerShard)
+            let covered = min(left, nodes)
+            left -= covered
+            if cluster.name == record.name { facts.unreservedNodes = nodes - covered }
+        }
     }
 }
