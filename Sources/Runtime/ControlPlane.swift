@@ -53,6 +53,8 @@ public struct ControlPlane: Sendable {
     public let metrics: ControlMetrics
     /// Reads every node's metrics in the background; nil without a data plane that can.
     public let collector: MetricsCollector?
+    /// Stops opted-in clusters once idle (`--stop-idle-after`); nil when not asked for.
+    public let idleStopper: IdleStopper?
     /// Slow logs; nil without a data plane that can read them.
     public let observability: ObservabilityService?
     /// Thresholds over the collected metrics, raising and clearing alarm events.
@@ -70,6 +72,7 @@ public struct ControlPlane: Sendable {
         if let snapshotWorker { services.append(snapshotWorker) }
         if let collector { services.append(collector) }
         if let warmPool { services.append(warmPool) }
+        if let idleStopper { services.append(idleStopper) }
         services.append(audit)
         return services
     }
@@ -78,7 +81,7 @@ public struct ControlPlane: Sendable {
         configuration: ControlConfiguration, store: Store, dataPlane: (any DataPlane)?, capabilities: DataPlaneCapabilities = DataPlaneCapabilities(),
         normaliser: any AccessRulesNormaliser = CanonicalOrderNormaliser(), ports: PortAllocator? = nil,
         supervisionInterval: Duration = .seconds(10), snapshotStorage: SnapshotStorage? = nil, metricsInterval: Duration = .seconds(10), auditRetentionDays: Int = 90,
-        faults: (any FaultInjector)? = nil, priceList: PriceList? = nil, logger: Logger
+        faults: (any FaultInjector)? = nil, priceList: PriceList? = nil, stopIdleAfter: Duration? = nil, logger: Logger
     ) {
         // The bundled sample reads by construction (a test parses it); nil only if it were broken.
         let prices = priceList ?? (try? PriceListFile.parse(Data(BundledPriceList.bytes), name: BundledPriceList.name))
@@ -125,6 +128,12 @@ public struct ControlPlane: Sendable {
             MetricsCollector(store: store, source: source, interval: metricsInterval, clock: configuration.clock, logger: logger, onPass: { readings in alarms.evaluate(readings) })
         }
         observability = capabilities.metrics.map { ObservabilityService(store: store, source: $0) }
+        if let stopIdleAfter, let collector {
+            idleStopper = IdleStopper(
+                collector: collector, clusters: clusters, store: store, configuration: configuration, idleFor: stopIdleAfter, logger: logger)
+        } else {
+            idleStopper = nil
+        }
         advisor = AdvisorService(
             store: store, clusters: clusters, parameterGroups: parameterGroups, collector: collector, source: capabilities.metrics, clock: configuration.clock,
             reservedNodes: reservedNodes)

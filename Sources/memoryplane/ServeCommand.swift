@@ -79,6 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A MemoryDB price list in AWS's Price List offer-file format (the prices of reserved-node offerings, plans' cost estimates and the advisor). Default: the bundled sample, whose rates are illustrative (see docs/cost.md).")
     var priceList: String?
 
+    @Option(help: "Stop clusters tagged memoryplane:stop-when-idle=true once no node has processed a read or write command for this long (90s, 30m, 2h), keeping their data. Off unless given.")
+    var stopIdleAfter: String?
+
     @Option(help: "Seconds between readings of every node's metrics (INFO all) for /metrics, alarms and the advisor (1-300).")
     var metricsInterval = 10
 
@@ -231,7 +234,7 @@ struct ServeCommand: AsyncParsableCommand {
             supervisionInterval: .seconds(supervisionInterval),
             snapshotStorage: SnapshotStorage(dataDirectory: dataDirectory, exportDirectory: exportDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }),
             metricsInterval: .seconds(metricsInterval), auditRetentionDays: auditRetentionDays, faults: dataPlane.faults,
-            priceList: try loadPriceList(), logger: logger)
+            priceList: try loadPriceList(), stopIdleAfter: try idleLimit(), logger: logger)
         try controlPlane.stacks.recoverInterruptedRuns()
         let limits = connectionLimits(descriptorLimit: descriptorLimit, logger: logger)
         let app = buildApplication(
@@ -275,6 +278,17 @@ struct ServeCommand: AsyncParsableCommand {
                 "credentials.path": "\(credentialsPath)", "credentials.profile": "\(AccessKey.profile)", "access_keys.count": "\(keys.list().count)",
             ])
         return keys
+    }
+
+    /// `--stop-idle-after`: a number of seconds, minutes or hours (`90s`, `30m`, `2h`; bare: seconds).
+    func idleLimit() throws -> Duration? {
+        guard let stopIdleAfter else { return nil }
+        let unit = stopIdleAfter.last.flatMap { "smh".contains($0) ? $0 : nil }
+        let digits = unit == nil ? stopIdleAfter : String(stopIdleAfter.dropLast())
+        guard let value = Int(digits), value > 0, value <= 7 * 24 * 3600 else {
+            throw ValidationError("--stop-idle-after must be a positive number of seconds, minutes or hours (90s, 30m, 2h); got '\(stopIdleAfter)'.")
+        }
+        return .seconds(value * (unit == "m" ? 60 : unit == "h" ? 3600 : 1))
     }
 
     /// The `--price-list` file, read and checked before anything starts; nil: the bundled sample.

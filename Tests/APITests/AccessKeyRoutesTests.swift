@@ -252,4 +252,28 @@ import Testing
             #expect(bad.0 == .badRequest && bad.2.contains("accessKeys[0] (x)"), "\(bad)")
         }
     }
+
+    /// An apply answered before its run ends never takes the secrets: the caller's next read of
+    /// the stack after the run gets them (however fast the run was).
+    @Test func theReadAfterTheRunGetsTheSecretNotTheApplysAnswer() async throws {
+        let fixture = try RESTFixture(accessKey: AccessKeyRoutesTests.admin)
+        let admin = AccessKeyRoutesTests.admin
+        try await fixture.app.test(.router) { client in
+            let document = "stack: quick\naccessKeys:\n  - {name: quick-key, policy: read-only}\n"
+            try await client.execute(uri: "/v1/stacks/quick", method: .put, headers: AccessKeyRoutesTests.basic(admin), body: ByteBuffer(string: document)) {
+                #expect($0.status == .accepted)
+                #expect((json($0.body)["stack"] as? [String: Any])?["newAccessKeys"] == nil)
+            }
+            var handedOut: [[String: Any]]?
+            for _ in 0..<500 {
+                let view = try await client.execute(uri: "/v1/stacks/quick", method: .get, headers: AccessKeyRoutesTests.basic(admin)) { json($0.body) }
+                if view["status"] as? String == "applied" {
+                    handedOut = view["newAccessKeys"] as? [[String: Any]]
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(handedOut?.first?["name"] as? String == "quick-key")
+        }
+    }
 }

@@ -221,3 +221,18 @@ import Ports
         #expect(plan.events.isEmpty)
     }
 }
+
+/// The idle stopper's decision: a cluster's clock restarts whenever its command total moves.
+@Suite struct IdleStopperTests {
+    @Test func aClusterIsIdleOnceItsTotalStaysPutForTheLimit() {
+        let limit = Duration.seconds(60)
+        var state = IdleStopper.decide(totals: ["a": 10, "b": 5], previous: [:], now: 0, idleFor: limit)
+        #expect(state.idle.isEmpty)
+        state = IdleStopper.decide(totals: ["a": 10, "b": 7], previous: state.activity, now: 30_000, idleFor: limit)
+        #expect(state.idle.isEmpty && state.activity["b"]?.since == 30_000)
+        state = IdleStopper.decide(totals: ["a": 10, "b": 7], previous: state.activity, now: 60_000, idleFor: limit)
+        #expect(state.idle == ["a"])
+        state = IdleStopper.decide(totals: ["b": 7], previous: state.activity, now: 90_000, idleFor: limit)
+        #expect(state.idle == ["b"] && state.activity["a"] == nil)
+    }
+}

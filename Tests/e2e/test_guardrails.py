@@ -131,3 +131,14 @@ def test_reserved_nodes_through_boto3_and_the_cli(server):
     assert code == 0 and "team-a" in out and "active" in out, out + err
     code, out, err = cli(server, "reserved-node-offerings", "list")
     assert code == 0 and "db.r7g.large" in out, err
+
+
+def test_an_idle_cluster_that_opted_in_is_stopped_with_its_data(make_server):
+    server = make_server(extra_args=["--stop-idle-after", "3s", "--metrics-interval", "1"]).start()
+    tag = [{"key": "memoryplane:stop-when-idle", "value": "true"}]
+    assert server.create_cluster("idle", wait=True, tags=tag).json()["status"] == "available"
+    assert server.create_cluster("busy-keep", wait=True).json()["status"] == "available"
+    server.wait_for("idle", "stopped", timeout=60)
+    events = [e["message"] for e in server.request("GET", "/v1/events", params={"sourceName": "idle"}).json()["events"]]
+    assert any("idle for 3 s" in m for m in events), events
+    assert server.request("GET", "/v1/clusters/busy-keep").json()["status"] == "available", "a cluster that did not opt in was stopped"

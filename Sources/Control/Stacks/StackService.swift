@@ -178,7 +178,9 @@ public struct StackService: Sendable {
         }
         let run = Task { await execute(plan, document: document, actor: actor) }
         if wait { await run.value }
-        return (plan, try describe(desired.stack))
+        // Without `wait` the answer is sent while the run may already be over: it must not take
+        // the run's new secrets, which the caller's next read of the stack is owed.
+        return (plan, try describe(desired.stack, handingOutNewKeys: wait))
     }
 
     /// Deletes every resource the stack owns, dependents first, then the stack itself.
@@ -276,16 +278,18 @@ public struct StackService: Sendable {
     // MARK: Reading
 
     public func list() throws -> [StackView] {
-        try store.stacks().map { try view(of: $0) }
+        // A list hands out no secret: the stack's own read after its run is owed them.
+        try store.stacks().map { try view(of: $0, handingOutNewKeys: false) }
     }
 
-    public func describe(_ rawName: String) throws -> StackView {
+    /// The stack now. A read after a run ends hands out the run's new access-key secrets (once).
+    public func describe(_ rawName: String, handingOutNewKeys: Bool = true) throws -> StackView {
         let name = rawName.lowercased()
         guard let record = try store.stack(named: name) else { throw notFound(name) }
-        return try view(of: record)
+        return try view(of: record, handingOutNewKeys: handingOutNewKeys)
     }
 
-    func view(of record: StackRecord) throws -> StackView {
+    func view(of record: StackRecord, handingOutNewKeys: Bool = true) throws -> StackView {
         let owned = try owned(by: record.name)
         let document = try? JSONDecoder().decode(StackDocument.self, from: Data(record.document.utf8))
         // One observation serves both the owned resources' status and the drift.
@@ -343,7 +347,7 @@ public struct StackService: Sendable {
             resources: resources, lastRun: run, drift: drift, outputs: outputs)
         view.cost = cost(desired: document, live: live, owned: owned)
         // A run's new secrets go to the first reader once it has ended, and to nobody after.
-        if record.status != .applying && record.status != .destroying { view.newAccessKeys = newKeys.take(stack: record.name) }
+        if handingOutNewKeys && record.status != .applying && record.status != .destroying { view.newAccessKeys = newKeys.take(stack: record.name) }
         return view
     }
 }
