@@ -273,12 +273,7 @@ struct StopCluster: AsyncParsableCommand {
     @Argument(help: "The cluster's name.") var name: String
 
     func run() async throws {
-        try await runClient {
-            let api = try client.api()
-            _ = try await api.json(.POST, "/v1/clusters/\(name)/stop")
-            if waiting.wait { try await waitForStatus(name, "stopped", api, timeout: waiting.timeout) }
-            print(waiting.wait ? "clusters \(name) stopped." : "clusters \(name) is stopping.")
-        }
+        try await changePower(name, verb: "stop", settled: "stopped", under: "stopping", client: client, waiting: waiting)
     }
 }
 
@@ -290,12 +285,17 @@ struct StartCluster: AsyncParsableCommand {
     @Argument(help: "The cluster's name.") var name: String
 
     func run() async throws {
-        try await runClient {
-            let api = try client.api()
-            _ = try await api.json(.POST, "/v1/clusters/\(name)/start")
-            if waiting.wait { try await waitForStatus(name, "available", api, timeout: waiting.timeout) }
-            print(waiting.wait ? "clusters \(name) available." : "clusters \(name) is starting.")
-        }
+        try await changePower(name, verb: "start", settled: "available", under: "starting", client: client, waiting: waiting)
+    }
+}
+
+/// Stops or starts a cluster, and with `--wait` follows it until it has `settled`.
+func changePower(_ name: String, verb: String, settled: String, under: String, client: ClientOptions, waiting: WaitOptions) async throws {
+    try await runClient {
+        let api = try client.api()
+        _ = try await api.json(.POST, "/v1/clusters/\(name)/\(verb)")
+        if waiting.wait { try await waitForStatus(name, settled, api, timeout: waiting.timeout) }
+        print(waiting.wait ? "clusters \(name) \(settled)." : "clusters \(name) is \(under).")
     }
 }
 
